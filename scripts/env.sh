@@ -1,0 +1,34 @@
+# Sourced by the other scripts: where builds go, and how to reach a wasm32 toolchain.
+# shellcheck shell=bash
+
+GANPLAY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Builds live outside the checkout so that a fresh clone on the same machine builds
+# incrementally (a cold wasm build of burn takes most of an hour on two cores).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ganplay/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+WASM_BINDGEN_VERSION=0.2.130
+TRUNK_VERSION=0.21.14
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# True when the rustc on PATH has a prebuilt std for wasm32 (rustup with the target added).
+has_rustup_wasm_target() {
+  local libdir
+  libdir="$(rustc --print target-libdir --target wasm32-unknown-unknown 2>/dev/null)" || return 1
+  compgen -G "$libdir/libstd-*.rlib" >/dev/null
+}
+
+# Runs a command with a toolchain that can build for wasm32: rustup's target where it is
+# installed, otherwise Debian's rustc-web building std from source (-Zbuild-std).
+with_wasm_toolchain() {
+  if has_rustup_wasm_target; then
+    "$@"
+  else
+    PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 \
+      CARGO_UNSTABLE_BUILD_STD="std,panic_abort" \
+      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
+      "$@"
+  fi
+}

