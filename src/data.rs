@@ -274,7 +274,11 @@ pub(crate) mod tests {
         assert!(matches!(corrupt(|b| b[3] = 0x01), DataError::WrongMagic { found: 0x801, .. }));
         assert!(matches!(corrupt(|b| b[11] = 32), DataError::WrongImageSize { rows: 32, cols: 28, .. }));
         assert!(matches!(corrupt(|b| b.push(0)), DataError::TrailingBytes { extra: 1, .. }));
-        assert!(matches!(corrupt(|b| b[7] = 9), DataError::CountMismatch { images: 9, labels: 10 }));
+        let nine_images = |b: &mut Vec<u8>| {
+            b[7] = 9;
+            b.truncate(b.len() - PIXELS);
+        };
+        assert!(matches!(corrupt(nine_images), DataError::CountMismatch { images: 9, labels: 10 }));
         let (images, _) = tiny_digits(1).to_idx_gz();
         let err = Digits::from_idx_gz(&images, b"not gzip").unwrap_err();
         assert!(matches!(err, DataError::Gzip { file: "labels file", .. }));

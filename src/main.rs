@@ -214,7 +214,7 @@ fn train(args: TrainArgs) -> Result<()> {
         let pending = gan.step(&digits);
         if gan.steps % args.log_every == 0 || gan.steps == args.steps {
             let report = pending.read().map_err(anyhow::Error::msg)?;
-            bar.println(report_line(&report, args.steps));
+            bar.suspend(|| println!("{}", report_line(&report, args.steps)));
             if !report.is_finite() {
                 bar.abandon();
                 bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", report.step);

@@ -4,8 +4,12 @@
 use burn::config::Config;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
+use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, relu, tanh};
+use rand::rngs::StdRng;
+
+use crate::training::normal_values;
 
 /// Side of the square images, in pixels.
 pub const IMAGE_SIDE: usize = 28;
@@ -26,8 +30,30 @@ pub struct ModelConfig {
 }
 
 /// DCGAN weight init: conv weights drawn from N(0, 0.02).
+const INIT_STD: f32 = 0.02;
+
 fn dcgan_init() -> Initializer {
-    Initializer::Normal { mean: 0.0, std: 0.02 }
+    Initializer::Normal { mean: 0.0, std: INIT_STD as f64 }
+}
+
+/// Redraws every conv weight of `module` from N(0, 0.02) using `rng`, so that a seed fixes
+/// the initial weights whatever else uses burn's shared random generator meanwhile.
+/// (Batch-norm parameters start at constants and are left as they are.)
+pub fn seeded_init<M: Module>(module: M, rng: &mut StdRng) -> M {
+    struct Redraw<'a>(&'a mut StdRng);
+    impl ModuleMapper for Redraw<'_> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            if D != 4 {
+                return param;
+            }
+            param.map(|weight| {
+                let (shape, device, trainable) = (weight.shape(), weight.device(), weight.is_require_grad());
+                let values = normal_values(self.0, shape.num_elements()).into_iter().map(|v| v * INIT_STD).collect();
+                Tensor::from_data(TensorData::new(values, shape), &device).set_require_grad(trainable)
+            })
+        }
+    }
+    module.map(&mut Redraw(rng))
 }
 
 fn upsample(channels: [usize; 2]) -> ConvTranspose2dConfig {

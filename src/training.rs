@@ -11,7 +11,7 @@ use rand_distr::{Distribution as _, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Digits;
-use crate::model::{Discriminator, Generator, ModelConfig};
+use crate::model::{Discriminator, Generator, ModelConfig, seeded_init};
 
 /// The loss the two networks play. All report D's output through a sigmoid as a probability.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,9 +116,9 @@ pub struct Gan {
 impl Gan {
     /// Fresh networks. `device` must be an autodiff device (`Device::...().autodiff()`).
     pub fn new(model: ModelConfig, train: TrainConfig, device: &Device) -> Self {
-        device.seed(train.seed);
-        let generator = model.init_generator(device);
-        let discriminator = model.init_discriminator(device);
+        let mut rng = StdRng::seed_from_u64(train.seed);
+        let generator = seeded_init(model.init_generator(device), &mut rng);
+        let discriminator = seeded_init(model.init_discriminator(device), &mut rng);
         let adam = AdamConfig::new().with_beta_1(train.beta1).with_beta_2(0.999);
         Self {
             optim_g: adam.init(),
@@ -266,6 +266,36 @@ mod tests {
         }
     }
 
+    /// Every conv weight (the trained parameters with rank 4) of a module, as values.
+    fn conv_weights(module: &impl Module) -> Vec<Vec<f32>> {
+        struct Collect(Vec<Vec<f32>>);
+        impl burn::module::ModuleVisitor for Collect {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+                if D == 4 {
+                    self.0.push(param.val().into_data().try_to_vec::<f32>().unwrap());
+                }
+            }
+        }
+        let mut collect = Collect(Vec::new());
+        module.visit(&mut collect);
+        collect.0
+    }
+
+    #[test]
+    fn a_step_updates_every_conv_weight_of_both_networks() {
+        let (model, train) = tiny();
+        let mut gan = Gan::new(model, train, &device());
+        let before = (conv_weights(&gan.generator), conv_weights(&gan.discriminator));
+        gan.step(&tiny_digits(2)).read().unwrap();
+        let after = (conv_weights(&gan.generator), conv_weights(&gan.discriminator));
+        assert_eq!((before.0.len(), before.1.len()), (3, 3));
+        for (name, b, a) in [("G", &before.0, &after.0), ("D", &before.1, &after.1)] {
+            for (layer, (b, a)) in b.iter().zip(a).enumerate() {
+                assert_ne!(b, a, "{name} layer {layer} did not change in a step");
+            }
+        }
+    }
+
     #[test]
     fn bce_matches_its_definition() {
         let logits = Tensor::<1>::from_floats([0.0, 2.0], &Device::flex());
@@ -287,18 +317,21 @@ mod tests {
     }
 
     #[test]
-    fn discriminator_learns_real_from_constant_fake() {
-        // Train only D: real digits against a constant grey "fake"; D(x) must rise above
+    fn discriminator_learns_real_from_flat_fakes() {
+        // Train only D: real digits against flat grey "fakes"; D(x) must rise above
         // D(fake) within a few steps.
         let digits = tiny_digits(8);
         let device = device();
         let (model, _) = tiny();
         let mut d = model.init_discriminator(&device);
         let mut optim = AdamConfig::new().with_beta_1(0.5).init();
-        let fake = Tensor::<4>::zeros([16, 1, 28, 28], &device);
+        // Each fake image is one flat grey level (a batch of identical images would be
+        // invisible to D: batch norm maps a constant batch to zero).
+        let levels: Vec<f32> = (0..16).flat_map(|i| vec![i as f32 / 8.0 - 1.0; 784]).collect();
+        let fake = Tensor::<4>::from_data(TensorData::new(levels, [16, 1, 28, 28]), &device);
         let mut rng = StdRng::seed_from_u64(3);
         let (mut p_real, mut p_fake) = (0.0, 0.0);
-        for _ in 0..20 {
+        for _ in 0..40 {
             let real = digits.batch(&digits.sample_indices(16, &mut rng), &device);
             let (real_logits, fake_logits) = (d.forward(real), d.forward(fake.clone()));
             p_real = mean_probability(real_logits.clone()).into_scalar::<f32>();
