@@ -248,17 +248,18 @@ fn sample(weights: &Path, out: &Path, count: usize, seed: u64) -> Result<()> {
 
 fn bench(args: BenchArgs) -> Result<()> {
     let digits = load_training_digits(&args.data)?;
-    let mut backends = args.backend.clone();
-    if backends.is_empty() {
-        backends.push(BackendChoice::Flex);
-        match device(BackendChoice::Wgpu) {
-            Ok(_) => backends.push(BackendChoice::Wgpu),
-            Err(e) => println!("wgpu: skipped ({e})"),
+    let wanted = if args.backend.is_empty() { vec![BackendChoice::Flex, BackendChoice::Wgpu] } else { args.backend.clone() };
+    let mut devices = Vec::new();
+    for backend in wanted {
+        match device(backend) {
+            Ok(device) => devices.push((backend, device.autodiff())),
+            Err(e) if args.backend.is_empty() => println!("{backend:?}: skipped ({e})"),
+            Err(e) => return Err(e),
         }
     }
     println!("batch {}, median of {} steps after {} warm-up", args.batch_size, args.steps, args.warmup);
-    for backend in backends {
-        let device = device(backend)?.autodiff();
+    for (backend, device) in devices {
+        println!("{backend:?}: {device:?}");
         for &width in &args.widths {
             let model = ModelConfig::new().with_ngf(width).with_ndf(width);
             let flops = model.step_flops(args.batch_size);
