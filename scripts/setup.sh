@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, serving and testing ganplay needs, skipping what is already there.
-#   scripts/setup.sh test    the native and wasm toolchains, Chromium and the test packages
+#   scripts/setup.sh test    as serve, plus Chromium and the browser-test packages
 #   scripts/setup.sh serve   the wasm toolchain, trunk and wasm-bindgen
 # Nothing is downloaded at run time: packages come from Debian, crates.io and npm.
 set -euo pipefail
@@ -70,7 +70,7 @@ ensure_browser() {
 }
 
 case "$what" in
-  test)  ensure_native_toolchain; ensure_wasm_toolchain; ensure_mnist_asset ;;
+  test)  ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_mnist_asset; ensure_browser ;;
   serve) ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_mnist_asset ;;
   *) die "usage: scripts/setup.sh test|serve" ;;
 esac

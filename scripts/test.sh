@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the native core (unit and integration tests on real MNIST), then the
-# core built for wasm32 with the WebGPU and CPU backends.
+# Runs every test: the native core (unit and integration tests on real MNIST), then the page
+# built by trunk and driven in headless Chromium (WebGPU on SwiftShader, and the CPU path).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$GANPLAY_ROOT"
@@ -13,9 +13,15 @@ log "native tests"
 cargo test --release --all-targets
 log "native tests done at $((SECONDS - started)) s"
 
-log "wasm32 build of the core (wgpu + flex backends)"
-with_wasm_toolchain cargo build --release --lib --target wasm32-unknown-unknown
-wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/ganplay.wasm"
-[ -s "$wasm" ] || die "no wasm module at $wasm"
-log "wasm core: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
+log "building the page (trunk: the app and its worker for wasm32, wgpu + flex backends)"
+with_wasm_toolchain trunk build --release
+for bin in app worker; do
+  wasm="dist/${bin}_bg.wasm"
+  [ -s "$wasm" ] || die "no $wasm after trunk build"
+  log "$bin: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
+done
+log "page built at $((SECONDS - started)) s"
+
+log "browser tests (Chromium, headless)"
+(cd tests/browser && npm test)
 log "all tests passed in $((SECONDS - started)) s"

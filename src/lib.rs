@@ -6,3 +6,7 @@ pub mod data;
 pub mod image;
 pub mod model;
 pub mod training;
+pub mod metrics;
+pub mod protocol;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,0 +1,10 @@
+//! Entry point of the training Web Worker (built by trunk as `worker.js`).
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    ganplay::web::worker::start();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("the training worker runs in the browser: build the page with scripts/serve.sh");
+}

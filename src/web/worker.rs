@@ -1,0 +1,361 @@
+//! The training worker: owns the data, the networks and the device; runs steps while playing
+//! and answers the page's commands between steps. It never touches the DOM.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use super::{next_tick, now_ms};
+use crate::data::{Digits, HELD_OUT_PER_CLASS};
+use crate::image::{GrayImage, to_byte};
+use crate::model::{IMAGE_SIDE, ModelConfig};
+use crate::protocol::{BackendRequest, Command, Picture, Preset, Report};
+use crate::training::{Gan, StepReport, TrainConfig, latent};
+
+/// Digits in the sample grid (8x8), drawn from fixed latent vectors.
+const GRID_DIGITS: usize = 64;
+/// The grid is redrawn at most this often while training.
+const GRID_EVERY_MS: f64 = 1500.0;
+/// Steps run back to back before the worker looks at its messages and reports.
+const CHUNK_MS: f64 = 200.0;
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn send(report: &Report) {
+    let _ = scope().post_message(&JsValue::from_str(&report.to_json()));
+}
+
+/// Messages from the page, and a way to wake the loop when one arrives.
+#[derive(Default)]
+struct Inbox {
+    queue: VecDeque<Command>,
+    wake: Option<js_sys::Function>,
+}
+
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        send(&Report::Error(format!("The training worker crashed: {info}. Reload the page to start again.")));
+    }));
+    let inbox = Rc::new(RefCell::new(Inbox::default()));
+    let receiver = inbox.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        match Command::from_json(&text) {
+            Ok(command) => {
+                let mut inbox = receiver.borrow_mut();
+                inbox.queue.push_back(command);
+                if let Some(wake) = inbox.wake.take() {
+                    let _ = wake.call0(&JsValue::NULL);
+                }
+            }
+            Err(e) => send(&Report::Error(e)),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    wasm_bindgen_futures::spawn_local(run(inbox));
+}
+
+async fn next_command(inbox: &Rc<RefCell<Inbox>>) -> Command {
+    loop {
+        if let Some(command) = inbox.borrow_mut().queue.pop_front() {
+            return command;
+        }
+        let promise = js_sys::Promise::new(&mut |resolve, _| inbox.borrow_mut().wake = Some(resolve));
+        let _ = JsFuture::from(promise).await;
+    }
+}
+
+/// The worker's state between commands.
+struct Session {
+    digits: Digits,
+    device: Option<Device>,
+    gan: Option<Gan>,
+    /// The weights after the last step whose losses were finite.
+    last_good: Option<Gan>,
+    grid_z: Option<Tensor<4>>,
+    running: bool,
+    inject_nan: bool,
+    last_grid_ms: f64,
+}
+
+async fn run(inbox: Rc<RefCell<Inbox>>) {
+    let digits = match load_digits().await {
+        Ok(d) => d,
+        Err(message) => {
+            send(&Report::Error(message));
+            return;
+        }
+    };
+    let mut session = Session {
+        digits,
+        device: None,
+        gan: None,
+        last_good: None,
+        grid_z: None,
+        running: false,
+        inject_nan: false,
+        last_grid_ms: 0.0,
+    };
+    loop {
+        let command = if session.running && session.gan.is_some() {
+            inbox.borrow_mut().queue.pop_front()
+        } else {
+            Some(next_command(&inbox).await)
+        };
+        match command {
+            Some(command) => {
+                if let Err(message) = session.handle(command).await {
+                    session.set_running(false);
+                    send(&Report::Error(message));
+                }
+            }
+            None => {
+                if let Err(message) = session.train_chunk().await {
+                    session.set_running(false);
+                    send(&Report::Error(message));
+                }
+                next_tick().await;
+            }
+        }
+    }
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let fail = |why: String| format!("Could not load {url}: {why}");
+    let response = JsFuture::from(scope().fetch_with_str(url)).await.map_err(|e| fail(format!("{e:?}")))?;
+    let response: web_sys::Response = response.unchecked_into();
+    if !response.ok() {
+        return Err(fail(format!("the server answered {} {}", response.status(), response.status_text())));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| fail(format!("{e:?}")))?)
+        .await
+        .map_err(|e| fail(format!("{e:?}")))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+async fn load_digits() -> Result<Digits, String> {
+    const IMAGES: &str = "assets/mnist/images-idx3-ubyte.gz";
+    const LABELS: &str = "assets/mnist/labels-idx1-ubyte.gz";
+    let images = fetch_bytes(IMAGES).await?;
+    let labels = fetch_bytes(LABELS).await?;
+    let digits = Digits::from_idx_gz(&images, &labels).map_err(|e| format!("The MNIST files are damaged: {e}"))?;
+    let (train, _held_out) = digits.split_held_out(HELD_OUT_PER_CLASS).map_err(|e| e.to_string())?;
+    Ok(train)
+}
+
+/// What the browser's WebGPU offers: `None` when there is none, or the adapter's description
+/// and whether it is a software emulation.
+async fn webgpu_adapter() -> Option<(String, bool)> {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    let gpu = js_sys::Reflect::get(&navigator, &"gpu".into()).ok().filter(|g| !g.is_undefined())?;
+    let request: js_sys::Function = js_sys::Reflect::get(&gpu, &"requestAdapter".into()).ok()?.dyn_into().ok()?;
+    let adapter = JsFuture::from(request.call0(&gpu).ok()?.dyn_into::<js_sys::Promise>().ok()?).await.ok()?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    let info = js_sys::Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
+    let field = |name: &str| {
+        js_sys::Reflect::get(&info, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    };
+    let fallback = js_sys::Reflect::get(&adapter, &"isFallbackAdapter".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+    let (vendor, architecture, description) = (field("vendor"), field("architecture"), field("description"));
+    let software = fallback || architecture.eq_ignore_ascii_case("swiftshader") || description.to_lowercase().contains("swiftshader");
+    let name = [vendor, architecture, description].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+    Some((if name.is_empty() { "unnamed adapter".into() } else { name }, software))
+}
+
+/// Picks and starts the device for `request`, telling the page which and why.
+async fn open_device(request: BackendRequest) -> Device {
+    let adapter = match request {
+        BackendRequest::Cpu => None,
+        _ => webgpu_adapter().await,
+    };
+    let cpu = |reason: String| {
+        send(&Report::Backend { name: "CPU (burn-flex, wasm SIMD)".into(), reason, on_gpu: false });
+        Device::flex()
+    };
+    let (name, software) = match (request, adapter) {
+        (BackendRequest::Cpu, _) => return cpu("CPU chosen in the settings".into()),
+        (_, None) => return cpu("No WebGPU here: training on the CPU".into()),
+        (BackendRequest::Auto, Some((name, true))) => {
+            return cpu(format!(
+                "WebGPU here is a software emulation ({name}), slower than the CPU: training on the CPU"
+            ));
+        }
+        (_, Some(adapter)) => adapter,
+    };
+    match Device::wgpu_options().init_async().await {
+        Ok(device) => {
+            let reason = match (request, software) {
+                (BackendRequest::WebGpu, true) => "WebGPU chosen in the settings (software emulation: slow)".into(),
+                (BackendRequest::WebGpu, false) => "WebGPU chosen in the settings".into(),
+                _ => "Training on your GPU through WebGPU".into(),
+            };
+            send(&Report::Backend { name: format!("WebGPU: {name}"), reason, on_gpu: true });
+            device
+        }
+        Err(e) => cpu(format!("WebGPU failed to start ({e}): training on the CPU")),
+    }
+}
+
+fn picture(image: &GrayImage) -> Picture {
+    Picture { width: image.width as u32, height: image.height as u32, pixels: image.pixels.clone() }
+}
+
+impl Session {
+    fn set_running(&mut self, running: bool) {
+        if self.running != running {
+            self.running = running;
+            send(&Report::Running(running));
+        }
+    }
+
+    fn gan(&mut self) -> Result<&mut Gan, String> {
+        self.gan.as_mut().ok_or_else(|| "The networks are not built yet.".to_string())
+    }
+
+    async fn handle(&mut self, command: Command) -> Result<(), String> {
+        match command {
+            Command::Reset { backend, model, train } => self.reset(backend, model, train).await?,
+            Command::Play => self.set_running(true),
+            Command::Pause => self.set_running(false),
+            Command::Step => {
+                self.set_running(false);
+                self.train_steps(1).await?;
+                self.send_grid().await?;
+            }
+            Command::Tune(train) => {
+                let gan = self.gan()?;
+                // Seed and beta1 shape the networks' start and optimizer: they wait for a reset.
+                gan.train = TrainConfig { seed: gan.train.seed, beta1: gan.train.beta1, ..train };
+            }
+            Command::Sample { z } => {
+                let gan = self.gan()?;
+                let nz = gan.model.nz;
+                if z.len() != nz {
+                    return Err(format!("A latent vector needs {nz} numbers, got {}.", z.len()));
+                }
+                let device = Device::flex();
+                let z = Tensor::from_data(TensorData::new(z, [1, nz, 1, 1]), &device);
+                let values = read_values(gan.generate(z)).await?;
+                let pixels = values.iter().map(|&v| to_byte(v)).collect();
+                send(&Report::Sample(Picture { width: IMAGE_SIDE as u32, height: IMAGE_SIDE as u32, pixels }));
+            }
+            Command::Bench { steps } => self.bench(steps).await?,
+            Command::InjectNan => self.inject_nan = true,
+        }
+        Ok(())
+    }
+
+    async fn reset(&mut self, backend: BackendRequest, model: ModelConfig, train: TrainConfig) -> Result<(), String> {
+        self.set_running(false);
+        let device = match self.device.clone() {
+            Some(device) => device,
+            None => {
+                let device = open_device(backend).await;
+                self.device = Some(device.clone());
+                device
+            }
+        };
+        let nz = model.nz;
+        let gan = Gan::new(model, train, &device.clone().autodiff());
+        self.grid_z = Some(latent(&mut StdRng::seed_from_u64(0x5EED), GRID_DIGITS, nz, &device));
+        self.last_good = Some(gan.clone());
+        self.gan = Some(gan);
+        send(&Report::Ready { nz });
+        self.send_grid().await
+    }
+
+    /// Runs steps for about `CHUNK_MS`, then reports them (and the grid, now and then).
+    async fn train_chunk(&mut self) -> Result<(), String> {
+        let started = now_ms();
+        let mut steps = 1;
+        let done = self.train_steps(steps).await?;
+        // Fast steps (a GPU, a tiny model): batch more of them per report.
+        let per_step = (now_ms() - started).max(1.0);
+        if done && per_step < CHUNK_MS / 2.0 {
+            steps = ((CHUNK_MS / per_step) as usize).clamp(1, 50);
+            self.train_steps(steps).await?;
+        }
+        if now_ms() - self.last_grid_ms > GRID_EVERY_MS {
+            self.send_grid().await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `count` steps and reports them; false (and paused) if a loss went non-finite.
+    async fn train_steps(&mut self, count: usize) -> Result<bool, String> {
+        let started = now_ms();
+        let digits = &self.digits;
+        let gan = self.gan.as_mut().ok_or("The networks are not built yet.")?;
+        let pending: Vec<_> = (0..count).map(|_| gan.step(digits)).collect();
+        let mut reports = Vec::with_capacity(count);
+        for p in pending {
+            reports.push(p.read_async().await?);
+        }
+        if std::mem::take(&mut self.inject_nan) {
+            if let Some(last) = reports.last_mut() {
+                last.loss_d = f32::NAN;
+            }
+        }
+        let seconds = ((now_ms() - started) / 1000.0).max(1e-6);
+        if let Some(bad) = reports.iter().find(|r| !r.is_finite()).map(|r| r.step) {
+            let good: Vec<StepReport> = reports.iter().take_while(|r| r.is_finite()).copied().collect();
+            self.gan = self.last_good.clone();
+            if !good.is_empty() {
+                send(&Report::Steps { reports: good, steps_per_second: (count as f64 / seconds) as f32 });
+            }
+            self.set_running(false);
+            let restored_step = self.gan.as_ref().map_or(0, |g| g.steps);
+            send(&Report::Diverged { step: bad, restored_step });
+            return Ok(false);
+        }
+        self.last_good = self.gan.clone();
+        send(&Report::Steps { reports, steps_per_second: (count as f64 / seconds) as f32 });
+        Ok(true)
+    }
+
+    async fn send_grid(&mut self) -> Result<(), String> {
+        let (Some(gan), Some(z)) = (self.gan.as_ref(), self.grid_z.clone()) else { return Ok(()) };
+        let values = read_values(gan.generate(z)).await?;
+        send(&Report::Grid(picture(&GrayImage::grid(&values, 8))));
+        self.last_grid_ms = now_ms();
+        Ok(())
+    }
+
+    async fn bench(&mut self, steps: u32) -> Result<(), String> {
+        self.set_running(false);
+        let device = self.device.clone().ok_or("The networks are not built yet.")?.autodiff();
+        let mut results = Vec::new();
+        for preset in Preset::ALL {
+            let mut gan = Gan::new(preset.model(), TrainConfig::new(), &device);
+            gan.step(&self.digits).read_async().await?; // warm-up: shader compilation, allocation
+            let started = now_ms();
+            for _ in 0..steps.max(1) {
+                gan.step(&self.digits).read_async().await?;
+            }
+            results.push((preset, (now_ms() - started) / steps.max(1) as f64));
+            next_tick().await;
+        }
+        let backend = format!("{:?}", device);
+        send(&Report::Bench { backend, results });
+        Ok(())
+    }
+}
+
+async fn read_values(tensor: Tensor<4>) -> Result<Vec<f32>, String> {
+    let data = tensor.into_data_async().await.map_err(|e| format!("{e:?}"))?;
+    data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
+}
