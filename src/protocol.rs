@@ -30,13 +30,16 @@ pub enum Preset {
 impl Preset {
     pub const ALL: [Preset; 3] = [Preset::Tiny, Preset::Small, Preset::Standard];
 
+    /// Generator and discriminator widths. Small presets keep D narrower than G: at equal
+    /// small widths D wins outright and G never learns (measured: G 8 / D 8 stays grey noise
+    /// after 1,500 steps; G 16 / D 8 draws digits).
     pub fn model(self) -> ModelConfig {
-        let width = match self {
-            Preset::Tiny => 8,
-            Preset::Small => 16,
-            Preset::Standard => 32,
+        let (ngf, ndf) = match self {
+            Preset::Tiny => (16, 8),
+            Preset::Small => (24, 16),
+            Preset::Standard => (32, 32),
         };
-        ModelConfig::new().with_ngf(width).with_ndf(width)
+        ModelConfig::new().with_ngf(ngf).with_ndf(ndf)
     }
 
     pub fn name(self) -> &'static str {
@@ -83,6 +86,9 @@ pub struct Picture {
 /// What the worker tells the page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Report {
+    /// The worker is listening: commands sent before this may be lost (a module worker
+    /// drops messages that arrive while it is still loading).
+    Listening,
     /// The backend in use, in words, and why it was chosen.
     Backend { name: String, reason: String, on_gpu: bool },
     /// Fresh networks are ready (paused).

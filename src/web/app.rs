@@ -311,7 +311,7 @@ pub fn App() -> impl IntoView {
 
     {
         let request_sample = request_sample.clone();
-        let trainer = trainer.clone();
+        let reset = reset.clone();
         let inject_nan = url.inject_nan;
         let run_bench = url.bench;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -321,6 +321,7 @@ pub fn App() -> impl IntoView {
                 Err(e) => return error.set(Some(e)),
             };
             match report {
+                Report::Listening => reset(),
                 Report::Backend { name, reason, on_gpu } => backend.set(Some((name, reason, on_gpu))),
                 Report::Ready { nz: n } => {
                     nz.set(n);
@@ -383,7 +384,6 @@ pub fn App() -> impl IntoView {
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
     }
-    reset();
 
     let play_pause = {
         let trainer = trainer.clone();
@@ -517,7 +517,7 @@ pub fn App() -> impl IntoView {
             <section class="controls" aria-label="Training controls">
                 <div class="buttons">
                     <button id="play" on:click=play_pause disabled=move || !ready.get()>
-                        {move || if running.get() { "⏸ Pause" } else { "▶ Play" }}
+                        {move || if running.get() { "Pause" } else { "Play" }}
                     </button>
                     <button id="step-once" on:click=single_step disabled=move || !ready.get() || running.get()>"Step"</button>
                     <button id="reset" on:click=reset_click>"Reset"</button>
@@ -525,9 +525,9 @@ pub fn App() -> impl IntoView {
                 <label class="field" for="preset">
                     <span>"Model size"</span>
                     <select id="preset" on:change=on_preset prop:value=move || preset.get().name()>
-                        <option value="tiny">"tiny (width 8)"</option>
-                        <option value="small">"small (width 16)"</option>
-                        <option value="standard">"standard (width 32)"</option>
+                        <option value="tiny">"tiny (G 16, D 8 wide)"</option>
+                        <option value="small">"small (G 24, D 16 wide)"</option>
+                        <option value="standard">"standard (G and D 32 wide)"</option>
                     </select>
                     <small>"Bigger networks draw better digits but each step takes longer."</small>
                 </label>

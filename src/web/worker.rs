@@ -64,6 +64,7 @@ pub fn start() {
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    send(&Report::Listening);
     wasm_bindgen_futures::spawn_local(run(inbox));
 }
 
