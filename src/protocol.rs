@@ -71,8 +71,17 @@ pub enum Command {
     Sample { z: Vec<f32> },
     /// Time `steps` training steps of each preset on the current backend.
     Bench { steps: u32 },
-    /// Test hook: the next step reports a NaN loss, as a diverging run would.
-    InjectNan,
+    /// Test hook: make a failure happen, to check that the page reports it.
+    InjectFault(Fault),
+}
+
+/// Failures the page must survive and explain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fault {
+    /// The next step reports a NaN loss, as a diverging run would.
+    Nan,
+    /// The worker panics.
+    Panic,
 }
 
 /// A grayscale picture sent to the page.

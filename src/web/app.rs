@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::metrics::{MetricHistory, MetricPoint};
-use crate::protocol::{BackendRequest, Command, Picture, Preset, Report};
+use crate::protocol::{BackendRequest, Command, Fault, Picture, Preset, Report};
 use crate::training::{LossKind, TrainConfig, normal_values};
 
 /// Chart points kept (older ones are merged pairwise, see `MetricHistory`).
@@ -47,7 +47,8 @@ struct UrlSettings {
     backend: BackendRequest,
     train: TrainConfig,
     bench: bool,
-    inject_nan: bool,
+    /// `?fault=nan|panic`: a failure injected after step 3 (for tests).
+    fault: Option<Fault>,
     ignored: Vec<String>,
 }
 
@@ -57,7 +58,7 @@ fn url_settings() -> UrlSettings {
         backend: BackendRequest::Auto,
         train: TrainConfig::new().with_batch_size(32),
         bench: false,
-        inject_nan: false,
+        fault: None,
         ignored: Vec::new(),
     };
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
@@ -81,7 +82,13 @@ fn url_settings() -> UrlSettings {
             ("batch", Some(v)) if v >= 1.0 && v <= 256.0 && v.fract() == 0.0 => { t.batch_size = v as usize; true }
             ("seed", Some(v)) if v >= 0.0 && v.fract() == 0.0 => { t.seed = v as u64; true }
             ("bench", _) => { settings.bench = value == "1"; true }
-            ("fault", _) if value == "nan" => { settings.inject_nan = true; true }
+            ("fault", _) => match value {
+                "nan" => Some(Fault::Nan),
+                "panic" => Some(Fault::Panic),
+                _ => None,
+            }
+            .map(|f| settings.fault = Some(f))
+            .is_some(),
             _ => false,
         };
         if !ok {
@@ -312,7 +319,7 @@ pub fn App() -> impl IntoView {
     {
         let request_sample = request_sample.clone();
         let reset = reset.clone();
-        let inject_nan = url.inject_nan;
+        let fault = url.fault;
         let run_bench = url.bench;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(text) = event.data().as_string() else { return };
@@ -337,8 +344,8 @@ pub fn App() -> impl IntoView {
                 Report::Steps { reports, steps_per_second: rate } => {
                     if let Some(last) = reports.last() {
                         step.set(last.step);
-                        if inject_nan && last.step >= 3 && last.step < 6 {
-                            trainer.send(&Command::InjectNan);
+                        if let Some(fault) = fault.filter(|_| (3..6).contains(&last.step)) {
+                            trainer.send(&Command::InjectFault(fault));
                         }
                     }
                     steps_per_second.set(rate);
@@ -372,6 +379,7 @@ pub fn App() -> impl IntoView {
                 }
                 Report::Error(message) => {
                     sample_in_flight.set(false);
+                    running.set(false);
                     error.set(Some(message));
                 }
             }
@@ -379,7 +387,12 @@ pub fn App() -> impl IntoView {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_event: web_sys::Event| {
-            error.set(Some("The training worker failed to load. Reload the page to try again.".into()));
+            ready.set(false);
+            running.set(false);
+            // A crash reports itself first (see the worker's panic hook); keep that message.
+            if error.get_untracked().is_none() {
+                error.set(Some("The training worker stopped or failed to load. Reload the page to try again.".into()));
+            }
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();

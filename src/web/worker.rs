@@ -17,7 +17,7 @@ use super::{next_tick, now_ms};
 use crate::data::{Digits, HELD_OUT_PER_CLASS};
 use crate::image::{GrayImage, to_byte};
 use crate::model::{IMAGE_SIDE, ModelConfig};
-use crate::protocol::{BackendRequest, Command, Picture, Preset, Report};
+use crate::protocol::{BackendRequest, Command, Fault, Picture, Preset, Report};
 use crate::training::{Gan, StepReport, TrainConfig, latent};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors.
@@ -82,6 +82,8 @@ async fn next_command(inbox: &Rc<RefCell<Inbox>>) -> Command {
 struct Session {
     digits: Digits,
     device: Option<Device>,
+    /// The backend in words, as reported to the page.
+    backend: String,
     gan: Option<Gan>,
     /// The weights after the last step whose losses were finite.
     last_good: Option<Gan>,
@@ -102,6 +104,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
     let mut session = Session {
         digits,
         device: None,
+        backend: String::new(),
         gan: None,
         last_good: None,
         grid_z: None,
@@ -177,15 +180,17 @@ async fn webgpu_adapter() -> Option<(String, bool)> {
     Some((if name.is_empty() { "unnamed adapter".into() } else { name }, software))
 }
 
-/// Picks and starts the device for `request`, telling the page which and why.
-async fn open_device(request: BackendRequest) -> Device {
+/// Picks and starts the device for `request`, telling the page which and why; returns it with
+/// its name.
+async fn open_device(request: BackendRequest) -> (Device, String) {
     let adapter = match request {
         BackendRequest::Cpu => None,
         _ => webgpu_adapter().await,
     };
     let cpu = |reason: String| {
-        send(&Report::Backend { name: "CPU (burn-flex, wasm SIMD)".into(), reason, on_gpu: false });
-        Device::flex()
+        let name = "CPU (burn-flex, wasm SIMD)".to_string();
+        send(&Report::Backend { name: name.clone(), reason, on_gpu: false });
+        (Device::flex(), name)
     };
     let (name, software) = match (request, adapter) {
         (BackendRequest::Cpu, _) => return cpu("CPU chosen in the settings".into()),
@@ -204,8 +209,9 @@ async fn open_device(request: BackendRequest) -> Device {
                 (BackendRequest::WebGpu, false) => "WebGPU chosen in the settings".into(),
                 _ => "Training on your GPU through WebGPU".into(),
             };
-            send(&Report::Backend { name: format!("WebGPU: {name}"), reason, on_gpu: true });
-            device
+            let name = format!("WebGPU: {name}");
+            send(&Report::Backend { name: name.clone(), reason, on_gpu: true });
+            (device, name)
         }
         Err(e) => cpu(format!("WebGPU failed to start ({e}): training on the CPU")),
     }
@@ -255,7 +261,8 @@ impl Session {
                 send(&Report::Sample(Picture { width: IMAGE_SIDE as u32, height: IMAGE_SIDE as u32, pixels }));
             }
             Command::Bench { steps } => self.bench(steps).await?,
-            Command::InjectNan => self.inject_nan = true,
+            Command::InjectFault(Fault::Nan) => self.inject_nan = true,
+            Command::InjectFault(Fault::Panic) => panic!("a panic injected for testing"),
         }
         Ok(())
     }
@@ -265,8 +272,9 @@ impl Session {
         let device = match self.device.clone() {
             Some(device) => device,
             None => {
-                let device = open_device(backend).await;
+                let (device, name) = open_device(backend).await;
                 self.device = Some(device.clone());
+                self.backend = name;
                 device
             }
         };
@@ -350,8 +358,7 @@ impl Session {
             results.push((preset, (now_ms() - started) / steps.max(1) as f64));
             next_tick().await;
         }
-        let backend = format!("{:?}", device);
-        send(&Report::Bench { backend, results });
+        send(&Report::Bench { backend: self.backend.clone(), results });
         Ok(())
     }
 }

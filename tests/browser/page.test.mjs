@@ -39,12 +39,13 @@ const baseArgs = ['--headless=new', '--no-sandbox', '--disable-background-networ
 const webgpuArgs = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader'];
 
 /** Opens the page in a fresh browser; returns { page, problems, close }. */
-async function open(query = '', { webgpu = true, viewport = { width: 1280, height: 900 } } = {}) {
+async function open(query = '', { webgpu = true, viewport = { width: 1280, height: 900 }, route = null } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ganplay-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium', headless: true, viewport,
     args: [...baseArgs, ...(webgpu ? webgpuArgs : [])],
   });
+  if (route) await context.route(...route);
   const page = context.pages()[0] ?? await context.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
@@ -165,6 +166,30 @@ test('a diverging run pauses with a message and keeps the last good weights', { 
     await page.click('#step-once');
     await page.waitForFunction((k) => Number(document.querySelector('#step').innerText) === k + 1, kept);
   } finally { await close(); }
+});
+
+test('a panic in the training worker is shown on the page', { timeout: 300_000 }, async () => {
+  const { page, close } = await open('?backend=cpu&fault=panic');
+  try {
+    await waitReady(page);
+    await page.click('#play');
+    await page.locator('#error').waitFor({ timeout: 120_000 });
+    assert.match(await text(page, '#error'), /training worker crashed: .*a panic injected for testing.*Reload/s);
+    await page.screenshot({ path: path.join(artifacts, 'worker-panic.png'), fullPage: true });
+  } finally { await close(); }
+});
+
+test('a missing or damaged data file is named on the page', { timeout: 300_000 }, async () => {
+  for (const [route, expected] of [
+    [(r) => r.fulfill({ status: 404, body: 'gone' }), /Could not load assets\/mnist\/images-idx3-ubyte\.gz: the server answered 404/],
+    [(r) => r.fulfill({ status: 200, body: 'not a gzip file at all' }), /MNIST files are damaged: images file: not a gzip file/],
+  ]) {
+    const { page, close } = await open('?backend=cpu', { route: ['**/images-idx3-ubyte.gz', route] });
+    try {
+      await page.locator('#error').waitFor({ timeout: 120_000 });
+      assert.match(await text(page, '#error'), expected);
+    } finally { await close(); }
+  }
 });
 
 test('unknown or out-of-range address settings are named in a note', { timeout: 120_000 }, async () => {
