@@ -32,3 +32,11 @@ with_wasm_toolchain() {
       "$@"
   fi
 }
+
+# Several checkouts may share CARGO_TARGET_DIR (a CI clone beside a work tree). Cargo judges
+# ganplay itself fresh by the file times of the sources it last built, which may be another
+# checkout's: forget ganplay's own fingerprints so that it is rebuilt from this checkout
+# (a minute; the dependencies stay built).
+forget_own_build() {
+  find "$CARGO_TARGET_DIR" -maxdepth 4 -type d -path '*/.fingerprint/ganplay-*' -exec rm -rf {} + 2>/dev/null || true
+}

@@ -8,6 +8,7 @@ if [ ! -f index.html ]; then
   log "toolchain ready; the page is not built yet"
   exit 0
 fi
+forget_own_build
 port="${PORT:-8080}"
 log "building the page; then open http://127.0.0.1:$port/"
 with_wasm_toolchain trunk serve --release --address 127.0.0.1 --port "$port"

@@ -9,6 +9,7 @@ started=$SECONDS
 "$GANPLAY_ROOT/scripts/setup.sh" test
 log "setup done in $((SECONDS - started)) s"
 
+forget_own_build
 log "native tests"
 cargo test --release --all-targets
 log "native tests done at $((SECONDS - started)) s"

@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::metrics::{MetricHistory, MetricPoint};
+use crate::model::ModelConfig;
 use crate::protocol::{BackendRequest, Command, Fault, Picture, Preset, Report};
 use crate::training::{LossKind, TrainConfig, normal_values};
 
@@ -43,7 +44,12 @@ pub fn mount() {
 /// Settings read from the address bar (`?preset=small&backend=cpu&lr_d=0.0002&seed=3`).
 /// Unknown or unusable values are listed so the page can say it ignored them.
 struct UrlSettings {
-    preset: Preset,
+    /// None: picked for the hardware found (tiny on a CPU, standard on a GPU).
+    preset: Option<Preset>,
+    /// Sizes that override the preset's.
+    nz: Option<usize>,
+    ngf: Option<usize>,
+    ndf: Option<usize>,
     backend: BackendRequest,
     train: TrainConfig,
     bench: bool,
@@ -54,7 +60,10 @@ struct UrlSettings {
 
 fn url_settings() -> UrlSettings {
     let mut settings = UrlSettings {
-        preset: Preset::Tiny,
+        preset: None,
+        nz: None,
+        ngf: None,
+        ndf: None,
         backend: BackendRequest::Auto,
         train: TrainConfig::new().with_batch_size(32),
         bench: false,
@@ -67,7 +76,10 @@ fn url_settings() -> UrlSettings {
         let number = value.parse::<f64>().ok().filter(|v| v.is_finite());
         let t = &mut settings.train;
         let ok = match (key, number) {
-            ("preset", _) => Preset::from_name(value).map(|p| settings.preset = p).is_some(),
+            ("preset", _) => Preset::from_name(value).map(|p| settings.preset = Some(p)).is_some(),
+            ("nz", Some(v)) if (1.0..=512.0).contains(&v) && v.fract() == 0.0 => { settings.nz = Some(v as usize); true }
+            ("ngf", Some(v)) if (1.0..=128.0).contains(&v) && v.fract() == 0.0 => { settings.ngf = Some(v as usize); true }
+            ("ndf", Some(v)) if (1.0..=128.0).contains(&v) && v.fract() == 0.0 => { settings.ndf = Some(v as usize); true }
             ("backend", _) => match value {
                 "auto" => Some(BackendRequest::Auto),
                 "cpu" => Some(BackendRequest::Cpu),
@@ -96,6 +108,11 @@ fn url_settings() -> UrlSettings {
         }
     }
     settings
+}
+
+/// True when the backend named is WebGPU on a software emulation (chosen by hand).
+fn gpu_is_software(backend: &RwSignal<Option<(String, String, bool)>>) -> bool {
+    backend.with_untracked(|b| b.as_ref().is_some_and(|(name, _, _)| name.to_lowercase().contains("swiftshader")))
 }
 
 /// The page's link to the training worker (kept in leptos' local arena, so it is `Copy`).
@@ -231,10 +248,22 @@ fn NumberField(
 pub fn App() -> impl IntoView {
     let url = url_settings();
     let backend_request = RwSignal::new(url.backend);
-    let preset = RwSignal::new(url.preset);
+    let preset = RwSignal::new(url.preset.unwrap_or(Preset::Tiny));
+    let start_model = preset.get_untracked().model();
+    let model_nz = RwSignal::new(url.nz.unwrap_or(start_model.nz) as f64);
+    let ngf = RwSignal::new(url.ngf.unwrap_or(start_model.ngf) as f64);
+    let ndf = RwSignal::new(url.ndf.unwrap_or(start_model.ndf) as f64);
+    let use_preset = move |p: Preset| {
+        let model = p.model();
+        preset.set(p);
+        model_nz.set(model.nz as f64);
+        ngf.set(model.ngf as f64);
+        ndf.set(model.ndf as f64);
+    };
     let lr_d = RwSignal::new(url.train.lr_d);
     let lr_g = RwSignal::new(url.train.lr_g);
-    let beta1 = RwSignal::new(url.train.beta1 as f64);
+    // beta1 is an f32 in the config: round so that 0.3 shows as 0.3, not 0.30000001.
+    let beta1 = RwSignal::new((url.train.beta1 as f64 * 1e6).round() / 1e6);
     let batch = RwSignal::new(url.train.batch_size as f64);
     let seed = RwSignal::new(url.train.seed as f64);
     let loss = RwSignal::new(LossKind::Bce);
@@ -310,7 +339,10 @@ pub fn App() -> impl IntoView {
             steps_per_second.set(0.0);
             trainer.send(&Command::Reset {
                 backend: backend_request.get_untracked(),
-                model: preset.get_untracked().model(),
+                model: ModelConfig::new()
+                    .with_nz(model_nz.get_untracked() as usize)
+                    .with_ngf(ngf.get_untracked() as usize)
+                    .with_ndf(ndf.get_untracked() as usize),
                 train: train_config(),
             });
         }
@@ -320,6 +352,7 @@ pub fn App() -> impl IntoView {
         let request_sample = request_sample.clone();
         let reset = reset.clone();
         let fault = url.fault;
+        let chose_preset = url.preset.is_some() || url.nz.is_some() || url.ngf.is_some() || url.ndf.is_some();
         let run_bench = url.bench;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(text) = event.data().as_string() else { return };
@@ -329,7 +362,14 @@ pub fn App() -> impl IntoView {
             };
             match report {
                 Report::Listening => reset(),
-                Report::Backend { name, reason, on_gpu } => backend.set(Some((name, reason, on_gpu))),
+                Report::Backend { name, reason, on_gpu } => {
+                    backend.set(Some((name, reason, on_gpu)));
+                    // A real GPU trains the standard model faster than a CPU trains the tiny one.
+                    if on_gpu && !chose_preset && !gpu_is_software(&backend) {
+                        use_preset(Preset::Standard);
+                        reset();
+                    }
+                }
                 Report::Ready { nz: n } => {
                     nz.set(n);
                     z_from.set(new_z(z_seed.get_untracked(), n));
@@ -413,7 +453,7 @@ pub fn App() -> impl IntoView {
     let rebuild: Rc<dyn Fn()> = {
         let reset = reset.clone();
         Rc::new(move || {
-            notice.set(Some("New networks built with the changed seed or beta1: training starts over.".into()));
+            notice.set(Some("New networks built with the changed setting: training starts over.".into()));
             reset();
         })
     };
@@ -476,7 +516,7 @@ pub fn App() -> impl IntoView {
         let reset = reset.clone();
         move |ev| {
             if let Some(p) = Preset::from_name(&event_target_value(&ev)) {
-                preset.set(p);
+                use_preset(p);
                 notice.set(Some(format!("New {} networks built: training starts over.", p.name())));
                 reset();
             }
@@ -554,6 +594,12 @@ pub fn App() -> impl IntoView {
                     </select>
                     <small>"Changing this reloads the page."</small>
                 </label>
+                <NumberField label="Latent size (nz)" id="nz" value=model_nz min=1.0 max=512.0 step="1"
+                    explain="How many random numbers G draws each digit from; changing it starts over." on_change=rebuild.clone()/>
+                <NumberField label="G width" id="ngf" value=ngf min=1.0 max=128.0 step="1"
+                    explain="Feature maps in the generator; changing it starts over." on_change=rebuild.clone()/>
+                <NumberField label="D width" id="ndf" value=ndf min=1.0 max=128.0 step="1"
+                    explain="Feature maps in the discriminator; changing it starts over." on_change=rebuild.clone()/>
                 <NumberField label="D learning rate" id="lr-d" value=lr_d min=1e-6 max=1.0 step="0.0001"
                     explain="How big a step the discriminator (the critic) takes." on_change=tune.clone()/>
                 <NumberField label="G learning rate" id="lr-g" value=lr_g min=1e-6 max=1.0 step="0.0001"

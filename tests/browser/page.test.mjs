@@ -200,6 +200,28 @@ test('unknown or out-of-range address settings are named in a note', { timeout: 
     for (const bad of ['lr_d=banana', 'batch=100000', 'colour=red']) assert.ok(note.includes(bad), note);
     assert.ok(!note.includes('seed=7'), note);
     assert.equal(await page.locator('#seed').inputValue(), '7');
+  } finally { await close(); }
+});
+
+test('a shared address restores the settings, and size changes rebuild the networks', { timeout: 120_000 }, async () => {
+  const { page, problems, close } = await open('?backend=cpu&preset=small&lr_d=0.0005&lr_g=0.0001&beta1=0.3&batch=16&seed=9&nz=20&ndf=12');
+  try {
+    await waitReady(page);
+    const values = {};
+    for (const id of ['preset', 'lr-d', 'lr-g', 'beta1', 'batch', 'seed', 'nz', 'ngf', 'ndf']) values[id] = await page.locator(`#${id}`).inputValue();
+    assert.deepEqual(values, { preset: 'small', 'lr-d': '0.0005', 'lr-g': '0.0001', beta1: '0.3', batch: '16', seed: '9', nz: '20', ngf: '24', ndf: '12' });
+    assert.equal(await page.locator('#notice').count(), 0);
+    // nz=20: ten sliders (dimensions 0-9) and a working sample.
+    assert.equal(await page.locator('.sliders input[type=range]').count(), 10);
+    await page.click('#step-once');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 1);
+    await page.locator('#nz').fill('8');
+    await page.locator('#nz').dispatchEvent('change');
+    await page.locator('#notice').waitFor();
+    assert.match(await text(page, '#notice'), /training starts over/);
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 0);
+    await waitReady(page);
+    assert.equal(await page.locator('.sliders input[type=range]').count(), 8);
     assert.deepEqual(problems, []);
   } finally { await close(); }
 });
