@@ -6,44 +6,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::training::StepReport;
 
-/// One chart point: the mean of the reports of a span of steps, ending at `step`.
+/// One chart point: the mean of the reports of a span of steps, ending at `report.step`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricPoint {
-    pub step: u64,
-    pub loss_d: f32,
-    pub loss_g: f32,
-    pub d_real: f32,
-    pub d_fake_before: f32,
-    pub d_fake_after: f32,
+    pub report: StepReport,
     /// How many steps this point stands for.
     pub steps: u32,
-}
-
-impl From<&StepReport> for MetricPoint {
-    fn from(r: &StepReport) -> Self {
-        Self {
-            step: r.step,
-            loss_d: r.loss_d,
-            loss_g: r.loss_g,
-            d_real: r.d_real,
-            d_fake_before: r.d_fake_before,
-            d_fake_after: r.d_fake_after,
-            steps: 1,
-        }
-    }
 }
 
 impl MetricPoint {
     fn merge(a: &Self, b: &Self) -> Self {
         let (wa, wb) = (a.steps as f32, b.steps as f32);
         let mean = |x: f32, y: f32| (x * wa + y * wb) / (wa + wb);
+        let (x, y) = (&a.report, &b.report);
         Self {
-            step: b.step,
-            loss_d: mean(a.loss_d, b.loss_d),
-            loss_g: mean(a.loss_g, b.loss_g),
-            d_real: mean(a.d_real, b.d_real),
-            d_fake_before: mean(a.d_fake_before, b.d_fake_before),
-            d_fake_after: mean(a.d_fake_after, b.d_fake_after),
+            report: StepReport {
+                step: y.step,
+                loss_d: mean(x.loss_d, y.loss_d),
+                loss_g: mean(x.loss_g, y.loss_g),
+                d_real: mean(x.d_real, y.d_real),
+                d_fake_before: mean(x.d_fake_before, y.d_fake_before),
+                d_fake_after: mean(x.d_fake_after, y.d_fake_after),
+            },
             steps: a.steps + b.steps,
         }
     }
@@ -66,7 +50,7 @@ impl MetricHistory {
     }
 
     pub fn push(&mut self, report: &StepReport) {
-        let point = MetricPoint::from(report);
+        let point = MetricPoint { report: *report, steps: 1 };
         let point = match self.pending.take() {
             Some(pending) => MetricPoint::merge(&pending, &point),
             None => point,
@@ -94,9 +78,10 @@ impl MetricHistory {
     pub fn to_csv(&self) -> String {
         let mut out = String::from("step,loss_d,loss_g,d_x,d_g_z_before,d_g_z_after,steps_averaged\n");
         for p in &self.points {
+            let r = &p.report;
             out += &format!(
                 "{},{},{},{},{},{},{}\n",
-                p.step, p.loss_d, p.loss_g, p.d_real, p.d_fake_before, p.d_fake_after, p.steps
+                r.step, r.loss_d, r.loss_g, r.d_real, r.d_fake_before, r.d_fake_after, p.steps
             );
         }
         out
@@ -117,7 +102,7 @@ mod tests {
         for step in 1..=8 {
             history.push(&report(step));
         }
-        assert_eq!(history.points().iter().map(|p| p.step).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
+        assert_eq!(history.points().iter().map(|p| p.report.step).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
     }
 
     #[test]
@@ -129,13 +114,13 @@ mod tests {
         let points = history.points();
         assert!(points.len() <= 100 && points.len() >= 50, "{}", points.len());
         // Points cover the run in order, each the mean of its span of steps.
-        assert!(points.windows(2).all(|w| w[0].step < w[1].step));
+        assert!(points.windows(2).all(|w| w[0].report.step < w[1].report.step));
         let covered: u64 = points.iter().map(|p| p.steps as u64).sum::<u64>();
         assert!(covered <= 100_000 && covered > 99_000, "{covered}");
         let first = points[0];
         let expected_mean = (1..=first.steps).map(|s| s as f32).sum::<f32>() / first.steps as f32;
-        assert!((first.loss_d - expected_mean).abs() < 1e-2 * expected_mean, "{first:?}");
-        assert_eq!(first.d_real, 0.5);
+        assert!((first.report.loss_d - expected_mean).abs() < 1e-2 * expected_mean, "{first:?}");
+        assert_eq!(first.report.d_real, 0.5);
     }
 
     #[test]

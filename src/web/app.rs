@@ -92,7 +92,7 @@ fn url_settings() -> UrlSettings {
             ("lr_g", Some(v)) if v > 0.0 && v <= 1.0 => { t.lr_g = v; true }
             ("beta1", Some(v)) if (0.0..1.0).contains(&v) => { t.beta1 = v as f32; true }
             ("batch", Some(v)) if v >= 1.0 && v <= 256.0 && v.fract() == 0.0 => { t.batch_size = v as usize; true }
-            ("seed", Some(v)) if v >= 0.0 && v.fract() == 0.0 => { t.seed = v as u64; true }
+            ("seed", Some(v)) if (0.0..=1e9).contains(&v) && v.fract() == 0.0 => { t.seed = v as u64; true }
             ("bench", _) => { settings.bench = value == "1"; true }
             ("fault", _) => match value {
                 "nan" => Some(Fault::Nan),
@@ -183,12 +183,12 @@ fn LineChart(
                     let (lo, hi) = values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
                     if lo > hi { (0.0, 1.0) } else { (lo.min(0.0), hi.max(lo + 1e-3)) }
                 });
-                let (first, last) = (points.first().map_or(0, |p| p.step), points.last().map_or(1, |p| p.step));
+                let (first, last) = (points.first().map_or(0, |p| p.report.step), points.last().map_or(1, |p| p.report.step));
                 let span = (last.saturating_sub(first)).max(1) as f32;
                 let x = move |step: u64| LEFT + (step - first) as f32 / span * (W - LEFT - 4.0);
                 let y = move |v: f32| (H - BOTTOM) - (v - lo) / (hi - lo) * (H - BOTTOM - 6.0);
                 let polylines = series.iter().map(|(name, color, f)| {
-                    let coords = points.iter().map(|p| format!("{:.1},{:.1}", x(p.step), y(f(p)))).collect::<Vec<_>>().join(" ");
+                    let coords = points.iter().map(|p| format!("{:.1},{:.1}", x(p.report.step), y(f(p)))).collect::<Vec<_>>().join(" ");
                     view! { <polyline points=coords stroke=*color fill="none" stroke-width="1.5" data-series=*name></polyline> }
                 }).collect_view();
                 let mid = (lo + hi) / 2.0;
@@ -626,15 +626,15 @@ pub fn App() -> impl IntoView {
                     explain="D(x): how real the discriminator finds real digits. D(G(z)): how real it finds the generator's, \
                              before and after its own update. When both meet near 0.5, D can no longer tell them apart."
                     series=vec![
-                        ("D(x)", "#2b8a3e", |p: &MetricPoint| p.d_real),
-                        ("D(G(z)) before", "#c92a2a", |p: &MetricPoint| p.d_fake_before),
-                        ("D(G(z)) after", "#e8590c", |p: &MetricPoint| p.d_fake_after),
+                        ("D(x)", "#2b8a3e", |p: &MetricPoint| p.report.d_real),
+                        ("D(G(z)) before", "#c92a2a", |p: &MetricPoint| p.report.d_fake_before),
+                        ("D(G(z)) after", "#e8590c", |p: &MetricPoint| p.report.d_fake_after),
                     ]/>
                 <LineChart history=history id="chart-loss" title="Losses" fixed_range=None
                     explain="Lower is better for each player, but they fight: when one wins, the other's loss rises."
                     series=vec![
-                        ("loss D", "#1864ab", |p: &MetricPoint| p.loss_d),
-                        ("loss G", "#9c36b5", |p: &MetricPoint| p.loss_g),
+                        ("loss D", "#1864ab", |p: &MetricPoint| p.report.loss_d),
+                        ("loss G", "#9c36b5", |p: &MetricPoint| p.report.loss_g),
                     ]/>
             </section>
             <section class="samples" aria-label="Generated digits">
