@@ -6,6 +6,7 @@
 
 use burn::module::Module;
 use burn::prelude::*;
+use burn::optim::OptimizerRecord;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,8 @@ const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 const GENERATOR: &str = "generator";
 const DISCRIMINATOR: &str = "discriminator";
+const OPTIMIZER_G: &str = "optimizer_g";
+const OPTIMIZER_D: &str = "optimizer_d";
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CheckpointError {
@@ -34,6 +37,8 @@ pub enum CheckpointError {
     TooLarge(usize),
     #[error("the weights file's header is damaged: {0}")]
     BadHeader(String),
+    #[error("the weights file is damaged (its {0} section does not match its checksum)")]
+    Damaged(String),
     #[error("the weights file has no {0} weights")]
     MissingSection(&'static str),
     #[error("the {section} weights do not fit the model in the header: {detail}")]
@@ -44,6 +49,8 @@ pub enum CheckpointError {
 struct Section {
     name: String,
     len: usize,
+    /// CRC-32 of the section's bytes: a damaged file is refused before burn parses it.
+    crc32: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -69,8 +76,13 @@ fn record_bytes(module: impl Module) -> Vec<u8> {
 }
 
 impl Checkpoint {
-    /// The generator and discriminator of `gan`, with its configs and step count.
+    /// Everything a run needs to go on exactly where it was: both networks, both optimizers'
+    /// state, the configs and the step count (the random stream follows from seed and step).
     pub fn of_gan(gan: &Gan) -> Self {
+        let (optim_g, optim_d) = gan.optimizers();
+        let optimizer_bytes = |optim: &burn::optim::ModuleOptimizer| {
+            optim.to_record().into_bytes().expect("in-memory burnpack encoding").to_vec()
+        };
         Self {
             model: gan.model.clone(),
             train: gan.train.clone(),
@@ -78,6 +90,8 @@ impl Checkpoint {
             sections: vec![
                 (GENERATOR.into(), record_bytes(gan.generator.clone())),
                 (DISCRIMINATOR.into(), record_bytes(gan.discriminator.clone())),
+                (OPTIMIZER_G.into(), optimizer_bytes(optim_g)),
+                (OPTIMIZER_D.into(), optimizer_bytes(optim_d)),
             ],
         }
     }
@@ -87,7 +101,11 @@ impl Checkpoint {
             model: self.model.clone(),
             train: self.train.clone(),
             steps: self.steps,
-            sections: self.sections.iter().map(|(name, b)| Section { name: name.clone(), len: b.len() }).collect(),
+            sections: self
+                .sections
+                .iter()
+                .map(|(name, b)| Section { name: name.clone(), len: b.len(), crc32: crc32fast::hash(b) })
+                .collect(),
         };
         let header = serde_json::to_vec(&header).expect("configs serialize");
         let mut out = Vec::new();
@@ -126,7 +144,11 @@ impl Checkpoint {
         let mut at = 16 + header_len;
         let mut sections = Vec::new();
         for section in header.sections {
-            sections.push((section.name, take(at, section.len)?.to_vec()));
+            let bytes = take(at, section.len)?;
+            if crc32fast::hash(bytes) != section.crc32 {
+                return Err(CheckpointError::Damaged(section.name));
+            }
+            sections.push((section.name, bytes.to_vec()));
             at += section.len;
         }
         if at != bytes.len() {
@@ -135,10 +157,15 @@ impl Checkpoint {
         Ok(Self { model: header.model, train: header.train, steps: header.steps, sections })
     }
 
-    fn load<M: Module>(&self, name: &'static str, fresh: M) -> Result<M, CheckpointError> {
+    fn section(&self, name: &'static str) -> Result<&[u8], CheckpointError> {
         let (_, bytes) = self.sections.iter().find(|(n, _)| n == name).ok_or(CheckpointError::MissingSection(name))?;
+        Ok(bytes)
+    }
+
+    fn load<M: Module>(&self, name: &'static str, fresh: M) -> Result<M, CheckpointError> {
+        let bytes = self.section(name)?;
         let bad = |detail: String| CheckpointError::BadWeights { section: name, detail };
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.clone())).map_err(|e| bad(e.to_string()))?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| bad(e.to_string()))?;
         fresh.try_load_record(record).map_err(|e| bad(e.to_string()))
     }
 
@@ -147,11 +174,18 @@ impl Checkpoint {
         self.load(GENERATOR, self.model.init_generator(device))
     }
 
-    /// A run that goes on from these weights (the optimizers start afresh).
+    fn optimizer(&self, name: &'static str) -> Result<OptimizerRecord, CheckpointError> {
+        let bytes = self.section(name)?;
+        OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+            .map_err(|e| CheckpointError::BadWeights { section: name, detail: e.to_string() })
+    }
+
+    /// The run, on `device` (an autodiff device), ready for its next step.
     pub fn into_gan(self, device: &Device) -> Result<Gan, CheckpointError> {
         let mut gan = Gan::new(self.model.clone(), self.train.clone(), device);
         gan.generator = self.generator(device)?;
         gan.discriminator = self.load(DISCRIMINATOR, self.model.init_discriminator(device))?;
+        gan.set_optimizer_state(self.optimizer(OPTIMIZER_G)?, self.optimizer(OPTIMIZER_D)?);
         gan.steps = self.steps;
         Ok(gan)
     }
@@ -214,5 +248,51 @@ mod tests {
             *byte = 0xAB;
         }
         assert!(matches!(checkpoint.generator(&Device::flex()), Err(CheckpointError::BadWeights { .. })));
+        // In a file, the checksum catches it first.
+        let bytes = checkpoint.to_bytes();
+        let mut damaged = Checkpoint::of_gan(&gan()).to_bytes();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        assert!(matches!(Checkpoint::from_bytes(&damaged), Err(CheckpointError::Damaged(_))));
+        assert!(Checkpoint::from_bytes(&bytes).is_ok());
+    }
+
+    #[test]
+    fn a_resumed_run_takes_the_same_next_steps() {
+        let digits = crate::data::tests::tiny_digits(4);
+        let device = Device::flex().autodiff();
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3);
+        let mut original = Gan::new(model, TrainConfig::new().with_batch_size(8), &device);
+        for _ in 0..3 {
+            original.step(&digits).read().unwrap();
+        }
+        let bytes = Checkpoint::of_gan(&original).to_bytes();
+        let mut resumed = Checkpoint::from_bytes(&bytes).unwrap().into_gan(&device).unwrap();
+        for _ in 0..3 {
+            assert_eq!(resumed.step(&digits).read().unwrap(), original.step(&digits).read().unwrap());
+        }
+    }
+
+    #[test]
+    fn random_damage_never_panics() {
+        use rand::{RngExt, SeedableRng};
+        let bytes = Checkpoint::of_gan(&gan()).to_bytes();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for _ in 0..300 {
+            let mut damaged = bytes.clone();
+            match rng.random_range(0..3) {
+                0 => damaged.truncate(rng.random_range(0..bytes.len())),
+                1 => {
+                    for _ in 0..rng.random_range(1..8) {
+                        let at = rng.random_range(0..damaged.len());
+                        damaged[at] = rng.random();
+                    }
+                }
+                _ => damaged.extend((0..rng.random_range(1..64)).map(|_| rng.random::<u8>())),
+            }
+            if let Ok(checkpoint) = Checkpoint::from_bytes(&damaged) {
+                let _ = checkpoint.into_gan(&Device::flex().autodiff());
+            }
+        }
     }
 }

@@ -131,6 +131,16 @@ impl Gan {
         }
     }
 
+    pub fn optimizers(&self) -> (&ModuleOptimizer, &ModuleOptimizer) {
+        (&self.optim_g, &self.optim_d)
+    }
+
+    /// Restores the optimizers' state (Adam's moments), as saved with `optimizers`.
+    pub fn set_optimizer_state(&mut self, g: burn::optim::OptimizerRecord, d: burn::optim::OptimizerRecord) {
+        self.optim_g = self.optim_g.clone().load_record(g);
+        self.optim_d = self.optim_d.clone().load_record(d);
+    }
+
     pub fn device(&self) -> Device {
         self.generator.devices()[0].clone()
     }
