@@ -18,7 +18,7 @@ use crate::data::{Digits, HELD_OUT_PER_CLASS};
 use crate::image::{GrayImage, to_byte};
 use crate::model::{IMAGE_SIDE, ModelConfig};
 use crate::protocol::{BackendRequest, Command, Fault, Picture, Preset, Report};
-use crate::training::{Gan, StepReport, TrainConfig, latent};
+use crate::training::{Gan, TrainConfig, latent};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors.
 const GRID_DIGITS: usize = 64;
@@ -321,11 +321,9 @@ impl Session {
         }
         let seconds = ((now_ms() - started) / 1000.0).max(1e-6);
         if let Some(bad) = reports.iter().find(|r| !r.is_finite()).map(|r| r.step) {
-            let good: Vec<StepReport> = reports.iter().take_while(|r| r.is_finite()).copied().collect();
+            // The whole chunk is undone, so none of its steps is reported: the charts and the
+            // step counter stay at the restored weights.
             self.gan = self.last_good.clone();
-            if !good.is_empty() {
-                send(&Report::Steps { reports: good, steps_per_second: (count as f64 / seconds) as f32 });
-            }
             self.set_running(false);
             let restored_step = self.gan.as_ref().map_or(0, |g| g.steps);
             send(&Report::Diverged { step: bad, restored_step });

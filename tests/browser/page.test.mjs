@@ -161,6 +161,7 @@ test('a diverging run pauses with a message and keeps the last good weights', { 
     await page.waitForFunction(() => document.querySelector('#play').innerText.includes('Play'));
     const kept = Number(message.match(/weights from step (\d+)/)[1]);
     assert.equal(await stepCount(page), kept);
+    assert.equal(await points(page, 'chart-prob'), kept, 'undone steps must not stay on the chart');
     await page.screenshot({ path: path.join(artifacts, 'diverged.png'), fullPage: true });
     // Training goes on from the kept weights.
     await page.click('#step-once');
