@@ -11,7 +11,10 @@ use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Generator, ModelConfig};
+use burn::module::{ModuleMapper, Param};
+
+use crate::model::{Discriminator, Generator, ModelConfig};
+use crate::readback::{copy_module_async, optimizer_record_async};
 use crate::training::{Gan, TrainConfig};
 
 const MAGIC: &[u8; 8] = b"GANPLAY\0";
@@ -78,21 +81,59 @@ fn record_bytes(module: impl Module) -> Vec<u8> {
 impl Checkpoint {
     /// Everything a run needs to go on exactly where it was: both networks, both optimizers'
     /// state, the configs and the step count (the random stream follows from seed and step).
+    /// Reads tensors with blocking reads: use `of_gan_async` on a browser's WebGPU.
     pub fn of_gan(gan: &Gan) -> Self {
         let (optim_g, optim_d) = gan.optimizers();
-        let optimizer_bytes = |optim: &burn::optim::ModuleOptimizer| {
-            optim.to_record().into_bytes().expect("in-memory burnpack encoding").to_vec()
-        };
+        Self::of_parts(gan, gan.generator.clone(), gan.discriminator.clone(), optim_g.to_record(), optim_d.to_record())
+    }
+
+    /// `of_gan`, reading the tensors back with `await` (any backend, the browser's WebGPU too).
+    pub async fn of_gan_async(gan: &Gan) -> Result<Self, String> {
+        let cpu = Device::flex();
+        let generator = copy_module_async(&gan.generator, gan.model.init_generator(&cpu)).await?;
+        let discriminator = copy_module_async(&gan.discriminator, gan.model.init_discriminator(&cpu)).await?;
+        let (optim_g, optim_d) = gan.optimizers();
+        let optim_g = optimizer_record_async(optim_g).await?;
+        let optim_d = optimizer_record_async(optim_d).await?;
+        Ok(Self::of_parts(gan, generator, discriminator, optim_g, optim_d))
+    }
+
+    fn of_parts(
+        gan: &Gan,
+        generator: Generator,
+        discriminator: Discriminator,
+        optim_g: OptimizerRecord,
+        optim_d: OptimizerRecord,
+    ) -> Self {
+        let optimizer_bytes = |record: OptimizerRecord| record.into_bytes().expect("in-memory burnpack encoding").to_vec();
         Self {
             model: gan.model.clone(),
             train: gan.train.clone(),
             steps: gan.steps,
             sections: vec![
-                (GENERATOR.into(), record_bytes(gan.generator.clone())),
-                (DISCRIMINATOR.into(), record_bytes(gan.discriminator.clone())),
+                (GENERATOR.into(), record_bytes(generator)),
+                (DISCRIMINATOR.into(), record_bytes(discriminator)),
                 (OPTIMIZER_G.into(), optimizer_bytes(optim_g)),
                 (OPTIMIZER_D.into(), optimizer_bytes(optim_d)),
             ],
+        }
+    }
+
+    /// A generator alone, its weights stored as f16 (half the size; samples differ from the f32
+    /// weights by less than one grey level): what ships with the page as the pretrained model.
+    pub fn generator_only_f16(gan: &Gan) -> Self {
+        struct Half;
+        impl ModuleMapper for Half {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                param.map(|t| t.cast(burn::tensor::FloatDType::F16))
+            }
+        }
+        let generator = gan.generator.valid().map(&mut Half);
+        Self {
+            model: gan.model.clone(),
+            train: gan.train.clone(),
+            steps: gan.steps,
+            sections: vec![(GENERATOR.into(), record_bytes(generator))],
         }
     }
 
@@ -165,7 +206,9 @@ impl Checkpoint {
     fn load<M: Module>(&self, name: &'static str, fresh: M) -> Result<M, CheckpointError> {
         let bytes = self.section(name)?;
         let bad = |detail: String| CheckpointError::BadWeights { section: name, detail };
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| bad(e.to_string()))?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+            .map_err(|e| bad(e.to_string()))?
+            .cast_to_module_dtype();
         fresh.try_load_record(record).map_err(|e| bad(e.to_string()))
     }
 
@@ -213,6 +256,41 @@ mod tests {
         let a = gan.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap();
         let b = restored.generate(z).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_file_read_back_with_await_resumes_the_same_run() {
+        let digits = crate::data::tests::tiny_digits(4);
+        let device = Device::flex().autodiff();
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3);
+        let mut original = Gan::new(model, TrainConfig::new().with_batch_size(8), &device);
+        for _ in 0..2 {
+            original.step(&digits).read().unwrap();
+        }
+        let awaited = burn::tensor::read_sync(Checkpoint::of_gan_async(&original)).unwrap();
+        let blocking = Checkpoint::of_gan(&original);
+        for name in [OPTIMIZER_G, OPTIMIZER_D] {
+            assert_eq!(awaited.section(name).unwrap(), blocking.section(name).unwrap(), "{name}");
+        }
+        let mut resumed = Checkpoint::from_bytes(&awaited.to_bytes()).unwrap().into_gan(&device).unwrap();
+        for _ in 0..2 {
+            assert_eq!(resumed.step(&digits).read().unwrap(), original.step(&digits).read().unwrap());
+        }
+    }
+
+    #[test]
+    fn an_f16_generator_draws_nearly_the_same_images() {
+        let gan = gan();
+        let half = Checkpoint::from_bytes(&Checkpoint::generator_only_f16(&gan).to_bytes()).unwrap();
+        let full = Checkpoint::of_gan(&gan);
+        assert!(half.to_bytes().len() < full.section(GENERATOR).unwrap().len());
+        let generator = half.generator(&Device::flex()).unwrap();
+        let z = Tensor::<4>::random([4, 6, 1, 1], Distribution::Normal(0.0, 1.0), &Device::flex());
+        let a = gan.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let b = generator.valid().forward(z).into_data().try_to_vec::<f32>().unwrap();
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+        assert!(worst < 1.0 / 255.0, "largest difference {worst}");
+        assert!(matches!(half.into_gan(&Device::flex().autodiff()), Err(CheckpointError::MissingSection("discriminator"))));
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod model;
 pub mod training;
 pub mod metrics;
 pub mod protocol;
+pub mod readback;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -3,6 +3,8 @@
 
 use burn::config::Config;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+
+use crate::readback::{ReadableAdam, copy_module};
 use burn::prelude::*;
 use burn::tensor::activation::{log_sigmoid, relu, sigmoid};
 use rand::SeedableRng;
@@ -120,9 +122,10 @@ impl Gan {
         let generator = seeded_init(model.init_generator(device), &mut rng);
         let discriminator = seeded_init(model.init_discriminator(device), &mut rng);
         let adam = AdamConfig::new().with_beta_1(train.beta1).with_beta_2(0.999);
+        let optimizer = || ModuleOptimizer::from(ReadableAdam(adam.build()));
         Self {
-            optim_g: adam.init(),
-            optim_d: adam.init(),
+            optim_g: optimizer(),
+            optim_d: optimizer(),
             model,
             train,
             generator,
@@ -139,6 +142,17 @@ impl Gan {
     pub fn set_optimizer_state(&mut self, g: burn::optim::OptimizerRecord, d: burn::optim::OptimizerRecord) {
         self.optim_g = self.optim_g.clone().load_record(g);
         self.optim_d = self.optim_d.clone().load_record(d);
+    }
+
+    /// A copy that later steps of this run leave alone (a plain clone shares the batch-norm
+    /// running statistics).
+    pub fn snapshot(&self) -> Gan {
+        let device = self.device();
+        Gan {
+            generator: copy_module(&self.generator, self.model.init_generator(&device)),
+            discriminator: copy_module(&self.discriminator, self.model.init_discriminator(&device)),
+            ..self.clone()
+        }
     }
 
     pub fn device(&self) -> Device {
