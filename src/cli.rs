@@ -27,6 +27,16 @@ struct Cli {
 enum Command {
     /// Train from scratch; writes a sample grid and the weights.
     Train(TrainArgs),
+    /// Train the generator that ships with the page: the standard model (width 32, nz 100),
+    /// the default settings and seed; writes its weights as f16 and a preview grid.
+    Pretrain {
+        #[arg(long, default_value_t = 3000)]
+        steps: u64,
+        #[arg(long, default_value = "assets/pretrained")]
+        out: PathBuf,
+        #[arg(long, default_value = "assets/mnist")]
+        data: PathBuf,
+    },
     /// Draw a grid of digits from a saved generator.
     Sample {
         #[arg(long)]
@@ -154,6 +164,7 @@ struct BenchArgs {
 pub fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Train(args) => train(args),
+        Command::Pretrain { steps, out, data } => pretrain(steps, &out, &data),
         Command::Sample { weights, out, count, seed } => sample(&weights, &out, count, seed),
         Command::Bench(args) => bench(args),
         Command::ImportMnist { from, out } => import_mnist(&from, &out),
@@ -207,24 +218,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let mut gan = Gan::new(args.model.config(), config, &device);
     println!("training on {:?}, {} digits, {} steps", args.backend, digits.len(), args.steps);
 
-    let bar = ProgressBar::new(args.steps);
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")?);
-    let started = Instant::now();
-    for _ in 0..args.steps {
-        let pending = gan.step(&digits);
-        if gan.steps % args.log_every == 0 || gan.steps == args.steps {
-            let report = pending.read().map_err(anyhow::Error::msg)?;
-            bar.suspend(|| println!("{}", report_line(&report, args.steps)));
-            if !report.is_finite() {
-                bar.abandon();
-                bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", report.step);
-            }
-        }
-        bar.inc(1);
-    }
-    bar.finish();
-    let seconds = started.elapsed().as_secs_f64();
-    println!("{} steps in {seconds:.1} s ({:.1} ms/step)", args.steps, seconds * 1e3 / args.steps as f64);
+    run_steps(&mut gan, &digits, args.steps, args.log_every)?;
 
     std::fs::create_dir_all(&args.out)?;
     let grid = sample_grid(|z| gan.generate(z), gan.model.nz, 64, 1)?;
@@ -236,11 +230,53 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// Runs `steps` steps with a progress bar, printing a report every `log_every`; stops with an
+/// error when a loss goes non-finite.
+fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64) -> Result<f64> {
+    let bar = ProgressBar::new(steps);
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")?);
+    let started = Instant::now();
+    let last = gan.steps + steps;
+    for _ in 0..steps {
+        let pending = gan.step(digits);
+        if gan.steps % log_every == 0 || gan.steps == last {
+            let report = pending.read().map_err(anyhow::Error::msg)?;
+            bar.suspend(|| println!("{}", report_line(&report, last)));
+            if !report.is_finite() {
+                bar.abandon();
+                bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", report.step);
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{steps} steps in {seconds:.1} s ({:.1} ms/step)", seconds * 1e3 / steps.max(1) as f64);
+    Ok(seconds)
+}
+
+fn pretrain(steps: u64, out: &Path, data: &Path) -> Result<()> {
+    let digits = load_training_digits(data)?;
+    let mut gan = Gan::new(ModelConfig::new(), TrainConfig::new(), &Device::flex().autodiff());
+    println!("pretraining the standard model on flex, {} digits, {steps} steps, seed {}", digits.len(), gan.train.seed);
+    run_steps(&mut gan, &digits, steps, 100)?;
+    std::fs::create_dir_all(out)?;
+    let weights = out.join("generator.ganplay");
+    let bytes = Checkpoint::generator_only_f16(&gan).to_bytes();
+    std::fs::write(&weights, &bytes)?;
+    // The preview is drawn from the file as shipped (f16), not from the f32 weights.
+    let generator = Checkpoint::from_bytes(&bytes)?.generator(&Device::flex())?;
+    let preview = out.join("preview.png");
+    std::fs::write(&preview, sample_grid(|z| generator.valid().forward(z), gan.model.nz, 64, 1)?.to_png())?;
+    println!("wrote {} ({} bytes) and {}", weights.display(), bytes.len(), preview.display());
+    Ok(())
+}
+
 fn sample(weights: &Path, out: &Path, count: usize, seed: u64) -> Result<()> {
     let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
     let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", weights.display()))?;
     let generator = checkpoint.generator(&Device::flex())?;
-    let grid = sample_grid(|z| generator.forward(z), checkpoint.model.nz, count, seed)?;
+    let grid = sample_grid(|z| generator.valid().forward(z), checkpoint.model.nz, count, seed)?;
     std::fs::write(out, grid.to_png())?;
     println!("wrote {} ({count} digits from weights at step {})", out.display(), checkpoint.steps);
     Ok(())

@@ -9,5 +9,6 @@ pub mod training;
 pub mod metrics;
 pub mod protocol;
 pub mod readback;
+pub mod share;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -73,6 +73,17 @@ pub enum Command {
     Bench { steps: u32 },
     /// Test hook: make a failure happen, to check that the page reports it.
     InjectFault(Fault),
+    /// Send the run as a weights file (answered by `Report::Saved`).
+    Save,
+    /// Keep the run as a snapshot (answered by `Report::Snapshot`).
+    Snapshot,
+    /// Go on from a weights file; `source` names it in messages. The bytes travel beside the
+    /// JSON (see `payload`).
+    Load {
+        source: String,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
 }
 
 /// Failures the page must survive and explain.
@@ -82,6 +93,17 @@ pub enum Fault {
     Nan,
     /// The worker panics.
     Panic,
+    /// The GPU device is destroyed, as when a driver resets or the GPU is unplugged.
+    DeviceLost,
+}
+
+/// Which generator drew a picture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Weights {
+    /// The generator shipped with the page, trained for `steps` steps.
+    Pretrained { steps: u64 },
+    /// The run on the page, at step `steps`.
+    Run { steps: u64 },
 }
 
 /// A grayscale picture sent to the page.
@@ -105,14 +127,38 @@ pub enum Report {
     /// Steps done since the last report, and the rate.
     Steps { reports: Vec<StepReport>, steps_per_second: f32 },
     /// The sample grid for the fixed latent vectors.
-    Grid(Picture),
+    Grid { picture: Picture, weights: Weights },
     /// The image for the latent vector of a `Sample` command.
-    Sample(Picture),
+    Sample { picture: Picture, weights: Weights },
     Running(bool),
     /// Training stopped because a loss was not finite; the weights were rolled back.
     Diverged { step: u64, restored_step: u64 },
     /// Milliseconds per step of each preset.
     Bench { backend: String, results: Vec<(Preset, f64)> },
+    /// The run as a weights file, for the user to keep.
+    Saved {
+        steps: u64,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+    /// The run as a snapshot: its last step's report, a few of its digits, its weights file.
+    Snapshot {
+        steps: u64,
+        report: Option<StepReport>,
+        thumbnail: Picture,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+    /// A weights file was loaded: the run now has these settings and is paused at `steps`.
+    Loaded { model: ModelConfig, train: TrainConfig, steps: u64, source: String },
+    /// A weights file was refused (the reason, in words); the run is as it was.
+    LoadRefused(String),
+    /// The GPU device was lost: this worker cannot train any more.
+    DeviceLost(String),
+    /// The worker panicked and has stopped.
+    Crashed(String),
+    /// Something the user should know that stops nothing.
+    Notice(String),
     Error(String),
 }
 
@@ -124,6 +170,23 @@ impl Command {
     pub fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("bad command: {e}"))
     }
+
+    /// The binary part of the message, sent beside the JSON rather than inside it.
+    pub fn payload(&self) -> Option<&[u8]> {
+        match self {
+            Command::Load { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// The command from its JSON and its binary part.
+    pub fn from_message(text: &str, payload: Vec<u8>) -> Result<Self, String> {
+        let mut command = Self::from_json(text)?;
+        if let Command::Load { bytes, .. } = &mut command {
+            *bytes = payload;
+        }
+        Ok(command)
+    }
 }
 
 impl Report {
@@ -133,6 +196,23 @@ impl Report {
 
     pub fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("bad report: {e}"))
+    }
+
+    /// The binary part of the message, sent beside the JSON rather than inside it.
+    pub fn payload(&self) -> Option<&[u8]> {
+        match self {
+            Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// The report from its JSON and its binary part.
+    pub fn from_message(text: &str, payload: Vec<u8>) -> Result<Self, String> {
+        let mut report = Self::from_json(text)?;
+        if let Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } = &mut report {
+            *bytes = payload;
+        }
+        Ok(report)
     }
 }
 
@@ -147,6 +227,16 @@ mod tests {
         let report = Report::Steps { reports: vec![StepReport { step: 3, ..Default::default() }], steps_per_second: 2.5 };
         assert_eq!(Report::from_json(&report.to_json()).unwrap(), report);
         assert!(Command::from_json("{\"Nope\":1}").is_err());
+    }
+
+    #[test]
+    fn weights_files_travel_beside_the_json() {
+        let load = Command::Load { source: "run.ganplay".into(), bytes: vec![1, 2, 3] };
+        assert!(!load.to_json().contains("[1,2,3]"));
+        assert_eq!(Command::from_message(&load.to_json(), load.payload().unwrap().to_vec()).unwrap(), load);
+        let saved = Report::Saved { steps: 9, bytes: vec![7; 5] };
+        assert_eq!(Report::from_message(&saved.to_json(), vec![7; 5]).unwrap(), saved);
+        assert_eq!(Report::Running(true).payload(), None);
     }
 
     #[test]

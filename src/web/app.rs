@@ -2,6 +2,7 @@
 //! tensors; it sends `Command`s to the training worker and draws the `Report`s it gets back.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use rand::SeedableRng;
@@ -10,10 +11,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
+use super::files::{download_bytes, download_canvas_png, read_file};
+use super::{pack, unpack};
+use crate::checkpoint::MAX_FILE_BYTES;
 use crate::metrics::{MetricHistory, MetricPoint};
 use crate::model::ModelConfig;
-use crate::protocol::{BackendRequest, Command, Fault, Picture, Preset, Report};
-use crate::training::{LossKind, TrainConfig, normal_values};
+use crate::protocol::{BackendRequest, Command, Picture, Preset, Report, Weights};
+use crate::share::{MAX_BATCH, MAX_NZ, MAX_SEED, MAX_WIDTH, PageSetup, backend_from_name, backend_name, loss_from_name, loss_name};
+use crate::training::{LossKind, StepReport, TrainConfig, normal_values};
 
 /// Chart points kept (older ones are merged pairwise, see `MetricHistory`).
 const CHART_POINTS: usize = 600;
@@ -41,90 +46,9 @@ pub fn mount() {
     leptos::mount::mount_to_body(App);
 }
 
-/// Settings read from the address bar (`?preset=small&backend=cpu&lr_d=0.0002&seed=3`).
-/// Unknown or unusable values are listed so the page can say it ignored them.
-struct UrlSettings {
-    /// None: picked for the hardware found (tiny on a CPU, standard on a GPU).
-    preset: Option<Preset>,
-    /// Sizes that override the preset's.
-    nz: Option<usize>,
-    ngf: Option<usize>,
-    ndf: Option<usize>,
-    backend: BackendRequest,
-    train: TrainConfig,
-    bench: bool,
-    /// `?fault=nan|panic`: a failure injected after step 3 (for tests).
-    fault: Option<Fault>,
-    ignored: Vec<String>,
-}
-
-fn url_settings() -> UrlSettings {
-    let mut settings = UrlSettings {
-        preset: None,
-        nz: None,
-        ngf: None,
-        ndf: None,
-        backend: BackendRequest::Auto,
-        train: TrainConfig::new().with_batch_size(32),
-        bench: false,
-        fault: None,
-        ignored: Vec::new(),
-    };
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    for pair in search.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let number = value.parse::<f64>().ok().filter(|v| v.is_finite());
-        let t = &mut settings.train;
-        let ok = match (key, number) {
-            ("preset", _) => Preset::from_name(value).map(|p| settings.preset = Some(p)).is_some(),
-            ("nz", Some(v)) if (1.0..=512.0).contains(&v) && v.fract() == 0.0 => { settings.nz = Some(v as usize); true }
-            ("ngf", Some(v)) if (1.0..=128.0).contains(&v) && v.fract() == 0.0 => { settings.ngf = Some(v as usize); true }
-            ("ndf", Some(v)) if (1.0..=128.0).contains(&v) && v.fract() == 0.0 => { settings.ndf = Some(v as usize); true }
-            ("backend", _) => match value {
-                "auto" => Some(BackendRequest::Auto),
-                "cpu" => Some(BackendRequest::Cpu),
-                "webgpu" => Some(BackendRequest::WebGpu),
-                _ => None,
-            }
-            .map(|b| settings.backend = b)
-            .is_some(),
-            ("lr_d", Some(v)) if v > 0.0 && v <= 1.0 => { t.lr_d = v; true }
-            ("lr_g", Some(v)) if v > 0.0 && v <= 1.0 => { t.lr_g = v; true }
-            ("beta1", Some(v)) if (0.0..1.0).contains(&v) => { t.beta1 = v as f32; true }
-            ("batch", Some(v)) if v >= 1.0 && v <= 256.0 && v.fract() == 0.0 => { t.batch_size = v as usize; true }
-            ("seed", Some(v)) if (0.0..=1e9).contains(&v) && v.fract() == 0.0 => { t.seed = v as u64; true }
-            ("bench", _) => { settings.bench = value == "1"; true }
-            ("fault", _) => match value {
-                "nan" => Some(Fault::Nan),
-                "panic" => Some(Fault::Panic),
-                _ => None,
-            }
-            .map(|f| settings.fault = Some(f))
-            .is_some(),
-            _ => false,
-        };
-        if !ok {
-            settings.ignored.push(format!("{key}={value}"));
-        }
-    }
-    settings
-}
-
 /// True when the backend named is WebGPU on a software emulation (chosen by hand).
 fn gpu_is_software(backend: &RwSignal<Option<(String, String, bool)>>) -> bool {
     backend.with_untracked(|b| b.as_ref().is_some_and(|(name, _, _)| name.to_lowercase().contains("swiftshader")))
-}
-
-/// The page's link to the training worker (kept in leptos' local arena, so it is `Copy`).
-#[derive(Clone, Copy)]
-struct Trainer(StoredValue<Worker, LocalStorage>);
-
-impl Trainer {
-    fn send(&self, command: &Command) {
-        self.0.with_value(|worker| {
-            let _ = worker.post_message(&JsValue::from_str(&command.to_json()));
-        });
-    }
 }
 
 fn paint(canvas: &web_sys::HtmlCanvasElement, picture: &Picture) {
@@ -244,15 +168,103 @@ fn NumberField(
     }
 }
 
+/// Snapshots kept in the page (older ones are dropped).
+const SNAPSHOTS_KEPT: usize = 5;
+/// A worker that crashes is restarted at most this many times before the page gives up.
+const RESTARTS: u32 = 3;
+
+/// A snapshot of the run, kept in the page so that it outlives the worker (a lost GPU, a crash).
+#[derive(Clone)]
+struct Snapshot {
+    steps: u64,
+    report: Option<StepReport>,
+    thumbnail: Picture,
+    bytes: Arc<Vec<u8>>,
+}
+
+/// The page's link to the training worker, which it can replace (kept in leptos' local arena,
+/// so it is `Copy`).
+#[derive(Clone, Copy)]
+struct Trainer {
+    worker: StoredValue<Option<Worker>, LocalStorage>,
+    on_message: StoredValue<Option<js_sys::Function>, LocalStorage>,
+    on_error: StoredValue<Option<js_sys::Function>, LocalStorage>,
+}
+
+impl Trainer {
+    fn send(&self, command: &Command) {
+        self.worker.with_value(|worker| {
+            if let Some(worker) = worker {
+                let (message, transfer) = pack(command.to_json(), command.payload());
+                let _ = worker.post_message_with_transfer(&message, &transfer);
+            }
+        });
+    }
+
+    /// Starts a fresh worker, ending the one before (if any).
+    fn start(&self) -> Result<(), String> {
+        if let Some(old) = self.worker.try_update_value(|w| w.take()).flatten() {
+            old.terminate();
+        }
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options("./worker_loader.js", &options)
+            .map_err(|e| format!("Could not start the training worker: {e:?}"))?;
+        self.on_message.with_value(|f| worker.set_onmessage(f.as_ref()));
+        self.on_error.with_value(|f| worker.set_onerror(f.as_ref()));
+        self.worker.set_value(Some(worker));
+        Ok(())
+    }
+}
+
+/// Is the key press meant for a text field or a list rather than for a shortcut?
+fn typing_into(event: &web_sys::KeyboardEvent) -> bool {
+    let Some(element) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
+    match element.tag_name().as_str() {
+        "INPUT" => element.get_attribute("type").as_deref() != Some("range"),
+        "SELECT" | "TEXTAREA" => true,
+        _ => false,
+    }
+}
+
+fn target_is(event: &web_sys::KeyboardEvent, tag: &str) -> bool {
+    event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.tag_name() == tag)
+}
+
+/// A small picture drawn once (snapshot thumbnails).
+#[component]
+fn Thumbnail(picture: Picture, label: String) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        if let Some(canvas) = canvas.get() {
+            paint(&canvas, &picture);
+        }
+    });
+    view! { <canvas node_ref=canvas class="pixels thumb" role="img" aria-label=label></canvas> }
+}
+
+const SHORTCUTS: [(&str, &str); 9] = [
+    ("Space", "play / pause"),
+    ("S", "one training step"),
+    ("R", "reset: new networks"),
+    ("← →", "move the selected latent slider"),
+    ("↑ ↓", "select another latent slider"),
+    ("N", "new random z"),
+    ("P", "presenter mode on / off"),
+    ("?", "this help"),
+    ("Esc", "close this help"),
+];
+
 #[component]
 pub fn App() -> impl IntoView {
-    let url = url_settings();
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let (url, ignored) = PageSetup::from_query(&search);
     let backend_request = RwSignal::new(url.backend);
     let preset = RwSignal::new(url.preset.unwrap_or(Preset::Tiny));
-    let start_model = preset.get_untracked().model();
-    let model_nz = RwSignal::new(url.nz.unwrap_or(start_model.nz) as f64);
-    let ngf = RwSignal::new(url.ngf.unwrap_or(start_model.ngf) as f64);
-    let ndf = RwSignal::new(url.ndf.unwrap_or(start_model.ndf) as f64);
+    let start_model = url.model();
+    let model_nz = RwSignal::new(start_model.nz as f64);
+    let ngf = RwSignal::new(start_model.ngf as f64);
+    let ndf = RwSignal::new(start_model.ndf as f64);
     let use_preset = move |p: Preset| {
         let model = p.model();
         preset.set(p);
@@ -263,10 +275,13 @@ pub fn App() -> impl IntoView {
     let lr_d = RwSignal::new(url.train.lr_d);
     let lr_g = RwSignal::new(url.train.lr_g);
     // beta1 is an f32 in the config: round so that 0.3 shows as 0.3, not 0.30000001.
-    let beta1 = RwSignal::new((url.train.beta1 as f64 * 1e6).round() / 1e6);
+    let round_beta1 = |b: f32| (b as f64 * 1e6).round() / 1e6;
+    let beta1 = RwSignal::new(round_beta1(url.train.beta1));
     let batch = RwSignal::new(url.train.batch_size as f64);
     let seed = RwSignal::new(url.train.seed as f64);
-    let loss = RwSignal::new(LossKind::Bce);
+    let loss = RwSignal::new(url.train.loss);
+    let presenter = RwSignal::new(url.presenter);
+    let help_open = RwSignal::new(false);
 
     let backend = RwSignal::new(None::<(String, String, bool)>);
     let running = RwSignal::new(false);
@@ -276,31 +291,36 @@ pub fn App() -> impl IntoView {
     let history = RwSignal::new(MetricHistory::new(CHART_POINTS));
     let grid = RwSignal::new(None::<Picture>);
     let sample = RwSignal::new(None::<Picture>);
+    let showing = RwSignal::new(None::<Weights>);
     let error = RwSignal::new(None::<String>);
-    let notice = RwSignal::new(if url.ignored.is_empty() {
+    let notice = RwSignal::new(if ignored.is_empty() {
         None
     } else {
-        Some(format!("Ignored address settings that are unknown or out of range: {}", url.ignored.join(", ")))
+        Some(format!("Ignored address settings that are unknown or out of range: {}", ignored.join(", ")))
     });
     let bench = RwSignal::new(None::<String>);
+    let snapshots = RwSignal::new(Vec::<Snapshot>::new());
+    // A snapshot to go on from once a restarted worker is listening.
+    let pending_restore = StoredValue::new(None::<Snapshot>);
+    let restarts = StoredValue::new(0u32);
+    let saving = RwSignal::new(false);
 
-    let nz = RwSignal::new(preset.get_untracked().model().nz);
+    let nz = RwSignal::new(start_model.nz);
+    // The address's z is used for the first networks of its size only.
+    let url_z = StoredValue::new(url.z.clone());
     let z_from = RwSignal::new(Vec::<f32>::new());
     let z_to = RwSignal::new(Vec::<f32>::new());
     let walk = RwSignal::new(0.0f64);
     let z_seed = RwSignal::new(1u64);
+    let selected_dim = RwSignal::new(0usize);
     let sample_in_flight = RwSignal::new(false);
     let sample_dirty = RwSignal::new(false);
 
-    let options = WorkerOptions::new();
-    options.set_type(WorkerType::Module);
-    let worker = match Worker::new_with_options("./worker_loader.js", &options) {
-        Ok(w) => w,
-        Err(e) => {
-            return view! { <p id="error" class="error">{format!("Could not start the training worker: {e:?}")}</p> }.into_any();
-        }
+    let trainer = Trainer {
+        worker: StoredValue::new_local(None),
+        on_message: StoredValue::new_local(None),
+        on_error: StoredValue::new_local(None),
     };
-    let trainer = Trainer(StoredValue::new_local(worker.clone()));
 
     let train_config = move || {
         TrainConfig::new()
@@ -311,71 +331,158 @@ pub fn App() -> impl IntoView {
             .with_seed(seed.get_untracked() as u64)
             .with_loss(loss.get_untracked())
     };
+    let model_config = move || {
+        ModelConfig::new()
+            .with_nz(model_nz.get_untracked() as usize)
+            .with_ngf(ngf.get_untracked() as usize)
+            .with_ndf(ndf.get_untracked() as usize)
+    };
     let current_z = move || {
         let (a, b, t) = (z_from.get(), z_to.get(), walk.get() as f32);
         a.iter().zip(&b).map(|(a, b)| a * (1.0 - t) + b * t).collect::<Vec<f32>>()
     };
-    let request_sample = {
-        let trainer = trainer.clone();
-        move |z: Vec<f32>| {
-            if z.is_empty() || !ready.get_untracked() {
-                return;
-            }
-            if sample_in_flight.get_untracked() {
-                sample_dirty.set(true);
-            } else {
-                sample_in_flight.set(true);
-                trainer.send(&Command::Sample { z });
-            }
+    let request_sample = move |z: Vec<f32>| {
+        if z.is_empty() || !ready.get_untracked() {
+            return;
+        }
+        if sample_in_flight.get_untracked() {
+            sample_dirty.set(true);
+        } else {
+            sample_in_flight.set(true);
+            trainer.send(&Command::Sample { z });
         }
     };
+    let set_z = move |z: Vec<f32>| {
+        z_from.set(z.clone());
+        z_to.set(z.clone());
+        walk.set(0.0);
+        request_sample(z);
+    };
     let new_z = move |seed: u64, nz: usize| normal_values(&mut StdRng::seed_from_u64(seed), nz);
-    let reset = {
-        let trainer = trainer.clone();
-        move || {
-            ready.set(false);
-            history.update(|h| h.clear());
-            step.set(0);
-            steps_per_second.set(0.0);
-            trainer.send(&Command::Reset {
-                backend: backend_request.get_untracked(),
-                model: ModelConfig::new()
-                    .with_nz(model_nz.get_untracked() as usize)
-                    .with_ngf(ngf.get_untracked() as usize)
-                    .with_ndf(ndf.get_untracked() as usize),
-                train: train_config(),
-            });
+    let reset = move || {
+        ready.set(false);
+        history.update(|h| h.clear());
+        step.set(0);
+        steps_per_second.set(0.0);
+        trainer.send(&Command::Reset { backend: backend_request.get_untracked(), model: model_config(), train: train_config() });
+    };
+    let load = move |source: String, bytes: Vec<u8>| trainer.send(&Command::Load { source, bytes });
+
+    // The address follows the setup (debounced: browsers throttle frequent address changes).
+    let url_pending = StoredValue::new(false);
+    let url_query = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        let setup = PageSetup {
+            preset: Preset::ALL.into_iter().find(|p| {
+                p.model() == ModelConfig::new().with_nz(model_nz.get() as usize).with_ngf(ngf.get() as usize).with_ndf(ndf.get() as usize)
+            }),
+            nz: Some(model_nz.get() as usize),
+            ngf: Some(ngf.get() as usize),
+            ndf: Some(ndf.get() as usize),
+            backend: backend_request.get(),
+            train: TrainConfig::new()
+                .with_lr_d(lr_d.get())
+                .with_lr_g(lr_g.get())
+                .with_beta1(beta1.get() as f32)
+                .with_batch_size(batch.get() as usize)
+                .with_seed(seed.get() as u64)
+                .with_loss(loss.get()),
+            z: Some(current_z()).filter(|z| !z.is_empty()),
+            presenter: presenter.get(),
+            ..PageSetup::default()
+        };
+        url_query.set_value(setup.to_query());
+        if url_pending.get_value() {
+            return;
+        }
+        url_pending.set_value(true);
+        set_timeout(
+            move || {
+                url_pending.set_value(false);
+                if let Some(window) = web_sys::window() {
+                    let query = url_query.get_value();
+                    let _ = window.history().and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&query)));
+                }
+            },
+            std::time::Duration::from_millis(300),
+        );
+    });
+    // Presenter mode is a class on the body, so the stylesheet can lay out the whole page.
+    Effect::new(move |_| {
+        let on = presenter.get();
+        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+            let _ = body.class_list().toggle_with_force("presenter", on);
+        }
+    });
+
+    // After a crash or a lost GPU: a new worker (on the CPU if the GPU was lost), going on from
+    // the last snapshot.
+    let recover = move |what: String| {
+        let on_gpu = backend.get_untracked().is_some_and(|b| b.2);
+        ready.set(false);
+        running.set(false);
+        sample_in_flight.set(false);
+        let count = restarts.get_value() + 1;
+        restarts.set_value(count);
+        if count > RESTARTS {
+            error.set(Some(format!("{what}. The training worker failed {RESTARTS} times: reload the page to start again.")));
+            return;
+        }
+        if on_gpu {
+            backend_request.set(BackendRequest::Cpu);
+        }
+        backend.set(None);
+        let latest = snapshots.with_untracked(|s| s.last().cloned());
+        let moved = if on_gpu { "Training moved to the CPU" } else { "The training worker was restarted" };
+        let from = match &latest {
+            Some(s) => format!("and goes on from the snapshot at step {}", s.steps),
+            None => "and starts over (no snapshot had been taken yet)".to_string(),
+        };
+        pending_restore.set_value(latest);
+        error.set(Some(format!("{what}. {moved} {from}.")));
+        if let Err(e) = trainer.start() {
+            error.set(Some(e));
         }
     };
 
     {
-        let request_sample = request_sample.clone();
-        let reset = reset.clone();
         let fault = url.fault;
-        let chose_preset = url.preset.is_some() || url.nz.is_some() || url.ngf.is_some() || url.ndf.is_some();
+        let chose_size = url.preset.is_some() || url.nz.is_some() || url.ngf.is_some() || url.ndf.is_some();
         let run_bench = url.bench;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(text) = event.data().as_string() else { return };
-            let report = match Report::from_json(&text) {
+            let Some((text, payload)) = unpack(&event.data()) else { return };
+            let report = match Report::from_message(&text, payload) {
                 Ok(r) => r,
                 Err(e) => return error.set(Some(e)),
             };
             match report {
-                Report::Listening => reset(),
+                Report::Listening => {
+                    reset();
+                    if let Some(snapshot) = pending_restore.try_update_value(|p| p.take()).flatten() {
+                        load(format!("the snapshot at step {}", snapshot.steps), snapshot.bytes.to_vec());
+                    }
+                }
                 Report::Backend { name, reason, on_gpu } => {
                     backend.set(Some((name, reason, on_gpu)));
                     // A real GPU trains the standard model faster than a CPU trains the tiny one.
-                    if on_gpu && !chose_preset && !gpu_is_software(&backend) {
+                    if on_gpu && !chose_size && !gpu_is_software(&backend) && step.get_untracked() == 0 {
                         use_preset(Preset::Standard);
                         reset();
                     }
                 }
                 Report::Ready { nz: n } => {
                     nz.set(n);
-                    z_from.set(new_z(z_seed.get_untracked(), n));
-                    z_to.set(new_z(z_seed.get_untracked() + 1_000_000, n));
+                    selected_dim.update(|d| *d = (*d).min(SLIDERS.min(n) - 1));
                     ready.set(true);
-                    request_sample(current_z());
+                    match url_z.try_update_value(|z| z.take()).flatten().filter(|z| z.len() == n) {
+                        Some(z) => set_z(z),
+                        None if z_from.with_untracked(|z| z.len()) == n => request_sample(current_z()),
+                        None => {
+                            z_from.set(new_z(z_seed.get_untracked(), n));
+                            z_to.set(new_z(z_seed.get_untracked() + 1_000_000, n));
+                            request_sample(current_z());
+                        }
+                    }
                     if run_bench {
                         bench.set(Some("Benchmark running…".into()));
                         trainer.send(&Command::Bench { steps: 3 });
@@ -390,14 +497,14 @@ pub fn App() -> impl IntoView {
                     }
                     steps_per_second.set(rate);
                     history.update(|h| reports.iter().for_each(|r| h.push(r)));
-                    error.set(None);
                 }
-                Report::Grid(picture) => {
+                Report::Grid { picture, weights } => {
                     grid.set(Some(picture));
+                    showing.set(Some(weights));
                     // The big sample follows training too.
                     request_sample(current_z());
                 }
-                Report::Sample(picture) => {
+                Report::Sample { picture, .. } => {
                     sample.set(Some(picture));
                     sample_in_flight.set(false);
                     if sample_dirty.get_untracked() {
@@ -417,15 +524,46 @@ pub fn App() -> impl IntoView {
                     let text = results.iter().map(|(p, ms)| format!("{}: {ms:.0} ms/step", p.name())).collect::<Vec<_>>().join(", ");
                     bench.set(Some(format!("{backend} — {text}")));
                 }
+                Report::Saved { steps, bytes } => {
+                    saving.set(false);
+                    if let Err(e) = download_bytes(&format!("ganplay-step-{steps}.ganplay"), &bytes, "application/octet-stream") {
+                        error.set(Some(format!("The weights file could not be offered for download: {e}")));
+                    }
+                }
+                Report::Snapshot { steps, report, thumbnail, bytes } => {
+                    snapshots.update(|list| {
+                        list.retain(|s| s.steps != steps);
+                        list.push(Snapshot { steps, report, thumbnail, bytes: Arc::new(bytes) });
+                        let extra = list.len().saturating_sub(SNAPSHOTS_KEPT);
+                        list.drain(..extra);
+                    });
+                }
+                Report::Loaded { model, train, steps, source } => {
+                    preset.set(Preset::ALL.into_iter().find(|p| p.model() == model).unwrap_or(preset.get_untracked()));
+                    model_nz.set(model.nz as f64);
+                    ngf.set(model.ngf as f64);
+                    ndf.set(model.ndf as f64);
+                    lr_d.set(train.lr_d);
+                    lr_g.set(train.lr_g);
+                    beta1.set(round_beta1(train.beta1));
+                    batch.set(train.batch_size as f64);
+                    seed.set(train.seed as f64);
+                    loss.set(train.loss);
+                    history.update(|h| h.clear());
+                    step.set(steps);
+                    notice.set(Some(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.")));
+                }
+                Report::LoadRefused(message) => error.set(Some(message)),
+                Report::DeviceLost(why) => recover(format!("The GPU stopped working (device lost: {why})")),
+                Report::Crashed(why) => recover(format!("The training worker crashed ({why})")),
+                Report::Notice(message) => notice.set(Some(message)),
                 Report::Error(message) => {
                     sample_in_flight.set(false);
-                    running.set(false);
+                    saving.set(false);
                     error.set(Some(message));
                 }
             }
         });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_event: web_sys::Event| {
             ready.set(false);
             running.set(false);
@@ -434,48 +572,106 @@ pub fn App() -> impl IntoView {
                 error.set(Some("The training worker stopped or failed to load. Reload the page to try again.".into()));
             }
         });
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        on_error.forget();
+        trainer.on_message.set_value(Some(on_message.into_js_value().unchecked_into()));
+        trainer.on_error.set_value(Some(on_error.into_js_value().unchecked_into()));
+        if let Err(e) = trainer.start() {
+            return view! { <p id="error" class="error">{e}</p> }.into_any();
+        }
     }
 
-    let play_pause = {
-        let trainer = trainer.clone();
-        move |_| trainer.send(if running.get_untracked() { &Command::Pause } else { &Command::Play })
+    let play_pause = move || trainer.send(if running.get_untracked() { &Command::Pause } else { &Command::Play });
+    let single_step = move || {
+        if ready.get_untracked() && !running.get_untracked() {
+            trainer.send(&Command::Step)
+        }
     };
-    let single_step = {
-        let trainer = trainer.clone();
-        move |_| trainer.send(&Command::Step)
+    let tune: Rc<dyn Fn()> = Rc::new(move || trainer.send(&Command::Tune(train_config())));
+    let rebuild: Rc<dyn Fn()> = Rc::new(move || {
+        notice.set(Some("New networks built with the changed setting: training starts over.".into()));
+        reset();
+    });
+    let move_slider = move |dim: usize, value: f32| {
+        // Moving a slider edits the current point: fold the walk into it.
+        let mut z = current_z();
+        if let Some(v) = z.get_mut(dim) {
+            *v = value.clamp(-3.0, 3.0);
+            set_z(z);
+        }
     };
-    let tune: Rc<dyn Fn()> = {
-        let trainer = trainer.clone();
-        Rc::new(move || trainer.send(&Command::Tune(train_config())))
+    let random_z = move || {
+        z_seed.update(|s| *s += 1);
+        set_z(new_z(z_seed.get_untracked(), nz.get_untracked()));
     };
-    let rebuild: Rc<dyn Fn()> = {
-        let reset = reset.clone();
-        Rc::new(move || {
-            notice.set(Some("New networks built with the changed setting: training starts over.".into()));
-            reset();
-        })
-    };
+
+    window_event_listener(leptos::ev::keydown, move |event: web_sys::KeyboardEvent| {
+        if typing_into(&event) || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        let on_range = target_is(&event, "INPUT");
+        let handled = match event.key().as_str() {
+            // Space on a focused button or slider is theirs.
+            " " if !target_is(&event, "BUTTON") && !on_range && ready.get_untracked() => {
+                play_pause();
+                true
+            }
+            "s" | "S" => {
+                single_step();
+                true
+            }
+            "r" | "R" => {
+                reset();
+                true
+            }
+            "n" | "N" if ready.get_untracked() => {
+                random_z();
+                true
+            }
+            "p" | "P" => {
+                presenter.update(|p| *p = !*p);
+                true
+            }
+            "?" | "h" | "H" => {
+                help_open.update(|h| *h = !*h);
+                true
+            }
+            "Escape" if help_open.get_untracked() => {
+                help_open.set(false);
+                true
+            }
+            "ArrowLeft" | "ArrowRight" if !on_range && ready.get_untracked() => {
+                let dim = selected_dim.get_untracked();
+                let delta = if event.key() == "ArrowLeft" { -0.1 } else { 0.1 };
+                let value = current_z().get(dim).copied().unwrap_or(0.0);
+                move_slider(dim, ((value + delta) * 100.0).round() / 100.0);
+                true
+            }
+            "ArrowUp" | "ArrowDown" if !on_range => {
+                let count = SLIDERS.min(nz.get_untracked());
+                let up = event.key() == "ArrowUp";
+                selected_dim.update(|d| *d = if up { (*d + count - 1) % count } else { (*d + 1) % count });
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            event.prevent_default();
+        }
+    });
 
     let sliders = move || {
         (0..SLIDERS.min(nz.get())).map(|dim| {
             let value = move || current_z().get(dim).copied().unwrap_or(0.0);
-            let request_sample = request_sample.clone();
             view! {
-                <label class="slider">
+                <label class="slider" class:selected=move || selected_dim.get() == dim>
                     <span>{format!("z{dim}")}</span>
-                    <input type="range" min="-3" max="3" step="0.01" aria-label=format!("latent dimension {dim}")
+                    <input type="range" min="-3" max="3" step="0.01" id=format!("z{dim}")
+                        aria-label=format!("latent dimension {dim}")
                         prop:value=move || format!("{:.2}", value())
+                        on:focus=move |_| selected_dim.set(dim)
                         on:input=move |ev| {
                             if let Ok(v) = event_target_value(&ev).parse::<f32>() {
-                                // Moving a slider edits the current point: fold the walk into it.
-                                let mut z = current_z();
-                                z[dim] = v;
-                                z_from.set(z.clone());
-                                z_to.set(z.clone());
-                                walk.set(0.0);
-                                request_sample(z);
+                                selected_dim.set(dim);
+                                move_slider(dim, v);
                             }
                         }/>
                     <output>{move || format!("{:+.2}", value())}</output>
@@ -483,72 +679,94 @@ pub fn App() -> impl IntoView {
             }
         }).collect_view()
     };
-    let random_z = {
-        let request_sample = request_sample.clone();
-        move |_| {
-            z_seed.update(|s| *s += 1);
-            z_from.set(new_z(z_seed.get_untracked(), nz.get_untracked()));
-            z_to.set(z_from.get_untracked());
-            walk.set(0.0);
+    let new_walk = move |_| {
+        z_from.set(current_z());
+        z_seed.update(|s| *s += 1);
+        z_to.set(new_z(z_seed.get_untracked() + 1_000_000, nz.get_untracked()));
+        walk.set(0.0);
+        request_sample(current_z());
+    };
+    let on_walk = move |ev| {
+        if let Ok(t) = event_target_value(&ev).parse::<f64>() {
+            walk.set(t);
             request_sample(current_z());
         }
     };
-    let new_walk = {
-        let request_sample = request_sample.clone();
-        move |_| {
-            z_from.set(current_z());
-            z_seed.update(|s| *s += 1);
-            z_to.set(new_z(z_seed.get_untracked() + 1_000_000, nz.get_untracked()));
-            walk.set(0.0);
-            request_sample(current_z());
-        }
-    };
-    let on_walk = {
-        let request_sample = request_sample.clone();
-        move |ev| {
-            if let Ok(t) = event_target_value(&ev).parse::<f64>() {
-                walk.set(t);
-                request_sample(current_z());
-            }
-        }
-    };
-    let on_preset = {
-        let reset = reset.clone();
-        move |ev| {
-            if let Some(p) = Preset::from_name(&event_target_value(&ev)) {
-                use_preset(p);
-                notice.set(Some(format!("New {} networks built: training starts over.", p.name())));
-                reset();
-            }
+    let on_preset = move |ev| {
+        if let Some(p) = Preset::from_name(&event_target_value(&ev)) {
+            use_preset(p);
+            notice.set(Some(format!("New {} networks built: training starts over.", p.name())));
+            reset();
         }
     };
     let on_loss = {
         let tune = tune.clone();
         move |ev| {
-            loss.set(match event_target_value(&ev).as_str() {
-                "lsgan" => LossKind::LeastSquares,
-                "hinge" => LossKind::Hinge,
-                _ => LossKind::Bce,
-            });
+            loss.set(loss_from_name(&event_target_value(&ev)).unwrap_or(LossKind::Bce));
             tune();
         }
     };
     let on_backend = move |ev| {
-        let choice = match event_target_value(&ev).as_str() {
-            "cpu" => BackendRequest::Cpu,
-            "webgpu" => BackendRequest::WebGpu,
-            _ => BackendRequest::Auto,
-        };
+        let choice = backend_from_name(&event_target_value(&ev)).unwrap_or_default();
         backend_request.set(choice);
-        // The worker keeps its device for its life: a new backend takes a reload.
+        // The worker keeps its device for its life: a new backend takes a reload, with the
+        // address (the whole setup) kept.
         if let Some(window) = web_sys::window() {
-            let name = match choice { BackendRequest::Cpu => "cpu", BackendRequest::WebGpu => "webgpu", BackendRequest::Auto => "auto" };
-            let _ = window.location().set_search(&format!("backend={name}&preset={}", preset.get_untracked().name()));
+            let query = PageSetup::from_query(&window.location().search().unwrap_or_default()).0;
+            let _ = window.location().set_search(&PageSetup { backend: choice, ..query }.to_query());
         }
     };
-    let reset_click = {
-        let reset = reset.clone();
-        move |_| reset()
+    let on_upload = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        input.set_value("");
+        let name = file.name();
+        if file.size() > MAX_FILE_BYTES as f64 {
+            error.set(Some(format!(
+                "{name} was not loaded: it is {:.0} MB, too large for a ganplay weights file. The current run goes on unchanged.",
+                file.size() / 1e6
+            )));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match read_file(&file).await {
+                Ok(bytes) => load(name, bytes),
+                Err(e) => error.set(Some(format!("{e}. The current run goes on unchanged."))),
+            }
+        });
+    };
+    let export = move |what: &'static str| {
+        let steps = step.get_untracked();
+        let result = match what {
+            "grid" => download_canvas_png("grid", &format!("ganplay-grid-step-{steps}.png"), 4),
+            "sample" => download_canvas_png("sample", &format!("ganplay-sample-step-{steps}.png"), 10),
+            _ => download_bytes(&format!("ganplay-metrics-step-{steps}.csv"), history.with_untracked(|h| h.to_csv()).as_bytes(), "text/csv"),
+        };
+        if let Err(e) = result {
+            error.set(Some(format!("The export failed: {e}")));
+        }
+    };
+    let snapshot_list = move || {
+        snapshots.get().into_iter().rev().map(|s| {
+            let label = format!("digits at step {}", s.steps);
+            let numbers = s.report.as_ref().map(|r| format!("D(x) {:.2} · D(G(z)) {:.2}", r.d_real, r.d_fake_before)).unwrap_or_default();
+            let bytes = s.bytes.clone();
+            view! {
+                <li class="snapshot" data-step=s.steps>
+                    <Thumbnail picture=s.thumbnail.clone() label=label/>
+                    <span><b>{format!("step {}", s.steps)}</b><br/><small>{numbers}</small></span>
+                    <button class="secondary" aria-label=format!("go back to step {}", s.steps)
+                        on:click=move |_| load(format!("the snapshot at step {}", s.steps), bytes.to_vec())>"Go back"</button>
+                </li>
+            }
+        }).collect_view()
+    };
+    let weights_label = move || match showing.get() {
+        Some(Weights::Pretrained { steps }) => format!(
+            "Showing the pretrained generator (trained for {steps} steps, shipped with the page). Press play to train your own."
+        ),
+        Some(Weights::Run { steps }) => format!("Showing your run at step {steps}."),
+        None => "Loading…".to_string(),
     };
 
     view! {
@@ -563,18 +781,39 @@ pub fn App() -> impl IntoView {
                 <span>"step "<b id="step">{move || step.get()}</b></span>
                 <span><b id="rate">{move || format!("{:.1}", steps_per_second.get())}</b>" steps/s"</span>
             </div>
+            <div class="buttons top">
+                <button id="presenter" class="secondary" aria-pressed=move || presenter.get().to_string()
+                    on:click=move |_| presenter.update(|p| *p = !*p)>
+                    {move || if presenter.get() { "Leave presenter mode" } else { "Presenter mode" }}
+                </button>
+                <button id="help-button" class="secondary" aria-haspopup="dialog" on:click=move |_| help_open.set(true)>"Help and shortcuts (?)"</button>
+            </div>
         </header>
         {move || error.get().map(|e| view! { <p id="error" class="error" role="alert">{e}</p> })}
-        {move || notice.get().map(|n| view! { <p id="notice" class="notice">{n}</p> })}
+        {move || notice.get().map(|n| view! { <p id="notice" class="notice" role="status">{n}</p> })}
+        <details class="about" id="about">
+            <summary>"What is going on here?"</summary>
+            <p>"Two small neural networks play a game. The " <b>"generator (G)"</b> " turns a list of random numbers, z, \
+                into a picture. The " <b>"discriminator (D)"</b> " looks at a picture and says how likely it is to be a real \
+                handwritten digit. D learns from real digits (from MNIST) and from G's fakes; G learns only from D's verdicts, \
+                by changing itself so that D calls its pictures real."</p>
+            <p>"At first G draws noise and D easily wins: D(x), its score for real digits, goes up toward 1 and D(G(z)), \
+                its score for fakes, down toward 0. As G improves, the two curves move toward each other. If they meet \
+                near 0.5, D is guessing: G's digits fool it half the time."</p>
+            <p>"Things to watch for. " <b>"Mode collapse"</b> ": the grid fills with copies of one or two digits, because G \
+                found a few pictures D accepts and stopped exploring. " <b>"D wins outright"</b> ": D(G(z)) stays at 0 and \
+                the digits stay blurry; try a smaller D learning rate. A run that goes wrong can be rolled back with a snapshot."</p>
+        </details>
         <main>
             <section class="controls" aria-label="Training controls">
                 <div class="buttons">
-                    <button id="play" on:click=play_pause disabled=move || !ready.get()>
+                    <button id="play" on:click=move |_| play_pause() disabled=move || !ready.get()>
                         {move || if running.get() { "Pause" } else { "Play" }}
                     </button>
-                    <button id="step-once" on:click=single_step disabled=move || !ready.get() || running.get()>"Step"</button>
-                    <button id="reset" on:click=reset_click>"Reset"</button>
+                    <button id="step-once" class="secondary" on:click=move |_| single_step() disabled=move || !ready.get() || running.get()>"Step"</button>
+                    <button id="reset" class="secondary" on:click=move |_| reset()>"Reset"</button>
                 </div>
+                <div class="settings">
                 <label class="field" for="preset">
                     <span>"Model size"</span>
                     <select id="preset" on:change=on_preset prop:value=move || preset.get().name()>
@@ -586,52 +825,53 @@ pub fn App() -> impl IntoView {
                 </label>
                 <label class="field" for="backend-choice">
                     <span>"Run on"</span>
-                    <select id="backend-choice" on:change=on_backend prop:value=move || match backend_request.get() {
-                        BackendRequest::Auto => "auto", BackendRequest::Cpu => "cpu", BackendRequest::WebGpu => "webgpu" }>
+                    <select id="backend-choice" on:change=on_backend prop:value=move || backend_name(backend_request.get())>
                         <option value="auto">"the faster (automatic)"</option>
                         <option value="webgpu">"WebGPU"</option>
                         <option value="cpu">"CPU"</option>
                     </select>
-                    <small>"Changing this reloads the page."</small>
+                    <small>"Where the training runs: your graphics card (WebGPU) or the processor. Changing this reloads the page."</small>
                 </label>
-                <NumberField label="Latent size (nz)" id="nz" value=model_nz min=1.0 max=512.0 step="1"
+                <NumberField label="Latent size (nz)" id="nz" value=model_nz min=1.0 max=MAX_NZ as f64 step="1"
                     explain="How many random numbers G draws each digit from; changing it starts over." on_change=rebuild.clone()/>
-                <NumberField label="G width" id="ngf" value=ngf min=1.0 max=128.0 step="1"
-                    explain="Feature maps in the generator; changing it starts over." on_change=rebuild.clone()/>
-                <NumberField label="D width" id="ndf" value=ndf min=1.0 max=128.0 step="1"
-                    explain="Feature maps in the discriminator; changing it starts over." on_change=rebuild.clone()/>
+                <NumberField label="G width" id="ngf" value=ngf min=1.0 max=MAX_WIDTH as f64 step="1"
+                    explain="Feature maps in the generator: its capacity. Changing it starts over." on_change=rebuild.clone()/>
+                <NumberField label="D width" id="ndf" value=ndf min=1.0 max=MAX_WIDTH as f64 step="1"
+                    explain="Feature maps in the discriminator. A D much stronger than G wins and G stops learning." on_change=rebuild.clone()/>
                 <NumberField label="D learning rate" id="lr-d" value=lr_d min=1e-6 max=1.0 step="0.0001"
-                    explain="How big a step the discriminator (the critic) takes." on_change=tune.clone()/>
+                    explain="How big a step the discriminator (the critic) takes. Applies at once." on_change=tune.clone()/>
                 <NumberField label="G learning rate" id="lr-g" value=lr_g min=1e-6 max=1.0 step="0.0001"
-                    explain="How big a step the generator (the artist) takes." on_change=tune.clone()/>
-                <NumberField label="Batch size" id="batch" value=batch min=1.0 max=256.0 step="1"
-                    explain="Real and fake digits looked at in each step." on_change=tune.clone()/>
+                    explain="How big a step the generator (the artist) takes. Too big and training blows up." on_change=tune.clone()/>
+                <NumberField label="Batch size" id="batch" value=batch min=1.0 max=MAX_BATCH as f64 step="1"
+                    explain="Real and fake digits looked at in each step. Applies at once." on_change=tune.clone()/>
                 <label class="field" for="loss">
                     <span>"Loss"</span>
-                    <select id="loss" on:change=on_loss>
+                    <select id="loss" on:change=on_loss prop:value=move || loss_name(loss.get())>
                         <option value="bce">"cross-entropy (DCGAN)"</option>
                         <option value="lsgan">"least squares (LSGAN)"</option>
                         <option value="hinge">"hinge"</option>
                     </select>
-                    <small>"How D is scored for telling real from fake."</small>
+                    <small>"How D is scored for telling real from fake. Applies at once."</small>
                 </label>
                 <NumberField label="Adam beta1" id="beta1" value=beta1 min=0.0 max=0.999 step="0.05"
-                    explain="Momentum of the optimizer; changing it starts over." on_change=rebuild.clone()/>
-                <NumberField label="Seed" id="seed" value=seed min=0.0 max=1e9 step="1"
-                    explain="Same seed, same run; changing it starts over." on_change=rebuild.clone()/>
+                    explain="Momentum of the optimizer: how much each step keeps of the last. Changing it starts over." on_change=rebuild.clone()/>
+                <NumberField label="Seed" id="seed" value=seed min=0.0 max=MAX_SEED as f64 step="1"
+                    explain="Same seed and settings, same run, step for step. Changing it starts over." on_change=rebuild.clone()/>
+                </div>
                 {move || bench.get().map(|b| view! { <p id="bench" class="bench">{b}</p> })}
             </section>
             <section class="charts" aria-label="Training curves">
                 <LineChart history=history id="chart-prob" title="What D believes" fixed_range=Some((0.0, 1.0))
-                    explain="D(x): how real the discriminator finds real digits. D(G(z)): how real it finds the generator's, \
-                             before and after its own update. When both meet near 0.5, D can no longer tell them apart."
+                    explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
+                             the generator's fakes, before and after G's update. When both meet near 0.5, D can no longer tell them apart."
                     series=vec![
                         ("D(x)", "#2b8a3e", |p: &MetricPoint| p.report.d_real),
                         ("D(G(z)) before", "#c92a2a", |p: &MetricPoint| p.report.d_fake_before),
-                        ("D(G(z)) after", "#e8590c", |p: &MetricPoint| p.report.d_fake_after),
+                        ("D(G(z)) after", "#d9480f", |p: &MetricPoint| p.report.d_fake_after),
                     ]/>
                 <LineChart history=history id="chart-loss" title="Losses" fixed_range=None
-                    explain="Lower is better for each player, but they fight: when one wins, the other's loss rises."
+                    explain="Each player's score of its own mistakes: lower is better for it. They fight, so when one \
+                             wins the other's loss rises. Neither reaching zero is normal."
                     series=vec![
                         ("loss D", "#1864ab", |p: &MetricPoint| p.report.loss_d),
                         ("loss G", "#9c36b5", |p: &MetricPoint| p.report.loss_g),
@@ -639,6 +879,7 @@ pub fn App() -> impl IntoView {
             </section>
             <section class="samples" aria-label="Generated digits">
                 <h2>"What G draws"</h2>
+                <p id="weights" class="weights" aria-live="polite">{weights_label}</p>
                 <PictureCanvas picture=grid id="grid" label="64 digits drawn by the generator from fixed random inputs"/>
                 <p class="explain">"The same 64 random inputs z, redrawn as G learns. If many look alike, G has collapsed onto a few modes."</p>
             </section>
@@ -646,8 +887,8 @@ pub fn App() -> impl IntoView {
                 <h2>"Explore the latent space"</h2>
                 <PictureCanvas picture=sample id="sample" label="The digit G draws from the latent vector set by the sliders"/>
                 <div class="buttons">
-                    <button id="random-z" on:click=random_z disabled=move || !ready.get()>"New random z"</button>
-                    <button id="walk-new" on:click=new_walk disabled=move || !ready.get()>"Walk somewhere new"</button>
+                    <button id="random-z" class="secondary" on:click=move |_| random_z() disabled=move || !ready.get()>"New random z"</button>
+                    <button id="walk-new" class="secondary" on:click=new_walk disabled=move || !ready.get()>"Walk somewhere new"</button>
                 </div>
                 <label class="slider walk">
                     <span>"walk"</span>
@@ -656,9 +897,42 @@ pub fn App() -> impl IntoView {
                 </label>
                 <div class="sliders">{sliders}</div>
                 <p class="explain">"z is a list of random numbers, each drawn from a bell curve (mostly between -3 and 3). \
-                    G turns each z into a digit; nearby z give similar digits."</p>
+                    G turns each z into a digit; nearby z give similar digits. The sliders set the first ten numbers."</p>
+            </section>
+            <section class="keep" aria-label="Save, load and export">
+                <h2>"Keep and share"</h2>
+                <div class="buttons">
+                    <button id="save" class="secondary" disabled=move || !ready.get() || saving.get()
+                        on:click=move |_| { saving.set(true); trainer.send(&Command::Save) }>"Save run"</button>
+                    <label class="button secondary" for="load-file">"Load run…"</label>
+                    <input id="load-file" type="file" accept=".ganplay" class="visually-hidden" on:change=on_upload/>
+                    <button id="snapshot-now" class="secondary" disabled=move || !ready.get() on:click=move |_| trainer.send(&Command::Snapshot)>"Snapshot now"</button>
+                </div>
+                <p class="explain">"A saved run holds both networks, the optimizer's memory, the settings and the step: \
+                    loaded later, it goes on exactly as if never stopped. The link in the address bar holds the settings and z."</p>
+                <div class="buttons">
+                    <button id="export-grid" class="secondary" disabled=move || grid.get().is_none() on:click=move |_| export("grid")>"Grid as PNG"</button>
+                    <button id="export-sample" class="secondary" disabled=move || sample.get().is_none() on:click=move |_| export("sample")>"Digit as PNG"</button>
+                    <button id="export-csv" class="secondary" on:click=move |_| export("csv")>"Curves as CSV"</button>
+                </div>
+                <h3>"Snapshots"</h3>
+                <p class="explain">"Taken every 250 steps (the last five are kept). If a run collapses, go back to one."</p>
+                <ol id="snapshots" class="snapshots">{snapshot_list}</ol>
             </section>
         </main>
+        <Show when=move || help_open.get()>
+            <div class="overlay" on:click=move |_| help_open.set(false)>
+                <div id="help" class="dialog" role="dialog" aria-modal="true" aria-labelledby="help-title"
+                    on:click=|ev| ev.stop_propagation()>
+                    <h2 id="help-title">"Keyboard shortcuts"</h2>
+                    <table>
+                        {SHORTCUTS.iter().map(|(key, what)| view! { <tr><td><kbd>{*key}</kbd></td><td>{*what}</td></tr> }).collect_view()}
+                    </table>
+                    <p class="explain">"Tab moves between controls; every button and slider works from the keyboard."</p>
+                    <button id="help-close" autofocus on:click=move |_| help_open.set(false)>"Close"</button>
+                </div>
+            </div>
+        </Show>
     }
     .into_any()
 }

@@ -2,6 +2,7 @@
 //! talk only through `protocol` messages.
 
 pub mod app;
+pub mod files;
 pub mod worker;
 
 use wasm_bindgen::JsCast;
@@ -24,4 +25,29 @@ pub async fn next_tick() {
         let _ = set_timeout.call2(&global, &resolve, &0.into());
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// A message for `postMessage`: the JSON alone, or `[json, bytes]` with the bytes' buffer
+/// handed over (not copied). Returns the message and the list of buffers to transfer.
+pub fn pack(json: String, payload: Option<&[u8]>) -> (wasm_bindgen::JsValue, js_sys::Array) {
+    let transfer = js_sys::Array::new();
+    match payload {
+        None => (json.into(), transfer),
+        Some(bytes) => {
+            let array = js_sys::Uint8Array::from(bytes);
+            transfer.push(&array.buffer());
+            (js_sys::Array::of2(&json.into(), &array).into(), transfer)
+        }
+    }
+}
+
+/// The JSON and the bytes of a message made by `pack`.
+pub fn unpack(data: &wasm_bindgen::JsValue) -> Option<(String, Vec<u8>)> {
+    if let Some(text) = data.as_string() {
+        return Some((text, Vec::new()));
+    }
+    let array: &js_sys::Array = data.dyn_ref()?;
+    let text = array.get(0).as_string()?;
+    let bytes = array.get(1).dyn_into::<js_sys::Uint8Array>().ok()?.to_vec();
+    Some((text, bytes))
 }

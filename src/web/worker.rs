@@ -4,6 +4,8 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::prelude::*;
 use rand::SeedableRng;
@@ -13,12 +15,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::{next_tick, now_ms};
+use super::{next_tick, now_ms, pack, unpack};
+use crate::checkpoint::Checkpoint;
 use crate::data::{Digits, HELD_OUT_PER_CLASS};
 use crate::image::{GrayImage, to_byte};
-use crate::model::{IMAGE_SIDE, ModelConfig};
-use crate::protocol::{BackendRequest, Command, Fault, Picture, Preset, Report};
-use crate::training::{Gan, TrainConfig, latent};
+use crate::model::{Generator, IMAGE_SIDE, ModelConfig};
+use crate::protocol::{BackendRequest, Command, Fault, Picture, Preset, Report, Weights};
+use crate::training::{Gan, StepReport, TrainConfig, normal_values};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors.
 const GRID_DIGITS: usize = 64;
@@ -26,13 +29,19 @@ const GRID_DIGITS: usize = 64;
 const GRID_EVERY_MS: f64 = 1500.0;
 /// Steps run back to back before the worker looks at its messages and reports.
 const CHUNK_MS: f64 = 200.0;
+/// A snapshot is taken after this many steps, or this long, of training (whichever first).
+const SNAPSHOT_EVERY_STEPS: u64 = 250;
+const SNAPSHOT_EVERY_MS: f64 = 20_000.0;
+/// The generator shipped with the page.
+const PRETRAINED: &str = "assets/pretrained/generator.ganplay";
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
 fn send(report: &Report) {
-    let _ = scope().post_message(&JsValue::from_str(&report.to_json()));
+    let (message, transfer) = pack(report.to_json(), report.payload());
+    let _ = scope().post_message_with_transfer(&message, &transfer);
 }
 
 /// Messages from the page, and a way to wake the loop when one arrives.
@@ -45,13 +54,13 @@ struct Inbox {
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        send(&Report::Error(format!("The training worker crashed: {info}. Reload the page to start again.")));
+        send(&Report::Crashed(info.to_string()));
     }));
     let inbox = Rc::new(RefCell::new(Inbox::default()));
     let receiver = inbox.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match Command::from_json(&text) {
+        let (text, payload) = unpack(&event.data()).unwrap_or_default();
+        match Command::from_message(&text, payload) {
             Ok(command) => {
                 let mut inbox = receiver.borrow_mut();
                 inbox.queue.push_back(command);
@@ -87,10 +96,20 @@ struct Session {
     gan: Option<Gan>,
     /// The weights after the last step whose losses were finite.
     last_good: Option<Gan>,
-    grid_z: Option<Tensor<4>>,
+    /// The latent vectors of the grid, `GRID_DIGITS` x nz.
+    grid_z: Vec<f32>,
+    /// The generator shipped with the page, on the CPU; shown until the run takes a step.
+    pretrained: Option<(Generator, u64)>,
+    /// The WebGPU device, to watch for its loss (and to lose it on purpose in tests).
+    gpu: Option<burn::tensor::wgpu::wgpu::Device>,
+    /// Set by the device-lost callback.
+    gpu_lost: Arc<AtomicBool>,
     running: bool,
     inject_nan: bool,
     last_grid_ms: f64,
+    /// Step and time of the last snapshot.
+    snapshot_at: (u64, f64),
+    last_report: Option<StepReport>,
 }
 
 async fn run(inbox: Rc<RefCell<Inbox>>) {
@@ -101,16 +120,28 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
             return;
         }
     };
+    let pretrained = match load_pretrained().await {
+        Ok(p) => Some(p),
+        Err(message) => {
+            send(&Report::Notice(format!("{message}. The latent explorer shows the run's own generator.")));
+            None
+        }
+    };
     let mut session = Session {
         digits,
         device: None,
         backend: String::new(),
         gan: None,
         last_good: None,
-        grid_z: None,
+        grid_z: Vec::new(),
+        pretrained,
+        gpu: None,
+        gpu_lost: Arc::new(AtomicBool::new(false)),
         running: false,
         inject_nan: false,
         last_grid_ms: 0.0,
+        snapshot_at: (0, 0.0),
+        last_report: None,
     };
     loop {
         let command = if session.running && session.gan.is_some() {
@@ -159,6 +190,16 @@ async fn load_digits() -> Result<Digits, String> {
     Ok(train)
 }
 
+/// The generator shipped with the page, on the CPU (drawing one digit there takes about a
+/// millisecond), with the steps it was trained for.
+async fn load_pretrained() -> Result<(Generator, u64), String> {
+    let bytes = fetch_bytes(PRETRAINED).await?;
+    let refused = |e: crate::checkpoint::CheckpointError| format!("The pretrained generator ({PRETRAINED}) was not loaded: {e}");
+    let checkpoint = Checkpoint::from_bytes(&bytes).map_err(refused)?;
+    let generator = checkpoint.generator(&Device::flex()).map_err(refused)?;
+    Ok((generator.valid(), checkpoint.steps))
+}
+
 /// What the browser's WebGPU offers: `None` when there is none, or the adapter's description
 /// and whether it is a software emulation.
 async fn webgpu_adapter() -> Option<(String, bool)> {
@@ -181,8 +222,8 @@ async fn webgpu_adapter() -> Option<(String, bool)> {
 }
 
 /// Picks and starts the device for `request`, telling the page which and why; returns it with
-/// its name.
-async fn open_device(request: BackendRequest) -> (Device, String) {
+/// its name, and the wgpu device when it is WebGPU.
+async fn open_device(request: BackendRequest) -> (Device, String, Option<burn::tensor::wgpu::wgpu::Device>) {
     let adapter = match request {
         BackendRequest::Cpu => None,
         _ => webgpu_adapter().await,
@@ -190,7 +231,7 @@ async fn open_device(request: BackendRequest) -> (Device, String) {
     let cpu = |reason: String| {
         let name = "CPU (burn-flex, wasm SIMD)".to_string();
         send(&Report::Backend { name: name.clone(), reason, on_gpu: false });
-        (Device::flex(), name)
+        (Device::flex(), name, None)
     };
     let (name, software) = match (request, adapter) {
         (BackendRequest::Cpu, _) => return cpu("CPU chosen in the settings".into()),
@@ -202,8 +243,8 @@ async fn open_device(request: BackendRequest) -> (Device, String) {
         }
         (_, Some(adapter)) => adapter,
     };
-    match Device::wgpu_options().init_async().await {
-        Ok(device) => {
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
             let reason = match (request, software) {
                 (BackendRequest::WebGpu, true) => "WebGPU chosen in the settings (software emulation: slow)".into(),
                 (BackendRequest::WebGpu, false) => "WebGPU chosen in the settings".into(),
@@ -211,7 +252,7 @@ async fn open_device(request: BackendRequest) -> (Device, String) {
             };
             let name = format!("WebGPU: {name}");
             send(&Report::Backend { name: name.clone(), reason, on_gpu: true });
-            (device, name)
+            (device, name, Some(setup.device))
         }
         Err(e) => cpu(format!("WebGPU failed to start ({e}): training on the CPU")),
     }
@@ -249,46 +290,110 @@ impl Session {
                 gan.train = TrainConfig { seed: gan.train.seed, beta1: gan.train.beta1, ..train };
             }
             Command::Sample { z } => {
-                let gan = self.gan()?;
-                let nz = gan.model.nz;
+                let (nz, _) = self.pictures_from()?;
                 if z.len() != nz {
                     return Err(format!("A latent vector needs {nz} numbers, got {}.", z.len()));
                 }
-                let device = Device::flex();
-                let z = Tensor::from_data(TensorData::new(z, [1, nz, 1, 1]), &device);
-                let values = read_values(gan.generate(z)).await?;
+                let (values, weights) = self.draw(z, 1).await?;
                 let pixels = values.iter().map(|&v| to_byte(v)).collect();
-                send(&Report::Sample(Picture { width: IMAGE_SIDE as u32, height: IMAGE_SIDE as u32, pixels }));
+                let picture = Picture { width: IMAGE_SIDE as u32, height: IMAGE_SIDE as u32, pixels };
+                send(&Report::Sample { picture, weights });
             }
             Command::Bench { steps } => self.bench(steps).await?,
             Command::InjectFault(Fault::Nan) => self.inject_nan = true,
             Command::InjectFault(Fault::Panic) => panic!("a panic injected for testing"),
+            Command::InjectFault(Fault::DeviceLost) => match &self.gpu {
+                Some(gpu) => gpu.destroy(),
+                None => return Err("There is no GPU device to lose: training runs on the CPU.".into()),
+            },
+            Command::Save => {
+                let (steps, bytes) = self.weights_file().await?;
+                send(&Report::Saved { steps, bytes });
+            }
+            Command::Snapshot => self.snapshot().await?,
+            Command::Load { source, bytes } => self.load(&source, &bytes).await?,
         }
         Ok(())
     }
 
-    async fn reset(&mut self, backend: BackendRequest, model: ModelConfig, train: TrainConfig) -> Result<(), String> {
-        self.set_running(false);
-        let device = match self.device.clone() {
-            Some(device) => device,
-            None => {
-                let (device, name) = open_device(backend).await;
-                self.device = Some(device.clone());
-                self.backend = name;
-                device
-            }
-        };
-        let nz = model.nz;
-        let gan = Gan::new(model, train, &device.clone().autodiff());
-        self.grid_z = Some(latent(&mut StdRng::seed_from_u64(0x5EED), GRID_DIGITS, nz, &device));
-        self.last_good = Some(gan.clone());
+    async fn open(&mut self, backend: BackendRequest) -> Device {
+        if let Some(device) = &self.device {
+            return device.clone();
+        }
+        let (device, name, gpu) = open_device(backend).await;
+        if let Some(gpu) = &gpu {
+            let lost = self.gpu_lost.clone();
+            gpu.set_device_lost_callback(move |reason, message| {
+                lost.store(true, Ordering::SeqCst);
+                let why = if message.is_empty() { format!("{reason:?}") } else { format!("{reason:?}: {message}") };
+                send(&Report::DeviceLost(why));
+            });
+        }
+        self.device = Some(device.clone());
+        self.backend = name;
+        self.gpu = gpu;
+        device
+    }
+
+    /// Makes `gan` the run, paused, and shows it.
+    async fn start(&mut self, gan: Gan) -> Result<(), String> {
+        let nz = gan.model.nz;
+        if self.grid_z.len() != GRID_DIGITS * nz {
+            self.grid_z = normal_values(&mut StdRng::seed_from_u64(0x5EED), GRID_DIGITS * nz);
+        }
+        self.last_good = Some(gan.snapshot());
+        self.snapshot_at = (gan.steps, now_ms());
+        self.last_report = None;
         self.gan = Some(gan);
         send(&Report::Ready { nz });
         self.send_grid().await
     }
 
+    async fn reset(&mut self, backend: BackendRequest, model: ModelConfig, train: TrainConfig) -> Result<(), String> {
+        self.set_running(false);
+        let device = self.open(backend).await;
+        self.start(Gan::new(model, train, &device.autodiff())).await
+    }
+
+    /// Goes on from a weights file; a file that does not load leaves the run as it was.
+    async fn load(&mut self, source: &str, bytes: &[u8]) -> Result<(), String> {
+        let device = self.device.clone().ok_or("The networks are not built yet.")?;
+        let refused = |e: crate::checkpoint::CheckpointError| {
+            send(&Report::LoadRefused(format!("{source} was not loaded: {e}. The current run goes on unchanged.")));
+        };
+        let gan = match Checkpoint::from_bytes(bytes).and_then(|c| c.into_gan(&device.autodiff())) {
+            Ok(gan) => gan,
+            Err(e) => return Ok(refused(e)),
+        };
+        self.set_running(false);
+        let (model, train, steps) = (gan.model.clone(), gan.train.clone(), gan.steps);
+        send(&Report::Loaded { model, train, steps, source: source.to_string() });
+        self.start(gan).await
+    }
+
+    /// The run as a weights file, read back without blocking (as WebGPU requires).
+    async fn weights_file(&self) -> Result<(u64, Vec<u8>), String> {
+        let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
+        Ok((gan.steps, Checkpoint::of_gan_async(gan).await?.to_bytes()))
+    }
+
+    async fn snapshot(&mut self) -> Result<(), String> {
+        let (steps, bytes) = self.weights_file().await?;
+        let nz = self.gan()?.model.nz;
+        // The first 16 digits of the grid, as a 4x4 thumbnail.
+        let (values, _) = self.draw(self.grid_z[..16 * nz].to_vec(), 16).await?;
+        let thumbnail = picture(&GrayImage::grid(&values, 4));
+        self.snapshot_at = (steps, now_ms());
+        send(&Report::Snapshot { steps, report: self.last_report.clone(), thumbnail, bytes });
+        Ok(())
+    }
+
     /// Runs steps for about `CHUNK_MS`, then reports them (and the grid, now and then).
     async fn train_chunk(&mut self) -> Result<(), String> {
+        if self.gpu_lost.load(Ordering::SeqCst) {
+            self.set_running(false);
+            return Ok(());
+        }
         let started = now_ms();
         let mut steps = 1;
         let done = self.train_steps(steps).await?;
@@ -300,6 +405,11 @@ impl Session {
         }
         if now_ms() - self.last_grid_ms > GRID_EVERY_MS {
             self.send_grid().await?;
+        }
+        let (at_step, at_ms) = self.snapshot_at;
+        let step = self.gan.as_ref().map_or(0, |g| g.steps);
+        if step >= at_step + SNAPSHOT_EVERY_STEPS || (step > at_step && now_ms() - at_ms > SNAPSHOT_EVERY_MS) {
+            self.snapshot().await?;
         }
         Ok(())
     }
@@ -323,21 +433,47 @@ impl Session {
         if let Some(bad) = reports.iter().find(|r| !r.is_finite()).map(|r| r.step) {
             // The whole chunk is undone, so none of its steps is reported: the charts and the
             // step counter stay at the restored weights.
-            self.gan = self.last_good.clone();
+            self.gan = self.last_good.as_ref().map(Gan::snapshot);
             self.set_running(false);
             let restored_step = self.gan.as_ref().map_or(0, |g| g.steps);
             send(&Report::Diverged { step: bad, restored_step });
             return Ok(false);
         }
-        self.last_good = self.gan.clone();
+        self.last_good = self.gan.as_ref().map(Gan::snapshot);
+        self.last_report = reports.last().cloned();
         send(&Report::Steps { reports, steps_per_second: (count as f64 / seconds) as f32 });
         Ok(true)
     }
 
+    /// The latent size pictures are drawn with, and which generator draws them: the shipped
+    /// one until the run has taken a step (when the sizes match), then the run's.
+    fn pictures_from(&self) -> Result<(usize, Weights), String> {
+        let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
+        Ok(match &self.pretrained {
+            Some((generator, steps)) if gan.steps == 0 && generator.nz() == gan.model.nz => {
+                (gan.model.nz, Weights::Pretrained { steps: *steps })
+            }
+            _ => (gan.model.nz, Weights::Run { steps: gan.steps }),
+        })
+    }
+
+    /// Draws `count` digits from `z` (count x nz values) with the generator on show.
+    async fn draw(&self, z: Vec<f32>, count: usize) -> Result<(Vec<f32>, Weights), String> {
+        let (nz, weights) = self.pictures_from()?;
+        let z = Tensor::from_data(TensorData::new(z, [count, nz, 1, 1]), &Device::flex());
+        let images = match (&self.pretrained, weights) {
+            (Some((generator, _)), Weights::Pretrained { .. }) => generator.forward(z),
+            _ => self.gan.as_ref().ok_or("The networks are not built yet.")?.generate(z),
+        };
+        Ok((read_values(images).await?, weights))
+    }
+
     async fn send_grid(&mut self) -> Result<(), String> {
-        let (Some(gan), Some(z)) = (self.gan.as_ref(), self.grid_z.clone()) else { return Ok(()) };
-        let values = read_values(gan.generate(z)).await?;
-        send(&Report::Grid(picture(&GrayImage::grid(&values, 8))));
+        if self.gan.is_none() {
+            return Ok(());
+        }
+        let (values, weights) = self.draw(self.grid_z.clone(), GRID_DIGITS).await?;
+        send(&Report::Grid { picture: picture(&GrayImage::grid(&values, 8)), weights });
         self.last_grid_ms = now_ms();
         Ok(())
     }

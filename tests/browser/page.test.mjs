@@ -169,14 +169,42 @@ test('a diverging run pauses with a message and keeps the last good weights', { 
   } finally { await close(); }
 });
 
-test('a panic in the training worker is shown on the page', { timeout: 300_000 }, async () => {
+test('a panic in the training worker is shown, and a new worker takes over', { timeout: 300_000 }, async () => {
   const { page, close } = await open('?backend=cpu&fault=panic');
   try {
     await waitReady(page);
     await page.click('#play');
     await page.locator('#error').waitFor({ timeout: 120_000 });
-    assert.match(await text(page, '#error'), /training worker crashed: .*a panic injected for testing.*Reload/s);
+    assert.match(await text(page, '#error'), /training worker crashed \(.*a panic injected for testing.*\)\. The training worker was restarted and starts over/s);
+    await waitReady(page);
+    assert.equal(await stepCount(page), 0);
     await page.screenshot({ path: path.join(artifacts, 'worker-panic.png'), fullPage: true });
+  } finally { await close(); }
+});
+
+test('a lost GPU device moves training to the CPU from the last snapshot', { timeout: 600_000 }, async () => {
+  const { page, problems, close } = await open('?backend=webgpu&preset=tiny&fault=device-lost');
+  try {
+    await waitReady(page);
+    assert.match(await text(page, '#backend'), /^WebGPU/);
+    for (const n of [1, 2]) {
+      await page.click('#step-once');
+      await page.waitForFunction((n) => Number(document.querySelector('#step').innerText) === n, n, { timeout: 120_000 });
+    }
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="2"]').waitFor({ timeout: 120_000 });
+    await page.click('#play'); // the device is destroyed once step 3 is reported
+    await page.locator('#error').waitFor({ timeout: 300_000 });
+    const message = await text(page, '#error');
+    assert.match(message, /(GPU stopped working|training worker crashed).*Training moved to the CPU and goes on from the snapshot at step 2/s, message);
+    await page.waitForFunction(() => /CPU/.test(document.querySelector('#backend').innerText), null, { timeout: 120_000 });
+    await waitReady(page);
+    assert.equal(await stepCount(page), 2);
+    assert.match(await text(page, '#notice'), /Loaded the snapshot at step 2/);
+    await page.click('#step-once');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 3);
+    await page.screenshot({ path: path.join(artifacts, 'device-lost.png'), fullPage: true });
+    console.log(`device lost: ${message}`);
   } finally { await close(); }
 });
 
@@ -224,6 +252,220 @@ test('a shared address restores the settings, and size changes rebuild the netwo
     await waitReady(page);
     assert.equal(await page.locator('.sliders input[type=range]').count(), 8);
     assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
+/** Clicks `selector` and returns the downloaded file's name and bytes. */
+async function download(page, selector) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const bytes = fs.readFileSync(await file.path());
+  fs.writeFileSync(path.join(artifacts, file.suggestedFilename()), bytes);
+  return { name: file.suggestedFilename(), bytes };
+}
+
+async function stepTo(page, n) {
+  while (await stepCount(page) < n) {
+    const now = await stepCount(page);
+    await page.click('#step-once');
+    await page.waitForFunction((k) => Number(document.querySelector('#step').innerText) === k + 1, now);
+  }
+}
+
+/** The standard deviation of a canvas's grey levels: near 0 for a blank or flat picture. */
+const spread = (page, id) => page.evaluate((id) => {
+  const c = document.getElementById(id);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let sum = 0, sq = 0, n = d.length / 4;
+  for (let i = 0; i < d.length; i += 4) { sum += d[i]; sq += d[i] * d[i]; }
+  return Math.sqrt(sq / n - (sum / n) ** 2);
+}, id);
+
+test('pretrained digits show on load, before any training', { timeout: 120_000 }, async () => {
+  const opened = Date.now();
+  const { page, problems, close } = await open('?backend=cpu');
+  try {
+    await page.waitForFunction(() => /pretrained generator/.test(document.querySelector('#weights').innerText)
+      && Number(document.querySelector('#sample').dataset.version) >= 1, null, { timeout: 60_000 });
+    console.log(`page open to pretrained digits: ${Date.now() - opened} ms`);
+    assert.equal(await stepCount(page), 0);
+    assert.match(await text(page, '#weights'), /pretrained generator \(trained for \d+ steps/);
+    assert.ok(await spread(page, 'grid') > 40, 'the grid looks flat');
+    assert.ok(await spread(page, 'sample') > 40, 'the sample looks flat');
+    await page.screenshot({ path: path.join(artifacts, 'pretrained.png'), fullPage: true });
+    await page.click('#step-once');
+    await page.waitForFunction(() => /your run at step 1/.test(document.querySelector('#weights').innerText));
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
+test('a saved run, loaded after a reload, takes the same next step', { timeout: 300_000 }, async () => {
+  const query = '?backend=cpu&preset=tiny&seed=5&lr_d=0.0003';
+  let saved, expected;
+  {
+    const { page, close } = await open(query);
+    try {
+      await waitReady(page);
+      await stepTo(page, 3);
+      saved = await download(page, '#save');
+      assert.equal(saved.name, 'ganplay-step-3.ganplay');
+      assert.equal(saved.bytes.subarray(0, 8).toString('latin1'), 'GANPLAY\0');
+      await stepTo(page, 4);
+      expected = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1);
+    } finally { await close(); }
+  }
+  const { page, problems, close } = await open('?backend=cpu&preset=small&seed=1');
+  try {
+    await waitReady(page);
+    await page.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
+    await page.waitForFunction(() => /Loaded ganplay-step-3\.ganplay: the run is at step 3/.test(document.querySelector('#notice')?.innerText));
+    assert.equal(await stepCount(page), 3);
+    // The settings came with the file.
+    assert.equal(await page.locator('#seed').inputValue(), '5');
+    assert.equal(await page.locator('#lr-d').inputValue(), '0.0003');
+    assert.equal(await page.locator('#preset').inputValue(), 'tiny');
+    await stepTo(page, 4);
+    const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1);
+    assert.ok(row.startsWith('4,'), row);
+    assert.equal(row, expected, 'the resumed step differs from the original');
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
+test('a wrong, truncated or foreign file is refused and the run goes on', { timeout: 300_000 }, async () => {
+  const { page, close } = await open('?backend=cpu&preset=tiny');
+  try {
+    await waitReady(page);
+    await stepTo(page, 1);
+    const real = await download(page, '#save');
+    await page.click('#play');
+    for (const [name, buffer, reason] of [
+      ['photo.png', Buffer.from('\x89PNG\r\n\x1a\n not weights', 'latin1'), /not a ganplay weights file/],
+      ['cut.ganplay', real.bytes.subarray(0, real.bytes.length - 100), /truncated/],
+      ['flipped.ganplay', Buffer.from(real.bytes.map((b, i) => (i === real.bytes.length - 5 ? b ^ 0xff : b))), /damaged/],
+    ]) {
+      const before = await stepCount(page);
+      await page.setInputFiles('#load-file', { name, mimeType: 'application/octet-stream', buffer });
+      await page.waitForFunction((n) => document.querySelector('#error')?.innerText.includes(n), name);
+      const message = await text(page, '#error');
+      assert.match(message, reason, message);
+      assert.match(message, new RegExp(`${name.replace('.', '\\.')} was not loaded: .*The current run goes on unchanged`));
+      await page.waitForFunction((n) => Number(document.querySelector('#step').innerText) > n + 5, before);
+      assert.equal(await text(page, '#play'), 'Pause');
+    }
+    await page.screenshot({ path: path.join(artifacts, 'load-refused.png'), fullPage: true });
+    await page.click('#play');
+  } finally { await close(); }
+});
+
+test('the address follows the setup, and opening it restores every parameter and z', { timeout: 300_000 }, async () => {
+  const { page, problems, close } = await open('?backend=cpu&preset=tiny');
+  try {
+    await waitReady(page);
+    for (const [id, value] of [['lr-d', '0.0004'], ['lr-g', '0.0003'], ['batch', '24'], ['seed', '11'], ['beta1', '0.4']]) {
+      await page.locator(`#${id}`).fill(value);
+      await page.locator(`#${id}`).dispatchEvent('change');
+    }
+    await page.selectOption('#loss', 'lsgan');
+    await waitReady(page);
+    await page.locator('#z3').fill('1.75');
+    await page.keyboard.press('p');
+    await page.waitForFunction(() => /layout=presenter/.test(location.search) && /z=([^,]+,){3}1\.75/.test(location.search));
+    const shared = page.url();
+    for (const part of ['lr_d=0.0004', 'lr_g=0.0003', 'batch=24', 'seed=11', 'beta1=0.4', 'loss=lsgan', 'backend=cpu', 'preset=tiny']) {
+      assert.ok(shared.includes(part), `${part} missing from ${shared}`);
+    }
+    const sample = await page.evaluate(() => document.querySelector('#sample').toDataURL());
+    const { page: other, close: closeOther } = await open(shared.slice(base.length));
+    try {
+      await waitReady(other);
+      await other.waitForFunction(() => Number(document.querySelector('#sample').dataset.version) >= 1);
+      const values = {};
+      for (const id of ['preset', 'lr-d', 'lr-g', 'beta1', 'batch', 'seed', 'loss', 'nz', 'ngf', 'ndf']) values[id] = await other.locator(`#${id}`).inputValue();
+      assert.deepEqual(values, { preset: 'tiny', 'lr-d': '0.0004', 'lr-g': '0.0003', beta1: '0.4', batch: '24', seed: '11', loss: 'lsgan', nz: '100', ngf: '16', ndf: '8' });
+      assert.equal(await other.locator('#z3').inputValue(), '1.75');
+      assert.ok(await other.evaluate(() => document.body.classList.contains('presenter')));
+      assert.equal(await other.locator('#notice').count(), 0);
+      await other.waitForFunction((s) => document.querySelector('#sample').toDataURL() === s, sample, { timeout: 10_000 });
+    } finally { await closeOther(); }
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
+test('keyboard shortcuts, the help overlay and presenter mode at projector size', { timeout: 300_000 }, async () => {
+  const { page, problems, close } = await open('?backend=cpu&preset=tiny', { viewport: { width: 1280, height: 720 } });
+  try {
+    await waitReady(page);
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('s');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 1);
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Pause');
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play');
+    await page.keyboard.press('r');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 0);
+    await waitReady(page);
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await text(page, '.slider.selected span'), 'z1');
+    const before = Number(await page.locator('#z1').inputValue());
+    const v0 = await version(page, 'sample');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((v) => Number(document.querySelector('#sample').dataset.version) > v, v0);
+    assert.equal(Number(await page.locator('#z1').inputValue()).toFixed(2), Math.min(3, before + 0.1).toFixed(2));
+    await page.keyboard.press('?');
+    await page.locator('#help').waitFor();
+    for (const key of ['Space', 'S', 'R', 'P']) assert.ok((await text(page, '#help')).includes(key));
+    await page.screenshot({ path: path.join(artifacts, 'help.png') });
+    await page.keyboard.press('Escape');
+    await page.locator('#help').waitFor({ state: 'detached' });
+    await page.keyboard.press('p');
+    await page.waitForFunction(() => document.body.classList.contains('presenter'));
+    assert.equal(await page.locator('#lr-d').isVisible(), false, 'settings fold away in presenter mode');
+    for (const id of ['#play', '#chart-prob', '#grid', '#sample']) assert.ok(await page.locator(id).isVisible(), id);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `presenter page is ${overflow}px too wide`);
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 40, null, { timeout: 120_000 });
+    await page.screenshot({ path: path.join(artifacts, 'presenter-1280x720.png') });
+    await page.keyboard.press(' ');
+    await page.keyboard.press('p');
+    await page.screenshot({ path: path.join(artifacts, 'normal-1280x720.png') });
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
+test('PNG and CSV exports hold the pictures and the curves', { timeout: 300_000 }, async () => {
+  const { page, close } = await open('?backend=cpu&preset=tiny');
+  try {
+    await waitReady(page);
+    await stepTo(page, 5);
+    const png = (bytes) => ({ signature: bytes.subarray(1, 4).toString(), width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) });
+    const grid = await download(page, '#export-grid');
+    const gridSize = await page.evaluate(() => [document.querySelector('#grid').width, document.querySelector('#grid').height]);
+    assert.equal(grid.name, 'ganplay-grid-step-5.png');
+    assert.deepEqual(png(grid.bytes), { signature: 'PNG', width: gridSize[0] * 4, height: gridSize[1] * 4 });
+    const sample = await download(page, '#export-sample');
+    assert.deepEqual(png(sample.bytes), { signature: 'PNG', width: 280, height: 280 });
+    // The exported digit is the one on screen, pixel for pixel (each pixel a 10x10 square).
+    const same = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = 'data:image/png;base64,' + b64;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = 28; c.height = 28;
+      c.getContext('2d').drawImage(img, 0, 0, 28, 28);
+      const a = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+      const s = document.querySelector('#sample');
+      const b = s.getContext('2d').getImageData(0, 0, 28, 28).data;
+      let worst = 0;
+      for (let i = 0; i < a.length; i += 4) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+      return worst;
+    }, sample.bytes.toString('base64'));
+    assert.ok(same <= 2, `exported digit differs by up to ${same} grey levels`);
+    const csv = (await download(page, '#export-csv')).bytes.toString().trim().split('\n');
+    assert.equal(csv[0], 'step,loss_d,loss_g,d_x,d_g_z_before,d_g_z_after,steps_averaged');
+    assert.deepEqual(csv.slice(1).map((r) => Number(r.split(',')[0])), [1, 2, 3, 4, 5]);
+    for (const row of csv.slice(1)) assert.ok(row.split(',').slice(1, 6).every((v) => Number.isFinite(Number(v))), row);
   } finally { await close(); }
 });
 
