@@ -157,8 +157,10 @@ impl<const D: usize> RecordState for ReadableAdamState<D> {
         })
     }
 
-    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
-        AdamState::state_unflatten(prefix, src, device).map(Self)
+    /// Loads onto the CPU whatever device burn passes (its default device, which in a browser
+    /// is WebGPU and may not be set up); the first step moves the state to the parameters.
+    fn state_unflatten(prefix: &str, src: &mut StateSource, _device: &Device) -> Option<Self> {
+        AdamState::state_unflatten(prefix, src, &Device::flex()).map(Self)
     }
 }
 

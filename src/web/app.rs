@@ -46,6 +46,10 @@ pub fn mount() {
     leptos::mount::mount_to_body(App);
 }
 
+fn round_latent(value: f32) -> f32 {
+    (value * 100.0).round() / 100.0
+}
+
 /// True when the backend named is WebGPU on a software emulation (chosen by hand).
 fn gpu_is_software(backend: &RwSignal<Option<(String, String, bool)>>) -> bool {
     backend.with_untracked(|b| b.as_ref().is_some_and(|(name, _, _)| name.to_lowercase().contains("swiftshader")))
@@ -337,9 +341,11 @@ pub fn App() -> impl IntoView {
             .with_ngf(ngf.get_untracked() as usize)
             .with_ndf(ndf.get_untracked() as usize)
     };
+    // Latent values are kept to two decimals, the precision the address carries, so a shared
+    // link draws exactly the same digit.
     let current_z = move || {
         let (a, b, t) = (z_from.get(), z_to.get(), walk.get() as f32);
-        a.iter().zip(&b).map(|(a, b)| a * (1.0 - t) + b * t).collect::<Vec<f32>>()
+        a.iter().zip(&b).map(|(a, b)| round_latent(a * (1.0 - t) + b * t)).collect::<Vec<f32>>()
     };
     let request_sample = move |z: Vec<f32>| {
         if z.is_empty() || !ready.get_untracked() {
@@ -358,7 +364,9 @@ pub fn App() -> impl IntoView {
         walk.set(0.0);
         request_sample(z);
     };
-    let new_z = move |seed: u64, nz: usize| normal_values(&mut StdRng::seed_from_u64(seed), nz);
+    let new_z = move |seed: u64, nz: usize| {
+        normal_values(&mut StdRng::seed_from_u64(seed), nz).into_iter().map(round_latent).collect::<Vec<f32>>()
+    };
     let reset = move || {
         ready.set(false);
         history.update(|h| h.clear());
@@ -446,7 +454,7 @@ pub fn App() -> impl IntoView {
     };
 
     {
-        let fault = url.fault;
+        let fault = StoredValue::new(url.fault);
         let chose_size = url.preset.is_some() || url.nz.is_some() || url.ngf.is_some() || url.ndf.is_some();
         let run_bench = url.bench;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -491,8 +499,11 @@ pub fn App() -> impl IntoView {
                 Report::Steps { reports, steps_per_second: rate } => {
                     if let Some(last) = reports.last() {
                         step.set(last.step);
-                        if let Some(fault) = fault.filter(|_| (3..6).contains(&last.step)) {
-                            trainer.send(&Command::InjectFault(fault));
+                        if (3..6).contains(&last.step) {
+                            // Once per page: a worker restarted after the fault must not get it again.
+                            if let Some(fault) = fault.try_update_value(|f| f.take()).flatten() {
+                                trainer.send(&Command::InjectFault(fault));
+                            }
                         }
                     }
                     steps_per_second.set(rate);
@@ -860,6 +871,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 {move || bench.get().map(|b| view! { <p id="bench" class="bench">{b}</p> })}
             </section>
+            <div class="board">
             <section class="charts" aria-label="Training curves">
                 <LineChart history=history id="chart-prob" title="What D believes" fixed_range=Some((0.0, 1.0))
                     explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
@@ -919,6 +931,7 @@ pub fn App() -> impl IntoView {
                 <p class="explain">"Taken every 250 steps (the last five are kept). If a run collapses, go back to one."</p>
                 <ol id="snapshots" class="snapshots">{snapshot_list}</ol>
             </section>
+            </div>
         </main>
         <Show when=move || help_open.get()>
             <div class="overlay" on:click=move |_| help_open.set(false)>

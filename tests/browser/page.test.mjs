@@ -198,9 +198,9 @@ test('a lost GPU device moves training to the CPU from the last snapshot', { tim
     const message = await text(page, '#error');
     assert.match(message, /(GPU stopped working|training worker crashed).*Training moved to the CPU and goes on from the snapshot at step 2/s, message);
     await page.waitForFunction(() => /CPU/.test(document.querySelector('#backend').innerText), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /Loaded the snapshot at step 2/.test(document.querySelector('#notice')?.innerText), null, { timeout: 120_000 });
     await waitReady(page);
     assert.equal(await stepCount(page), 2);
-    assert.match(await text(page, '#notice'), /Loaded the snapshot at step 2/);
     await page.click('#step-once');
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 3);
     await page.screenshot({ path: path.join(artifacts, 'device-lost.png'), fullPage: true });
@@ -280,22 +280,26 @@ const spread = (page, id) => page.evaluate((id) => {
   return Math.sqrt(sq / n - (sum / n) ** 2);
 }, id);
 
-test('pretrained digits show on load, before any training', { timeout: 120_000 }, async () => {
-  const opened = Date.now();
-  const { page, problems, close } = await open('?backend=cpu');
-  try {
-    await page.waitForFunction(() => /pretrained generator/.test(document.querySelector('#weights').innerText)
-      && Number(document.querySelector('#sample').dataset.version) >= 1, null, { timeout: 60_000 });
-    console.log(`page open to pretrained digits: ${Date.now() - opened} ms`);
-    assert.equal(await stepCount(page), 0);
-    assert.match(await text(page, '#weights'), /pretrained generator \(trained for \d+ steps/);
-    assert.ok(await spread(page, 'grid') > 40, 'the grid looks flat');
-    assert.ok(await spread(page, 'sample') > 40, 'the sample looks flat');
-    await page.screenshot({ path: path.join(artifacts, 'pretrained.png'), fullPage: true });
-    await page.click('#step-once');
-    await page.waitForFunction(() => /your run at step 1/.test(document.querySelector('#weights').innerText));
-    assert.deepEqual(problems, []);
-  } finally { await close(); }
+test('pretrained digits show on load, before any training', { timeout: 300_000 }, async () => {
+  for (const backend of ['cpu', 'webgpu']) {
+    const opened = Date.now();
+    const { page, problems, close } = await open(`?backend=${backend}&preset=tiny`);
+    try {
+      await page.waitForFunction(() => /pretrained generator/.test(document.querySelector('#weights')?.innerText ?? '')
+        && Number(document.querySelector('#sample')?.dataset.version) >= 1, null, { timeout: 120_000 });
+      console.log(`page open to pretrained digits (${await text(page, '#backend')}): ${Date.now() - opened} ms`);
+      assert.equal(await stepCount(page), 0);
+      assert.match(await text(page, '#weights'), /pretrained generator \(trained for \d+ steps/);
+      assert.ok(await spread(page, 'grid') > 40, 'the grid looks flat');
+      assert.ok(await spread(page, 'sample') > 40, 'the sample looks flat');
+      await page.screenshot({ path: path.join(artifacts, `pretrained-${backend}.png`), fullPage: true });
+      if (backend === 'cpu') {
+        await page.click('#step-once');
+        await page.waitForFunction(() => /your run at step 1/.test(document.querySelector('#weights').innerText));
+      }
+      assert.deepEqual(problems, []);
+    } finally { await close(); }
+  }
 });
 
 test('a saved run, loaded after a reload, takes the same next step', { timeout: 300_000 }, async () => {
