@@ -84,6 +84,12 @@ pub enum Command {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
+    /// To the sampling worker: draw from now on with this generator (a weights file).
+    UseGenerator {
+        weights: Weights,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
 }
 
 /// Failures the page must survive and explain.
@@ -149,6 +155,12 @@ pub enum Report {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
+    /// The generator on show as a weights file, for the sampling worker.
+    Generator {
+        weights: Weights,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
     /// A weights file was loaded: the run now has these settings and is paused at `steps`.
     Loaded { model: ModelConfig, train: TrainConfig, steps: u64, source: String },
     /// A weights file was refused (the reason, in words); the run is as it was.
@@ -174,7 +186,7 @@ impl Command {
     /// The binary part of the message, sent beside the JSON rather than inside it.
     pub fn payload(&self) -> Option<&[u8]> {
         match self {
-            Command::Load { bytes, .. } => Some(bytes),
+            Command::Load { bytes, .. } | Command::UseGenerator { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
@@ -182,7 +194,7 @@ impl Command {
     /// The command from its JSON and its binary part.
     pub fn from_message(text: &str, payload: Vec<u8>) -> Result<Self, String> {
         let mut command = Self::from_json(text)?;
-        if let Command::Load { bytes, .. } = &mut command {
+        if let Command::Load { bytes, .. } | Command::UseGenerator { bytes, .. } = &mut command {
             *bytes = payload;
         }
         Ok(command)
@@ -201,7 +213,7 @@ impl Report {
     /// The binary part of the message, sent beside the JSON rather than inside it.
     pub fn payload(&self) -> Option<&[u8]> {
         match self {
-            Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } => Some(bytes),
+            Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } | Report::Generator { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
@@ -209,7 +221,7 @@ impl Report {
     /// The report from its JSON and its binary part.
     pub fn from_message(text: &str, payload: Vec<u8>) -> Result<Self, String> {
         let mut report = Self::from_json(text)?;
-        if let Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } = &mut report {
+        if let Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } | Report::Generator { bytes, .. } = &mut report {
             *bytes = payload;
         }
         Ok(report)

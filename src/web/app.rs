@@ -186,16 +186,27 @@ struct Snapshot {
     bytes: Arc<Vec<u8>>,
 }
 
-/// The page's link to the training worker, which it can replace (kept in leptos' local arena,
-/// so it is `Copy`).
+/// The page's link to a worker, which it can replace (kept in leptos' local arena, so it is
+/// `Copy`). The page has two: the training worker, and a sampling worker that draws the big
+/// sample from a copy of the generator.
 #[derive(Clone, Copy)]
-struct Trainer {
+struct WorkerLink {
+    url: &'static str,
     worker: StoredValue<Option<Worker>, LocalStorage>,
     on_message: StoredValue<Option<js_sys::Function>, LocalStorage>,
     on_error: StoredValue<Option<js_sys::Function>, LocalStorage>,
 }
 
-impl Trainer {
+impl WorkerLink {
+    fn new(url: &'static str) -> Self {
+        Self {
+            url,
+            worker: StoredValue::new_local(None),
+            on_message: StoredValue::new_local(None),
+            on_error: StoredValue::new_local(None),
+        }
+    }
+
     fn send(&self, command: &Command) {
         self.worker.with_value(|worker| {
             if let Some(worker) = worker {
@@ -205,15 +216,18 @@ impl Trainer {
         });
     }
 
-    /// Starts a fresh worker, ending the one before (if any).
-    fn start(&self) -> Result<(), String> {
+    /// Starts a fresh worker with `on_message`, ending the one before (if any).
+    fn start(&self, on_message: Option<Closure<dyn FnMut(MessageEvent)>>) -> Result<(), String> {
+        if let Some(handler) = on_message {
+            self.on_message.set_value(Some(handler.into_js_value().unchecked_into()));
+        }
         if let Some(old) = self.worker.try_update_value(|w| w.take()).flatten() {
             old.terminate();
         }
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options("./worker_loader.js", &options)
-            .map_err(|e| format!("Could not start the training worker: {e:?}"))?;
+        let worker =
+            Worker::new_with_options(self.url, &options).map_err(|e| format!("Could not start a worker: {e:?}"))?;
         self.on_message.with_value(|f| worker.set_onmessage(f.as_ref()));
         self.on_error.with_value(|f| worker.set_onerror(f.as_ref()));
         self.worker.set_value(Some(worker));
@@ -320,11 +334,13 @@ pub fn App() -> impl IntoView {
     let sample_in_flight = RwSignal::new(false);
     let sample_dirty = RwSignal::new(false);
 
-    let trainer = Trainer {
-        worker: StoredValue::new_local(None),
-        on_message: StoredValue::new_local(None),
-        on_error: StoredValue::new_local(None),
-    };
+    let trainer = WorkerLink::new("./worker_loader.js");
+    let sampler = WorkerLink::new("./worker_loader.js?role=sampler");
+    // The sampler draws the big sample once it is listening and holds the generator on show
+    // (until then, and if it fails, the training worker draws it).
+    let sampler_listening = StoredValue::new(false);
+    let sampler_ready = StoredValue::new(false);
+    let last_generator = StoredValue::new(None::<(Weights, Vec<u8>)>);
 
     let train_config = move || {
         TrainConfig::new()
@@ -355,8 +371,29 @@ pub fn App() -> impl IntoView {
             sample_dirty.set(true);
         } else {
             sample_in_flight.set(true);
-            trainer.send(&Command::Sample { z });
+            let command = Command::Sample { z };
+            if sampler_ready.get_value() { sampler.send(&command) } else { trainer.send(&command) }
         }
+    };
+    let show_sample = move |picture: Picture| {
+        sample.set(Some(picture));
+        sample_in_flight.set(false);
+        if sample_dirty.get_untracked() {
+            sample_dirty.set(false);
+            request_sample(current_z());
+        }
+    };
+    // Hands the generator on show to the sampler, if it is listening.
+    let feed_sampler = move || {
+        if !sampler_listening.get_value() {
+            return;
+        }
+        last_generator.with_value(|g| {
+            if let Some((weights, bytes)) = g {
+                sampler.send(&Command::UseGenerator { weights: *weights, bytes: bytes.clone() });
+                sampler_ready.set_value(true);
+            }
+        });
     };
     let set_z = move |z: Vec<f32>| {
         z_from.set(z.clone());
@@ -448,7 +485,7 @@ pub fn App() -> impl IntoView {
         };
         pending_restore.set_value(latest);
         error.set(Some(format!("{what}. {moved} {from}.")));
-        if let Err(e) = trainer.start() {
+        if let Err(e) = trainer.start(None) {
             error.set(Some(e));
         }
     };
@@ -479,6 +516,9 @@ pub fn App() -> impl IntoView {
                     }
                 }
                 Report::Ready { nz: n } => {
+                    // The sampler's generator may be of another size until the next one comes.
+                    sampler_ready.set_value(false);
+                    last_generator.set_value(None);
                     nz.set(n);
                     selected_dim.update(|d| *d = (*d).min(SLIDERS.min(n) - 1));
                     ready.set(true);
@@ -515,13 +555,11 @@ pub fn App() -> impl IntoView {
                     // The big sample follows training too.
                     request_sample(current_z());
                 }
-                Report::Sample { picture, .. } => {
-                    sample.set(Some(picture));
-                    sample_in_flight.set(false);
-                    if sample_dirty.get_untracked() {
-                        sample_dirty.set(false);
-                        request_sample(current_z());
-                    }
+                Report::Sample { picture, .. } => show_sample(picture),
+                Report::Generator { weights, bytes } => {
+                    last_generator.set_value(Some((weights, bytes)));
+                    feed_sampler();
+                    request_sample(current_z());
                 }
                 Report::Running(r) => running.set(r),
                 Report::Diverged { step: bad, restored_step } => {
@@ -583,11 +621,34 @@ pub fn App() -> impl IntoView {
                 error.set(Some("The training worker stopped or failed to load. Reload the page to try again.".into()));
             }
         });
-        trainer.on_message.set_value(Some(on_message.into_js_value().unchecked_into()));
         trainer.on_error.set_value(Some(on_error.into_js_value().unchecked_into()));
-        if let Err(e) = trainer.start() {
+        if let Err(e) = trainer.start(Some(on_message)) {
             return view! { <p id="error" class="error">{e}</p> }.into_any();
         }
+        let on_sampler_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(report) = unpack(&event.data()).and_then(|(text, payload)| Report::from_message(&text, payload).ok()) else {
+                return;
+            };
+            match report {
+                Report::Listening => {
+                    sampler_listening.set_value(true);
+                    feed_sampler();
+                }
+                Report::Sample { picture, .. } => show_sample(picture),
+                // A sampler that fails leaves the big sample to the training worker.
+                Report::Crashed(_) | Report::Error(_) => {
+                    if matches!(report, Report::Crashed(_)) {
+                        sampler_listening.set_value(false);
+                    }
+                    sampler_ready.set_value(false);
+                    sample_in_flight.set(false);
+                    request_sample(current_z());
+                }
+                _ => {}
+            }
+        });
+        // The page works without it: a sampler that cannot start is not an error.
+        let _ = sampler.start(Some(on_sampler_message));
     }
 
     let play_pause = move || trainer.send(if running.get_untracked() { &Command::Pause } else { &Command::Play });

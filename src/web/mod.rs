@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod files;
+pub mod sampler;
 pub mod worker;
 
 use wasm_bindgen::JsCast;

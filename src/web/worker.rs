@@ -52,6 +52,9 @@ struct Inbox {
 }
 
 pub fn start() {
+    if super::sampler::is_sampler() {
+        return super::sampler::start();
+    }
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         send(&Report::Crashed(info.to_string()));
@@ -98,8 +101,11 @@ struct Session {
     last_good: Option<Gan>,
     /// The latent vectors of the grid, `GRID_DIGITS` x nz.
     grid_z: Vec<f32>,
-    /// The generator shipped with the page, on the CPU; shown until the run takes a step.
-    pretrained: Option<(Generator, u64)>,
+    /// The generator shipped with the page, on the CPU, with its steps and its file; shown
+    /// until the run takes a step.
+    pretrained: Option<(Generator, u64, Vec<u8>)>,
+    /// Which generator the sampling worker last got.
+    generator_sent: Option<Weights>,
     /// The WebGPU device, to watch for its loss (and to lose it on purpose in tests).
     gpu: Option<burn::tensor::wgpu::wgpu::Device>,
     /// Set by the device-lost callback.
@@ -135,6 +141,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         last_good: None,
         grid_z: Vec::new(),
         pretrained,
+        generator_sent: None,
         gpu: None,
         gpu_lost: Arc::new(AtomicBool::new(false)),
         running: false,
@@ -192,12 +199,12 @@ async fn load_digits() -> Result<Digits, String> {
 
 /// The generator shipped with the page, on the CPU (drawing one digit there takes about a
 /// millisecond), with the steps it was trained for.
-async fn load_pretrained() -> Result<(Generator, u64), String> {
+async fn load_pretrained() -> Result<(Generator, u64, Vec<u8>), String> {
     let bytes = fetch_bytes(PRETRAINED).await?;
     let refused = |e: crate::checkpoint::CheckpointError| format!("The pretrained generator ({PRETRAINED}) was not loaded: {e}");
     let checkpoint = Checkpoint::from_bytes(&bytes).map_err(refused)?;
     let generator = checkpoint.generator(&Device::flex()).map_err(refused)?;
-    Ok((generator.valid(), checkpoint.steps))
+    Ok((generator.valid(), checkpoint.steps, bytes))
 }
 
 /// What the browser's WebGPU offers: `None` when there is none, or the adapter's description
@@ -312,6 +319,7 @@ impl Session {
             }
             Command::Snapshot => self.snapshot().await?,
             Command::Load { source, bytes } => self.load(&source, &bytes).await?,
+            Command::UseGenerator { .. } => return Err("The training worker draws with its own generator.".into()),
         }
         Ok(())
     }
@@ -344,6 +352,7 @@ impl Session {
         self.last_good = Some(gan.snapshot());
         self.snapshot_at = (gan.steps, now_ms());
         self.last_report = None;
+        self.generator_sent = None;
         self.gan = Some(gan);
         send(&Report::Ready { nz });
         self.send_grid().await
@@ -450,7 +459,7 @@ impl Session {
     fn pictures_from(&self) -> Result<(usize, Weights), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
         Ok(match &self.pretrained {
-            Some((generator, steps)) if gan.steps == 0 && generator.nz() == gan.model.nz => {
+            Some((generator, steps, _)) if gan.steps == 0 && generator.nz() == gan.model.nz => {
                 (gan.model.nz, Weights::Pretrained { steps: *steps })
             }
             _ => (gan.model.nz, Weights::Run { steps: gan.steps }),
@@ -462,7 +471,7 @@ impl Session {
         let (nz, weights) = self.pictures_from()?;
         let z = Tensor::from_data(TensorData::new(z, [count, nz, 1, 1]), &Device::flex());
         let images = match (&self.pretrained, weights) {
-            (Some((generator, _)), Weights::Pretrained { .. }) => generator.forward(z),
+            (Some((generator, _, _)), Weights::Pretrained { .. }) => generator.forward(z),
             _ => self.gan.as_ref().ok_or("The networks are not built yet.")?.generate(z),
         };
         Ok((read_values(images).await?, weights))
@@ -475,6 +484,21 @@ impl Session {
         let (values, weights) = self.draw(self.grid_z.clone(), GRID_DIGITS).await?;
         send(&Report::Grid { picture: picture(&GrayImage::grid(&values, 8)), weights });
         self.last_grid_ms = now_ms();
+        self.send_generator(weights).await
+    }
+
+    /// Hands the generator on show to the sampling worker (through the page), when it changed.
+    async fn send_generator(&mut self, weights: Weights) -> Result<(), String> {
+        if self.generator_sent == Some(weights) {
+            return Ok(());
+        }
+        let bytes = match (&self.pretrained, weights, &self.gan) {
+            (Some((_, _, file)), Weights::Pretrained { .. }, _) => file.clone(),
+            (_, _, Some(gan)) => Checkpoint::generator_of_gan_async(gan).await?.to_bytes(),
+            _ => return Ok(()),
+        };
+        self.generator_sent = Some(weights);
+        send(&Report::Generator { weights, bytes });
         Ok(())
     }
 

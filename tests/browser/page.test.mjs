@@ -138,6 +138,29 @@ test('moving a latent slider changes the big sample, while paused and while trai
   } finally { await close(); }
 });
 
+test('the big sample answers a slider in the middle of a slow training step', { timeout: 300_000 }, async () => {
+  // WebGPU on SwiftShader takes seconds a step; the sampling worker draws meanwhile.
+  const { page, problems, close } = await open('?backend=webgpu&preset=tiny');
+  try {
+    await waitReady(page);
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 1, null, { timeout: 120_000 });
+    let answered = [];
+    for (const value of ['2.2', '-2.2', '1.1']) {
+      const [stepBefore, v0] = [await stepCount(page), await version(page, 'sample')];
+      const started = Date.now();
+      await page.locator('#z0').fill(value);
+      await page.waitForFunction((v) => Number(document.querySelector('#sample').dataset.version) > v, v0, { timeout: 60_000 });
+      answered.push({ ms: Date.now() - started, sameStep: (await stepCount(page)) === stepBefore });
+    }
+    console.log(`slider to new sample during WebGPU (SwiftShader) training: ${answered.map((a) => a.ms).join(', ')} ms`);
+    // A step takes seconds here: a sample drawn by the training worker would come after it.
+    assert.ok(answered.filter((a) => a.sameStep).length >= 2, JSON.stringify(answered));
+    await page.click('#play');
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
 test('without WebGPU the CPU path runs and says so', { timeout: 300_000 }, async () => {
   const { page, problems, close } = await open('?preset=tiny', { webgpu: false });
   try {
