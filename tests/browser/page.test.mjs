@@ -456,6 +456,13 @@ test('keyboard shortcuts, the help overlay and presenter mode at projector size'
   const { page, problems, close } = await open('?backend=cpu&preset=tiny', { viewport: { width: 1280, height: 720 } });
   try {
     await waitReady(page);
+    // Every control has a name a screen reader can say, and none is kept out of the tab order.
+    const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, input, select')].filter((el) => {
+      const labelled = el.getAttribute('aria-label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label');
+      const text = el.tagName === 'BUTTON' && el.innerText.trim();
+      return !(labelled || text) || el.tabIndex < 0;
+    }).map((el) => el.outerHTML.slice(0, 80)));
+    assert.deepEqual(unnamed, []);
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('s');
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 1);
