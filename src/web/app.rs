@@ -522,7 +522,14 @@ pub fn App() -> impl IntoView {
                     nz.set(n);
                     selected_dim.update(|d| *d = (*d).min(SLIDERS.min(n) - 1));
                     ready.set(true);
-                    match url_z.try_update_value(|z| z.take()).flatten().filter(|z| z.len() == n) {
+                    let shared_z = url_z.try_update_value(|z| z.take()).flatten();
+                    if let Some(z) = shared_z.as_ref().filter(|z| z.len() != n) {
+                        notice.set(Some(format!(
+                            "Ignored the address's z: it has {} numbers, and this generator takes {n}.",
+                            z.len()
+                        )));
+                    }
+                    match shared_z.filter(|z| z.len() == n) {
                         Some(z) => set_z(z),
                         None if z_from.with_untracked(|z| z.len()) == n => request_sample(current_z()),
                         None => {

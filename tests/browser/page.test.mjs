@@ -242,6 +242,15 @@ test('a missing or damaged data file is named on the page', { timeout: 300_000 }
       assert.match(await text(page, '#error'), expected);
     } finally { await close(); }
   }
+  // A damaged pretrained generator is named; the page trains all the same.
+  const { page, close } = await open('?backend=cpu', { route: ['**/generator.ganplay', (r) => r.fulfill({ status: 200, body: Buffer.from('GANPLAY\0\x01\0\0\0', 'latin1') })] });
+  try {
+    await waitReady(page);
+    assert.match(await text(page, '#notice'), /pretrained generator \(assets\/pretrained\/generator\.ganplay\) was not loaded: the weights file is truncated.*shows the run's own generator/);
+    assert.match(await text(page, '#weights'), /your run at step 0/);
+    await page.click('#step-once');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 1);
+  } finally { await close(); }
 });
 
 test('unknown or out-of-range address settings are named in a note', { timeout: 120_000 }, async () => {
@@ -250,6 +259,12 @@ test('unknown or out-of-range address settings are named in a note', { timeout: 
     await waitReady(page);
     const note = await text(page, '#notice');
     for (const bad of ['lr_d=banana', 'batch=100000', 'colour=red']) assert.ok(note.includes(bad), note);
+    // A z of the wrong length is named once the networks say what size they take.
+    const short = await open('?backend=cpu&z=0.5,1,-1');
+    try {
+      await waitReady(short.page);
+      assert.match(await text(short.page, '#notice'), /Ignored the address's z: it has 3 numbers, and this generator takes 100/);
+    } finally { await short.close(); }
     assert.ok(!note.includes('seed=7'), note);
     assert.equal(await page.locator('#seed').inputValue(), '7');
   } finally { await close(); }
