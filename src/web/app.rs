@@ -273,6 +273,69 @@ const SHORTCUTS: [(&str, &str); 9] = [
     ("Esc", "close this help"),
 ];
 
+/// A plain-language account of the game, the curves and what goes wrong, for a student who has
+/// never seen a GAN.
+#[component]
+fn About() -> impl IntoView {
+    view! {
+    <details class="about" id="about">
+        <summary>"What is going on here?"</summary>
+        <p>"Two small neural networks play a game. The " <b>"generator (G)"</b> " turns a list of random numbers, z, \
+            into a picture. The " <b>"discriminator (D)"</b> " looks at a picture and says how likely it is to be a real \
+            handwritten digit. D learns from real digits (from MNIST) and from G's fakes; G learns only from D's verdicts, \
+            by changing itself so that D calls its pictures real."</p>
+        <p>"At first G draws noise and D easily wins: D(x), its score for real digits, goes up toward 1 and D(G(z)), \
+            its score for fakes, down toward 0. As G improves, the two curves move toward each other. If they meet \
+            near 0.5, D is guessing: G's digits fool it half the time."</p>
+        <p>"Things to watch for. " <b>"Mode collapse"</b> ": the grid fills with copies of one or two digits, because G \
+            found a few pictures D accepts and stopped exploring. " <b>"D wins outright"</b> ": D(G(z)) stays at 0 and \
+            the digits stay blurry; try a smaller D learning rate. A run that goes wrong can be rolled back with a snapshot."</p>
+    </details>
+    }
+}
+
+/// The keyboard shortcuts, over the page.
+#[component]
+fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
+    let help_open = open;
+    view! {
+    <Show when=move || help_open.get()>
+        <div class="overlay" on:click=move |_| help_open.set(false)>
+            <div id="help" class="dialog" role="dialog" aria-modal="true" aria-labelledby="help-title"
+                on:click=|ev| ev.stop_propagation()>
+                <h2 id="help-title">"Keyboard shortcuts"</h2>
+                <table>
+                    {SHORTCUTS.iter().map(|(key, what)| view! { <tr><td><kbd>{*key}</kbd></td><td>{*what}</td></tr> }).collect_view()}
+                </table>
+                <p class="explain">"Tab moves between controls; every button and slider works from the keyboard."</p>
+                <button id="help-close" autofocus on:click=move |_| help_open.set(false)>"Close"</button>
+            </div>
+        </div>
+    </Show>
+    }
+}
+
+/// The snapshots kept in the page, newest first, each with a few digits and a way back to it.
+#[component]
+fn SnapshotList(snapshots: RwSignal<Vec<Snapshot>>, go_back: impl Fn(String, Vec<u8>) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let list = move || {
+        snapshots.get().into_iter().rev().map(|s| {
+            let label = format!("digits at step {}", s.steps);
+            let numbers = s.report.as_ref().map(|r| format!("D(x) {:.2} · D(G(z)) {:.2}", r.d_real, r.d_fake_before)).unwrap_or_default();
+            let bytes = s.bytes.clone();
+            view! {
+                <li class="snapshot" data-step=s.steps>
+                    <Thumbnail picture=s.thumbnail.clone() label=label/>
+                    <span><b>{format!("step {}", s.steps)}</b><br/><small>{numbers}</small></span>
+                    <button class="secondary" aria-label=format!("go back to step {}", s.steps)
+                        on:click=move |_| go_back(format!("the snapshot at step {}", s.steps), bytes.to_vec())>"Go back"</button>
+                </li>
+            }
+        }).collect_view()
+    };
+    view! { <ol id="snapshots" class="snapshots">{list}</ol> }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
@@ -825,21 +888,6 @@ pub fn App() -> impl IntoView {
             error.set(Some(format!("The export failed: {e}")));
         }
     };
-    let snapshot_list = move || {
-        snapshots.get().into_iter().rev().map(|s| {
-            let label = format!("digits at step {}", s.steps);
-            let numbers = s.report.as_ref().map(|r| format!("D(x) {:.2} · D(G(z)) {:.2}", r.d_real, r.d_fake_before)).unwrap_or_default();
-            let bytes = s.bytes.clone();
-            view! {
-                <li class="snapshot" data-step=s.steps>
-                    <Thumbnail picture=s.thumbnail.clone() label=label/>
-                    <span><b>{format!("step {}", s.steps)}</b><br/><small>{numbers}</small></span>
-                    <button class="secondary" aria-label=format!("go back to step {}", s.steps)
-                        on:click=move |_| load(format!("the snapshot at step {}", s.steps), bytes.to_vec())>"Go back"</button>
-                </li>
-            }
-        }).collect_view()
-    };
     let weights_label = move || match showing.get() {
         Some(Weights::Pretrained { steps }) => format!(
             "Showing the pretrained generator (trained for {steps} steps, shipped with the page). Press play to train your own."
@@ -870,19 +918,7 @@ pub fn App() -> impl IntoView {
         </header>
         {move || error.get().map(|e| view! { <p id="error" class="error" role="alert">{e}</p> })}
         {move || notice.get().map(|n| view! { <p id="notice" class="notice" role="status">{n}</p> })}
-        <details class="about" id="about">
-            <summary>"What is going on here?"</summary>
-            <p>"Two small neural networks play a game. The " <b>"generator (G)"</b> " turns a list of random numbers, z, \
-                into a picture. The " <b>"discriminator (D)"</b> " looks at a picture and says how likely it is to be a real \
-                handwritten digit. D learns from real digits (from MNIST) and from G's fakes; G learns only from D's verdicts, \
-                by changing itself so that D calls its pictures real."</p>
-            <p>"At first G draws noise and D easily wins: D(x), its score for real digits, goes up toward 1 and D(G(z)), \
-                its score for fakes, down toward 0. As G improves, the two curves move toward each other. If they meet \
-                near 0.5, D is guessing: G's digits fool it half the time."</p>
-            <p>"Things to watch for. " <b>"Mode collapse"</b> ": the grid fills with copies of one or two digits, because G \
-                found a few pictures D accepts and stopped exploring. " <b>"D wins outright"</b> ": D(G(z)) stays at 0 and \
-                the digits stay blurry; try a smaller D learning rate. A run that goes wrong can be rolled back with a snapshot."</p>
-        </details>
+        <About/>
         <main>
             <section class="controls" aria-label="Training controls">
                 <div class="buttons">
@@ -997,23 +1033,11 @@ pub fn App() -> impl IntoView {
                 </div>
                 <h3>"Snapshots"</h3>
                 <p class="explain">"Taken every 250 steps (the last five are kept). If a run collapses, go back to one."</p>
-                <ol id="snapshots" class="snapshots">{snapshot_list}</ol>
+                <SnapshotList snapshots=snapshots go_back=load/>
             </section>
             </div>
         </main>
-        <Show when=move || help_open.get()>
-            <div class="overlay" on:click=move |_| help_open.set(false)>
-                <div id="help" class="dialog" role="dialog" aria-modal="true" aria-labelledby="help-title"
-                    on:click=|ev| ev.stop_propagation()>
-                    <h2 id="help-title">"Keyboard shortcuts"</h2>
-                    <table>
-                        {SHORTCUTS.iter().map(|(key, what)| view! { <tr><td><kbd>{*key}</kbd></td><td>{*what}</td></tr> }).collect_view()}
-                    </table>
-                    <p class="explain">"Tab moves between controls; every button and slider works from the keyboard."</p>
-                    <button id="help-close" autofocus on:click=move |_| help_open.set(false)>"Close"</button>
-                </div>
-            </div>
-        </Show>
+        <HelpOverlay open=help_open/>
     }
     .into_any()
 }
