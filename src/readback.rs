@@ -15,14 +15,12 @@ use burn::prelude::*;
 /// A float tensor of a module, flattened, in the order `Module::visit` walks them.
 struct Leaf {
     id: ParamId,
-    dims: Vec<usize>,
     flat: Tensor<1>,
 }
 
-fn flat<const D: usize>(tensor: Tensor<D>) -> (Vec<usize>, Tensor<1>) {
-    let dims = tensor.dims().to_vec();
-    let count: usize = dims.iter().product();
-    (dims, tensor.detach().set_require_grad(false).reshape([count]))
+fn flat<const D: usize>(tensor: Tensor<D>) -> Tensor<1> {
+    let count = tensor.dims().iter().product::<usize>();
+    tensor.detach().set_require_grad(false).reshape([count])
 }
 
 #[derive(Default)]
@@ -30,8 +28,7 @@ struct Leaves(Vec<Leaf>);
 
 impl ModuleVisitor for Leaves {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let (dims, flat) = flat(param.val());
-        self.0.push(Leaf { id: param.id, dims, flat });
+        self.0.push(Leaf { id: param.id, flat: flat(param.val()) });
     }
 }
 
@@ -64,8 +61,24 @@ pub fn copy_module<M: Module>(module: &M, fresh: M) -> M {
     place(fresh, leaves.0.into_iter().map(|leaf| (leaf.id, leaf.flat.to_device(&device))).collect())
 }
 
-async fn read(tensor: Tensor<1>) -> Result<TensorData, String> {
-    tensor.into_data_async().await.map_err(|e| format!("could not read the weights back: {e:?}"))
+/// The values of `tensors`, read back in one transfer: on a GPU each read waits for the device,
+/// so a module's dozens of tensors are joined first and read once.
+async fn read_all(tensors: Vec<Tensor<1>>) -> Result<Vec<Vec<f32>>, String> {
+    if tensors.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lengths: Vec<usize> = tensors.iter().map(|t| t.dims()[0]).collect();
+    let joined = Tensor::cat(tensors, 0).into_data_async().await.map_err(|e| format!("could not read the weights back: {e:?}"))?;
+    let values = joined.try_to_vec::<f32>().map_err(|e| format!("could not read the weights back: {e:?}"))?;
+    let mut rest = values.as_slice();
+    Ok(lengths
+        .into_iter()
+        .map(|n| {
+            let (head, tail) = rest.split_at(n);
+            rest = tail;
+            head.to_vec()
+        })
+        .collect())
 }
 
 /// Like `copy_module`, onto `fresh`'s device, reading the values with `await` (what a GPU in
@@ -74,13 +87,17 @@ pub async fn copy_module_async<M: Module>(module: &M, fresh: M) -> Result<M, Str
     let mut leaves = Leaves::default();
     module.visit(&mut leaves);
     let device = fresh.devices()[0].clone();
-    let mut values = Vec::with_capacity(leaves.0.len());
-    for leaf in leaves.0 {
-        let data = read(leaf.flat).await?;
-        debug_assert_eq!(data.shape().iter().product::<usize>(), leaf.dims.iter().product::<usize>());
-        values.push((leaf.id, Tensor::from_data(data, &device)));
-    }
-    Ok(place(fresh, values))
+    let (ids, flats): (Vec<_>, Vec<_>) = leaves.0.into_iter().map(|leaf| (leaf.id, leaf.flat)).unzip();
+    let values = read_all(flats).await?;
+    let placed = ids
+        .into_iter()
+        .zip(values)
+        .map(|(id, v)| {
+            let n = v.len();
+            (id, Tensor::from_data(TensorData::new(v, [n]), &device))
+        })
+        .collect();
+    Ok(place(fresh, placed))
 }
 
 /// burn's Adam, unchanged in its steps, whose per-parameter state can be read back with
@@ -117,7 +134,7 @@ enum Reading {
     #[default]
     Now,
     /// First pass: only gather the tensors, by parameter, to be read with `await`.
-    Gather(HashMap<String, Vec<(Vec<usize>, Tensor<1>)>>),
+    Gather(HashMap<String, Vec<Tensor<1>>>),
     /// Second pass: the values read, by parameter, as CPU tensors.
     Replay(HashMap<String, Vec<Tensor<1>>>),
 }
@@ -185,15 +202,22 @@ pub async fn optimizer_record_async(optim: &ModuleOptimizer) -> Result<Optimizer
     let (_, gathered) = with_reading(Reading::Gather(HashMap::new()), || optim.to_record());
     let Reading::Gather(gathered) = gathered else { unreachable!("set just above") };
     let cpu = Device::flex();
-    let mut values = HashMap::new();
-    for (prefix, tensors) in gathered {
-        let mut read_back = Vec::with_capacity(tensors.len());
-        for (_, tensor) in tensors {
-            read_back.push(Tensor::from_data(read(tensor).await?, &cpu));
-        }
-        values.insert(prefix, read_back);
+    let (prefixes, tensors): (Vec<_>, Vec<_>) = gathered.into_iter().unzip();
+    let counts: Vec<usize> = tensors.iter().map(Vec::len).collect();
+    let mut values = read_all(tensors.into_iter().flatten().collect()).await?.into_iter();
+    let mut read_back = HashMap::new();
+    for (prefix, count) in prefixes.into_iter().zip(counts) {
+        let state = values
+            .by_ref()
+            .take(count)
+            .map(|v| {
+                let n = v.len();
+                Tensor::from_data(TensorData::new(v, [n]), &cpu)
+            })
+            .collect();
+        read_back.insert(prefix, state);
     }
-    Ok(with_reading(Reading::Replay(values), || optim.to_record()).0)
+    Ok(with_reading(Reading::Replay(read_back), || optim.to_record()).0)
 }
 
 #[cfg(test)]
