@@ -443,13 +443,17 @@ test('the address follows the setup, and opening it restores every parameter and
     }
     await page.selectOption('#loss', 'lsgan');
     await waitReady(page);
+    const drawn = await version(page, 'sample');
     await page.locator('#z3').fill('1.75');
+    await page.waitForFunction((v) => Number(document.querySelector('#sample').dataset.version) > v, drawn);
     await page.keyboard.press('p');
     await page.waitForFunction(() => /layout=presenter/.test(location.search) && /z=([^,]+,){3}1\.75/.test(location.search));
     const shared = page.url();
     for (const part of ['lr_d=0.0004', 'lr_g=0.0003', 'batch=24', 'seed=11', 'beta1=0.4', 'loss=lsgan', 'backend=cpu', 'preset=tiny']) {
       assert.ok(shared.includes(part), `${part} missing from ${shared}`);
     }
+    // The digit for this z, once no other drawing is on its way.
+    for (let v = -1; v !== await version(page, 'sample');) { v = await version(page, 'sample'); await page.waitForTimeout(500); }
     const sample = await page.evaluate(() => document.querySelector('#sample').toDataURL());
     const { page: other, close: closeOther } = await open(shared.slice(base.length));
     try {
