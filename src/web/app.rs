@@ -721,11 +721,20 @@ pub fn App() -> impl IntoView {
         let _ = sampler.start(Some(on_sampler_message));
     }
 
-    let play_pause = move || trainer.send(if running.get_untracked() { &Command::Pause } else { &Command::Play });
+    // A message stays until the user acts: playing, stepping or resetting clears it.
+    let play_pause = move || {
+        error.set(None);
+        trainer.send(if running.get_untracked() { &Command::Pause } else { &Command::Play })
+    };
     let single_step = move || {
         if ready.get_untracked() && !running.get_untracked() {
+            error.set(None);
             trainer.send(&Command::Step)
         }
+    };
+    let user_reset = move || {
+        error.set(None);
+        reset();
     };
     let tune: Rc<dyn Fn()> = Rc::new(move || trainer.send(&Command::Tune(train_config())));
     let rebuild: Rc<dyn Fn()> = Rc::new(move || {
@@ -761,7 +770,7 @@ pub fn App() -> impl IntoView {
                 true
             }
             "r" | "R" => {
-                reset();
+                user_reset();
                 true
             }
             "n" | "N" if ready.get_untracked() => {
@@ -926,7 +935,7 @@ pub fn App() -> impl IntoView {
                         {move || if running.get() { "Pause" } else { "Play" }}
                     </button>
                     <button id="step-once" class="secondary" on:click=move |_| single_step() disabled=move || !ready.get() || running.get()>"Step"</button>
-                    <button id="reset" class="secondary" on:click=move |_| reset()>"Reset"</button>
+                    <button id="reset" class="secondary" on:click=move |_| user_reset()>"Reset"</button>
                 </div>
                 <div class="settings">
                 <label class="field" for="preset">

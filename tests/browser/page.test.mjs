@@ -186,9 +186,10 @@ test('a diverging run pauses with a message and keeps the last good weights', { 
     assert.equal(await stepCount(page), kept);
     assert.equal(await points(page, 'chart-prob'), kept, 'undone steps must not stay on the chart');
     await page.screenshot({ path: path.join(artifacts, 'diverged.png'), fullPage: true });
-    // Training goes on from the kept weights.
+    // Training goes on from the kept weights; acting on the message clears it.
     await page.click('#step-once');
     await page.waitForFunction((k) => Number(document.querySelector('#step').innerText) === k + 1, kept);
+    await page.locator('#error').waitFor({ state: 'detached' });
   } finally { await close(); }
 });
 
