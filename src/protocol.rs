@@ -132,8 +132,15 @@ pub enum Report {
     Ready { nz: usize },
     /// Steps done since the last report, and the rate.
     Steps { reports: Vec<StepReport>, steps_per_second: f32 },
-    /// The sample grid for the fixed latent vectors.
-    Grid { picture: Picture, weights: Weights },
+    /// The sample grid for the fixed latent vectors. Its grey levels (`width` x `height`)
+    /// travel beside the JSON: as JSON numbers they cost the page a parse every redraw.
+    Grid {
+        width: u32,
+        height: u32,
+        weights: Weights,
+        #[serde(skip)]
+        pixels: Vec<u8>,
+    },
     /// The image for the latent vector of a `Sample` command.
     Sample { picture: Picture, weights: Weights },
     Running(bool),
@@ -151,7 +158,9 @@ pub enum Report {
     Snapshot {
         steps: u64,
         report: Option<StepReport>,
-        thumbnail: Picture,
+        /// A few of its digits as a PNG data URL, made in the worker so that the page only
+        /// shows it (encoding on the page's thread costs it a frame).
+        thumbnail: String,
         #[serde(skip)]
         bytes: Vec<u8>,
     },
@@ -214,6 +223,7 @@ impl Report {
     pub fn payload(&self) -> Option<&[u8]> {
         match self {
             Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } | Report::Generator { bytes, .. } => Some(bytes),
+            Report::Grid { pixels, .. } => Some(pixels),
             _ => None,
         }
     }
@@ -221,8 +231,10 @@ impl Report {
     /// The report from its JSON and its binary part.
     pub fn from_message(text: &str, payload: Vec<u8>) -> Result<Self, String> {
         let mut report = Self::from_json(text)?;
-        if let Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } | Report::Generator { bytes, .. } = &mut report {
-            *bytes = payload;
+        match &mut report {
+            Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } | Report::Generator { bytes, .. } => *bytes = payload,
+            Report::Grid { pixels, .. } => *pixels = payload,
+            _ => {}
         }
         Ok(report)
     }
@@ -249,6 +261,9 @@ mod tests {
         let saved = Report::Saved { steps: 9, bytes: vec![7; 5] };
         assert_eq!(Report::from_message(&saved.to_json(), vec![7; 5]).unwrap(), saved);
         assert_eq!(Report::Running(true).payload(), None);
+        let grid = Report::Grid { width: 2, height: 1, weights: Weights::Run { steps: 1 }, pixels: vec![0, 255] };
+        assert!(!grid.to_json().contains("255"));
+        assert_eq!(Report::from_message(&grid.to_json(), vec![0, 255]).unwrap(), grid);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The page: controls, live charts, the sample grid and the latent explorer. It holds no
 //! tensors; it sends `Command`s to the training worker and draws the `Report`s it gets back.
 
+use std::fmt::Write as _;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use leptos::prelude::*;
 use rand::SeedableRng;
@@ -11,8 +11,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use super::files::{download_bytes, download_canvas_png, read_file};
-use super::{pack, unpack};
+use super::files::{download_array, download_bytes, download_canvas_png, read_file};
+use super::{JsBytes, pack, pack_js, unpack, unpack_js};
 use crate::checkpoint::MAX_FILE_BYTES;
 use crate::metrics::{MetricHistory, MetricPoint};
 use crate::model::ModelConfig;
@@ -83,6 +83,26 @@ fn PictureCanvas(picture: RwSignal<Option<Picture>>, id: &'static str, label: &'
     view! { <canvas id=id node_ref=canvas role="img" aria-label=label class="pixels"></canvas> }
 }
 
+/// What a chart's axes show: the y range and the steps at both ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ChartFrame {
+    lo: f32,
+    hi: f32,
+    first: u64,
+    last: u64,
+}
+
+impl ChartFrame {
+    fn mid(&self) -> f32 {
+        (self.lo + self.hi) / 2.0
+    }
+
+    /// The height in the picture of `value`, for a chart `height` high with `bottom` for labels.
+    fn y(&self, value: f32, height: f32, bottom: f32) -> f32 {
+        (height - bottom) - (value - self.lo) / (self.hi - self.lo) * (height - bottom - 6.0)
+    }
+}
+
 /// A line chart of the run's history: one polyline a series, fixed or fitted y range.
 #[component]
 fn LineChart(
@@ -97,44 +117,52 @@ fn LineChart(
     const H: f32 = 180.0;
     const LEFT: f32 = 40.0;
     const BOTTOM: f32 = 20.0;
-    let series = std::sync::Arc::new(series);
+    // The frame (y range, first and last step) is worked out once an update; the elements are
+    // built once and only their attributes and texts change as training runs.
+    let fitted = series.clone();
+    let frame = Memo::new(move |_| {
+        let series = &fitted;
+        history.with(|h| {
+            let points = h.points();
+            let (lo, hi) = fixed_range.unwrap_or_else(|| {
+                let values = points.iter().flat_map(|p| series.iter().map(move |(_, _, f)| f(p)));
+                let (lo, hi) = values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                if lo > hi { (0.0, 1.0) } else { (lo.min(0.0), hi.max(lo + 1e-3)) }
+            });
+            let (first, last) = (points.first().map_or(0, |p| p.report.step), points.last().map_or(1, |p| p.report.step));
+            ChartFrame { lo, hi, first, last }
+        })
+    });
     let legend = series.iter().map(|(name, color, _)| view! {
         <span class="legend-item"><span class="swatch" style=format!("background:{color}")></span>{*name}</span>
     }).collect_view();
-    let lines = {
-        let series = series.clone();
-        move || {
+    let polylines = series.iter().map(|&(name, color, value)| {
+        let points = move || {
+            let f = frame.get();
+            let span = f.last.saturating_sub(f.first).max(1) as f32;
             history.with(|h| {
-                let points = h.points();
-                let (lo, hi) = fixed_range.unwrap_or_else(|| {
-                    let values = points.iter().flat_map(|p| series.iter().map(move |(_, _, f)| f(p)));
-                    let (lo, hi) = values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-                    if lo > hi { (0.0, 1.0) } else { (lo.min(0.0), hi.max(lo + 1e-3)) }
-                });
-                let (first, last) = (points.first().map_or(0, |p| p.report.step), points.last().map_or(1, |p| p.report.step));
-                let span = (last.saturating_sub(first)).max(1) as f32;
-                let x = move |step: u64| LEFT + (step - first) as f32 / span * (W - LEFT - 4.0);
-                let y = move |v: f32| (H - BOTTOM) - (v - lo) / (hi - lo) * (H - BOTTOM - 6.0);
-                let polylines = series.iter().map(|(name, color, f)| {
-                    let coords = points.iter().map(|p| format!("{:.1},{:.1}", x(p.report.step), y(f(p)))).collect::<Vec<_>>().join(" ");
-                    view! { <polyline points=coords stroke=*color fill="none" stroke-width="1.5" data-series=*name></polyline> }
-                }).collect_view();
-                let mid = (lo + hi) / 2.0;
-                view! {
-                    <g class="axes">
-                        <line x1=LEFT y1=H - BOTTOM x2=W y2=H - BOTTOM></line>
-                        <line x1=LEFT y1="0" x2=LEFT y2=H - BOTTOM></line>
-                        <text x=LEFT - 4.0 y=y(hi) + 4.0 text-anchor="end">{format!("{hi:.2}")}</text>
-                        <text x=LEFT - 4.0 y=y(mid) + 4.0 text-anchor="end">{format!("{mid:.2}")}</text>
-                        <text x=LEFT - 4.0 y=y(lo) text-anchor="end">{format!("{lo:.2}")}</text>
-                        <line class="grid" x1=LEFT y1=y(mid) x2=W y2=y(mid)></line>
-                        <text x=LEFT y=H - 4.0>{format!("step {first}")}</text>
-                        <text x=W - 4.0 y=H - 4.0 text-anchor="end">{format!("step {last}")}</text>
-                    </g>
-                    {polylines}
+                let mut coords = String::with_capacity(h.points().len() * 12);
+                for p in h.points() {
+                    let x = LEFT + (p.report.step - f.first) as f32 / span * (W - LEFT - 4.0);
+                    let _ = write!(coords, "{x:.1},{:.1} ", f.y(value(p), H, BOTTOM));
                 }
+                coords
             })
-        }
+        };
+        view! { <polyline points=points stroke=color fill="none" stroke-width="1.5" data-series=name></polyline> }
+    }).collect_view();
+    let lines = view! {
+        <g class="axes">
+            <line x1=LEFT y1=H - BOTTOM x2=W y2=H - BOTTOM></line>
+            <line x1=LEFT y1="0" x2=LEFT y2=H - BOTTOM></line>
+            <text x=LEFT - 4.0 y=move || frame.with(|f| f.y(f.hi, H, BOTTOM)) + 4.0 text-anchor="end">{move || frame.with(|f| format!("{:.2}", f.hi))}</text>
+            <text x=LEFT - 4.0 y=move || frame.with(|f| f.y(f.mid(), H, BOTTOM)) + 4.0 text-anchor="end">{move || frame.with(|f| format!("{:.2}", f.mid()))}</text>
+            <text x=LEFT - 4.0 y=move || frame.with(|f| f.y(f.lo, H, BOTTOM)) text-anchor="end">{move || frame.with(|f| format!("{:.2}", f.lo))}</text>
+            <line class="grid" x1=LEFT y1=move || frame.with(|f| f.y(f.mid(), H, BOTTOM)) x2=W y2=move || frame.with(|f| f.y(f.mid(), H, BOTTOM))></line>
+            <text x=LEFT y=H - 4.0>{move || format!("step {}", frame.get().first)}</text>
+            <text x=W - 4.0 y=H - 4.0 text-anchor="end">{move || format!("step {}", frame.get().last)}</text>
+        </g>
+        {polylines}
     };
     let count = move || history.with(|h| h.points().len());
     view! {
@@ -182,8 +210,9 @@ const RESTARTS: u32 = 3;
 struct Snapshot {
     steps: u64,
     report: Option<StepReport>,
-    thumbnail: Picture,
-    bytes: Arc<Vec<u8>>,
+    /// A few of its digits, as a PNG data URL.
+    thumbnail: String,
+    bytes: JsBytes,
 }
 
 /// The page's link to a worker, which it can replace (kept in leptos' local arena, so it is
@@ -212,6 +241,15 @@ impl WorkerLink {
             if let Some(worker) = worker {
                 let (message, transfer) = pack(command.to_json(), command.payload());
                 let _ = worker.post_message_with_transfer(&message, &transfer);
+            }
+        });
+    }
+
+    /// Sends `command` with bytes the page holds as its binary part (the browser copies them).
+    fn send_with(&self, command: &Command, bytes: &JsBytes) {
+        self.worker.with_value(|worker| {
+            if let Some(worker) = worker {
+                let _ = worker.post_message(&pack_js(command.to_json(), bytes));
             }
         });
     }
@@ -247,18 +285,6 @@ fn typing_into(event: &web_sys::KeyboardEvent) -> bool {
 
 fn target_is(event: &web_sys::KeyboardEvent, tag: &str) -> bool {
     event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.tag_name() == tag)
-}
-
-/// A small picture drawn once (snapshot thumbnails).
-#[component]
-fn Thumbnail(picture: Picture, label: String) -> impl IntoView {
-    let canvas = NodeRef::<leptos::html::Canvas>::new();
-    Effect::new(move |_| {
-        if let Some(canvas) = canvas.get() {
-            paint(&canvas, &picture);
-        }
-    });
-    view! { <canvas node_ref=canvas class="pixels thumb" role="img" aria-label=label></canvas> }
 }
 
 const SHORTCUTS: [(&str, &str); 9] = [
@@ -317,23 +343,26 @@ fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
 
 /// The snapshots kept in the page, newest first, each with a few digits and a way back to it.
 #[component]
-fn SnapshotList(snapshots: RwSignal<Vec<Snapshot>>, go_back: impl Fn(String, Vec<u8>) + Copy + Send + Sync + 'static) -> impl IntoView {
-    let list = move || {
-        snapshots.get().into_iter().rev().map(|s| {
+fn SnapshotList(snapshots: RwSignal<Vec<Snapshot>>, go_back: impl Fn(String, JsBytes) + Copy + Send + Sync + 'static) -> impl IntoView {
+    // Keyed by step: a new snapshot adds one item and leaves the others as they are.
+    let item = move |s: Snapshot| {
             let label = format!("digits at step {}", s.steps);
             let numbers = s.report.as_ref().map(|r| format!("D(x) {:.2} · D(G(z)) {:.2}", r.d_real, r.d_fake_before)).unwrap_or_default();
             let bytes = s.bytes.clone();
             view! {
                 <li class="snapshot" data-step=s.steps>
-                    <Thumbnail picture=s.thumbnail.clone() label=label/>
+                    <img src=s.thumbnail.clone() class="pixels thumb" alt=label/>
                     <span><b>{format!("step {}", s.steps)}</b><br/><small>{numbers}</small></span>
                     <button class="secondary" aria-label=format!("go back to step {}", s.steps)
-                        on:click=move |_| go_back(format!("the snapshot at step {}", s.steps), bytes.to_vec())>"Go back"</button>
+                        on:click=move |_| go_back(format!("the snapshot at step {}", s.steps), bytes.clone())>"Go back"</button>
                 </li>
             }
-        }).collect_view()
     };
-    view! { <ol id="snapshots" class="snapshots">{list}</ol> }
+    view! {
+        <ol id="snapshots" class="snapshots">
+            <For each=move || snapshots.get().into_iter().rev() key=|s| s.steps children=item/>
+        </ol>
+    }
 }
 
 #[component]
@@ -403,7 +432,7 @@ pub fn App() -> impl IntoView {
     // (until then, and if it fails, the training worker draws it).
     let sampler_listening = StoredValue::new(false);
     let sampler_ready = StoredValue::new(false);
-    let last_generator = StoredValue::new(None::<(Weights, Vec<u8>)>);
+    let last_generator = StoredValue::new(None::<(Weights, JsBytes)>);
 
     let train_config = move || {
         TrainConfig::new()
@@ -453,7 +482,7 @@ pub fn App() -> impl IntoView {
         }
         last_generator.with_value(|g| {
             if let Some((weights, bytes)) = g {
-                sampler.send(&Command::UseGenerator { weights: *weights, bytes: bytes.clone() });
+                sampler.send_with(&Command::UseGenerator { weights: *weights, bytes: Vec::new() }, bytes);
                 sampler_ready.set_value(true);
             }
         });
@@ -475,6 +504,7 @@ pub fn App() -> impl IntoView {
         trainer.send(&Command::Reset { backend: backend_request.get_untracked(), model: model_config(), train: train_config() });
     };
     let load = move |source: String, bytes: Vec<u8>| trainer.send(&Command::Load { source, bytes });
+    let load_kept = move |source: String, bytes: JsBytes| trainer.send_with(&Command::Load { source, bytes: Vec::new() }, &bytes);
 
     // The address follows the setup (debounced: browsers throttle frequent address changes).
     let url_pending = StoredValue::new(false);
@@ -558,16 +588,21 @@ pub fn App() -> impl IntoView {
         let chose_size = url.preset.is_some() || url.nz.is_some() || url.ngf.is_some() || url.ndf.is_some();
         let run_bench = url.bench;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some((text, payload)) = unpack(&event.data()) else { return };
-            let report = match Report::from_message(&text, payload) {
+            // Weights files stay in the browser's hands: the page keeps them and passes them on.
+            let Some((text, payload)) = unpack_js(&event.data()) else { return };
+            let report = match Report::from_json(&text) {
                 Ok(r) => r,
                 Err(e) => return error.set(Some(e)),
+            };
+            let payload = match (report.payload().is_some(), payload) {
+                (true, None) => return error.set(Some("A weights file from the training worker went missing.".into())),
+                (_, payload) => payload,
             };
             match report {
                 Report::Listening => {
                     reset();
                     if let Some(snapshot) = pending_restore.try_update_value(|p| p.take()).flatten() {
-                        load(format!("the snapshot at step {}", snapshot.steps), snapshot.bytes.to_vec());
+                        load_kept(format!("the snapshot at step {}", snapshot.steps), snapshot.bytes);
                     }
                 }
                 Report::Backend { name, reason, on_gpu } => {
@@ -619,15 +654,16 @@ pub fn App() -> impl IntoView {
                     steps_per_second.set(rate);
                     history.update(|h| reports.iter().for_each(|r| h.push(r)));
                 }
-                Report::Grid { picture, weights } => {
-                    grid.set(Some(picture));
+                Report::Grid { width, height, weights, .. } => {
+                    let pixels = payload.map(|p| p.to_vec()).unwrap_or_default();
+                    grid.set(Some(Picture { width, height, pixels }));
                     showing.set(Some(weights));
                     // The big sample follows training too.
                     request_sample(current_z());
                 }
                 Report::Sample { picture, .. } => show_sample(picture),
-                Report::Generator { weights, bytes } => {
-                    last_generator.set_value(Some((weights, bytes)));
+                Report::Generator { weights, .. } => {
+                    last_generator.set_value(payload.map(|bytes| (weights, bytes)));
                     feed_sampler();
                     request_sample(current_z());
                 }
@@ -643,16 +679,18 @@ pub fn App() -> impl IntoView {
                     let text = results.iter().map(|(p, ms)| format!("{}: {ms:.0} ms/step", p.name())).collect::<Vec<_>>().join(", ");
                     bench.set(Some(format!("{backend} — {text}")));
                 }
-                Report::Saved { steps, bytes } => {
+                Report::Saved { steps, .. } => {
                     saving.set(false);
-                    if let Err(e) = download_bytes(&format!("ganplay-step-{steps}.ganplay"), &bytes, "application/octet-stream") {
+                    let name = format!("ganplay-step-{steps}.ganplay");
+                    if let Err(e) = payload.ok_or_else(|| "no file came".to_string()).and_then(|b| download_array(&name, &b, "application/octet-stream")) {
                         error.set(Some(format!("The weights file could not be offered for download: {e}")));
                     }
                 }
-                Report::Snapshot { steps, report, thumbnail, bytes } => {
+                Report::Snapshot { steps, report, thumbnail, .. } => {
+                    let Some(bytes) = payload else { return };
                     snapshots.update(|list| {
                         list.retain(|s| s.steps != steps);
-                        list.push(Snapshot { steps, report, thumbnail, bytes: Arc::new(bytes) });
+                        list.push(Snapshot { steps, report, thumbnail, bytes });
                         let extra = list.len().saturating_sub(SNAPSHOTS_KEPT);
                         list.drain(..extra);
                     });
@@ -1042,7 +1080,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <h3>"Snapshots"</h3>
                 <p class="explain">"Taken every 250 steps (the last five are kept). If a run collapses, go back to one."</p>
-                <SnapshotList snapshots=snapshots go_back=load/>
+                <SnapshotList snapshots=snapshots go_back=load_kept/>
             </section>
             </div>
         </main>

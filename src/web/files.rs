@@ -19,7 +19,12 @@ fn click_link(href: &str, name: &str) -> Result<(), String> {
 
 /// Offers `bytes` as a file named `name`.
 pub fn download_bytes(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    download_array(name, &js_sys::Uint8Array::from(bytes), mime)
+}
+
+/// Offers bytes the browser holds as a file named `name`.
+pub fn download_array(name: &str, bytes: &js_sys::Uint8Array, mime: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(bytes);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;

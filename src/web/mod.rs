@@ -42,6 +42,27 @@ pub fn pack(json: String, payload: Option<&[u8]>) -> (wasm_bindgen::JsValue, js_
     }
 }
 
+/// A weights file as the browser holds it. The page keeps and passes these on (to the sampling
+/// worker, back to the training worker) without copying them into wasm memory: they arrive
+/// every second or two and run to megabytes, and each copy is main-thread time.
+pub type JsBytes = send_wrapper::SendWrapper<js_sys::Uint8Array>;
+
+/// The JSON of a message made by `pack`, and its bytes left where the browser put them.
+pub fn unpack_js(data: &wasm_bindgen::JsValue) -> Option<(String, Option<JsBytes>)> {
+    if let Some(text) = data.as_string() {
+        return Some((text, None));
+    }
+    let array: &js_sys::Array = data.dyn_ref()?;
+    let text = array.get(0).as_string()?;
+    Some((text, array.get(1).dyn_into::<js_sys::Uint8Array>().ok().map(JsBytes::new)))
+}
+
+/// A message whose bytes are already in the browser: `[json, bytes]`, copied by the browser
+/// (not handed over, so the sender keeps its copy).
+pub fn pack_js(json: String, bytes: &js_sys::Uint8Array) -> wasm_bindgen::JsValue {
+    js_sys::Array::of2(&json.into(), bytes).into()
+}
+
 /// The JSON and the bytes of a message made by `pack`.
 pub fn unpack(data: &wasm_bindgen::JsValue) -> Option<(String, Vec<u8>)> {
     if let Some(text) = data.as_string() {

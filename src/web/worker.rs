@@ -265,8 +265,12 @@ async fn open_device(request: BackendRequest) -> (Device, String, Option<burn::t
     }
 }
 
-fn picture(image: &GrayImage) -> Picture {
-    Picture { width: image.width as u32, height: image.height as u32, pixels: image.pixels.clone() }
+/// A picture as a `data:` URL (base64 through the worker's `btoa`, which takes the bytes as a
+/// string of chars 0-255).
+fn png_data_url(image: &GrayImage) -> String {
+    let binary: String = image.to_png().into_iter().map(char::from).collect();
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    scope.btoa(&binary).map(|b64| format!("data:image/png;base64,{b64}")).unwrap_or_default()
 }
 
 impl Session {
@@ -391,7 +395,7 @@ impl Session {
         let nz = self.gan()?.model.nz;
         // The first 16 digits of the grid, as a 4x4 thumbnail.
         let (values, _) = self.draw(self.grid_z[..16 * nz].to_vec(), 16).await?;
-        let thumbnail = picture(&GrayImage::grid(&values, 4));
+        let thumbnail = png_data_url(&GrayImage::grid(&values, 4));
         self.snapshot_at = (steps, now_ms());
         send(&Report::Snapshot { steps, report: self.last_report.clone(), thumbnail, bytes });
         Ok(())
@@ -482,7 +486,8 @@ impl Session {
             return Ok(());
         }
         let (values, weights) = self.draw(self.grid_z.clone(), GRID_DIGITS).await?;
-        send(&Report::Grid { picture: picture(&GrayImage::grid(&values, 8)), weights });
+        let grid = GrayImage::grid(&values, 8);
+        send(&Report::Grid { width: grid.width as u32, height: grid.height as u32, weights, pixels: grid.pixels });
         self.last_grid_ms = now_ms();
         self.send_generator(weights).await
     }

@@ -392,7 +392,7 @@ test('snapshots are taken as training runs, and a run can go back to one', { tim
     await waitReady(page);
     await stepTo(page, 3);
     await page.click('#snapshot-now');
-    await page.locator('#snapshots li[data-step="3"] canvas').waitFor();
+    await page.locator('#snapshots li[data-step="3"] img[src^="data:image/png"]').waitFor();
     await page.click('#play');
     // Every 250 steps (or 20 s), one more, without asking.
     await page.waitForFunction(() => [...document.querySelectorAll('#snapshots li')].some((li) => Number(li.dataset.step) >= 250),
