@@ -346,17 +346,17 @@ fn HelpOverlay(open: RwSignal<bool>) -> impl IntoView {
 fn SnapshotList(snapshots: RwSignal<Vec<Snapshot>>, go_back: impl Fn(String, JsBytes) + Copy + Send + Sync + 'static) -> impl IntoView {
     // Keyed by step: a new snapshot adds one item and leaves the others as they are.
     let item = move |s: Snapshot| {
-            let label = format!("digits at step {}", s.steps);
-            let numbers = s.report.as_ref().map(|r| format!("D(x) {:.2} · D(G(z)) {:.2}", r.d_real, r.d_fake_before)).unwrap_or_default();
-            let bytes = s.bytes.clone();
-            view! {
-                <li class="snapshot" data-step=s.steps>
-                    <img src=s.thumbnail.clone() class="pixels thumb" alt=label/>
-                    <span><b>{format!("step {}", s.steps)}</b><br/><small>{numbers}</small></span>
-                    <button class="secondary" aria-label=format!("go back to step {}", s.steps)
-                        on:click=move |_| go_back(format!("the snapshot at step {}", s.steps), bytes.clone())>"Go back"</button>
-                </li>
-            }
+        let label = format!("digits at step {}", s.steps);
+        let numbers = s.report.as_ref().map(|r| format!("D(x) {:.2} · D(G(z)) {:.2}", r.d_real, r.d_fake_before)).unwrap_or_default();
+        let bytes = s.bytes.clone();
+        view! {
+            <li class="snapshot" data-step=s.steps>
+                <img src=s.thumbnail.clone() class="pixels thumb" alt=label/>
+                <span><b>{format!("step {}", s.steps)}</b><br/><small>{numbers}</small></span>
+                <button class="secondary" aria-label=format!("go back to step {}", s.steps)
+                    on:click=move |_| go_back(format!("the snapshot at step {}", s.steps), bytes.clone())>"Go back"</button>
+            </li>
+        }
     };
     view! {
         <ol id="snapshots" class="snapshots">
@@ -595,7 +595,7 @@ pub fn App() -> impl IntoView {
                 Err(e) => return error.set(Some(e)),
             };
             let payload = match (report.payload().is_some(), payload) {
-                (true, None) => return error.set(Some("A weights file from the training worker went missing.".into())),
+                (true, None) => return error.set(Some("A message from the training worker came without its data.".into())),
                 (_, payload) => payload,
             };
             match report {
