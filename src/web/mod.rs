@@ -42,9 +42,10 @@ pub fn pack(json: String, payload: Option<&[u8]>) -> (wasm_bindgen::JsValue, js_
     }
 }
 
-/// A weights file as the browser holds it. The page keeps and passes these on (to the sampling
-/// worker, back to the training worker) without copying them into wasm memory: they arrive
-/// every second or two and run to megabytes, and each copy is main-thread time.
+/// A message's binary part (a weights file, the grid's grey levels) as the browser holds it.
+/// The page keeps weights files and passes them on (to the sampling worker, back to the
+/// training worker) without copying them into wasm memory: they arrive every second or two
+/// and run to megabytes, and each copy is main-thread time.
 pub type JsBytes = send_wrapper::SendWrapper<js_sys::Uint8Array>;
 
 /// The JSON of a message made by `pack`, and its bytes left where the browser put them.
