@@ -74,6 +74,13 @@ impl MetricHistory {
         *self = Self::new(self.capacity);
     }
 
+    /// Forgets what came after `step`, for a run that went back to it. A merged point that
+    /// reaches past `step` goes too, so nothing shown comes from undone steps.
+    pub fn keep_until(&mut self, step: u64) {
+        self.points.retain(|p| p.report.step <= step);
+        self.pending = None;
+    }
+
     /// The history as CSV, one row a point.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("step,loss_d,loss_g,d_x,d_g_z_before,d_g_z_after,steps_averaged\n");
@@ -121,6 +128,24 @@ mod tests {
         let expected_mean = (1..=first.steps).map(|s| s as f32).sum::<f32>() / first.steps as f32;
         assert!((first.report.loss_d - expected_mean).abs() < 1e-2 * expected_mean, "{first:?}");
         assert_eq!(first.report.d_real, 0.5);
+    }
+
+    #[test]
+    fn going_back_keeps_the_history_up_to_that_step() {
+        let mut history = MetricHistory::new(8);
+        for step in 1..=20 {
+            history.push(&report(step));
+        }
+        let before: Vec<u64> = history.points().iter().map(|p| p.report.step).collect();
+        history.keep_until(12);
+        let after: Vec<u64> = history.points().iter().map(|p| p.report.step).collect();
+        assert_eq!(after, before.into_iter().filter(|&s| s <= 12).collect::<Vec<_>>());
+        // Training goes on from there and the points stay in step order.
+        for step in 13..=30 {
+            history.push(&report(step));
+        }
+        assert!(history.points().windows(2).all(|w| w[0].report.step < w[1].report.step));
+        assert!(history.points().len() <= 8);
     }
 
     #[test]

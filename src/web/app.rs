@@ -503,8 +503,17 @@ pub fn App() -> impl IntoView {
         steps_per_second.set(0.0);
         trainer.send(&Command::Reset { backend: backend_request.get_untracked(), model: model_config(), train: train_config() });
     };
-    let load = move |source: String, bytes: Vec<u8>| trainer.send(&Command::Load { source, bytes });
-    let load_kept = move |source: String, bytes: JsBytes| trainer.send_with(&Command::Load { source, bytes: Vec::new() }, &bytes);
+    // The page's own snapshots: loading one keeps the curves up to its step (an uploaded file
+    // starts them afresh).
+    let loading_snapshot = StoredValue::new(false);
+    let load = move |source: String, bytes: Vec<u8>| {
+        loading_snapshot.set_value(false);
+        trainer.send(&Command::Load { source, bytes })
+    };
+    let load_kept = move |source: String, bytes: JsBytes| {
+        loading_snapshot.set_value(true);
+        trainer.send_with(&Command::Load { source, bytes: Vec::new() }, &bytes)
+    };
 
     // The address follows the setup (debounced: browsers throttle frequent address changes).
     let url_pending = StoredValue::new(false);
@@ -555,6 +564,26 @@ pub fn App() -> impl IntoView {
 
     // After a crash or a lost GPU: a new worker (on the CPU if the GPU was lost), going on from
     // the last snapshot.
+    // A worker keeps its device for its life, so a new backend takes a new worker; the run goes
+    // along as a snapshot, so nothing trained is lost.
+    let switching_backend = StoredValue::new(false);
+    let carrying_run = StoredValue::new(false);
+    let restart_on_backend = move |run: Option<Snapshot>| {
+        ready.set(false);
+        running.set(false);
+        sample_in_flight.set(false);
+        backend.set(None);
+        carrying_run.set_value(run.is_some());
+        notice.set(Some(match &run {
+            Some(s) => format!("Moving the run at step {} to the new backend…", s.steps),
+            None => "Starting on the new backend…".to_string(),
+        }));
+        pending_restore.set_value(run);
+        if let Err(e) = trainer.start(None) {
+            error.set(Some(e));
+        }
+    };
+
     let recover = move |what: String| {
         let on_gpu = backend.get_untracked().is_some_and(|b| b.2);
         ready.set(false);
@@ -600,15 +629,21 @@ pub fn App() -> impl IntoView {
             };
             match report {
                 Report::Listening => {
+                    // A new worker after a crash, a lost GPU or a change of backend: the curves
+                    // stay for the snapshot it goes on from (cut back to its step once loaded).
+                    let curves = history.get_untracked();
                     reset();
                     if let Some(snapshot) = pending_restore.try_update_value(|p| p.take()).flatten() {
+                        history.set(curves);
                         load_kept(format!("the snapshot at step {}", snapshot.steps), snapshot.bytes);
                     }
                 }
                 Report::Backend { name, reason, on_gpu } => {
                     backend.set(Some((name, reason, on_gpu)));
                     // A real GPU trains the standard model faster than a CPU trains the tiny one.
-                    if on_gpu && !chose_size && !gpu_is_software(&backend) && step.get_untracked() == 0 {
+                    // Not when a run is coming along to this backend: it keeps its size.
+                    let fresh = step.get_untracked() == 0 && !carrying_run.get_value();
+                    if on_gpu && !chose_size && !gpu_is_software(&backend) && fresh {
                         use_preset(Preset::Standard);
                         reset();
                     }
@@ -694,8 +729,14 @@ pub fn App() -> impl IntoView {
                         let extra = list.len().saturating_sub(SNAPSHOTS_KEPT);
                         list.drain(..extra);
                     });
+                    // The snapshot asked for after pausing (one taken while still running is older).
+                    if switching_backend.get_value() && !running.get_untracked() {
+                        switching_backend.set_value(false);
+                        restart_on_backend(snapshots.with_untracked(|l| l.iter().find(|s| s.steps == steps).cloned()));
+                    }
                 }
                 Report::Loaded { model, train, steps, source } => {
+                    carrying_run.set_value(false);
                     preset.set(Preset::ALL.into_iter().find(|p| p.model() == model).unwrap_or(preset.get_untracked()));
                     model_nz.set(model.nz as f64);
                     ngf.set(model.ngf as f64);
@@ -706,7 +747,11 @@ pub fn App() -> impl IntoView {
                     batch.set(train.batch_size as f64);
                     seed.set(train.seed as f64);
                     loss.set(train.loss);
-                    history.update(|h| h.clear());
+                    if loading_snapshot.get_value() {
+                        history.update(|h| h.keep_until(steps));
+                    } else {
+                        history.update(|h| h.clear());
+                    }
                     step.set(steps);
                     notice.set(Some(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.")));
                 }
@@ -897,12 +942,17 @@ pub fn App() -> impl IntoView {
     };
     let on_backend = move |ev| {
         let choice = backend_from_name(&event_target_value(&ev)).unwrap_or_default();
+        if choice == backend_request.get_untracked() {
+            return;
+        }
         backend_request.set(choice);
-        // The worker keeps its device for its life: a new backend takes a reload, with the
-        // address (the whole setup) kept.
-        if let Some(window) = web_sys::window() {
-            let query = PageSetup::from_query(&window.location().search().unwrap_or_default()).0;
-            let _ = window.location().set_search(&PageSetup { backend: choice, ..query }.to_query());
+        if ready.get_untracked() && step.get_untracked() > 0 {
+            // Pause, take a snapshot, and go on from it on the new backend (see the Snapshot report).
+            switching_backend.set_value(true);
+            trainer.send(&Command::Pause);
+            trainer.send(&Command::Snapshot);
+        } else {
+            restart_on_backend(None);
         }
     };
     let on_upload = move |ev: leptos::ev::Event| {
@@ -992,7 +1042,7 @@ pub fn App() -> impl IntoView {
                         <option value="webgpu">"WebGPU"</option>
                         <option value="cpu">"CPU"</option>
                     </select>
-                    <small>"Where the training runs: your graphics card (WebGPU) or the processor. Changing this reloads the page."</small>
+                    <small>"Where the training runs: your graphics card (WebGPU) or the processor. Changing this moves the run there."</small>
                 </label>
                 <NumberField label="Latent size (nz)" id="nz" value=model_nz min=1.0 max=MAX_NZ as f64 step="1"
                     explain="How many random numbers G draws each digit from; changing it starts over." on_change=rebuild.clone()/>

@@ -232,6 +232,29 @@ test('a lost GPU device moves training to the CPU from the last snapshot', { tim
   } finally { await close(); }
 });
 
+test('switching the backend carries the run over to it', { timeout: 300_000 }, async () => {
+  const { page, problems, close } = await open('?backend=cpu&preset=tiny&seed=3');
+  try {
+    await waitReady(page);
+    await stepTo(page, 2);
+    await page.selectOption('#backend-choice', 'webgpu');
+    await page.waitForFunction(() => /^WebGPU/.test(document.querySelector('#backend').innerText), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /Loaded the snapshot at step 2/.test(document.querySelector('#notice')?.innerText), null, { timeout: 120_000 });
+    await waitReady(page);
+    assert.equal(await stepCount(page), 2);
+    assert.equal(await points(page, 'chart-prob'), 2, 'the curves come along with the run');
+    assert.equal(await page.locator('#seed').inputValue(), '3');
+    assert.match(page.url(), /backend=webgpu/);
+    await page.click('#step-once');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 3, null, { timeout: 120_000 });
+    assert.equal(await points(page, 'chart-prob'), 3);
+    // The snapshot that carried the run stays in the list.
+    await page.locator('#snapshots li[data-step="2"]').waitFor();
+    await page.screenshot({ path: path.join(artifacts, 'backend-switched.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
 test('a missing or damaged data file is named on the page', { timeout: 300_000 }, async () => {
   for (const [route, expected] of [
     [(r) => r.fulfill({ status: 404, body: 'gone' }), /Could not load assets\/mnist\/images-idx3-ubyte\.gz: the server answered 404/],
@@ -403,6 +426,7 @@ test('snapshots are taken as training runs, and a run can go back to one', { tim
     await page.click('#snapshots li[data-step="3"] button');
     await page.waitForFunction(() => /Loaded the snapshot at step 3/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await stepCount(page), 3);
+    assert.equal(await points(page, 'chart-prob'), 3, 'the curves go back with the run');
     await stepTo(page, 4);
     assert.deepEqual(problems, []);
   } finally { await close(); }
