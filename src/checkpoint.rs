@@ -255,6 +255,17 @@ mod tests {
         Gan::new(model, TrainConfig::new().with_seed(5), &Device::flex().autodiff())
     }
 
+    /// A tiny run after `steps` steps, and the digits it trains on.
+    fn trained(steps: usize) -> (Gan, crate::data::Digits) {
+        let digits = crate::data::tests::tiny_digits(4);
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3);
+        let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(8), &Device::flex().autodiff());
+        for _ in 0..steps {
+            gan.step(&digits).read().unwrap();
+        }
+        (gan, digits)
+    }
+
     #[test]
     fn round_trip_keeps_what_g_draws() {
         let mut gan = gan();
@@ -271,13 +282,8 @@ mod tests {
 
     #[test]
     fn a_file_read_back_with_await_resumes_the_same_run() {
-        let digits = crate::data::tests::tiny_digits(4);
+        let (mut original, digits) = trained(2);
         let device = Device::flex().autodiff();
-        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3);
-        let mut original = Gan::new(model, TrainConfig::new().with_batch_size(8), &device);
-        for _ in 0..2 {
-            original.step(&digits).read().unwrap();
-        }
         let awaited = burn::tensor::read_sync(Checkpoint::of_gan_async(&original)).unwrap();
         let blocking = Checkpoint::of_gan(&original);
         for name in [OPTIMIZER_G, OPTIMIZER_D] {
@@ -359,13 +365,8 @@ mod tests {
 
     #[test]
     fn a_resumed_run_takes_the_same_next_steps() {
-        let digits = crate::data::tests::tiny_digits(4);
+        let (mut original, digits) = trained(3);
         let device = Device::flex().autodiff();
-        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3);
-        let mut original = Gan::new(model, TrainConfig::new().with_batch_size(8), &device);
-        for _ in 0..3 {
-            original.step(&digits).read().unwrap();
-        }
         let bytes = Checkpoint::of_gan(&original).to_bytes();
         let mut resumed = Checkpoint::from_bytes(&bytes).unwrap().into_gan(&device).unwrap();
         for _ in 0..3 {

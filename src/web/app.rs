@@ -496,12 +496,16 @@ pub fn App() -> impl IntoView {
     let new_z = move |seed: u64, nz: usize| {
         normal_values(&mut StdRng::seed_from_u64(seed), nz).into_iter().map(round_latent).collect::<Vec<f32>>()
     };
+    // New networks in the worker; the page's step and curves are left to the caller.
+    let build_networks = move || {
+        trainer.send(&Command::Reset { backend: backend_request.get_untracked(), model: model_config(), train: train_config() });
+    };
     let reset = move || {
         ready.set(false);
         history.update(|h| h.clear());
         step.set(0);
         steps_per_second.set(0.0);
-        trainer.send(&Command::Reset { backend: backend_request.get_untracked(), model: model_config(), train: train_config() });
+        build_networks();
     };
     // The page's own snapshots: loading one keeps the curves up to its step (an uploaded file
     // starts them afresh).
@@ -567,13 +571,11 @@ pub fn App() -> impl IntoView {
     // A worker keeps its device for its life, so a new backend takes a new worker; the run goes
     // along as a snapshot, so nothing trained is lost.
     let switching_backend = StoredValue::new(false);
-    let carrying_run = StoredValue::new(false);
     let restart_on_backend = move |run: Option<Snapshot>| {
         ready.set(false);
         running.set(false);
         sample_in_flight.set(false);
         backend.set(None);
-        carrying_run.set_value(run.is_some());
         notice.set(Some(match &run {
             Some(s) => format!("Moving the run at step {} to the new backend…", s.steps),
             None => "Starting on the new backend…".to_string(),
@@ -628,22 +630,22 @@ pub fn App() -> impl IntoView {
                 (_, payload) => payload,
             };
             match report {
-                Report::Listening => {
-                    // A new worker after a crash, a lost GPU or a change of backend: the curves
-                    // stay for the snapshot it goes on from (cut back to its step once loaded).
-                    let curves = history.get_untracked();
-                    reset();
-                    if let Some(snapshot) = pending_restore.try_update_value(|p| p.take()).flatten() {
-                        history.set(curves);
+                Report::Listening => match pending_restore.try_update_value(|p| p.take()).flatten() {
+                    // A new worker after a crash, a lost GPU or a change of backend: the step and
+                    // the curves stay until the snapshot it goes on from is loaded.
+                    Some(snapshot) => {
+                        steps_per_second.set(0.0);
+                        build_networks();
                         load_kept(format!("the snapshot at step {}", snapshot.steps), snapshot.bytes);
                     }
-                }
+                    None => reset(),
+                },
                 Report::Backend { name, reason, on_gpu } => {
                     backend.set(Some((name, reason, on_gpu)));
                     // A real GPU trains the standard model faster than a CPU trains the tiny one.
-                    // Not when a run is coming along to this backend: it keeps its size.
-                    let fresh = step.get_untracked() == 0 && !carrying_run.get_value();
-                    if on_gpu && !chose_size && !gpu_is_software(&backend) && fresh {
+                    // Only for a fresh start: a run coming along from a snapshot keeps its step
+                    // (above 0) and its size.
+                    if on_gpu && !chose_size && !gpu_is_software(&backend) && step.get_untracked() == 0 {
                         use_preset(Preset::Standard);
                         reset();
                     }
@@ -736,7 +738,6 @@ pub fn App() -> impl IntoView {
                     }
                 }
                 Report::Loaded { model, train, steps, source } => {
-                    carrying_run.set_value(false);
                     preset.set(Preset::ALL.into_iter().find(|p| p.model() == model).unwrap_or(preset.get_untracked()));
                     model_nz.set(model.nz as f64);
                     ngf.set(model.ngf as f64);

@@ -64,13 +64,8 @@ pub fn pack_js(json: String, bytes: &js_sys::Uint8Array) -> wasm_bindgen::JsValu
     js_sys::Array::of2(&json.into(), bytes).into()
 }
 
-/// The JSON and the bytes of a message made by `pack`.
+/// The JSON and the bytes of a message made by `pack`, the bytes copied into wasm memory.
 pub fn unpack(data: &wasm_bindgen::JsValue) -> Option<(String, Vec<u8>)> {
-    if let Some(text) = data.as_string() {
-        return Some((text, Vec::new()));
-    }
-    let array: &js_sys::Array = data.dyn_ref()?;
-    let text = array.get(0).as_string()?;
-    let bytes = array.get(1).dyn_into::<js_sys::Uint8Array>().ok()?.to_vec();
-    Some((text, bytes))
+    let (text, bytes) = unpack_js(data)?;
+    Some((text, bytes.map(|b| b.to_vec()).unwrap_or_default()))
 }
