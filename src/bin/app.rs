@@ -1,6 +1,7 @@
 //! Entry point of the page (built by trunk into index.html).
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    ganplay::web::run_static_constructors();
     ganplay::web::app::mount();
 }
 

@@ -1,6 +1,7 @@
 //! Entry point of the training Web Worker (built by trunk as `worker.js`).
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    ganplay::web::run_static_constructors();
     ganplay::web::worker::start();
 }
 

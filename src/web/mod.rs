@@ -8,6 +8,22 @@ pub mod worker;
 
 use wasm_bindgen::JsCast;
 
+/// Runs the module's static constructors (burn's kernel registries, made with `inventory`) once;
+/// `main` calls it first.
+///
+/// A wasm binary that never calls `__wasm_call_ctors` itself is linked as a "command", and
+/// wasm-ld then runs every constructor again at the start of every exported function: every
+/// call from JavaScript into the module, down to each JS value handed in. That took about half
+/// of the page's time handling a message. Calling it here makes the linker leave the exports
+/// as they are.
+pub fn run_static_constructors() {
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    // SAFETY: the linker's own initialiser, run before anything that reads what it sets up.
+    unsafe { __wasm_call_ctors() }
+}
+
 /// Milliseconds since the page or worker started (works in both).
 pub fn now_ms() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())

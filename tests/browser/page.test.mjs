@@ -36,7 +36,10 @@ after(() => server?.close());
 
 const baseArgs = ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run'];
-const webgpuArgs = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader'];
+// The one flag WebGPU needs here; it then runs on SwiftShader (Vulkan on the CPU). Forcing
+// ANGLE onto SwiftShader as well would draw the page itself through GL emulation, which takes
+// most of a core from the page and the workers.
+const webgpuArgs = ['--enable-unsafe-webgpu'];
 
 /** Opens the page in a fresh browser; returns { page, problems, close }. */
 async function open(query = '', { webgpu = true, viewport = { width: 1280, height: 900 }, route = null } = {}) {
@@ -105,8 +108,9 @@ test('automatic choice prefers the CPU over a software WebGPU, says why, and dig
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 150, null, { timeout: 400_000 });
     const steps = await stepCount(page);
     console.log(`CPU fallback, tiny, batch 32: ${((Date.now() - readyAt) / steps).toFixed(1)} ms/step over ${steps} steps`);
-    const longTasks = await page.evaluate((t0) => window.__longTasks.filter((t) => t.start > t0 && t.ms > 50), await page.evaluate(() => performance.now()) - (Date.now() - readyAt) + 500);
-    assert.deepEqual(longTasks, [], 'main-thread tasks over 50 ms while training');
+    const tasks = await page.evaluate((t0) => window.__longTasks.filter((t) => t.start > t0), await page.evaluate(() => performance.now()) - (Date.now() - readyAt) + 500);
+    console.log(`main-thread tasks over 50 ms while training: ${tasks.length}; longest ${Math.max(0, ...tasks.map((t) => t.ms)).toFixed(0)} ms`);
+    assert.deepEqual(tasks.filter((t) => t.ms > 50), [], 'main-thread tasks over 50 ms while training');
     const probs = await page.locator('#chart-prob polyline[data-series="D(x)"]').getAttribute('points');
     assert.ok(probs.split(' ').length > 10);
     await page.click('#play');
