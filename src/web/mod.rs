@@ -8,8 +8,8 @@ pub mod worker;
 
 use wasm_bindgen::JsCast;
 
-/// Runs the module's static constructors (burn's kernel registries, made with `inventory`) once;
-/// `main` calls it first.
+/// Runs the module's static constructors once; `main` calls it first. burn's GPU compiler
+/// (cubecl's IR dialects, through `pliron`) registers its operations with `inventory`.
 ///
 /// A wasm binary that never calls `__wasm_call_ctors` itself is linked as a "command", and
 /// wasm-ld then runs every constructor again at the start of every exported function: every
