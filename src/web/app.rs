@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::files::{download_array, download_bytes, download_canvas_png, read_file};
+use super::kept::{self, KeptRun};
 use super::{JsBytes, pack, pack_js, unpack, unpack_js};
 use crate::checkpoint::MAX_FILE_BYTES;
 use crate::metrics::{MetricHistory, MetricPoint};
@@ -370,14 +371,12 @@ pub fn App() -> impl IntoView {
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
     let (url, ignored) = PageSetup::from_query(&search);
     let backend_request = RwSignal::new(url.backend);
-    let preset = RwSignal::new(url.preset.unwrap_or(Preset::Tiny));
     let start_model = url.model();
     let model_nz = RwSignal::new(start_model.nz as f64);
     let ngf = RwSignal::new(start_model.ngf as f64);
     let ndf = RwSignal::new(start_model.ndf as f64);
     let use_preset = move |p: Preset| {
         let model = p.model();
-        preset.set(p);
         model_nz.set(model.nz as f64);
         ngf.set(model.ngf as f64);
         ndf.set(model.ndf as f64);
@@ -410,6 +409,15 @@ pub fn App() -> impl IntoView {
     });
     let bench = RwSignal::new(None::<String>);
     let snapshots = RwSignal::new(Vec::<Snapshot>::new());
+    // A run an earlier visit left in this browser, offered until it is taken, forgotten or
+    // replaced by this page's own next snapshot.
+    let kept_run = RwSignal::new(None::<KeptRun>);
+    let keep_failed = StoredValue::new(false);
+    leptos::task::spawn_local(async move {
+        if let Ok(Some(run)) = kept::kept().await {
+            kept_run.set(Some(run));
+        }
+    });
     // A snapshot to go on from once a restarted worker is listening.
     let pending_restore = StoredValue::new(None::<Snapshot>);
     let restarts = StoredValue::new(0u32);
@@ -442,6 +450,11 @@ pub fn App() -> impl IntoView {
             .with_batch_size(batch.get_untracked() as usize)
             .with_seed(seed.get_untracked() as u64)
             .with_loss(loss.get_untracked())
+    };
+    // The preset that the networks' sizes make, if any.
+    let size_preset = move || {
+        let model = ModelConfig::new().with_nz(model_nz.get() as usize).with_ngf(ngf.get() as usize).with_ndf(ndf.get() as usize);
+        Preset::ALL.into_iter().find(|p| p.model() == model)
     };
     let model_config = move || {
         ModelConfig::new()
@@ -514,19 +527,18 @@ pub fn App() -> impl IntoView {
         loading_snapshot.set_value(false);
         trainer.send(&Command::Load { source, bytes })
     };
-    let load_kept = move |source: String, bytes: JsBytes| {
-        loading_snapshot.set_value(true);
+    let load_js = move |source: String, bytes: JsBytes, keep_curves: bool| {
+        loading_snapshot.set_value(keep_curves);
         trainer.send_with(&Command::Load { source, bytes: Vec::new() }, &bytes)
     };
+    let load_kept = move |source: String, bytes: JsBytes| load_js(source, bytes, true);
 
     // The address follows the setup (debounced: browsers throttle frequent address changes).
     let url_pending = StoredValue::new(false);
     let url_query = StoredValue::new(String::new());
     Effect::new(move |_| {
         let setup = PageSetup {
-            preset: Preset::ALL.into_iter().find(|p| {
-                p.model() == ModelConfig::new().with_nz(model_nz.get() as usize).with_ngf(ngf.get() as usize).with_ndf(ndf.get() as usize)
-            }),
+            preset: size_preset(),
             nz: Some(model_nz.get() as usize),
             ngf: Some(ngf.get() as usize),
             ndf: Some(ndf.get() as usize),
@@ -725,6 +737,19 @@ pub fn App() -> impl IntoView {
                 }
                 Report::Snapshot { steps, report, thumbnail, .. } => {
                     let Some(bytes) = payload else { return };
+                    let what = untrack(size_preset).map_or("custom-size", |p| p.name());
+                    let run = KeptRun { steps, what: what.to_string(), bytes: bytes.clone() };
+                    kept_run.set(None);
+                    leptos::task::spawn_local(async move {
+                        if let Err(e) = kept::keep(&run).await {
+                            if !keep_failed.get_value() {
+                                keep_failed.set_value(true);
+                                notice.set(Some(format!(
+                                    "This browser did not keep the run for a later visit ({e}). Save run keeps it as a file."
+                                )));
+                            }
+                        }
+                    });
                     snapshots.update(|list| {
                         list.retain(|s| s.steps != steps);
                         list.push(Snapshot { steps, report, thumbnail, bytes });
@@ -738,7 +763,6 @@ pub fn App() -> impl IntoView {
                     }
                 }
                 Report::Loaded { model, train, steps, source } => {
-                    preset.set(Preset::ALL.into_iter().find(|p| p.model() == model).unwrap_or(preset.get_untracked()));
                     model_nz.set(model.nz as f64);
                     ngf.set(model.ngf as f64);
                     ndf.set(model.ndf as f64);
@@ -1016,6 +1040,23 @@ pub fn App() -> impl IntoView {
         </header>
         {move || error.get().map(|e| view! { <p id="error" class="error" role="alert">{e}</p> })}
         {move || notice.get().map(|n| view! { <p id="notice" class="notice" role="status">{n}</p> })}
+        {move || kept_run.get().map(|run| {
+            let (steps, bytes) = (run.steps, run.bytes.clone());
+            view! {
+                <div id="kept-run" class="notice offer" role="status">
+                    <span>{format!("Your run from last time ({} networks, step {}) is kept in this browser. ", run.what, run.steps)}
+                        <small>"Training here replaces it at the next snapshot."</small></span>
+                    <button id="kept-go-on" disabled=move || !ready.get() on:click=move |_| {
+                        kept_run.set(None);
+                        load_js(format!("the run kept in this browser (step {steps})"), bytes.clone(), false);
+                    }>"Go on from it"</button>
+                    <button id="kept-forget" class="secondary" on:click=move |_| {
+                        kept_run.set(None);
+                        leptos::task::spawn_local(async { let _ = kept::forget().await; });
+                    }>"Forget it"</button>
+                </div>
+            }
+        })}
         <About/>
         <main>
             <section class="controls" aria-label="Training controls">
@@ -1029,10 +1070,12 @@ pub fn App() -> impl IntoView {
                 <div class="settings">
                 <label class="field" for="preset">
                     <span>"Model size"</span>
-                    <select id="preset" on:change=on_preset prop:value=move || preset.get().name()>
+                    // The networks' sizes decide what shows: sizes set by hand are "custom".
+                    <select id="preset" on:change=on_preset prop:value=move || size_preset().map_or("custom", |p| p.name())>
                         <option value="tiny">"tiny (G 16, D 8 wide)"</option>
                         <option value="small">"small (G 24, D 16 wide)"</option>
                         <option value="standard">"standard (G and D 32 wide)"</option>
+                        <option value="custom" disabled>"custom (the sizes below)"</option>
                     </select>
                     <small>"Bigger networks draw better digits but each step takes longer."</small>
                 </label>

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod files;
+pub mod kept;
 pub mod sampler;
 pub mod worker;
 

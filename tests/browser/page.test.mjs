@@ -304,7 +304,8 @@ test('a shared address restores the settings, and size changes rebuild the netwo
     await waitReady(page);
     const values = {};
     for (const id of ['preset', 'lr-d', 'lr-g', 'beta1', 'batch', 'seed', 'nz', 'ngf', 'ndf']) values[id] = await page.locator(`#${id}`).inputValue();
-    assert.deepEqual(values, { preset: 'small', 'lr-d': '0.0005', 'lr-g': '0.0001', beta1: '0.3', batch: '16', seed: '9', nz: '20', ngf: '24', ndf: '12' });
+    // small's G width, with nz and D width set apart from it: custom sizes.
+    assert.deepEqual(values, { preset: 'custom', 'lr-d': '0.0005', 'lr-g': '0.0001', beta1: '0.3', batch: '16', seed: '9', nz: '20', ngf: '24', ndf: '12' });
     assert.equal(await page.locator('#notice').count(), 0);
     // nz=20: ten sliders (dimensions 0-9) and a working sample.
     assert.equal(await page.locator('.sliders input[type=range]').count(), 10);
@@ -411,6 +412,66 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     assert.ok(row.slice(1, 6).every((v) => Number.isFinite(Number(v))), row.join(','));
     assert.deepEqual(gpu.problems, []);
   } finally { await gpu.close(); }
+});
+
+/** The step of the run kept in this browser's storage (null when none). */
+const keptStep = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const opening = indexedDB.open('ganplay', 1);
+  opening.onerror = () => reject(opening.error);
+  opening.onsuccess = () => {
+    const request = opening.result.transaction('runs').objectStore('runs').get('last');
+    request.onsuccess = () => { opening.result.close(); resolve(request.result?.steps ?? null); };
+  };
+}));
+
+/** Waits (up to 30 s) until the stored run's step is `steps`. */
+async function untilKept(page, steps) {
+  for (let waited = 0; (await keptStep(page)) !== steps; waited += 200) {
+    assert.ok(waited < 30_000, `the stored run did not become ${steps}`);
+    await page.waitForTimeout(200);
+  }
+}
+
+test('a reload keeps the run: the page offers to go on from its last snapshot, or to forget it', { timeout: 300_000 }, async () => {
+  const { page, problems, close } = await open('?backend=cpu&preset=tiny&seed=9');
+  try {
+    await waitReady(page);
+    assert.equal(await page.locator('#kept-run').count(), 0, 'a fresh browser has no run to offer');
+    await stepTo(page, 3);
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="3"]').waitFor();
+    await untilKept(page, 3);
+    await stepTo(page, 4);
+    const expected = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1);
+
+    // A reload (another setup in the address, even) offers the kept run; going on resumes it exactly.
+    await page.goto(page.url().replace('seed=9', 'seed=1').replace('preset=tiny', 'preset=small'));
+    await waitReady(page);
+    await page.locator('#kept-run').waitFor();
+    assert.match(await text(page, '#kept-run'), /Your run from last time \(tiny networks, step 3\) is kept in this browser/);
+    await page.screenshot({ path: path.join(artifacts, 'kept-run.png') });
+    await page.click('#kept-go-on');
+    await page.waitForFunction(() => /Loaded the run kept in this browser \(step 3\)/.test(document.querySelector('#notice')?.innerText));
+    assert.equal(await page.locator('#kept-run').count(), 0);
+    assert.equal(await stepCount(page), 3);
+    assert.equal(await page.locator('#seed').inputValue(), '9');
+    await stepTo(page, 4);
+    const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1);
+    assert.equal(row, expected, 'the resumed step differs from the original');
+
+    // Forgotten, it is offered no more.
+    await page.reload();
+    await waitReady(page);
+    await page.locator('#kept-run').waitFor();
+    await page.click('#kept-forget');
+    assert.equal(await page.locator('#kept-run').count(), 0);
+    await untilKept(page, null);
+    await page.reload();
+    await waitReady(page);
+    await page.waitForTimeout(1000);
+    assert.equal(await page.locator('#kept-run').count(), 0, 'a forgotten run is offered again');
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
 });
 
 test('snapshots are taken as training runs, and a run can go back to one', { timeout: 300_000 }, async () => {
