@@ -42,7 +42,10 @@ pub struct KeptRun {
 }
 
 async fn settle(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, String> {
-    let describe = |e: JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
+    let describe = |e: JsValue| match e.dyn_ref::<js_sys::Error>() {
+        Some(error) => String::from(error.message()),
+        None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+    };
     JsFuture::from(promise.map_err(describe)?).await.map_err(describe)
 }
 

@@ -474,6 +474,25 @@ test('a reload keeps the run: the page offers to go on from its last snapshot, o
   } finally { await close(); }
 });
 
+test('a browser that cannot store the run says so, and training goes on', { timeout: 300_000 }, async () => {
+  const { page, problems, close } = await open('?backend=cpu&preset=tiny');
+  try {
+    await page.addInitScript(() => {
+      IDBFactory.prototype.open = () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+    });
+    await page.reload();
+    await waitReady(page);
+    await stepTo(page, 1);
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="1"]').waitFor();
+    await page.waitForFunction(() => /did not keep the run for a later visit \(The quota has been exceeded\.\)\. Save run keeps it as a file/
+      .test(document.querySelector('#notice')?.innerText));
+    await stepTo(page, 2);
+    assert.equal(await page.locator('#error').count(), 0);
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
 test('snapshots are taken as training runs, and a run can go back to one', { timeout: 300_000 }, async () => {
   const { page, problems, close } = await open('?backend=cpu&preset=tiny');
   try {
