@@ -413,6 +413,8 @@ pub fn App() -> impl IntoView {
     // replaced by this page's own next snapshot.
     let kept_run = RwSignal::new(None::<KeptRun>);
     let keep_failed = StoredValue::new(false);
+    // Set while the kept run is being loaded: one that is refused is not offered again.
+    let loading_kept_run = StoredValue::new(false);
     leptos::task::spawn_local(async move {
         if let Ok(Some(run)) = kept::kept().await {
             kept_run.set(Some(run));
@@ -763,6 +765,7 @@ pub fn App() -> impl IntoView {
                     }
                 }
                 Report::Loaded { model, train, steps, source } => {
+                    loading_kept_run.set_value(false);
                     model_nz.set(model.nz as f64);
                     ngf.set(model.ngf as f64);
                     ndf.set(model.ndf as f64);
@@ -780,7 +783,14 @@ pub fn App() -> impl IntoView {
                     step.set(steps);
                     notice.set(Some(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.")));
                 }
-                Report::LoadRefused(message) => error.set(Some(message)),
+                Report::LoadRefused(message) => {
+                    if loading_kept_run.get_value() {
+                        loading_kept_run.set_value(false);
+                        leptos::task::spawn_local(async { let _ = kept::forget().await; });
+                        return error.set(Some(format!("{message} This browser no longer keeps it.")));
+                    }
+                    error.set(Some(message))
+                }
                 Report::DeviceLost(why) => recover(format!("The GPU stopped working (device lost: {why})")),
                 Report::Crashed(why) => recover(format!("The training worker crashed ({why})")),
                 Report::Notice(message) => notice.set(Some(message)),
@@ -1048,6 +1058,7 @@ pub fn App() -> impl IntoView {
                         <small>"Training here replaces it at the next snapshot."</small></span>
                     <button id="kept-go-on" disabled=move || !ready.get() on:click=move |_| {
                         kept_run.set(None);
+                        loading_kept_run.set_value(true);
                         load_js(format!("the run kept in this browser (step {steps})"), bytes.clone(), false);
                     }>"Go on from it"</button>
                     <button id="kept-forget" class="secondary" on:click=move |_| {

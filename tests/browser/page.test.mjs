@@ -474,6 +474,45 @@ test('a reload keeps the run: the page offers to go on from its last snapshot, o
   } finally { await close(); }
 });
 
+test('a damaged run kept in the browser is refused with the reason, and not offered again', { timeout: 300_000 }, async () => {
+  const { page, problems, close } = await open('?backend=cpu&preset=tiny');
+  try {
+    await waitReady(page);
+    await stepTo(page, 2);
+    await page.click('#snapshot-now');
+    await untilKept(page, 2);
+    // One byte near the end of the stored weights file flipped.
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const opening = indexedDB.open('ganplay', 1);
+      opening.onsuccess = () => {
+        const store = opening.result.transaction('runs', 'readwrite').objectStore('runs');
+        const request = store.get('last');
+        request.onsuccess = () => {
+          const record = request.result;
+          record.bytes[record.bytes.length - 5] ^= 0xff;
+          store.put(record, 'last').onsuccess = () => resolve();
+        };
+      };
+      opening.onerror = () => reject(opening.error);
+    }));
+    await page.reload();
+    await waitReady(page);
+    await page.locator('#kept-run').waitFor();
+    await page.click('#kept-go-on');
+    await page.locator('#error').waitFor();
+    const message = await text(page, '#error');
+    assert.match(message, /the run kept in this browser \(step 2\) was not loaded: .*damaged.*The current run goes on unchanged\. This browser no longer keeps it\./, message);
+    assert.equal(await stepCount(page), 0);
+    await untilKept(page, null);
+    await stepTo(page, 1);
+    await page.reload();
+    await waitReady(page);
+    await page.waitForTimeout(1000);
+    assert.equal(await page.locator('#kept-run').count(), 0, 'a refused run is offered again');
+    assert.deepEqual(problems, []);
+  } finally { await close(); }
+});
+
 test('a browser that cannot store the run says so, and training goes on', { timeout: 300_000 }, async () => {
   const { page, problems, close } = await open('?backend=cpu&preset=tiny');
   try {
