@@ -665,6 +665,7 @@ pub fn App() -> impl IntoView {
                     }
                 }
                 Report::Ready { nz: n } => {
+                    super::check_static_constructors("the page");
                     // The sampler's generator may be of another size until the next one comes.
                     sampler_ready.set_value(false);
                     last_generator.set_value(None);

@@ -7,6 +7,8 @@ pub mod kept;
 pub mod sampler;
 pub mod worker;
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use wasm_bindgen::JsCast;
 
 /// Runs the module's static constructors once; `main` calls it first. burn's GPU compiler
@@ -23,6 +25,29 @@ pub fn run_static_constructors() {
     }
     // SAFETY: the linker's own initialiser, run before anything that reads what it sets up.
     unsafe { __wasm_call_ctors() }
+}
+
+/// How many times the static constructors have run, counted by one of them.
+static CONSTRUCTOR_RUNS: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn count_constructor_run() {
+    CONSTRUCTOR_RUNS.fetch_add(1, Ordering::Relaxed);
+}
+
+#[used]
+#[unsafe(link_section = ".init_array")]
+static COUNT_CONSTRUCTOR_RUNS: extern "C" fn() = count_constructor_run;
+
+/// Says on the console when the static constructors did not run exactly once by the time the
+/// module has been called into many times: the exports are wrapped again (a build whose `main`
+/// does not call `run_static_constructors` counts 0 here), and every call pays for them.
+pub fn check_static_constructors(module: &str) {
+    let runs = CONSTRUCTOR_RUNS.load(Ordering::Relaxed);
+    if runs != 1 {
+        leptos::logging::error!(
+            "{module}: the static constructors ran {runs} times instead of once; see web::run_static_constructors"
+        );
+    }
 }
 
 /// Milliseconds since the page or worker started (works in both).

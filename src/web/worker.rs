@@ -358,6 +358,7 @@ impl Session {
         self.last_report = None;
         self.generator_sent = None;
         self.gan = Some(gan);
+        super::check_static_constructors("the training worker");
         send(&Report::Ready { nz });
         self.send_grid().await
     }
