@@ -1185,7 +1185,8 @@ pub fn App() -> impl IntoView {
                     <button id="export-csv" class="secondary" on:click=move |_| export("csv")>"Curves as CSV"</button>
                 </div>
                 <h3>"Snapshots"</h3>
-                <p class="explain">"Taken every 250 steps or 20 seconds of training (the last five are kept). If a run collapses, go back to one."</p>
+                <p class="explain">"Taken every 250 steps or 20 seconds of training (the last five are kept). If a run collapses, go back to one. \
+                    The newest is also kept in this browser, to go on from after a reload."</p>
                 <SnapshotList snapshots=snapshots go_back=load_kept/>
             </section>
             </div>
