@@ -216,6 +216,16 @@ struct Snapshot {
     bytes: JsBytes,
 }
 
+/// What a weights file being loaded is: the page's own snapshot keeps the curves up to its
+/// step, an uploaded file or the kept run starts them afresh, and a kept run that is refused is
+/// forgotten.
+#[derive(Clone, Copy, PartialEq)]
+enum Loading {
+    File,
+    Snapshot,
+    KeptRun,
+}
+
 /// The page's link to a worker, which it can replace (kept in leptos' local arena, so it is
 /// `Copy`). The page has two: the training worker, and a sampling worker that draws the big
 /// sample from a copy of the generator.
@@ -413,8 +423,10 @@ pub fn App() -> impl IntoView {
     // replaced by this page's own next snapshot.
     let kept_run = RwSignal::new(None::<KeptRun>);
     let keep_failed = StoredValue::new(false);
-    // Set while the kept run is being loaded: one that is refused is not offered again.
-    let loading_kept_run = StoredValue::new(false);
+    let forget_kept_run = move || {
+        kept_run.set(None);
+        leptos::task::spawn_local(async { let _ = kept::forget().await; });
+    };
     leptos::task::spawn_local(async move {
         if let Ok(Some(run)) = kept::kept().await {
             kept_run.set(Some(run));
@@ -453,16 +465,14 @@ pub fn App() -> impl IntoView {
             .with_seed(seed.get_untracked() as u64)
             .with_loss(loss.get_untracked())
     };
+    let sizes = move || {
+        ModelConfig::new().with_nz(model_nz.get() as usize).with_ngf(ngf.get() as usize).with_ndf(ndf.get() as usize)
+    };
+    let model_config = move || untrack(sizes);
     // The preset that the networks' sizes make, if any.
     let size_preset = move || {
-        let model = ModelConfig::new().with_nz(model_nz.get() as usize).with_ngf(ngf.get() as usize).with_ndf(ndf.get() as usize);
+        let model = sizes();
         Preset::ALL.into_iter().find(|p| p.model() == model)
-    };
-    let model_config = move || {
-        ModelConfig::new()
-            .with_nz(model_nz.get_untracked() as usize)
-            .with_ngf(ngf.get_untracked() as usize)
-            .with_ndf(ndf.get_untracked() as usize)
     };
     // Latent values are kept to two decimals, the precision the address carries, so a shared
     // link draws exactly the same digit.
@@ -522,18 +532,16 @@ pub fn App() -> impl IntoView {
         steps_per_second.set(0.0);
         build_networks();
     };
-    // The page's own snapshots: loading one keeps the curves up to its step (an uploaded file
-    // starts them afresh).
-    let loading_snapshot = StoredValue::new(false);
+    let loading = StoredValue::new(Loading::File);
     let load = move |source: String, bytes: Vec<u8>| {
-        loading_snapshot.set_value(false);
+        loading.set_value(Loading::File);
         trainer.send(&Command::Load { source, bytes })
     };
-    let load_js = move |source: String, bytes: JsBytes, keep_curves: bool| {
-        loading_snapshot.set_value(keep_curves);
+    let load_js = move |source: String, bytes: JsBytes, what: Loading| {
+        loading.set_value(what);
         trainer.send_with(&Command::Load { source, bytes: Vec::new() }, &bytes)
     };
-    let load_kept = move |source: String, bytes: JsBytes| load_js(source, bytes, true);
+    let load_kept = move |source: String, bytes: JsBytes| load_js(source, bytes, Loading::Snapshot);
 
     // The address follows the setup (debounced: browsers throttle frequent address changes).
     let url_pending = StoredValue::new(false);
@@ -766,7 +774,6 @@ pub fn App() -> impl IntoView {
                     }
                 }
                 Report::Loaded { model, train, steps, source } => {
-                    loading_kept_run.set_value(false);
                     model_nz.set(model.nz as f64);
                     ngf.set(model.ngf as f64);
                     ndf.set(model.ndf as f64);
@@ -776,7 +783,7 @@ pub fn App() -> impl IntoView {
                     batch.set(train.batch_size as f64);
                     seed.set(train.seed as f64);
                     loss.set(train.loss);
-                    if loading_snapshot.get_value() {
+                    if loading.get_value() == Loading::Snapshot {
                         history.update(|h| h.keep_until(steps));
                     } else {
                         history.update(|h| h.clear());
@@ -785,9 +792,8 @@ pub fn App() -> impl IntoView {
                     notice.set(Some(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.")));
                 }
                 Report::LoadRefused(message) => {
-                    if loading_kept_run.get_value() {
-                        loading_kept_run.set_value(false);
-                        leptos::task::spawn_local(async { let _ = kept::forget().await; });
+                    if loading.get_value() == Loading::KeptRun {
+                        forget_kept_run();
                         return error.set(Some(format!("{message} This browser no longer keeps it.")));
                     }
                     error.set(Some(message))
@@ -1059,13 +1065,9 @@ pub fn App() -> impl IntoView {
                         <small>"Training here replaces it at the next snapshot."</small></span>
                     <button id="kept-go-on" disabled=move || !ready.get() on:click=move |_| {
                         kept_run.set(None);
-                        loading_kept_run.set_value(true);
-                        load_js(format!("the run kept in this browser (step {steps})"), bytes.clone(), false);
+                        load_js(format!("the run kept in this browser (step {steps})"), bytes.clone(), Loading::KeptRun);
                     }>"Go on from it"</button>
-                    <button id="kept-forget" class="secondary" on:click=move |_| {
-                        kept_run.set(None);
-                        leptos::task::spawn_local(async { let _ = kept::forget().await; });
-                    }>"Forget it"</button>
+                    <button id="kept-forget" class="secondary" on:click=move |_| forget_kept_run()>"Forget it"</button>
                 </div>
             }
         })}
