@@ -14,7 +14,9 @@ log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # True when the rustc on PATH has a prebuilt std for wasm32 (rustup with the target added).
+# GANPLAY_WASM_ROUTE=debian forces the fallback route (scripts/check-debian-route.sh).
 has_rustup_wasm_target() {
+  [ "${GANPLAY_WASM_ROUTE:-}" = debian ] && return 1
   local libdir
   libdir="$(rustc --print target-libdir --target wasm32-unknown-unknown 2>/dev/null)" || return 1
   compgen -G "$libdir/libstd-*.rlib" >/dev/null

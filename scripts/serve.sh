@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the toolchain if needed, builds the page with trunk and serves it on localhost.
+# Installs the toolchain if needed, builds the page with trunk and serves it on localhost, with
+# the compressed copies of its files (scripts/compress.sh, scripts/serve.py).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$GANPLAY_ROOT"
@@ -10,5 +11,8 @@ if [ ! -f index.html ]; then
 fi
 forget_own_build
 port="${PORT:-8080}"
-log "building the page; then open http://127.0.0.1:$port/"
-with_wasm_toolchain trunk serve --release --address 127.0.0.1 --port "$port"
+log "building the page"
+with_wasm_toolchain trunk build --release
+scripts/compress.sh pkg
+log "open http://127.0.0.1:$port/"
+exec python3 scripts/serve.py pkg "$port"

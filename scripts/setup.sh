@@ -57,6 +57,11 @@ ensure_web_tools() {
 ensure_crates() {
   # trunk builds offline (Trunk.toml): fetch every target's crates first.
   cargo fetch --locked --quiet
+  # Building std from source (the fallback route) needs std's own crates (dlmalloc...) too:
+  # fetched through the same build-std environment the build will use.
+  if ! has_rustup_wasm_target; then
+    with_wasm_toolchain cargo fetch --quiet --target wasm32-unknown-unknown
+  fi
 }
 
 ensure_mnist_asset() {

@@ -16,10 +16,11 @@ log "native tests done at $((SECONDS - started)) s"
 
 log "building the page (trunk: the app and its worker for wasm32, wgpu + flex backends)"
 with_wasm_toolchain trunk build --release
+scripts/compress.sh pkg
 for bin in app worker; do
-  wasm="dist/${bin}_bg.wasm"
+  wasm="pkg/${bin}_bg.wasm"
   [ -s "$wasm" ] || die "no $wasm after trunk build"
-  log "$bin: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
+  log "$bin: $(stat -c %s "$wasm") bytes raw, $(stat -c %s "$wasm.gz") bytes gzip (served compressed)"
 done
 log "page built at $((SECONDS - started)) s"
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use burn::module::{ModuleMapper, Param};
 
 use crate::model::{Discriminator, Generator, ModelConfig};
+use crate::settings::{BackendRequest, SettingError, Settings};
 use crate::readback::{copy_module_async, optimizer_record_async};
 use crate::training::{Gan, TrainConfig};
 
@@ -46,7 +47,15 @@ pub enum CheckpointError {
     MissingSection(&'static str),
     #[error("the {section} weights do not fit the model in the header: {detail}")]
     BadWeights { section: &'static str, detail: String },
+    #[error("its settings are out of range ({0})")]
+    OutOfRange(#[from] SettingError),
+    #[error("its step count {0} is beyond any real run")]
+    TooManySteps(u64),
 }
+
+/// A step count no run reaches (a million steps a second for three years); beyond it a file
+/// is refused rather than let the counter wrap.
+pub const MAX_STEPS: u64 = 100_000_000_000_000;
 
 #[derive(Serialize, Deserialize)]
 struct Section {
@@ -206,6 +215,12 @@ impl Checkpoint {
         if at != bytes.len() {
             return Err(CheckpointError::BadHeader(format!("{} bytes after the last section", bytes.len() - at)));
         }
+        // The same range checks as the address and the form: a crafted header must not build
+        // networks of absurd size or train with absurd settings.
+        Settings::of_run(BackendRequest::Auto, header.model.clone(), header.train.clone()).check()?;
+        if header.steps > MAX_STEPS {
+            return Err(CheckpointError::TooManySteps(header.steps));
+        }
         Ok(Self { model: header.model, train: header.train, steps: header.steps, sections })
     }
 
@@ -337,6 +352,42 @@ mod tests {
         let mut header = bytes.clone();
         header[16] = b'!';
         assert!(matches!(err(&header), CheckpointError::BadHeader(_)));
+    }
+
+    /// A real file whose header JSON is edited, its sections and their checksums intact.
+    fn with_header(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+        let len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+        let mut header: serde_json::Value = serde_json::from_slice(&bytes[16..16 + len]).unwrap();
+        edit(&mut header);
+        let header = serde_json::to_vec(&header).unwrap();
+        let mut out = bytes[..12].to_vec();
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&bytes[16 + len..]);
+        out
+    }
+
+    #[test]
+    fn crafted_headers_with_settings_out_of_range_are_refused_with_the_reason() {
+        let bytes = Checkpoint::of_gan(&gan()).to_bytes();
+        assert!(Checkpoint::from_bytes(&with_header(&bytes, |_| {})).is_ok(), "the unedited file loads");
+        let cases: [(&str, serde_json::Value, &str); 6] = [
+            ("model", serde_json::json!({"nz": 6, "ngf": 50000, "ndf": 3}), "ngf=50000"),
+            ("train", serde_json::json!(100_000_000), "batch=100000000"),
+            ("train", serde_json::json!(-5.0), "lr_d=-5"),
+            ("train", serde_json::json!(7.5), "beta1=7.5"),
+            ("train", serde_json::json!(1_000_000_000), "d_steps=1000000000"),
+            ("steps", serde_json::json!(u64::MAX), "step count"),
+        ];
+        let fields = ["model", "batch_size", "lr_d", "beta1", "d_steps", "steps"];
+        for ((part, value, named), field) in cases.into_iter().zip(fields) {
+            let crafted = with_header(&bytes, |header| match part {
+                "train" => header["train"][field] = value.clone(),
+                _ => header[part] = value.clone(),
+            });
+            let error = Checkpoint::from_bytes(&crafted).err().unwrap_or_else(|| panic!("{field} {value} was accepted"));
+            assert!(error.to_string().contains(named), "{field}: {error}");
+        }
     }
 
     #[test]

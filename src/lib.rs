@@ -1,14 +1,18 @@
 //! ganplay: a DCGAN playground. This library is the pure core (model, data, training step,
-//! weights file, images) shared by the native command line and the page's Web Worker.
+//! settings, weights file, images, the page's state) shared by the native command line and
+//! the page; `web` holds the browser layers over it.
 
 pub mod checkpoint;
+pub mod classifier;
 pub mod data;
 pub mod image;
+pub mod latent;
 pub mod model;
 pub mod training;
 pub mod metrics;
 pub mod protocol;
+pub mod quality;
 pub mod readback;
+pub mod settings;
 pub mod share;
-#[cfg(target_arch = "wasm32")]
 pub mod web;

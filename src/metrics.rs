@@ -81,6 +81,25 @@ impl MetricHistory {
         self.pending = None;
     }
 
+    /// The history as CSV, one row a point, with the quality scores taken during each row's
+    /// steps (empty where none was).
+    pub fn to_csv_with(&self, quality: &crate::quality::QualityHistory) -> String {
+        let mut out = String::new();
+        let mut after = None;
+        for (line, p) in self.to_csv().lines().zip(std::iter::once(None).chain(self.points.iter().map(Some))) {
+            let extra = match p {
+                None => "score,frechet_distance,classes_drawn".to_string(),
+                Some(p) => {
+                    let cell = quality.within(after, p.report.step).and_then(|(_, q)| q.as_ref());
+                    after = Some(p.report.step);
+                    cell.map_or(",,".to_string(), |q| format!("{:.4},{:.4},{}", q.score, q.frechet, q.classes_drawn()))
+                }
+            };
+            out += &format!("{line},{extra}\n");
+        }
+        out
+    }
+
     /// The history as CSV, one row a point.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("step,loss_d,loss_g,d_x,d_g_z_before,d_g_z_after,steps_averaged\n");
@@ -95,9 +114,59 @@ impl MetricHistory {
     }
 }
 
+/// Axis ticks at round values: 1, 2, 2.5 or 5 times a power of ten apart, at most `most` of
+/// them, covering `lo..=hi`. The axis runs from the first tick to the last.
+pub fn nice_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
+    let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() { (lo.min(hi), lo.max(hi)) } else { (0.0, 1.0) };
+    if hi - lo < 1e-9 {
+        // A flat line still gets an axis around it.
+        let pad = lo.abs().max(1.0) * 0.05;
+        (lo, hi) = (lo - pad, hi + pad);
+    }
+    let span = hi - lo;
+    let rough = span / most.max(2).saturating_sub(1) as f64;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&s| (span / s).ceil() as usize + 1 <= most)
+        .unwrap_or(10.0 * power);
+    let first = (lo / step + 1e-9).floor() * step;
+    let last = (hi / step - 1e-9).ceil() * step;
+    let count = ((last - first) / step).round() as usize;
+    // Rounded finer than the step, so labels read 0.6 and not 0.6000000000000001.
+    let scale = if power < 1.0 { (1000.0 / power).round() } else { 1000.0 };
+    (0..=count).map(|i| ((first + i as f64 * step) * scale).round() / scale).collect()
+}
+
+/// A tick's label, with as many decimals as the ticks' `step` needs (0.25 steps: "0.50").
+pub fn tick_label(value: f64, step: f64) -> String {
+    let decimals = (0..6).find(|&d| {
+        let scaled = step * 10f64.powi(d as i32);
+        (scaled - scaled.round()).abs() < 1e-6
+    });
+    format!("{value:.*}", decimals.unwrap_or(6))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_fall_on_round_values_and_cover_the_range() {
+        assert_eq!(nice_ticks(0.0, 1.0, 6), [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+        assert_eq!(nice_ticks(0.0, 1.0, 5), [0.0, 0.25, 0.5, 0.75, 1.0]);
+        let ticks = nice_ticks(0.66, 0.69, 5);
+        assert!(ticks.first().unwrap() <= &0.66 && ticks.last().unwrap() >= &0.69 && ticks.len() <= 5, "{ticks:?}");
+        assert_eq!(nice_ticks(1.0, 2437.0, 6), [0.0, 500.0, 1000.0, 1500.0, 2000.0, 2500.0]);
+        assert_eq!(nice_ticks(0.0, 3.7, 5), [0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(nice_ticks(5.0, 5.0, 5).len() >= 2, true, "a flat line still gets an axis");
+        assert_eq!(tick_label(0.25, 0.25), "0.25");
+        assert_eq!(tick_label(0.5, 0.25), "0.50");
+        assert_eq!(tick_label(0.4, 0.2), "0.4");
+        assert_eq!(tick_label(1500.0, 500.0), "1500");
+        assert_eq!(tick_label(0.01, 0.01), "0.01");
+    }
 
     fn report(step: u64) -> StepReport {
         StepReport { step, loss_d: step as f32, d_real: 0.5, ..Default::default() }

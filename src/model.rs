@@ -9,7 +9,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, relu, tanh};
 use rand::rngs::StdRng;
 
-use crate::training::normal_values;
+use crate::latent::normal_values;
 
 /// Side of the square images, in pixels.
 pub const IMAGE_SIDE: usize = 28;
@@ -144,6 +144,16 @@ impl Generator {
         let x = relu(self.norm1.forward(self.project.forward(z))); // 7x7
         let x = relu(self.norm2.forward(self.up1.forward(x))); // 14x14
         tanh(self.up2.forward(x)) // 28x28
+    }
+
+    /// This generator with its first layer's weights zeroed: every z then draws the same
+    /// picture. The mode collapse the page's alarm must catch, on demand (a test hook).
+    pub fn collapsed(mut self) -> Self {
+        self.project.weight = self.project.weight.map(|w| {
+            let trainable = w.is_require_grad();
+            w.zeros_like().set_require_grad(trainable)
+        });
+        self
     }
 
     /// Length of the latent vector this generator takes.

@@ -3,70 +3,33 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ModelConfig;
-use crate::training::{StepReport, TrainConfig};
+use crate::quality::Quality;
+use crate::settings::{Preset, Settings};
+use crate::training::StepReport;
 
-/// Where the worker should train.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BackendRequest {
-    /// The faster of WebGPU and the CPU, judged from the adapter the browser offers.
-    #[default]
-    Auto,
-    WebGpu,
-    Cpu,
-}
-
-/// Model sizes offered on the page.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Preset {
-    /// Digits form within a minute or two even on a slow CPU.
-    #[default]
-    Tiny,
-    Small,
-    /// The DCGAN at width 32, as benchmarked.
-    Standard,
-}
-
-impl Preset {
-    pub const ALL: [Preset; 3] = [Preset::Tiny, Preset::Small, Preset::Standard];
-
-    /// Generator and discriminator widths. Small presets keep D narrower than G: at equal
-    /// small widths D wins outright and G never learns (measured: G 8 / D 8 stays grey noise
-    /// after 1,500 steps; G 16 / D 8 draws digits).
-    pub fn model(self) -> ModelConfig {
-        let (ngf, ndf) = match self {
-            Preset::Tiny => (16, 8),
-            Preset::Small => (24, 16),
-            Preset::Standard => (32, 32),
-        };
-        ModelConfig::new().with_ngf(ngf).with_ndf(ndf)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Tiny => "tiny",
-            Preset::Small => "small",
-            Preset::Standard => "standard",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
-    }
+/// What a weights file being loaded is. The answer (`Loaded`, `LoadRefused`) echoes it: the
+/// page's own snapshot keeps the curves up to its step, an uploaded file or the kept run starts
+/// them afresh, and a kept run that is refused is forgotten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoadKind {
+    File,
+    Snapshot,
+    KeptRun,
 }
 
 /// What the page asks of the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
-    /// Build fresh networks (on first use, picking the backend) and wait paused.
-    Reset { backend: BackendRequest, model: ModelConfig, train: TrainConfig },
+    /// Build fresh networks and wait paused. The first one opens the device for
+    /// `settings.backend`; sizes left to the hardware (`auto_size`) are picked for it.
+    Reset(Settings),
     Play,
     Pause,
     /// One training step, then pause.
     Step,
-    /// Settings that apply from the next step on (learning rates, batch size, loss...).
-    /// Settings that need new networks (seed, beta1, sizes) come with `Reset`.
-    Tune(TrainConfig),
+    /// New settings: those that apply at once (`settings::Applies::AtOnce`) take effect from
+    /// the next step; the others wait for a `Reset`.
+    Tune(Settings),
     /// Draw one image from this latent vector.
     Sample { z: Vec<f32> },
     /// Time `steps` training steps of each preset on the current backend.
@@ -77,9 +40,14 @@ pub enum Command {
     Save,
     /// Keep the run as a snapshot (answered by `Report::Snapshot`).
     Snapshot,
+    /// Pause and hand the run over, for a worker on another backend to go on from: answered by
+    /// a `Report::Snapshot` of the run (kept in the page's list like any other), then
+    /// `Report::HandedOver`.
+    HandOver,
     /// Go on from a weights file; `source` names it in messages. The bytes travel beside the
-    /// JSON (see `payload`).
+    /// JSON (see `Message`).
     Load {
+        kind: LoadKind,
         source: String,
         #[serde(skip)]
         bytes: Vec<u8>,
@@ -101,6 +69,9 @@ pub enum Fault {
     Panic,
     /// The GPU device is destroyed, as when a driver resets or the GPU is unplugged.
     DeviceLost,
+    /// The generator collapses onto one picture (every z draws the same), as a run in mode
+    /// collapse does; injected once the run draws enough kinds of digit.
+    Collapse,
 }
 
 /// Which generator drew a picture.
@@ -126,10 +97,12 @@ pub enum Report {
     /// The worker is listening: commands sent before this may be lost (a module worker
     /// drops messages that arrive while it is still loading).
     Listening,
-    /// The backend in use, in words, and why it was chosen.
-    Backend { name: String, reason: String, on_gpu: bool },
-    /// Fresh networks are ready (paused).
-    Ready { nz: usize },
+    /// The backend in use, in words, and why it was chosen; `software` when it is a GPU
+    /// emulated on the CPU.
+    Backend { name: String, reason: String, on_gpu: bool, software: bool },
+    /// Networks are ready (paused), with the run's settings (sizes picked for the hardware
+    /// when they were left to it).
+    Ready { settings: Settings },
     /// Steps done since the last report, and the rate.
     Steps { reports: Vec<StepReport>, steps_per_second: f32 },
     /// The sample grid for the fixed latent vectors. Its grey levels (`width` x `height`)
@@ -170,10 +143,20 @@ pub enum Report {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
+    /// The run is paused and its snapshot at `steps` was sent: a worker on another backend
+    /// goes on from it (see `Command::HandOver`).
+    HandedOver { steps: u64 },
+    /// What the digit classifier makes of the digits G draws from fixed latent vectors, at
+    /// `step` (`None`: it could not say, e.g. the digits are not numbers), and how long the
+    /// scoring took.
+    Quality { step: u64, quality: Option<Quality>, millis: f32 },
+    /// The quality panel cannot be shown, and why (the classifier is missing or damaged).
+    QualityUnavailable(String),
     /// A weights file was loaded: the run now has these settings and is paused at `steps`.
-    Loaded { model: ModelConfig, train: TrainConfig, steps: u64, source: String },
-    /// A weights file was refused (the reason, in words); the run is as it was.
-    LoadRefused(String),
+    Loaded { kind: LoadKind, settings: Settings, steps: u64, source: String },
+    /// A weights file was refused (the reason, in a sentence, and any technical details); the
+    /// run is as it was.
+    LoadRefused { kind: LoadKind, message: String, details: Option<String> },
     /// The GPU device was lost: this worker cannot train any more.
     DeviceLost(String),
     /// The worker panicked and has stopped.
@@ -183,60 +166,62 @@ pub enum Report {
     Error(String),
 }
 
-impl Command {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("commands serialize")
+/// A message between the page and a worker: JSON, with its bytes (a weights file, grey levels)
+/// travelling beside it rather than inside it.
+pub trait Message: Serialize + serde::de::DeserializeOwned {
+    /// Where the message keeps its bytes, if it has any.
+    fn bytes_mut(&mut self) -> Option<&mut Vec<u8>>;
+
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("messages serialize")
     }
 
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|e| format!("bad command: {e}"))
+    fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("bad message: {e}"))
     }
 
-    /// The binary part of the message, sent beside the JSON rather than inside it.
-    pub fn payload(&self) -> Option<&[u8]> {
+    /// The JSON and the bytes, taken out of the message, to send.
+    fn into_parts(mut self) -> (String, Option<Vec<u8>>) {
+        let bytes = self.bytes_mut().map(std::mem::take);
+        (self.to_json(), bytes)
+    }
+
+    /// The message from its JSON and its bytes.
+    fn from_parts(text: &str, payload: Vec<u8>) -> Result<Self, String> {
+        let mut message = Self::from_json(text)?;
+        if let Some(bytes) = message.bytes_mut() {
+            *bytes = payload;
+        }
+        Ok(message)
+    }
+
+    /// Whether this kind of message comes with bytes.
+    fn has_bytes(&self) -> bool
+    where
+        Self: Clone,
+    {
+        self.clone().bytes_mut().is_some()
+    }
+}
+
+impl Message for Command {
+    fn bytes_mut(&mut self) -> Option<&mut Vec<u8>> {
         match self {
             Command::Load { bytes, .. } | Command::UseGenerator { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
-
-    /// The command from its JSON and its binary part.
-    pub fn from_message(text: &str, payload: Vec<u8>) -> Result<Self, String> {
-        let mut command = Self::from_json(text)?;
-        if let Command::Load { bytes, .. } | Command::UseGenerator { bytes, .. } = &mut command {
-            *bytes = payload;
-        }
-        Ok(command)
-    }
 }
 
-impl Report {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("reports serialize")
-    }
-
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|e| format!("bad report: {e}"))
-    }
-
-    /// The binary part of the message, sent beside the JSON rather than inside it.
-    pub fn payload(&self) -> Option<&[u8]> {
+impl Message for Report {
+    fn bytes_mut(&mut self) -> Option<&mut Vec<u8>> {
         match self {
-            Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } | Report::Generator { bytes, .. } => Some(bytes),
+            Report::Saved { bytes, .. }
+            | Report::Snapshot { bytes, .. }
+            | Report::Generator { bytes, .. } => Some(bytes),
             Report::Grid { pixels, .. } => Some(pixels),
             _ => None,
         }
-    }
-
-    /// The report from its JSON and its binary part.
-    pub fn from_message(text: &str, payload: Vec<u8>) -> Result<Self, String> {
-        let mut report = Self::from_json(text)?;
-        match &mut report {
-            Report::Saved { bytes, .. } | Report::Snapshot { bytes, .. } | Report::Generator { bytes, .. } => *bytes = payload,
-            Report::Grid { pixels, .. } => *pixels = payload,
-            _ => {}
-        }
-        Ok(report)
     }
 }
 
@@ -246,7 +231,7 @@ mod tests {
 
     #[test]
     fn messages_round_trip_as_json() {
-        let command = Command::Reset { backend: BackendRequest::Cpu, model: Preset::Small.model(), train: TrainConfig::new() };
+        let command = Command::Reset(Settings::default());
         assert_eq!(Command::from_json(&command.to_json()).unwrap(), command);
         let report = Report::Steps { reports: vec![StepReport { step: 3, ..Default::default() }], steps_per_second: 2.5 };
         assert_eq!(Report::from_json(&report.to_json()).unwrap(), report);
@@ -254,23 +239,19 @@ mod tests {
     }
 
     #[test]
-    fn weights_files_travel_beside_the_json() {
-        let load = Command::Load { source: "run.ganplay".into(), bytes: vec![1, 2, 3] };
-        assert!(!load.to_json().contains("[1,2,3]"));
-        assert_eq!(Command::from_message(&load.to_json(), load.payload().unwrap().to_vec()).unwrap(), load);
+    fn bytes_travel_beside_the_json() {
+        let load = Command::Load { kind: LoadKind::File, source: "run.ganplay".into(), bytes: vec![1, 2, 3] };
+        let (json, bytes) = load.clone().into_parts();
+        assert!(!json.contains("[1,2,3]"));
+        assert_eq!(Command::from_parts(&json, bytes.unwrap()).unwrap(), load);
         let saved = Report::Saved { steps: 9, bytes: vec![7; 5] };
-        assert_eq!(Report::from_message(&saved.to_json(), vec![7; 5]).unwrap(), saved);
-        assert_eq!(Report::Running(true).payload(), None);
+        let (json, bytes) = saved.clone().into_parts();
+        assert_eq!(Report::from_parts(&json, bytes.unwrap()).unwrap(), saved);
+        assert_eq!(Report::Running(true).into_parts().1, None);
+        assert!(!Report::Running(true).has_bytes() && saved.has_bytes());
         let grid = Report::Grid { width: 2, height: 1, weights: Weights::Run { steps: 1 }, pixels: vec![0, 255] };
-        assert!(!grid.to_json().contains("255"));
-        assert_eq!(Report::from_message(&grid.to_json(), vec![0, 255]).unwrap(), grid);
-    }
-
-    #[test]
-    fn presets_have_names() {
-        for preset in Preset::ALL {
-            assert_eq!(Preset::from_name(preset.name()), Some(preset));
-        }
-        assert_eq!(Preset::Standard.model(), ModelConfig::new());
+        let (json, bytes) = grid.clone().into_parts();
+        assert!(!json.contains("255"));
+        assert_eq!(Report::from_parts(&json, bytes.unwrap()).unwrap(), grid);
     }
 }

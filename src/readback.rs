@@ -250,3 +250,16 @@ mod tests {
         assert_eq!(values(&copy), before);
     }
 }
+
+/// The result of a future that never waits: reading files, or reading tensors back on the CPU
+/// (flex computes at once, so its `into_data_async` is ready on the first poll). Lets native
+/// callers share the async code the browser needs.
+///
+/// Panics if the future is not ready at once (a GPU read, which must be awaited).
+pub fn ready_now<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("ready_now: the future waits (a GPU read must be awaited)"),
+    }
+}

@@ -2,29 +2,20 @@
 //! what a shared link carries, read and written here so the two always agree. Reading is
 //! forgiving: whatever it cannot use is listed, for the page to say it was ignored.
 
-use crate::model::ModelConfig;
-use crate::protocol::{BackendRequest, Fault, Preset};
-use crate::training::{LossKind, TrainConfig};
+use crate::protocol::Fault;
+use crate::settings::{Key, Settings};
 
-/// Bounds of what the page accepts, shared by its fields and the address.
-pub const MAX_NZ: usize = 512;
-pub const MAX_WIDTH: usize = 128;
-pub const MAX_BATCH: usize = 256;
-pub const MAX_SEED: u64 = 1_000_000_000;
 /// Latent values beyond this are far outside N(0, 1) and refused.
 pub const MAX_LATENT: f32 = 5.0;
+/// Longest latent vector the address carries (the latent size's upper bound).
+const MAX_Z: usize = crate::settings::MAX_NZ as usize;
 
 /// Everything the address can set.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PageSetup {
-    /// None: picked for the hardware found (tiny on a CPU, standard on a GPU).
-    pub preset: Option<Preset>,
-    /// Sizes that override the preset's.
-    pub nz: Option<usize>,
-    pub ngf: Option<usize>,
-    pub ndf: Option<usize>,
-    pub backend: BackendRequest,
-    pub train: TrainConfig,
+    /// Every setting of the run (see `settings::TABLE`); sizes left out of the address are
+    /// picked for the hardware found (`Settings::auto_size`).
+    pub settings: Settings,
     /// The latent vector of the big sample.
     pub z: Option<Vec<f32>>,
     /// Presenter layout: big type, charts and samples filling the screen.
@@ -35,55 +26,46 @@ pub struct PageSetup {
     pub fault: Option<Fault>,
 }
 
-impl Default for PageSetup {
-    fn default() -> Self {
-        Self {
-            preset: None,
-            nz: None,
-            ngf: None,
-            ndf: None,
-            backend: BackendRequest::Auto,
-            // Batch 32: twice the steps per second of 64 on a CPU, and digits as soon.
-            train: TrainConfig::new().with_batch_size(32),
-            z: None,
-            presenter: false,
-            bench: false,
-            fault: None,
+/// Longest value a note quotes from the address.
+const QUOTED_CHARS: usize = 40;
+
+/// `text` with its %XX escapes (and + for space) decoded, as a note quotes it.
+fn decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
         }
     }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-pub fn loss_name(loss: LossKind) -> &'static str {
-    match loss {
-        LossKind::Bce => "bce",
-        LossKind::LeastSquares => "lsgan",
-        LossKind::Hinge => "hinge",
+/// An ignored `key=value` as a note quotes it: decoded, and cut when long.
+fn quoted(key: &str, value: &str) -> String {
+    let pair = format!("{}={}", decoded(key), decoded(value));
+    match pair.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", &pair[..cut]),
+        None => pair,
     }
-}
-
-pub fn loss_from_name(name: &str) -> Option<LossKind> {
-    [LossKind::Bce, LossKind::LeastSquares, LossKind::Hinge].into_iter().find(|&l| loss_name(l) == name)
-}
-
-pub fn backend_name(backend: BackendRequest) -> &'static str {
-    match backend {
-        BackendRequest::Auto => "auto",
-        BackendRequest::Cpu => "cpu",
-        BackendRequest::WebGpu => "webgpu",
-    }
-}
-
-pub fn backend_from_name(name: &str) -> Option<BackendRequest> {
-    [BackendRequest::Auto, BackendRequest::Cpu, BackendRequest::WebGpu].into_iter().find(|&b| backend_name(b) == name)
-}
-
-fn whole(value: &str, max: u64) -> Option<u64> {
-    value.parse::<u64>().ok().filter(|v| (1..=max).contains(v) || (max == MAX_SEED && *v == 0))
 }
 
 fn latent(value: &str) -> Option<Vec<f32>> {
     let z: Vec<f32> = value.split(',').map(|v| v.parse::<f32>().ok()).collect::<Option<_>>()?;
-    let fits = (1..=MAX_NZ).contains(&z.len()) && z.iter().all(|v| v.is_finite() && v.abs() <= MAX_LATENT);
+    let fits = (1..=MAX_Z).contains(&z.len()) && z.iter().all(|v| v.is_finite() && v.abs() <= MAX_LATENT);
     fits.then_some(z)
 }
 
@@ -92,76 +74,58 @@ impl PageSetup {
     pub fn from_query(query: &str) -> (Self, Vec<String>) {
         let mut setup = Self::default();
         let mut ignored = Vec::new();
-        for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let number = value.parse::<f64>().ok().filter(|v| v.is_finite());
-            let t = &mut setup.train;
-            let ok = match key {
-                "preset" => Preset::from_name(value).map(|p| setup.preset = Some(p)).is_some(),
-                "nz" => whole(value, MAX_NZ as u64).map(|v| setup.nz = Some(v as usize)).is_some(),
-                "ngf" => whole(value, MAX_WIDTH as u64).map(|v| setup.ngf = Some(v as usize)).is_some(),
-                "ndf" => whole(value, MAX_WIDTH as u64).map(|v| setup.ndf = Some(v as usize)).is_some(),
-                "backend" => backend_from_name(value).map(|b| setup.backend = b).is_some(),
-                "lr_d" => number.filter(|v| *v > 0.0 && *v <= 1.0).map(|v| t.lr_d = v).is_some(),
-                "lr_g" => number.filter(|v| *v > 0.0 && *v <= 1.0).map(|v| t.lr_g = v).is_some(),
-                "beta1" => number.filter(|v| (0.0..1.0).contains(v)).map(|v| t.beta1 = v as f32).is_some(),
-                "batch" => whole(value, MAX_BATCH as u64).map(|v| t.batch_size = v as usize).is_some(),
-                "seed" => whole(value, MAX_SEED).map(|v| t.seed = v).is_some(),
-                "loss" => loss_from_name(value).map(|l| t.loss = l).is_some(),
-                "z" => latent(value).map(|z| setup.z = Some(z)).is_some(),
-                "layout" => match value {
-                    "presenter" => Some(true),
-                    "normal" => Some(false),
-                    _ => None,
-                }
-                .map(|p| setup.presenter = p)
-                .is_some(),
-                "bench" => matches!(value, "1" | "0").then(|| setup.bench = value == "1").is_some(),
-                "fault" => match value {
-                    "nan" => Some(Fault::Nan),
-                    "panic" => Some(Fault::Panic),
-                    "device-lost" => Some(Fault::DeviceLost),
-                    _ => None,
-                }
-                .map(|f| setup.fault = Some(f))
-                .is_some(),
-                _ => false,
+        let mut pairs: Vec<(&str, &str)> = query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+            .collect();
+        // A preset first, so that sizes set beside it override its own, in any order.
+        pairs.sort_by_key(|(key, _)| *key != "preset");
+        for (key, value) in pairs {
+            let ok = match Key::named(key) {
+                Some(setting) => setup.settings.set_text(setting, value).is_ok(),
+                None => match key {
+                    "z" => latent(value).map(|z| setup.z = Some(z)).is_some(),
+                    "layout" => match value {
+                        "presenter" => Some(true),
+                        "normal" => Some(false),
+                        _ => None,
+                    }
+                    .map(|p| setup.presenter = p)
+                    .is_some(),
+                    "bench" => matches!(value, "1" | "0").then(|| setup.bench = value == "1").is_some(),
+                    "fault" => match value {
+                        "nan" => Some(Fault::Nan),
+                        "panic" => Some(Fault::Panic),
+                        "device-lost" => Some(Fault::DeviceLost),
+                        "collapse" => Some(Fault::Collapse),
+                        _ => None,
+                    }
+                    .map(|f| setup.fault = Some(f))
+                    .is_some(),
+                    _ => false,
+                },
             };
             if !ok {
-                ignored.push(format!("{key}={value}"));
+                ignored.push(quoted(key, value));
             }
         }
         (setup, ignored)
     }
 
-    /// The networks' sizes: the preset's (tiny when none is set), with any size set overriding.
-    pub fn model(&self) -> ModelConfig {
-        let base = self.preset.unwrap_or_default().model();
-        ModelConfig::new()
-            .with_nz(self.nz.unwrap_or(base.nz))
-            .with_ngf(self.ngf.unwrap_or(base.ngf))
-            .with_ndf(self.ndf.unwrap_or(base.ndf))
-    }
-
-    /// The query string that reproduces this setup (test hooks left out).
+    /// The query string that reproduces this setup (test hooks left out). Sizes still left
+    /// to the hardware stay out, so the link picks them for the hardware that opens it.
     pub fn to_query(&self) -> String {
-        let t = &self.train;
+        let settings = &self.settings;
         let mut pairs = Vec::new();
-        if let Some(preset) = self.preset {
-            pairs.push(format!("preset={}", preset.name()));
-        }
-        for (key, value) in [("nz", self.nz), ("ngf", self.ngf), ("ndf", self.ndf)] {
-            if let Some(v) = value {
-                pairs.push(format!("{key}={v}"));
+        for spec in crate::settings::TABLE {
+            let size = matches!(spec.key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf);
+            if (size && settings.auto_size) || (spec.key == Key::Preset && settings.preset().is_none()) {
+                continue;
             }
+            pairs.push(format!("{}={}", spec.name, settings.text(spec.key)));
         }
-        pairs.push(format!("backend={}", backend_name(self.backend)));
-        pairs.push(format!("lr_d={}", t.lr_d));
-        pairs.push(format!("lr_g={}", t.lr_g));
-        pairs.push(format!("beta1={}", t.beta1));
-        pairs.push(format!("batch={}", t.batch_size));
-        pairs.push(format!("seed={}", t.seed));
-        pairs.push(format!("loss={}", loss_name(t.loss)));
         if self.presenter {
             pairs.push("layout=presenter".into());
         }
@@ -177,41 +141,68 @@ impl PageSetup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ModelConfig;
+    use crate::settings::{BackendRequest, Preset};
+    use crate::training::{LossKind, TrainConfig};
 
     #[test]
     fn a_written_address_reads_back_the_same() {
-        let setup = PageSetup {
-            preset: Some(Preset::Small),
-            nz: Some(20),
-            ngf: Some(12),
-            ndf: None,
-            backend: BackendRequest::Cpu,
-            train: TrainConfig::new()
+        let mut settings = Settings::of_run(
+            BackendRequest::Cpu,
+            ModelConfig::new().with_nz(20).with_ngf(24).with_ndf(12),
+            TrainConfig::new()
                 .with_lr_d(0.0003)
                 .with_lr_g(0.00015)
                 .with_beta1(0.35)
                 .with_batch_size(48)
                 .with_seed(777)
-                .with_loss(LossKind::Hinge),
-            z: Some(vec![0.25, -1.5, 3.0]),
-            presenter: true,
-            bench: false,
-            fault: None,
-        };
+                .with_loss(LossKind::Hinge)
+                .with_d_steps(2),
+        );
+        let setup = PageSetup { settings: settings.clone(), z: Some(vec![0.25, -1.5, 3.0]), presenter: true, ..Default::default() };
         let (read, ignored) = PageSetup::from_query(&setup.to_query());
         assert!(ignored.is_empty(), "{ignored:?}");
         assert_eq!(read, setup);
-        assert_eq!(read.model(), ModelConfig::new().with_nz(20).with_ngf(12).with_ndf(16));
+        // A preset's sizes are written as the preset and its sizes.
+        settings.model = Preset::Small.model();
+        let query = PageSetup { settings, ..Default::default() }.to_query();
+        assert!(query.contains("preset=small&") && query.contains("nz=100&ngf=24&ndf=16"), "{query}");
+    }
+
+    #[test]
+    fn sizes_beside_a_preset_override_it_in_any_order() {
+        let (setup, ignored) = PageSetup::from_query("?nz=20&preset=small&ndf=12");
+        assert!(ignored.is_empty());
+        assert_eq!(setup.settings.model, ModelConfig::new().with_nz(20).with_ngf(24).with_ndf(12));
+        assert!(!setup.settings.auto_size);
+        let (setup, _) = PageSetup::from_query("?seed=3");
+        assert!(setup.settings.auto_size, "no size in the address: picked for the hardware");
+        assert!(!setup.to_query().contains("ngf="), "{}", setup.to_query());
+    }
+
+    #[test]
+    fn ignored_values_are_quoted_decoded_and_cut() {
+        let (_, ignored) = PageSetup::from_query("?colour=%3Cscript%3Ealert(1)%3C%2Fscript%3E&note=a+b&z=1,2,x");
+        assert_eq!(ignored[0], "colour=<script>alert(1)</script>");
+        assert_eq!(ignored[1], "note=a b");
+        let long = format!("?junk={}", "x".repeat(500));
+        let (_, ignored) = PageSetup::from_query(&long);
+        assert_eq!(ignored[0].chars().count(), QUOTED_CHARS + 1);
+        assert!(ignored[0].ends_with('…'));
     }
 
     #[test]
     fn unusable_settings_are_listed_and_the_rest_kept() {
-        let (setup, ignored) =
-            PageSetup::from_query("?lr_d=banana&seed=4&nz=0&batch=9999&z=1,nope&zoom=2&loss=mse&lr_g=0.001&layout=huge");
-        assert_eq!(ignored, ["lr_d=banana", "nz=0", "batch=9999", "z=1,nope", "zoom=2", "loss=mse", "layout=huge"]);
-        assert_eq!((setup.train.seed, setup.train.lr_g), (4, 0.001));
-        assert_eq!(setup.train.lr_d, TrainConfig::new().lr_d);
-        assert_eq!(setup.train.batch_size, 32);
+        let (setup, ignored) = PageSetup::from_query(
+            "?lr_d=banana&seed=4&nz=0&batch=9999&z=1,nope&zoom=2&loss=mse&lr_g=0.001&layout=huge&lr_d=-5&beta1=7.5&beta1=0.9999999",
+        );
+        assert_eq!(
+            ignored,
+            ["lr_d=banana", "nz=0", "batch=9999", "z=1,nope", "zoom=2", "loss=mse", "layout=huge", "lr_d=-5", "beta1=7.5", "beta1=0.9999999"]
+        );
+        let train = &setup.settings.train;
+        assert_eq!((train.seed, train.lr_g), (4, 0.001));
+        assert_eq!((train.lr_d, train.batch_size, train.beta1), (TrainConfig::new().lr_d, TrainConfig::new().batch_size, 0.5));
         assert!(PageSetup::from_query("?z=9,0").1 == ["z=9,0"], "values far outside N(0,1) are refused");
         assert!(PageSetup::from_query("?z=NaN").1 == ["z=NaN"]);
     }

@@ -2,36 +2,33 @@
 //! at small width that must change what D thinks of G's digits and draw varied images.
 
 use burn::prelude::*;
-use ganplay::data::{Digits, HELD_OUT_PER_CLASS, PIXELS};
+use ganplay::data::{HELD_OUT_PER_CLASS, Mnist, PIXELS};
 use ganplay::image::GrayImage;
 use ganplay::model::ModelConfig;
 use ganplay::training::{Gan, TrainConfig};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-fn mnist() -> Digits {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist");
-    let read = |name: &str| std::fs::read(format!("{dir}/{name}")).expect("assets/mnist is built by scripts/setup.sh");
-    Digits::from_idx_gz(&read("images-idx3-ubyte.gz"), &read("labels-idx1-ubyte.gz")).unwrap()
+fn mnist() -> Mnist {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist");
+    Mnist::from_folder(&dir).expect("assets/mnist is built by scripts/setup.sh")
 }
 
 #[test]
 fn asset_holds_ten_thousand_digits_and_a_fixed_held_out_set() {
-    let digits = mnist();
-    assert!(digits.len() >= 10_000, "{}", digits.len());
-    let (train, held_out) = digits.split_held_out(HELD_OUT_PER_CLASS).unwrap();
+    let Mnist { train, held_out } = mnist();
+    assert!(train.len() + held_out.len() >= 10_000, "{} + {}", train.len(), held_out.len());
     assert_eq!(held_out.len(), 10 * HELD_OUT_PER_CLASS);
-    assert_eq!(train.len() + held_out.len(), digits.len());
     // Real digits: mostly black background with a few hundred lit pixels.
     let lit = (0..100).map(|i| train.image(i).iter().filter(|&&p| p > 128).count()).sum::<usize>() / 100;
     assert!((50..300).contains(&lit), "mean lit pixels {lit}");
     // Same file, same split.
-    assert_eq!(digits.split_held_out(HELD_OUT_PER_CLASS).unwrap().1, held_out);
+    assert_eq!(mnist().held_out, held_out);
 }
 
 #[test]
 fn short_run_moves_d_of_g_and_draws_varied_digits() {
-    let (train, _) = mnist().split_held_out(HELD_OUT_PER_CLASS).unwrap();
+    let train = mnist().train;
     let device = Device::flex().autodiff();
     let model = ModelConfig::new().with_nz(32).with_ngf(8).with_ndf(8);
     let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(32).with_lr_d(5e-4).with_lr_g(5e-4), &device);
@@ -49,7 +46,7 @@ fn short_run_moves_d_of_g_and_draws_varied_digits() {
     assert!((first.d_fake_after - d_fake).abs() > 0.05, "D(G(z)) stayed at {d_fake} (first step {})", first.d_fake_after);
     assert!(d_real > d_fake, "D(x) {d_real} should stay above D(G(z)) {d_fake}");
 
-    let z = ganplay::training::latent(&mut StdRng::seed_from_u64(1), 16, 32, &Device::flex());
+    let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(1), 16, 32, &Device::flex());
     let images = gan.generate(z).into_data().try_to_vec::<f32>().unwrap();
     let grid = GrayImage::grid(&images, 4);
     assert!(grid.spread() > 40.0, "grid is nearly constant: spread {}", grid.spread());

@@ -65,8 +65,8 @@ pub fn download_canvas_png(canvas_id: &str, name: &str, scale: u32) -> Result<()
     click_link(&url, name)
 }
 
-/// The bytes of a file the user picked.
-pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+/// The bytes of a file the user picked, left in the browser's hands.
+pub async fn read_file(file: &web_sys::File) -> Result<super::JsBytes, String> {
     let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| format!("could not read {}: {e:?}", file.name()))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    Ok(super::JsBytes::new(js_sys::Uint8Array::new(&buffer)))
 }

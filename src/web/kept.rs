@@ -2,6 +2,7 @@
 //! closed tab does not lose what was trained. One record, replaced by each new snapshot.
 
 use super::JsBytes;
+use super::page::state::KeptRun;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -33,13 +34,6 @@ extern "C" {
     fn forget_run() -> Result<js_sys::Promise, JsValue>;
 }
 
-/// A run kept from an earlier visit: its step, what it is (for the offer), and its weights file.
-#[derive(Clone)]
-pub struct KeptRun {
-    pub steps: u64,
-    pub what: String,
-    pub bytes: JsBytes,
-}
 
 async fn settle(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, String> {
     let describe = |e: JsValue| match e.dyn_ref::<js_sys::Error>() {

@@ -1,21 +1,17 @@
 //! The sampling worker: draws the big latent sample on the CPU from a copy of the generator that
 //! the training worker sends, so a slider answers at once even while a slow training step (a
 //! software GPU, a big model) keeps the training worker busy. Same wasm module as the training
-//! worker, started with `?role=sampler`.
+//! worker, started with `?role=sampler`; set up and drawing as the training worker does.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::*;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::{pack, unpack};
+use super::{draw_digit, send, serve};
 use crate::checkpoint::Checkpoint;
-use crate::image::to_byte;
-use crate::model::{Generator, IMAGE_SIDE};
-use crate::protocol::{Command, Picture, Report, Weights};
+use crate::model::Generator;
+use crate::protocol::{Command, Report, Weights};
 
 /// Is this worker started as the sampler?
 pub fn is_sampler() -> bool {
@@ -26,25 +22,9 @@ pub fn is_sampler() -> bool {
         .is_some_and(|s| s.contains("role=sampler"))
 }
 
-fn send(report: &Report) {
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let (message, transfer) = pack(report.to_json(), report.payload());
-    let _ = scope.post_message_with_transfer(&message, &transfer);
-}
+type Current = Rc<RefCell<Option<(Generator, Weights)>>>;
 
-fn draw(generator: &Generator, z: Vec<f32>) -> Result<Picture, String> {
-    let nz = generator.nz();
-    if z.len() != nz {
-        return Err(format!("A latent vector needs {nz} numbers, got {}.", z.len()));
-    }
-    let z = Tensor::from_data(TensorData::new(z, [1, nz, 1, 1]), &Device::flex());
-    // flex computes at once, so reading the result does not need to wait.
-    let values = generator.forward(z).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-    let pixels = values.iter().map(|&v| to_byte(v)).collect();
-    Ok(Picture { width: IMAGE_SIDE as u32, height: IMAGE_SIDE as u32, pixels })
-}
-
-fn handle(current: &RefCell<Option<(Generator, Weights)>>, command: Command) -> Result<(), String> {
+async fn handle(current: Current, command: Command) -> Result<(), String> {
     match command {
         Command::UseGenerator { weights, bytes } => {
             let checkpoint = Checkpoint::from_bytes(&bytes).map_err(|e| e.to_string())?;
@@ -52,9 +32,9 @@ fn handle(current: &RefCell<Option<(Generator, Weights)>>, command: Command) -> 
             *current.borrow_mut() = Some((generator.valid(), weights));
         }
         Command::Sample { z } => {
-            let current = current.borrow();
-            let (generator, weights) = current.as_ref().ok_or("The sampler has no generator yet.")?;
-            send(&Report::Sample { picture: draw(generator, z)?, weights: *weights });
+            // A copy (the tensors are shared), so no borrow is held while drawing.
+            let (generator, weights) = current.borrow().clone().ok_or("The sampler has no generator yet.")?;
+            send(Report::Sample { picture: draw_digit(&generator, z).await?, weights });
         }
         other => return Err(format!("The sampler does not take {other:?}")),
     }
@@ -62,20 +42,14 @@ fn handle(current: &RefCell<Option<(Generator, Weights)>>, command: Command) -> 
 }
 
 pub fn start() {
-    std::panic::set_hook(Box::new(|info| {
-        console_error_panic_hook::hook(info);
-        send(&Report::Crashed(info.to_string()));
-    }));
-    let current = Rc::new(RefCell::new(None));
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let (text, payload) = unpack(&event.data()).unwrap_or_default();
-        let result = Command::from_message(&text, payload).and_then(|command| handle(&current, command));
-        if let Err(message) = result {
-            send(&Report::Error(message));
-        }
+    let current: Current = Rc::new(RefCell::new(None));
+    serve(move |command| {
+        let current = current.clone();
+        // Tasks run in the order spawned, so commands are handled in the order they came.
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(message) = handle(current, command).await {
+                send(Report::Error(message));
+            }
+        });
     });
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    send(&Report::Listening);
 }

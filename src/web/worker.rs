@@ -13,15 +13,19 @@ use rand::rngs::StdRng;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::DedicatedWorkerGlobalScope;
 
-use super::{next_tick, now_ms, pack, unpack};
-use crate::checkpoint::Checkpoint;
-use crate::data::{Digits, HELD_OUT_PER_CLASS};
-use crate::image::{GrayImage, to_byte};
-use crate::model::{Generator, IMAGE_SIDE, ModelConfig};
-use crate::protocol::{BackendRequest, Command, Fault, Picture, Preset, Report, Weights};
-use crate::training::{Gan, StepReport, TrainConfig, normal_values};
+use super::{draw_digit, next_tick, now_ms, send, serve};
+use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::classifier::Classifier;
+use crate::data::{Digits, Mnist, load_mnist};
+use crate::quality::Gaussian;
+use crate::image::GrayImage;
+use crate::latent::normal_values;
+use crate::model::Generator;
+use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
+use crate::settings::{BackendRequest, Preset, Settings};
+use crate::training::{Gan, StepReport, TrainConfig};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors.
 const GRID_DIGITS: usize = 64;
@@ -34,14 +38,26 @@ const SNAPSHOT_EVERY_STEPS: u64 = 250;
 const SNAPSHOT_EVERY_MS: f64 = 20_000.0;
 /// The generator shipped with the page.
 const PRETRAINED: &str = "assets/pretrained/generator.ganplay";
+/// The digit classifier that scores the run's digits.
+const CLASSIFIER: &str = "assets/classifier/classifier.bin";
+/// Digits scored each time, drawn from the same latent vectors (so the curve follows G, not the
+/// draw of z).
+const SCORED: usize = 500;
+/// The run is scored after this long of training.
+const QUALITY_EVERY_MS: f64 = 6000.0;
+
+/// The digit classifier, with what it needs to score a generator.
+struct Judge {
+    classifier: Classifier,
+    held_out: Digits,
+    /// The held-out digits' features (worked out at the first score).
+    reference: Option<Gaussian>,
+    /// The latent vectors scored, `SCORED` x nz.
+    z: Vec<f32>,
+}
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
-}
-
-fn send(report: &Report) {
-    let (message, transfer) = pack(report.to_json(), report.payload());
-    let _ = scope().post_message_with_transfer(&message, &transfer);
 }
 
 /// Messages from the page, and a way to wake the loop when one arrives.
@@ -55,28 +71,15 @@ pub fn start() {
     if super::sampler::is_sampler() {
         return super::sampler::start();
     }
-    std::panic::set_hook(Box::new(|info| {
-        console_error_panic_hook::hook(info);
-        send(&Report::Crashed(info.to_string()));
-    }));
     let inbox = Rc::new(RefCell::new(Inbox::default()));
     let receiver = inbox.clone();
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let (text, payload) = unpack(&event.data()).unwrap_or_default();
-        match Command::from_message(&text, payload) {
-            Ok(command) => {
-                let mut inbox = receiver.borrow_mut();
-                inbox.queue.push_back(command);
-                if let Some(wake) = inbox.wake.take() {
-                    let _ = wake.call0(&JsValue::NULL);
-                }
-            }
-            Err(e) => send(&Report::Error(e)),
+    serve(move |command| {
+        let mut inbox = receiver.borrow_mut();
+        inbox.queue.push_back(command);
+        if let Some(wake) = inbox.wake.take() {
+            let _ = wake.call0(&JsValue::NULL);
         }
     });
-    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    send(&Report::Listening);
     wasm_bindgen_futures::spawn_local(run(inbox));
 }
 
@@ -94,11 +97,17 @@ async fn next_command(inbox: &Rc<RefCell<Inbox>>) -> Command {
 struct Session {
     digits: Digits,
     device: Option<Device>,
-    /// The backend in words, as reported to the page.
+    /// The backend asked for, and in words as reported to the page.
+    request: BackendRequest,
     backend: String,
+    /// The device is a GPU that is not emulated on the CPU.
+    real_gpu: bool,
     gan: Option<Gan>,
     /// The weights after the last step whose losses were finite.
     last_good: Option<Gan>,
+    /// The quality panel's classifier (none if it did not load), and when it last scored.
+    judge: Option<Judge>,
+    last_quality_ms: f64,
     /// The latent vectors of the grid, `GRID_DIGITS` x nz.
     grid_z: Vec<f32>,
     /// The generator shipped with the page, on the CPU, with its steps and its file; shown
@@ -119,26 +128,37 @@ struct Session {
 }
 
 async fn run(inbox: Rc<RefCell<Inbox>>) {
-    let digits = match load_digits().await {
+    let Mnist { train: digits, held_out } = match load_digits().await {
         Ok(d) => d,
         Err(message) => {
-            send(&Report::Error(message));
+            send(Report::Error(message));
             return;
+        }
+    };
+    let judge = match load_classifier().await {
+        Ok(classifier) => Some(Judge { classifier, held_out, reference: None, z: Vec::new() }),
+        Err(message) => {
+            send(Report::QualityUnavailable(message));
+            None
         }
     };
     let pretrained = match load_pretrained().await {
         Ok(p) => Some(p),
         Err(message) => {
-            send(&Report::Notice(format!("{message}. The latent explorer shows the run's own generator.")));
+            send(Report::Notice(format!("{message}. The latent explorer shows the run's own generator.")));
             None
         }
     };
     let mut session = Session {
         digits,
         device: None,
+        request: BackendRequest::Auto,
         backend: String::new(),
+        real_gpu: false,
         gan: None,
         last_good: None,
+        judge,
+        last_quality_ms: now_ms(),
         grid_z: Vec::new(),
         pretrained,
         generator_sent: None,
@@ -160,13 +180,13 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
             Some(command) => {
                 if let Err(message) = session.handle(command).await {
                     session.set_running(false);
-                    send(&Report::Error(message));
+                    send(Report::Error(message));
                 }
             }
             None => {
                 if let Err(message) = session.train_chunk().await {
                     session.set_running(false);
-                    send(&Report::Error(message));
+                    send(Report::Error(message));
                 }
                 next_tick().await;
             }
@@ -174,33 +194,38 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
     }
 }
 
+/// The bytes at `url`, or why not (in words).
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let fail = |why: String| format!("Could not load {url}: {why}");
-    let response = JsFuture::from(scope().fetch_with_str(url)).await.map_err(|e| fail(format!("{e:?}")))?;
+    let fail = |e: JsValue| format!("{e:?}");
+    let response = JsFuture::from(scope().fetch_with_str(url)).await.map_err(fail)?;
     let response: web_sys::Response = response.unchecked_into();
     if !response.ok() {
-        return Err(fail(format!("the server answered {} {}", response.status(), response.status_text())));
+        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
     }
-    let buffer = JsFuture::from(response.array_buffer().map_err(|e| fail(format!("{e:?}")))?)
-        .await
-        .map_err(|e| fail(format!("{e:?}")))?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(fail)?).await.map_err(fail)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-async fn load_digits() -> Result<Digits, String> {
-    const IMAGES: &str = "assets/mnist/images-idx3-ubyte.gz";
-    const LABELS: &str = "assets/mnist/labels-idx1-ubyte.gz";
-    let images = fetch_bytes(IMAGES).await?;
-    let labels = fetch_bytes(LABELS).await?;
-    let digits = Digits::from_idx_gz(&images, &labels).map_err(|e| format!("The MNIST files are damaged: {e}"))?;
-    let (train, _held_out) = digits.split_held_out(HELD_OUT_PER_CLASS).map_err(|e| e.to_string())?;
-    Ok(train)
+/// The digit classifier shipped with the page, on the CPU.
+async fn load_classifier() -> Result<Classifier, String> {
+    let bytes = fetch_bytes(CLASSIFIER).await.map_err(|why| format!("the digit classifier ({CLASSIFIER}) could not be loaded: {why}"))?;
+    Classifier::from_bytes(&bytes, &Device::flex()).map_err(|e| format!("the digit classifier ({CLASSIFIER}) was refused: {e}"))
+}
+
+/// The digits, fetched from the page's assets.
+async fn load_digits() -> Result<Mnist, String> {
+    let fetch = |path: String| async move { fetch_bytes(&path).await };
+    match load_mnist("assets/mnist", fetch).await {
+        Ok(mnist) => Ok(mnist),
+        Err(e) if e.is_damage() => Err(format!("The MNIST files are damaged: {e}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The generator shipped with the page, on the CPU (drawing one digit there takes about a
 /// millisecond), with the steps it was trained for.
 async fn load_pretrained() -> Result<(Generator, u64, Vec<u8>), String> {
-    let bytes = fetch_bytes(PRETRAINED).await?;
+    let bytes = fetch_bytes(PRETRAINED).await.map_err(|why| format!("Could not load {PRETRAINED}: {why}"))?;
     let refused = |e: crate::checkpoint::CheckpointError| format!("The pretrained generator ({PRETRAINED}) was not loaded: {e}");
     let checkpoint = Checkpoint::from_bytes(&bytes).map_err(refused)?;
     let generator = checkpoint.generator(&Device::flex()).map_err(refused)?;
@@ -228,17 +253,27 @@ async fn webgpu_adapter() -> Option<(String, bool)> {
     Some((if name.is_empty() { "unnamed adapter".into() } else { name }, software))
 }
 
-/// Picks and starts the device for `request`, telling the page which and why; returns it with
-/// its name, and the wgpu device when it is WebGPU.
-async fn open_device(request: BackendRequest) -> (Device, String, Option<burn::tensor::wgpu::wgpu::Device>) {
+/// A device opened for training.
+struct Opened {
+    device: Device,
+    /// In words, as the page shows it.
+    name: String,
+    /// The WebGPU device, when it is one.
+    gpu: Option<burn::tensor::wgpu::wgpu::Device>,
+    /// A GPU that is not emulated on the CPU.
+    real_gpu: bool,
+}
+
+/// Picks and starts the device for `request`, telling the page which and why.
+async fn open_device(request: BackendRequest) -> Opened {
     let adapter = match request {
         BackendRequest::Cpu => None,
         _ => webgpu_adapter().await,
     };
     let cpu = |reason: String| {
         let name = "CPU (burn-flex, wasm SIMD)".to_string();
-        send(&Report::Backend { name: name.clone(), reason, on_gpu: false });
-        (Device::flex(), name, None)
+        send(Report::Backend { name: name.clone(), reason, on_gpu: false, software: false });
+        Opened { device: Device::flex(), name, gpu: None, real_gpu: false }
     };
     let (name, software) = match (request, adapter) {
         (BackendRequest::Cpu, _) => return cpu("CPU chosen in the settings".into()),
@@ -258,8 +293,8 @@ async fn open_device(request: BackendRequest) -> (Device, String, Option<burn::t
                 _ => "Training on your GPU through WebGPU".into(),
             };
             let name = format!("WebGPU: {name}");
-            send(&Report::Backend { name: name.clone(), reason, on_gpu: true });
-            (device, name, Some(setup.device))
+            send(Report::Backend { name: name.clone(), reason, on_gpu: true, software });
+            Opened { device, name, gpu: Some(setup.device), real_gpu: !software }
         }
         Err(e) => cpu(format!("WebGPU failed to start ({e}): training on the CPU")),
     }
@@ -277,7 +312,7 @@ impl Session {
     fn set_running(&mut self, running: bool) {
         if self.running != running {
             self.running = running;
-            send(&Report::Running(running));
+            send(Report::Running(running));
         }
     }
 
@@ -287,31 +322,40 @@ impl Session {
 
     async fn handle(&mut self, command: Command) -> Result<(), String> {
         match command {
-            Command::Reset { backend, model, train } => self.reset(backend, model, train).await?,
+            Command::Reset(settings) => self.reset(settings).await?,
             Command::Play => self.set_running(true),
-            Command::Pause => self.set_running(false),
+            Command::Pause => {
+                // Always answered, so the page's "pausing" ends even if the run had stopped.
+                self.running = false;
+                send(Report::Running(false));
+            }
             Command::Step => {
                 self.set_running(false);
                 self.train_steps(1).await?;
                 self.send_grid().await?;
             }
-            Command::Tune(train) => {
+            Command::Tune(next) => {
+                next.check().map_err(|e| format!("Settings refused: {e}."))?;
+                let request = self.request;
                 let gan = self.gan()?;
-                // Seed and beta1 shape the networks' start and optimizer: they wait for a reset.
-                gan.train = TrainConfig { seed: gan.train.seed, beta1: gan.train.beta1, ..train };
+                // Only what the settings table says applies at once; the rest waits for a reset.
+                gan.train = Settings::of_run(request, gan.model.clone(), gan.train.clone()).tuned(&next).train;
             }
             Command::Sample { z } => {
-                let (nz, _) = self.pictures_from()?;
-                if z.len() != nz {
-                    return Err(format!("A latent vector needs {nz} numbers, got {}.", z.len()));
-                }
-                let (values, weights) = self.draw(z, 1).await?;
-                let pixels = values.iter().map(|&v| to_byte(v)).collect();
-                let picture = Picture { width: IMAGE_SIDE as u32, height: IMAGE_SIDE as u32, pixels };
-                send(&Report::Sample { picture, weights });
+                let (generator, weights) = self.generator_on_show()?;
+                let picture = draw_digit(&generator, z).await?;
+                send(Report::Sample { picture, weights });
             }
             Command::Bench { steps } => self.bench(steps).await?,
             Command::InjectFault(Fault::Nan) => self.inject_nan = true,
+            Command::InjectFault(Fault::Collapse) => {
+                let gan = self.gan()?;
+                gan.generator = gan.generator.clone().collapsed();
+                self.last_good = self.gan.as_ref().map(Gan::snapshot);
+                // Scored at once, before training moves the generator again.
+                self.score().await?;
+                self.send_grid().await?;
+            }
             Command::InjectFault(Fault::Panic) => panic!("a panic injected for testing"),
             Command::InjectFault(Fault::DeviceLost) => match &self.gpu {
                 Some(gpu) => gpu.destroy(),
@@ -319,10 +363,15 @@ impl Session {
             },
             Command::Save => {
                 let (steps, bytes) = self.weights_file().await?;
-                send(&Report::Saved { steps, bytes });
+                send(Report::Saved { steps, bytes });
             }
             Command::Snapshot => self.snapshot().await?,
-            Command::Load { source, bytes } => self.load(&source, &bytes).await?,
+            Command::HandOver => {
+                self.set_running(false);
+                self.snapshot().await?;
+                send(Report::HandedOver { steps: self.gan()?.steps });
+            }
+            Command::Load { kind, source, bytes } => self.load(kind, &source, &bytes).await?,
             Command::UseGenerator { .. } => return Err("The training worker draws with its own generator.".into()),
         }
         Ok(())
@@ -332,19 +381,26 @@ impl Session {
         if let Some(device) = &self.device {
             return device.clone();
         }
-        let (device, name, gpu) = open_device(backend).await;
+        let Opened { device, name, gpu, real_gpu } = open_device(backend).await;
         if let Some(gpu) = &gpu {
             let lost = self.gpu_lost.clone();
             gpu.set_device_lost_callback(move |reason, message| {
                 lost.store(true, Ordering::SeqCst);
                 let why = if message.is_empty() { format!("{reason:?}") } else { format!("{reason:?}: {message}") };
-                send(&Report::DeviceLost(why));
+                send(Report::DeviceLost(why));
             });
         }
         self.device = Some(device.clone());
+        self.request = backend;
         self.backend = name;
+        self.real_gpu = real_gpu;
         self.gpu = gpu;
         device
+    }
+
+    /// The run's settings as the page knows them.
+    fn settings_of(&self, gan: &Gan) -> Settings {
+        Settings::of_run(self.request, gan.model.clone(), gan.train.clone())
     }
 
     /// Makes `gan` the run, paused, and shows it.
@@ -355,33 +411,49 @@ impl Session {
         }
         self.last_good = Some(gan.snapshot());
         self.snapshot_at = (gan.steps, now_ms());
+        self.last_quality_ms = now_ms();
         self.last_report = None;
         self.generator_sent = None;
+        let settings = self.settings_of(&gan);
         self.gan = Some(gan);
         super::check_static_constructors("the training worker");
-        send(&Report::Ready { nz });
+        send(Report::Ready { settings });
         self.send_grid().await
     }
 
-    async fn reset(&mut self, backend: BackendRequest, model: ModelConfig, train: TrainConfig) -> Result<(), String> {
+    /// Fresh networks; sizes left to the hardware are picked for the device opened.
+    async fn reset(&mut self, mut settings: Settings) -> Result<(), String> {
+        settings.check().map_err(|e| format!("Settings refused: {e}."))?;
         self.set_running(false);
-        let device = self.open(backend).await;
-        self.start(Gan::new(model, train, &device.autodiff())).await
+        let device = self.open(settings.backend).await;
+        if settings.auto_size {
+            settings.model = Preset::for_hardware(self.real_gpu).model();
+        }
+        self.start(Gan::new(settings.model, settings.train, &device.autodiff())).await
     }
 
     /// Goes on from a weights file; a file that does not load leaves the run as it was.
-    async fn load(&mut self, source: &str, bytes: &[u8]) -> Result<(), String> {
+    async fn load(&mut self, kind: LoadKind, source: &str, bytes: &[u8]) -> Result<(), String> {
         let device = self.device.clone().ok_or("The networks are not built yet.")?;
-        let refused = |e: crate::checkpoint::CheckpointError| {
-            send(&Report::LoadRefused(format!("{source} was not loaded: {e}. The current run goes on unchanged.")));
-        };
         let gan = match Checkpoint::from_bytes(bytes).and_then(|c| c.into_gan(&device.autodiff())) {
             Ok(gan) => gan,
-            Err(e) => return Ok(refused(e)),
+            Err(e) => {
+                // Weights that do not fit come with burn's long account of each tensor: the
+                // sentence names the problem, the account goes in the folded details.
+                let (reason, details) = match e {
+                    CheckpointError::BadWeights { section, detail } => {
+                        (format!("its {section} weights do not fit the sizes in its header"), Some(detail))
+                    }
+                    e => (e.to_string(), None),
+                };
+                let message = format!("{source} was not loaded: {reason}. The current run goes on unchanged.");
+                send(Report::LoadRefused { kind, message, details });
+                return Ok(());
+            }
         };
         self.set_running(false);
-        let (model, train, steps) = (gan.model.clone(), gan.train.clone(), gan.steps);
-        send(&Report::Loaded { model, train, steps, source: source.to_string() });
+        let (settings, steps) = (self.settings_of(&gan), gan.steps);
+        send(Report::Loaded { kind, settings, steps, source: source.to_string() });
         self.start(gan).await
     }
 
@@ -398,7 +470,7 @@ impl Session {
         let (values, _) = self.draw(self.grid_z[..16 * nz].to_vec(), 16).await?;
         let thumbnail = png_data_url(&GrayImage::grid(&values, 4));
         self.snapshot_at = (steps, now_ms());
-        send(&Report::Snapshot { steps, report: self.last_report.clone(), thumbnail, bytes });
+        send(Report::Snapshot { steps, report: self.last_report.clone(), thumbnail, bytes });
         Ok(())
     }
 
@@ -419,6 +491,9 @@ impl Session {
         }
         if now_ms() - self.last_grid_ms > GRID_EVERY_MS {
             self.send_grid().await?;
+        }
+        if now_ms() - self.last_quality_ms > QUALITY_EVERY_MS {
+            self.score().await?;
         }
         let (at_step, at_ms) = self.snapshot_at;
         let step = self.gan.as_ref().map_or(0, |g| g.steps);
@@ -450,13 +525,40 @@ impl Session {
             self.gan = self.last_good.as_ref().map(Gan::snapshot);
             self.set_running(false);
             let restored_step = self.gan.as_ref().map_or(0, |g| g.steps);
-            send(&Report::Diverged { step: bad, restored_step });
+            send(Report::Diverged { step: bad, restored_step });
             return Ok(false);
         }
         self.last_good = self.gan.as_ref().map(Gan::snapshot);
         self.last_report = reports.last().cloned();
-        send(&Report::Steps { reports, steps_per_second: (count as f64 / seconds) as f32 });
+        send(Report::Steps { reports, steps_per_second: (count as f64 / seconds) as f32 });
         Ok(true)
+    }
+
+    /// Scores the generator on show with the digit classifier and reports it to the page.
+    async fn score(&mut self) -> Result<(), String> {
+        let started = now_ms();
+        self.last_quality_ms = started;
+        let (generator, _) = self.generator_on_show()?;
+        let step = self.gan.as_ref().map_or(0, |g| g.steps);
+        let Some(judge) = self.judge.as_mut() else { return Ok(()) };
+        let nz = generator.nz();
+        if judge.z.len() != SCORED * nz {
+            judge.z = normal_values(&mut StdRng::seed_from_u64(0x5C0_2E), SCORED * nz);
+        }
+        let device = generator.devices()[0].clone();
+        let z = Tensor::from_data(TensorData::new(judge.z.clone(), [SCORED, nz, 1, 1]), &device);
+        // Read back first: the classifier runs on the CPU, and a GPU's tensors are read with await.
+        let values = read_values(generator.forward(z)).await?;
+        let images = Tensor::from_data(TensorData::new(values, [SCORED, 1, 28, 28]), &Device::flex());
+        if judge.reference.is_none() {
+            judge.reference = Some(judge.classifier.reference(&judge.held_out).await?);
+        }
+        let reference = judge.reference.as_ref().expect("set above");
+        let quality = judge.classifier.quality(images, reference).await?;
+        send(Report::Quality { step, quality, millis: (now_ms() - started) as f32 });
+        // Scoring time is not training time.
+        self.last_quality_ms = now_ms();
+        Ok(())
     }
 
     /// The latent size pictures are drawn with, and which generator draws them: the shipped
@@ -468,6 +570,15 @@ impl Session {
                 (gan.model.nz, Weights::Pretrained { steps: *steps })
             }
             _ => (gan.model.nz, Weights::Run { steps: gan.steps }),
+        })
+    }
+
+    /// The generator on show, and which it is.
+    fn generator_on_show(&self) -> Result<(Generator, Weights), String> {
+        let (_, weights) = self.pictures_from()?;
+        Ok(match (&self.pretrained, weights) {
+            (Some((generator, _, _)), Weights::Pretrained { .. }) => (generator.clone(), weights),
+            _ => (self.gan.as_ref().ok_or("The networks are not built yet.")?.generator.valid(), weights),
         })
     }
 
@@ -488,7 +599,7 @@ impl Session {
         }
         let (values, weights) = self.draw(self.grid_z.clone(), GRID_DIGITS).await?;
         let grid = GrayImage::grid(&values, 8);
-        send(&Report::Grid { width: grid.width as u32, height: grid.height as u32, weights, pixels: grid.pixels });
+        send(Report::Grid { width: grid.width as u32, height: grid.height as u32, weights, pixels: grid.pixels });
         self.last_grid_ms = now_ms();
         self.send_generator(weights).await
     }
@@ -504,7 +615,7 @@ impl Session {
             _ => return Ok(()),
         };
         self.generator_sent = Some(weights);
-        send(&Report::Generator { weights, bytes });
+        send(Report::Generator { weights, bytes });
         Ok(())
     }
 
@@ -513,7 +624,8 @@ impl Session {
         let device = self.device.clone().ok_or("The networks are not built yet.")?.autodiff();
         let mut results = Vec::new();
         for preset in Preset::ALL {
-            let mut gan = Gan::new(preset.model(), TrainConfig::new(), &device);
+            // Batch 64, the DCGAN example's and the command line's benchmark.
+            let mut gan = Gan::new(preset.model(), TrainConfig::new().with_batch_size(64), &device);
             gan.step(&self.digits).read_async().await?; // warm-up: shader compilation, allocation
             let started = now_ms();
             for _ in 0..steps.max(1) {
@@ -522,7 +634,7 @@ impl Session {
             results.push((preset, (now_ms() - started) / steps.max(1) as f64));
             next_tick().await;
         }
-        send(&Report::Bench { backend: self.backend.clone(), results });
+        send(Report::Bench { backend: self.backend.clone(), results });
         Ok(())
     }
 }

@@ -1,0 +1,558 @@
+//! Every setting of a run, declared once in `TABLE`: its name (the address key and, with dashes,
+//! the command line's flag), its words on the page, its range, its default, and whether a change
+//! applies at once or needs new networks. The address, the page's form, the command line and
+//! the training worker all read settings through this table, so they check the same ranges.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ModelConfig;
+use crate::training::{LossKind, TrainConfig};
+
+/// Where the page trains.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendRequest {
+    /// The faster of WebGPU and the CPU, judged from the adapter the browser offers.
+    #[default]
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+impl BackendRequest {
+    pub const ALL: [BackendRequest; 3] = [BackendRequest::Auto, BackendRequest::WebGpu, BackendRequest::Cpu];
+}
+
+/// Model sizes offered on the page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preset {
+    /// Digits form within a minute or two even on a slow CPU.
+    #[default]
+    Tiny,
+    Small,
+    /// The DCGAN at width 32, as benchmarked.
+    Standard,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Tiny, Preset::Small, Preset::Standard];
+
+    /// Generator and discriminator widths. Small presets keep D narrower than G: at equal
+    /// small widths D wins outright and G never learns (measured: G 8 / D 8 stays grey noise
+    /// after 1,500 steps; G 16 / D 8 draws digits).
+    pub fn model(self) -> ModelConfig {
+        let (ngf, ndf) = match self {
+            Preset::Tiny => (16, 8),
+            Preset::Small => (24, 16),
+            Preset::Standard => (32, 32),
+        };
+        ModelConfig::new().with_ngf(ngf).with_ndf(ndf)
+    }
+
+    pub fn name(self) -> &'static str {
+        choice_name(PRESETS, &Preset::ALL, self)
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        choice_of(PRESETS, &Preset::ALL, name)
+    }
+
+    /// The preset whose sizes `model` has, if any.
+    pub fn of(model: &ModelConfig) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.model() == *model)
+    }
+
+    /// The preset a fresh page trains when the visitor chose no size: a real GPU trains the
+    /// standard model faster than a CPU trains the tiny one.
+    pub fn for_hardware(on_real_gpu: bool) -> Self {
+        if on_real_gpu { Preset::Standard } else { Preset::Tiny }
+    }
+}
+
+/// The settings, one a row of `TABLE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    Preset,
+    Backend,
+    Nz,
+    Ngf,
+    Ndf,
+    LrD,
+    LrG,
+    Batch,
+    Loss,
+    LabelSmoothing,
+    DSteps,
+    Beta1,
+    Seed,
+}
+
+/// What values a setting takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// A real number in `min..=max`; `step` is the form's step (a multiple of it lands on the
+    /// default, so the field is valid there).
+    Real { min: f64, max: f64, step: f64 },
+    /// A whole number in `min..=max`.
+    Whole { min: u64, max: u64 },
+    /// One of these (name, words) choices.
+    Choice(&'static [(&'static str, &'static str)]),
+}
+
+/// What a change of a setting does to a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Applies {
+    /// From the next step on.
+    AtOnce,
+    /// New networks: the run starts over.
+    Rebuild,
+    /// The run moves, as it is, to another device.
+    Move,
+}
+
+/// One row of the table.
+#[derive(Debug)]
+pub struct Spec {
+    pub key: Key,
+    /// The address key; the command line's flag is the same with dashes (`lr_d`: `--lr-d`).
+    pub name: &'static str,
+    /// The form's label.
+    pub label: &'static str,
+    /// One plain line under the field.
+    pub explain: &'static str,
+    pub kind: Kind,
+    pub applies: Applies,
+}
+
+const LOSSES: &[(&str, &str)] = &[("bce", "cross-entropy (DCGAN)"), ("lsgan", "least squares (LSGAN)"), ("hinge", "hinge")];
+const PRESETS: &[(&str, &str)] =
+    &[("tiny", "tiny (G 16, D 8 wide)"), ("small", "small (G 24, D 16 wide)"), ("standard", "standard (G and D 32 wide)")];
+const BACKENDS: &[(&str, &str)] = &[("auto", "the faster (automatic)"), ("webgpu", "WebGPU"), ("cpu", "CPU")];
+
+/// Bounds a run is held to from every source (address, form, command line, weights file).
+pub const MAX_NZ: u64 = 512;
+pub const MAX_WIDTH: u64 = 128;
+pub const MAX_BATCH: u64 = 256;
+pub const MAX_SEED: u64 = 1_000_000_000;
+pub const MAX_D_STEPS: u64 = 5;
+
+/// Every setting, in the form's order.
+pub const TABLE: &[Spec] = &[
+    Spec {
+        key: Key::Preset,
+        name: "preset",
+        label: "Model size",
+        explain: "Bigger networks draw better digits but each step takes longer.",
+        kind: Kind::Choice(PRESETS),
+        applies: Applies::Rebuild,
+    },
+    Spec {
+        key: Key::Backend,
+        name: "backend",
+        label: "Run on",
+        explain: "Where the training runs: your graphics card (WebGPU) or the processor. Changing this moves the run there.",
+        kind: Kind::Choice(BACKENDS),
+        applies: Applies::Move,
+    },
+    Spec {
+        key: Key::Nz,
+        name: "nz",
+        label: "Latent size (nz)",
+        explain: "How many random numbers G draws each digit from; changing it starts over.",
+        kind: Kind::Whole { min: 1, max: MAX_NZ },
+        applies: Applies::Rebuild,
+    },
+    Spec {
+        key: Key::Ngf,
+        name: "ngf",
+        label: "G width",
+        explain: "Feature maps in the generator: its capacity. Changing it starts over.",
+        kind: Kind::Whole { min: 1, max: MAX_WIDTH },
+        applies: Applies::Rebuild,
+    },
+    Spec {
+        key: Key::Ndf,
+        name: "ndf",
+        label: "D width",
+        explain: "Feature maps in the discriminator. A D much stronger than G wins and G stops learning.",
+        kind: Kind::Whole { min: 1, max: MAX_WIDTH },
+        applies: Applies::Rebuild,
+    },
+    Spec {
+        key: Key::LrD,
+        name: "lr_d",
+        label: "D learning rate",
+        explain: "How big a step the discriminator (the critic) takes. Applies at once.",
+        kind: Kind::Real { min: 1e-6, max: 1.0, step: 1e-6 },
+        applies: Applies::AtOnce,
+    },
+    Spec {
+        key: Key::LrG,
+        name: "lr_g",
+        label: "G learning rate",
+        explain: "How big a step the generator (the artist) takes. Too big and training blows up.",
+        kind: Kind::Real { min: 1e-6, max: 1.0, step: 1e-6 },
+        applies: Applies::AtOnce,
+    },
+    Spec {
+        key: Key::Batch,
+        name: "batch",
+        label: "Batch size",
+        explain: "Real and fake digits looked at in each step. Applies at once.",
+        kind: Kind::Whole { min: 1, max: MAX_BATCH },
+        applies: Applies::AtOnce,
+    },
+    Spec {
+        key: Key::Loss,
+        name: "loss",
+        label: "Loss",
+        explain: "How D is scored for telling real from fake. Applies at once.",
+        kind: Kind::Choice(LOSSES),
+        applies: Applies::AtOnce,
+    },
+    Spec {
+        key: Key::LabelSmoothing,
+        name: "label_smoothing",
+        label: "Label smoothing",
+        explain: "D is taught that real digits are only this much short of surely real, so it stays less sure of itself. Applies at once.",
+        kind: Kind::Real { min: 0.0, max: 0.5, step: 0.05 },
+        applies: Applies::AtOnce,
+    },
+    Spec {
+        key: Key::DSteps,
+        name: "d_steps",
+        label: "D steps per G step",
+        explain: "How many times D learns before G learns once. Applies at once.",
+        kind: Kind::Whole { min: 1, max: MAX_D_STEPS },
+        applies: Applies::AtOnce,
+    },
+    Spec {
+        key: Key::Beta1,
+        name: "beta1",
+        label: "Adam beta1",
+        explain: "Momentum of the optimizer: how much each step keeps of the last. Changing it starts over.",
+        kind: Kind::Real { min: 0.0, max: 0.999, step: 0.01 },
+        applies: Applies::Rebuild,
+    },
+    Spec {
+        key: Key::Seed,
+        name: "seed",
+        label: "Seed",
+        explain: "Same seed and settings, same run, step for step. Changing it starts over.",
+        kind: Kind::Whole { min: 0, max: MAX_SEED },
+        applies: Applies::Rebuild,
+    },
+];
+
+impl Key {
+    pub fn spec(self) -> &'static Spec {
+        TABLE.iter().find(|s| s.key == self).expect("every key has a row")
+    }
+
+    /// The key whose name (the address key) is `name`.
+    pub fn named(name: &str) -> Option<Key> {
+        TABLE.iter().find(|s| s.name == name).map(|s| s.key)
+    }
+}
+
+/// A setting's value, as the table's kinds hold it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    Real(f64),
+    Whole(u64),
+    /// The index of a choice; `None` for a preset when the sizes match none ("custom").
+    Choice(Option<usize>),
+}
+
+/// A value a setting does not take, with the reason in words.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{name}={value} {why}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub value: String,
+    pub why: String,
+}
+
+fn choice_name<T: PartialEq + Copy>(choices: &'static [(&'static str, &'static str)], all: &[T], value: T) -> &'static str {
+    all.iter().position(|v| *v == value).map_or("", |i| choices[i].0)
+}
+
+fn choice_of<T: Copy>(choices: &[(&str, &str)], all: &[T], name: &str) -> Option<T> {
+    choices.iter().position(|(n, _)| *n == name).map(|i| all[i])
+}
+
+/// Shortest text of an f32 as a reader would write it (0.3, not 0.30000001192092896).
+fn f32_as_f64(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(value as f64)
+}
+
+impl Spec {
+    /// Whether `value` is one this setting takes; the reason in words when not.
+    pub fn check(&self, value: Value) -> Result<(), SettingError> {
+        let fail = |why: String| Err(SettingError { name: self.name, value: self.format(value), why });
+        match (self.kind, value) {
+            (Kind::Real { min, max, .. }, Value::Real(v)) if !(v.is_finite() && (min..=max).contains(&v)) => {
+                fail(format!("is out of range: {} takes {min} to {max}", self.label.to_lowercase()))
+            }
+            (Kind::Whole { min, max }, Value::Whole(v)) if !(min..=max).contains(&v) => {
+                fail(format!("is out of range: {} takes whole numbers {min} to {max}", self.label.to_lowercase()))
+            }
+            (Kind::Choice(choices), Value::Choice(Some(i))) if i >= choices.len() => fail("is not a choice".into()),
+            (Kind::Real { .. }, Value::Real(_)) | (Kind::Whole { .. }, Value::Whole(_)) | (Kind::Choice(_), Value::Choice(_)) => {
+                Ok(())
+            }
+            _ => fail("is of the wrong kind".into()),
+        }
+    }
+
+    /// `text` as this setting's value, checked.
+    pub fn parse(&self, text: &str) -> Result<Value, SettingError> {
+        let fail = |why: &str| SettingError { name: self.name, value: text.to_string(), why: why.to_string() };
+        let value = match self.kind {
+            Kind::Real { .. } => Value::Real(text.trim().parse::<f64>().map_err(|_| fail("is not a number"))?),
+            Kind::Whole { .. } => Value::Whole(text.trim().parse::<u64>().map_err(|_| fail("is not a whole number"))?),
+            Kind::Choice(choices) => Value::Choice(Some(choices.iter().position(|(n, _)| *n == text).ok_or_else(|| {
+                let names = choices.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+                fail(&format!("is not one of {names}"))
+            })?)),
+        };
+        self.check(value)?;
+        Ok(value)
+    }
+
+    /// The value as the address and the form write it.
+    pub fn format(&self, value: Value) -> String {
+        match (self.kind, value) {
+            (_, Value::Real(v)) => v.to_string(),
+            (_, Value::Whole(v)) => v.to_string(),
+            (Kind::Choice(choices), Value::Choice(Some(i))) => choices.get(i).map_or("", |c| c.0).to_string(),
+            (_, Value::Choice(_)) => "custom".into(),
+        }
+    }
+}
+
+/// The whole setup of a run. Integers stay integers: the sizes, batch, steps and seed are
+/// `usize`/`u64` from the address to the networks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub backend: BackendRequest,
+    /// True until a size is chosen (by the address, the form or a loaded run): the worker then
+    /// picks the preset for the hardware it finds.
+    pub auto_size: bool,
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+}
+
+impl Default for Settings {
+    /// The defaults of the networks and of training (`ModelConfig`, `TrainConfig`), with sizes
+    /// left to the hardware.
+    fn default() -> Self {
+        Self { backend: BackendRequest::Auto, auto_size: true, model: ModelConfig::new(), train: TrainConfig::new() }
+    }
+}
+
+impl Settings {
+    /// A run's settings (a loaded file, a snapshot): its sizes are chosen.
+    pub fn of_run(backend: BackendRequest, model: ModelConfig, train: TrainConfig) -> Self {
+        Self { backend, auto_size: false, model, train }
+    }
+
+    pub fn value(&self, key: Key) -> Value {
+        let (m, t) = (&self.model, &self.train);
+        match key {
+            Key::Preset => Value::Choice(Preset::of(m).and_then(|p| Preset::ALL.iter().position(|q| *q == p))),
+            Key::Backend => Value::Choice(BackendRequest::ALL.iter().position(|b| *b == self.backend)),
+            Key::Nz => Value::Whole(m.nz as u64),
+            Key::Ngf => Value::Whole(m.ngf as u64),
+            Key::Ndf => Value::Whole(m.ndf as u64),
+            Key::LrD => Value::Real(t.lr_d),
+            Key::LrG => Value::Real(t.lr_g),
+            Key::Batch => Value::Whole(t.batch_size as u64),
+            Key::Loss => Value::Choice(LossKind::ALL.iter().position(|l| *l == t.loss)),
+            Key::LabelSmoothing => Value::Real(f32_as_f64(t.label_smoothing)),
+            Key::DSteps => Value::Whole(t.d_steps as u64),
+            Key::Beta1 => Value::Real(f32_as_f64(t.beta1)),
+            Key::Seed => Value::Whole(t.seed),
+        }
+    }
+
+    /// Sets one setting, checked against its row; a value out of range changes nothing.
+    pub fn set(&mut self, key: Key, value: Value) -> Result<(), SettingError> {
+        key.spec().check(value)?;
+        let (m, t) = (&mut self.model, &mut self.train);
+        match (key, value) {
+            (Key::Preset, Value::Choice(Some(i))) => {
+                let sizes = Preset::ALL[i].model();
+                (m.ngf, m.ndf) = (sizes.ngf, sizes.ndf);
+                m.nz = sizes.nz;
+            }
+            (Key::Backend, Value::Choice(Some(i))) => self.backend = BackendRequest::ALL[i],
+            (Key::Nz, Value::Whole(v)) => m.nz = v as usize,
+            (Key::Ngf, Value::Whole(v)) => m.ngf = v as usize,
+            (Key::Ndf, Value::Whole(v)) => m.ndf = v as usize,
+            (Key::LrD, Value::Real(v)) => t.lr_d = v,
+            (Key::LrG, Value::Real(v)) => t.lr_g = v,
+            (Key::Batch, Value::Whole(v)) => t.batch_size = v as usize,
+            (Key::Loss, Value::Choice(Some(i))) => t.loss = LossKind::ALL[i],
+            (Key::LabelSmoothing, Value::Real(v)) => t.label_smoothing = v as f32,
+            (Key::DSteps, Value::Whole(v)) => t.d_steps = v as usize,
+            (Key::Beta1, Value::Real(v)) => t.beta1 = v as f32,
+            (Key::Seed, Value::Whole(v)) => t.seed = v,
+            // "custom" is what a preset reads when the sizes match none; it sets nothing.
+            (_, Value::Choice(None)) => return Ok(()),
+            _ => unreachable!("check() matched the value to the row's kind"),
+        }
+        if matches!(key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf) {
+            self.auto_size = false;
+        }
+        Ok(())
+    }
+
+    pub fn text(&self, key: Key) -> String {
+        key.spec().format(self.value(key))
+    }
+
+    /// Sets one setting from its text (the address, a form field, a flag).
+    pub fn set_text(&mut self, key: Key, text: &str) -> Result<(), SettingError> {
+        let value = key.spec().parse(text)?;
+        self.set(key, value)
+    }
+
+    /// Every setting checked against its row: the first out of range, if any. Settings that
+    /// come whole (a weights file, a kept run) pass through here.
+    pub fn check(&self) -> Result<(), SettingError> {
+        TABLE.iter().try_for_each(|spec| spec.check(self.value(spec.key)))
+    }
+
+    /// What going from these settings to `next` takes: the strongest of the changed rows (None
+    /// when nothing changed).
+    pub fn change_to(&self, next: &Settings) -> Option<Applies> {
+        TABLE.iter().filter(|s| self.value(s.key) != next.value(s.key)).map(|s| s.applies).max()
+    }
+
+    /// The settings that apply at once taken from `next`, the rest kept: what a running
+    /// worker does with a `Tune`.
+    pub fn tuned(&self, next: &Settings) -> Settings {
+        let mut tuned = self.clone();
+        for spec in TABLE.iter().filter(|s| s.applies == Applies::AtOnce) {
+            // Both sides passed their checks, so this cannot fail.
+            let _ = tuned.set(spec.key, next.value(spec.key));
+        }
+        tuned
+    }
+
+    /// The preset the sizes make, if any.
+    pub fn preset(&self) -> Option<Preset> {
+        Preset::of(&self.model)
+    }
+}
+
+impl LossKind {
+    pub const ALL: [LossKind; 3] = [LossKind::Bce, LossKind::LeastSquares, LossKind::Hinge];
+
+    pub fn name(self) -> &'static str {
+        choice_name(LOSSES, &LossKind::ALL, self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_one_row_and_a_unique_name() {
+        for spec in TABLE {
+            assert_eq!(spec.key.spec().name, spec.name);
+            assert_eq!(Key::named(spec.name), Some(spec.key));
+        }
+        let mut names: Vec<_> = TABLE.iter().map(|s| s.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), TABLE.len());
+    }
+
+    #[test]
+    fn defaults_are_the_cores_and_pass_the_checks() {
+        let settings = Settings::default();
+        assert_eq!((settings.model.clone(), settings.train.clone()), (ModelConfig::new(), TrainConfig::new()));
+        settings.check().unwrap();
+        // The form's step lands on every default (a number field is invalid between steps).
+        for spec in TABLE {
+            if let (Kind::Real { min, step, .. }, Value::Real(v)) = (spec.kind, settings.value(spec.key)) {
+                let steps = (v - min) / step;
+                assert!((steps - steps.round()).abs() < 1e-6, "{}: {v} is not min + k * step", spec.name);
+            }
+        }
+    }
+
+    #[test]
+    fn text_round_trips_for_every_setting() {
+        let mut settings = Settings::default();
+        for (name, text) in [("lr_d", "0.0003"), ("beta1", "0.3"), ("batch", "48"), ("seed", "0"), ("loss", "hinge"),
+            ("nz", "20"), ("label_smoothing", "0.1"), ("d_steps", "2"), ("backend", "cpu")]
+        {
+            let key = Key::named(name).unwrap();
+            settings.set_text(key, text).unwrap();
+            assert_eq!(settings.text(key), text, "{name}");
+        }
+        assert_eq!(settings.train.loss, LossKind::Hinge);
+        assert_eq!(settings.backend, BackendRequest::Cpu);
+        assert!(!settings.auto_size, "a size was chosen");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_with_the_reason_and_change_nothing() {
+        let mut settings = Settings::default();
+        let before = settings.clone();
+        for (key, text) in [(Key::LrD, "-5"), (Key::LrD, "0"), (Key::LrG, "NaN"), (Key::Beta1, "7.5"), (Key::Beta1, "0.9999999"),
+            (Key::Batch, "100000000"), (Key::Batch, "0"), (Key::Ngf, "50000"), (Key::Nz, "1.5"), (Key::Seed, "-1"),
+            (Key::Loss, "mse"), (Key::DSteps, "1000000000")]
+        {
+            let error = settings.set_text(key, text).unwrap_err();
+            assert_eq!((error.name, error.value.as_str()), (key.spec().name, text));
+        }
+        assert_eq!(settings, before);
+        let error = settings.set_text(Key::LrD, "-5").unwrap_err().to_string();
+        assert_eq!(error, "lr_d=-5 is out of range: d learning rate takes 0.000001 to 1");
+    }
+
+    #[test]
+    fn whole_settings_checked_at_once() {
+        let mut settings = Settings::default();
+        settings.model.ngf = 50_000;
+        assert_eq!(settings.check().unwrap_err().name, "ngf");
+        let mut settings = Settings::default();
+        settings.train.beta1 = 7.5;
+        assert_eq!(settings.check().unwrap_err().name, "beta1");
+    }
+
+    #[test]
+    fn presets_set_the_sizes_and_are_read_back_from_them() {
+        let mut settings = Settings::default();
+        assert!(settings.auto_size);
+        settings.set_text(Key::Preset, "tiny").unwrap();
+        assert_eq!(settings.model, Preset::Tiny.model());
+        assert_eq!(settings.text(Key::Preset), "tiny");
+        settings.set_text(Key::Ndf, "12").unwrap();
+        assert_eq!(settings.text(Key::Preset), "custom");
+        for preset in Preset::ALL {
+            assert_eq!(Preset::from_name(preset.name()), Some(preset));
+        }
+        assert_eq!(Preset::Standard.model(), ModelConfig::new());
+    }
+
+    #[test]
+    fn a_change_says_what_it_takes_and_tuning_keeps_the_rest() {
+        let base = Settings::default();
+        let mut next = base.clone();
+        assert_eq!(base.change_to(&next), None);
+        next.set_text(Key::LrG, "0.001").unwrap();
+        next.set_text(Key::Loss, "lsgan").unwrap();
+        assert_eq!(base.change_to(&next), Some(Applies::AtOnce));
+        next.set_text(Key::Seed, "5").unwrap();
+        assert_eq!(base.change_to(&next), Some(Applies::Rebuild));
+        let tuned = base.tuned(&next);
+        assert_eq!((tuned.train.lr_g, tuned.train.loss, tuned.train.seed), (0.001, LossKind::LeastSquares, base.train.seed));
+        next.set_text(Key::Backend, "cpu").unwrap();
+        assert_eq!(base.change_to(&next), Some(Applies::Move));
+    }
+}

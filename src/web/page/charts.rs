@@ -1,0 +1,230 @@
+//! The training curves: what D believes (D(x), D(G(z)) before and after G's update) and both
+//! losses, as SVG line charts over the run's history.
+
+use std::fmt::Write as _;
+
+use leptos::prelude::*;
+
+use super::signals::PageState;
+use crate::metrics::{MetricHistory, nice_ticks, tick_label};
+
+/// Chart geometry, in the SVG's own units (it scales to its box).
+const W: f32 = 420.0;
+const H: f32 = 210.0;
+const LEFT: f32 = 64.0;
+const RIGHT: f32 = 10.0;
+const TOP: f32 = 10.0;
+const BOTTOM: f32 = 46.0;
+
+/// One line of a chart: its name, colour, dash pattern ("" for solid) and which value of a row.
+pub type Series = (&'static str, &'static str, &'static str, usize);
+
+/// A chart's rows: a step and the values there (NaN where there is none: no point is drawn).
+pub type Rows = Vec<(u64, Vec<f32>)>;
+
+/// What a chart's axes show: round ticks for the values and the steps.
+#[derive(Clone, Debug, PartialEq)]
+struct ChartFrame {
+    y_ticks: Vec<f64>,
+    x_ticks: Vec<f64>,
+    first: u64,
+    last: u64,
+}
+
+impl ChartFrame {
+    fn lo(&self) -> f32 {
+        *self.y_ticks.first().unwrap_or(&0.0) as f32
+    }
+
+    fn hi(&self) -> f32 {
+        *self.y_ticks.last().unwrap_or(&1.0) as f32
+    }
+
+    fn x(&self, step: f64) -> f32 {
+        let span = self.last.saturating_sub(self.first).max(1) as f64;
+        LEFT + ((step - self.first as f64) / span) as f32 * (W - LEFT - RIGHT)
+    }
+
+    fn y(&self, value: f32) -> f32 {
+        let (lo, hi) = (self.lo(), self.hi());
+        TOP + (hi - value) / (hi - lo).max(1e-9) * (H - TOP - BOTTOM)
+    }
+
+    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>) -> Self {
+        let (lo, hi) = fixed_range.unwrap_or_else(|| {
+            let values = rows.iter().flat_map(|(_, v)| series.iter().map(move |s| v.get(s.3).copied().unwrap_or(f32::NAN)));
+            let (lo, hi) = values.filter(|v| v.is_finite()).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            if lo > hi { (0.0, 1.0) } else { (lo.min(0.0), hi) }
+        });
+        let (first, last) = (rows.first().map_or(0, |r| r.0), rows.last().map_or(1, |r| r.0));
+        // Step ticks inside the run's span (the axis ends where the run does).
+        let x_ticks = nice_ticks(first as f64, last.max(first + 1) as f64, 6)
+            .into_iter()
+            .filter(|&t| t >= first as f64 && t <= last.max(first + 1) as f64 && t.fract() == 0.0)
+            .collect();
+        Self { y_ticks: nice_ticks(lo as f64, hi as f64, 5), x_ticks, first, last: last.max(first + 1) }
+    }
+}
+
+fn step_of(ticks: &[f64]) -> f64 {
+    ticks.windows(2).next().map_or(1.0, |w| w[1] - w[0])
+}
+
+/// A line chart over steps: one polyline a series, fixed or fitted y range, round ticks, axis
+/// titles, and a marked step (a dashed line) when `marker` holds one.
+#[component]
+pub fn LineChart(
+    #[prop(into)] rows: Signal<Rows>,
+    id: &'static str,
+    title: &'static str,
+    /// What the values are, for the y axis.
+    y_title: &'static str,
+    explain: &'static str,
+    series: Vec<Series>,
+    fixed_range: Option<(f32, f32)>,
+    #[prop(optional, into)] marker: Option<Signal<Option<(u64, &'static str)>>>,
+) -> impl IntoView {
+    // The frame is worked out once an update; the lines are built once and only their points
+    // change as training runs.
+    let fitted = series.clone();
+    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range)));
+    let legend = series
+        .iter()
+        .map(|(name, color, dash, _)| {
+            view! {
+                <span class="legend-item">
+                    <svg class="swatch" viewBox="0 0 24 6" aria-hidden="true">
+                        <line x1="0" y1="3" x2="24" y2="3" stroke=*color stroke-width="3" stroke-dasharray=*dash></line>
+                    </svg>
+                    {*name}
+                </span>
+            }
+        })
+        .collect_view();
+    let polylines = series
+        .iter()
+        .map(|&(name, color, dash, value)| {
+            let points = move || {
+                frame.with(|f| {
+                    rows.with(|rows| {
+                        let mut coords = String::with_capacity(rows.len() * 12);
+                        for (step, values) in rows {
+                            let v = values.get(value).copied().unwrap_or(f32::NAN);
+                            if v.is_finite() {
+                                let _ = write!(coords, "{:.1},{:.1} ", f.x(*step as f64), f.y(v.clamp(f.lo(), f.hi())));
+                            }
+                        }
+                        coords
+                    })
+                })
+            };
+            view! { <polyline points=points stroke=color stroke-dasharray=dash fill="none" stroke-width="2" data-series=name></polyline> }
+        })
+        .collect_view();
+    let y_axis = move || {
+        frame.with(|f| {
+            let step = step_of(&f.y_ticks);
+            f.y_ticks
+                .iter()
+                .map(|&t| {
+                    let y = f.y(t as f32);
+                    view! {
+                        <line class="grid" x1=LEFT y1=y x2=W - RIGHT y2=y></line>
+                        <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{tick_label(t, step)}</text>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let x_axis = move || {
+        frame.with(|f| {
+            let step = step_of(&f.x_ticks);
+            f.x_ticks
+                .iter()
+                .map(|&t| {
+                    let x = f.x(t);
+                    view! {
+                        <line x1=x y1=H - BOTTOM x2=x y2=H - BOTTOM + 4.0></line>
+                        <text class="tick" x=x y=H - BOTTOM + 18.0 text-anchor="middle">{tick_label(t, step)}</text>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let axes = view! {
+        <g class="axes">
+            {y_axis}
+            {x_axis}
+            <line x1=LEFT y1=H - BOTTOM x2=W - RIGHT y2=H - BOTTOM></line>
+            <line x1=LEFT y1=TOP x2=LEFT y2=H - BOTTOM></line>
+            <text class="title" x=(LEFT + W - RIGHT) / 2.0 y=H - 4.0 text-anchor="middle">"training step"</text>
+            <text class="title" x="0" y="0" text-anchor="middle"
+                transform=format!("translate(14 {}) rotate(-90)", (TOP + H - BOTTOM) / 2.0)>{y_title}</text>
+        </g>
+    };
+    let mark = move || {
+        let (step, label) = marker.and_then(|m| m.get())?;
+        let x = frame.with(|f| f.x(step as f64));
+        Some(view! {
+            <g class="marker">
+                <line x1=x y1=TOP x2=x y2=H - BOTTOM></line>
+                <text x=x + 4.0 y=TOP + 14.0>{label}</text>
+            </g>
+        })
+    };
+    let count = move || rows.with(|r| r.len());
+    view! {
+        <figure class="chart" id=id>
+            <figcaption><strong>{title}</strong><span class="legend">{legend}</span></figcaption>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title data-points=count>{axes}{polylines}{mark}</svg>
+            <p class="explain">{explain}</p>
+        </figure>
+    }
+}
+
+/// The values of a step report the training charts show, in `Series` order.
+const D_REAL: usize = 0;
+const D_FAKE_BEFORE: usize = 1;
+const D_FAKE_AFTER: usize = 2;
+const LOSS_D: usize = 3;
+const LOSS_G: usize = 4;
+
+fn rows_of(history: &MetricHistory) -> Rows {
+    history
+        .points()
+        .iter()
+        .map(|p| {
+            let r = &p.report;
+            (r.step, vec![r.d_real, r.d_fake_before, r.d_fake_after, r.loss_d, r.loss_g])
+        })
+        .collect()
+}
+
+/// Both charts, side by side.
+#[component]
+pub fn Charts() -> impl IntoView {
+    let state = PageState::get();
+    let history = Memo::new(move |_| state.charts.with(rows_of));
+    // Where mode collapse began, if it did.
+    let collapse = Signal::derive(move || state.quality.with(|q| q.collapse.as_ref().map(|c| (c.step, "collapse"))));
+    view! {
+        <section class="charts" aria-label="Training curves">
+            <LineChart rows=history marker=collapse id="chart-prob" title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
+                explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
+                         the generator's fakes, before and after G's update. When both meet near 0.5, D can no longer tell them apart."
+                // Okabe-Ito colours, told apart under colour blindness; "after" is dashed as well.
+                series=vec![
+                    ("D(x)", "#0072b2", "", D_REAL),
+                    ("D(G(z)) before", "#d55e00", "", D_FAKE_BEFORE),
+                    ("D(G(z)) after", "#e69f00", "7 4", D_FAKE_AFTER),
+                ]/>
+            <LineChart rows=history marker=collapse id="chart-loss" title="Losses" y_title="loss" fixed_range=None
+                explain="Each player's score of its own mistakes: lower is better for it. They fight, so when one \
+                         wins the other's loss rises. Neither reaching zero is normal."
+                series=vec![
+                    ("loss D", "#0072b2", "", LOSS_D),
+                    ("loss G", "#d55e00", "7 4", LOSS_G),
+                ]/>
+        </section>
+    }
+}

@@ -1,0 +1,96 @@
+//! The training controls: play, step and reset (`RunButtons`), and a field for every row of the
+//! settings table (`SettingsPanel`), each saying what it does and whether it starts over.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::signals::PageState;
+use super::state::heavy_warning;
+use crate::settings::{Key, Kind, TABLE};
+
+#[component]
+pub fn RunButtons() -> impl IntoView {
+    let state = PageState::get();
+    let ready = Memo::new(move |_| state.run.with(|r| r.ready));
+    let running = Memo::new(move |_| state.run.with(|r| r.running));
+    let pausing = Memo::new(move |_| state.run.with(|r| r.pausing));
+    view! {
+        <div class="buttons">
+            <button id="play" on:click=move |_| state.update(|p| p.play_pause()) disabled=move || !ready.get() || pausing.get()>
+                {move || match (running.get(), pausing.get()) {
+                    (true, true) => "Pausing after this step…",
+                    (true, false) => "Pause",
+                    _ => "Play",
+                }}
+            </button>
+            <button id="step-once" class="secondary" on:click=move |_| state.update(|p| p.single_step())
+                disabled=move || !ready.get() || running.get()>"Step"</button>
+            <button id="reset" class="secondary" on:click=move |_| state.update(|p| p.user_reset())>"Reset"</button>
+        </div>
+        {move || state.settings.with(|s| state.backend.with(|b| heavy_warning(s, b.as_ref())))
+            .map(|w| view! { <p id="heavy" class="warning" role="status">{w}</p> })}
+    }
+}
+
+/// The element id of a setting's field (the status bar already has a `backend`).
+fn field_id(key: Key) -> String {
+    match key {
+        Key::Backend => "backend-choice".to_string(),
+        _ => key.spec().name.replace('_', "-"),
+    }
+}
+
+/// One setting as the table declares it: a number field or a menu, its label and one line of
+/// explanation. A change goes to `Page::change`; a value it refuses is put back in the field.
+#[component]
+fn SettingField(key: Key) -> impl IntoView {
+    let state = PageState::get();
+    let spec = key.spec();
+    let id = field_id(key);
+    let text = Memo::new(move |_| state.settings.with(|s| s.text(key)));
+    let on_change = move |ev: leptos::ev::Event| {
+        state.update(|page| page.change(key, &event_target_value(&ev)));
+        let now = text.get_untracked();
+        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+            if input.value() != now {
+                input.set_value(&now);
+            }
+        }
+    };
+    let control = match spec.kind {
+        Kind::Choice(choices) => {
+            let options = choices.iter().map(|(name, words)| view! { <option value=*name>{*words}</option> }).collect_view();
+            // Sizes set by hand match no preset: the menu says "custom".
+            let custom = (key == Key::Preset).then(|| view! { <option value="custom" disabled>"custom (the sizes below)"</option> });
+            view! { <select id=id.clone() on:change=on_change prop:value=move || text.get()>{options}{custom}</select> }.into_any()
+        }
+        Kind::Real { min, max, step } => view! {
+            <input id=id.clone() type="number" min=min.to_string() max=max.to_string() step=step.to_string()
+                prop:value=move || text.get() on:change=on_change/>
+        }
+        .into_any(),
+        Kind::Whole { min, max } => view! {
+            <input id=id.clone() type="number" min=min.to_string() max=max.to_string() step="1" prop:value=move || text.get() on:change=on_change/>
+        }
+        .into_any(),
+    };
+    view! {
+        <label class="field" for=id>
+            <span>{spec.label}</span>
+            {control}
+            <small>{spec.explain}</small>
+        </label>
+    }
+}
+
+/// Every setting of the table, and the benchmark's result when `?bench=1` asked for one.
+#[component]
+pub fn SettingsPanel() -> impl IntoView {
+    let bench = PageState::get().bench;
+    view! {
+        <div class="settings">
+            {TABLE.iter().map(|spec| view! { <SettingField key=spec.key/> }).collect_view()}
+        </div>
+        {move || bench.get().map(|b| view! { <p id="bench" class="bench">{b}</p> })}
+    }
+}

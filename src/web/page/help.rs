@@ -1,0 +1,96 @@
+//! Help for a student: what the game is and what to watch for (`About`), and the keyboard
+//! shortcuts dialog (`HelpOverlay`).
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::signals::PageState;
+
+/// The keyboard shortcuts, as the dialog lists them (see `shortcuts.rs`).
+pub const SHORTCUTS: [(&str, &str); 9] = [
+    ("Space", "play / pause"),
+    ("S", "one training step"),
+    ("R", "reset: new networks"),
+    ("← →", "move the selected latent slider"),
+    ("↑ ↓", "select another latent slider"),
+    ("N", "new random z"),
+    ("P", "presenter mode on / off"),
+    ("?", "this help"),
+    ("Esc", "close this help"),
+];
+
+/// A plain-language account of the game, the curves and what goes wrong, for a student who has
+/// never seen a GAN.
+#[component]
+pub fn About() -> impl IntoView {
+    view! {
+    <aside class="about-landmark" aria-label="What is going on here">
+    <details class="about" id="about">
+        <summary>"What is going on here?"</summary>
+        <p>"Two small neural networks play a game. The " <b>"generator (G)"</b> " turns a list of random numbers, z, \
+            into a picture. The " <b>"discriminator (D)"</b> " looks at a picture and says how likely it is to be a real \
+            handwritten digit. D learns from real digits (from MNIST) and from G's fakes; G learns only from D's verdicts, \
+            by changing itself so that D calls its pictures real."</p>
+        <p>"At first G draws noise and D easily wins: D(x), its score for real digits, goes up toward 1 and D(G(z)), \
+            its score for fakes, down toward 0. As G improves, the two curves move toward each other. If they meet \
+            near 0.5, D is guessing: G's digits fool it half the time."</p>
+        <p>"Things to watch for. " <b>"Mode collapse"</b> ": the grid fills with copies of one or two digits, because G \
+            found a few pictures D accepts and stopped exploring. " <b>"D wins outright"</b> ": D(G(z)) stays at 0 and \
+            the digits stay blurry; try a smaller D learning rate. A run that goes wrong can be rolled back with a snapshot."</p>
+    </details>
+    </aside>
+    }
+}
+
+/// The keyboard shortcuts, over the page. Focus moves into the dialog each time it opens,
+/// stays inside while it is open (Tab has nowhere else to go), and goes back to whatever had it
+/// when it closes.
+#[component]
+pub fn HelpOverlay() -> impl IntoView {
+    let help_open = PageState::get().help_open;
+    let close_button = NodeRef::<leptos::html::Button>::new();
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    let document = || web_sys::window().and_then(|w| w.document());
+    Effect::new(move |was_open: Option<bool>| {
+        let open = help_open.get();
+        if open && was_open != Some(true) {
+            let active = document().and_then(|d| d.active_element()).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            opener.set_value(active);
+        }
+        if !open && was_open == Some(true) {
+            if let Some(element) = opener.get_value() {
+                let _ = element.focus();
+            }
+        }
+        open
+    });
+    // The button exists once the dialog is drawn.
+    Effect::new(move |_| {
+        if let Some(button) = close_button.get() {
+            let _ = button.focus();
+        }
+    });
+    let keep_focus = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Tab" {
+            ev.prevent_default();
+            if let Some(button) = close_button.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
+    view! {
+    <Show when=move || help_open.get()>
+        <div class="overlay" on:click=move |_| help_open.set(false)>
+            <div id="help" class="dialog" role="dialog" aria-modal="true" aria-labelledby="help-title"
+                on:click=|ev| ev.stop_propagation() on:keydown=keep_focus>
+                <h2 id="help-title">"Keyboard shortcuts"</h2>
+                <table>
+                    {SHORTCUTS.iter().map(|(key, what)| view! { <tr><td><kbd>{*key}</kbd></td><td>{*what}</td></tr> }).collect_view()}
+                </table>
+                <p class="explain">"Tab moves between controls; every button and slider works from the keyboard."</p>
+                <button id="help-close" node_ref=close_button on:click=move |_| help_open.set(false)>"Close"</button>
+            </div>
+        </div>
+    </Show>
+    }
+}

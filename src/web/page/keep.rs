@@ -1,0 +1,138 @@
+//! Keeping a run: save and load a weights file, snapshots to go back to, the run an earlier
+//! visit kept in this browser, and exports of the pictures and curves.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::signals::PageState;
+use super::state::Snapshot;
+use crate::web::files::{download_bytes, download_canvas_png, read_file};
+
+/// What an export button offers.
+#[derive(Clone, Copy)]
+enum Export {
+    Grid,
+    Sample,
+    Curves,
+}
+
+fn export(state: PageState, what: Export) {
+    let steps = state.run.with_untracked(|r| r.step);
+    let result = match what {
+        Export::Grid => download_canvas_png("grid", &format!("ganplay-grid-step-{steps}.png"), 4),
+        Export::Sample => download_canvas_png("sample", &format!("ganplay-sample-step-{steps}.png"), 10),
+        Export::Curves => {
+            let csv = state.charts.with_untracked(|h| state.quality.with_untracked(|q| h.to_csv_with(&q.history)));
+            download_bytes(&format!("ganplay-metrics-step-{steps}.csv"), csv.as_bytes(), "text/csv")
+        }
+    };
+    if let Err(e) = result {
+        state.fail(format!("The export failed: {e}"));
+    }
+}
+
+/// A file picked with "Load run…": refused at once when far too large, else read and handed to
+/// the worker to check and go on from.
+fn upload(state: PageState, ev: leptos::ev::Event) {
+    let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+    let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+    input.set_value("");
+    let name = file.name();
+    let mut too_large = false;
+    state.update(|page| {
+        too_large = page.file_too_large(&name, file.size());
+        Vec::new()
+    });
+    if too_large {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        match read_file(&file).await {
+            Ok(bytes) => state.update(|page| page.load_file(name, bytes)),
+            Err(e) => state.fail(format!("{e}. The current run goes on unchanged.")),
+        }
+    });
+}
+
+#[component]
+pub fn KeepAndShare() -> impl IntoView {
+    let state = PageState::get();
+    let ready = Memo::new(move |_| state.run.with(|r| r.ready));
+    let saving = Memo::new(move |_| state.run.with(|r| r.saving));
+    let (grid, sample) = (state.grid, state.sample);
+    view! {
+        <section class="keep" aria-label="Save, load and export">
+            <h2>"Keep and share"</h2>
+            <div class="buttons">
+                <button id="save" class="secondary" disabled=move || !ready.get() || saving.get()
+                    on:click=move |_| state.update(|p| p.save())>"Save run"</button>
+                <label class="button secondary" for="load-file">"Load run…"</label>
+                <input id="load-file" type="file" accept=".ganplay" class="visually-hidden" on:change=move |ev| upload(state, ev)/>
+                <button id="snapshot-now" class="secondary" disabled=move || !ready.get()
+                    on:click=move |_| state.update(|p| p.snapshot_now())>
+                    "Snapshot now"
+                </button>
+            </div>
+            <p class="explain">"A saved run holds both networks, the optimizer's memory, the settings and the step: \
+                loaded later, it goes on exactly as if never stopped. The link in the address bar holds the settings and z."</p>
+            <div class="buttons">
+                <button id="export-grid" class="secondary" disabled=move || grid.with(|g| g.is_none())
+                    on:click=move |_| export(state, Export::Grid)>"Grid as PNG"</button>
+                <button id="export-sample" class="secondary" disabled=move || sample.with(|s| s.is_none())
+                    on:click=move |_| export(state, Export::Sample)>"Digit as PNG"</button>
+                <button id="export-csv" class="secondary" on:click=move |_| export(state, Export::Curves)>"Curves as CSV"</button>
+            </div>
+            <h3>"Snapshots"</h3>
+            <p class="explain">"Taken every 250 steps or 20 seconds of training (the last five are kept). If a run collapses, go back to one. \
+                The newest is also kept in this browser, to go on from after a reload."</p>
+            <SnapshotList/>
+        </section>
+    }
+}
+
+/// The snapshots kept in the page, newest first, each with a few digits and a way back to it.
+#[component]
+pub fn SnapshotList() -> impl IntoView {
+    let state = PageState::get();
+    // Keyed by step: a new snapshot adds one item and leaves the others as they are.
+    let item = move |s: Snapshot| {
+        let label = format!("digits at step {}", s.steps);
+        let numbers = s.report.as_ref().map(|r| format!("D(x) {:.2} · D(G(z)) {:.2}", r.d_real, r.d_fake_before)).unwrap_or_default();
+        let steps = s.steps;
+        view! {
+            <li class="snapshot" data-step=steps>
+                <img src=s.thumbnail.clone() class="pixels thumb" alt=label/>
+                <span><b>{format!("step {steps}")}</b><br/><small>{numbers}</small></span>
+                <button class="secondary" aria-label=format!("go back to step {steps}")
+                    on:click=move |_| state.update(|p| p.go_back(steps))>"Go back"</button>
+            </li>
+        }
+    };
+    view! {
+        <ol id="snapshots" class="snapshots">
+            <For each=move || state.snapshots.get().into_iter().rev() key=|s| s.steps children=item/>
+        </ol>
+    }
+}
+
+/// The offer to go on from the run an earlier visit kept in this browser.
+#[component]
+pub fn KeptRunOffer() -> impl IntoView {
+    let state = PageState::get();
+    let ready = Memo::new(move |_| state.run.with(|r| r.ready));
+    let offer = Memo::new(move |_| state.kept.with(|k| k.as_ref().map(|run| (run.steps, run.what.clone()))));
+    move || {
+        offer.get().map(|(steps, what)| {
+            view! {
+                <div id="kept-run" class="notice offer" role="status">
+                    <span>{format!("Your run from last time ({what} networks, step {steps}) is kept in this browser. ")}
+                        <small>"Training here replaces it at the next snapshot."</small></span>
+                    <button id="kept-go-on" disabled=move || !ready.get() on:click=move |_| state.update(|p| p.go_on_from_kept())>
+                        "Go on from it"
+                    </button>
+                    <button id="kept-forget" class="secondary" on:click=move |_| state.update(|p| p.forget_kept())>"Forget it"</button>
+                </div>
+            }
+        })
+    }
+}

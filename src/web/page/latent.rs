@@ -1,0 +1,65 @@
+//! The latent explorer: the big digit G draws from one z, sliders for z's first numbers, a
+//! random z, and a walk between two z.
+
+use leptos::prelude::*;
+
+use super::samples::PictureCanvas;
+use super::signals::PageState;
+
+/// One slider: latent dimension `dim`, from -3 to 3.
+#[component]
+fn LatentSlider(dim: usize) -> impl IntoView {
+    let state = PageState::get();
+    let value = Memo::new(move |_| state.latent.with(|l| l.current().get(dim).copied().unwrap_or(0.0)));
+    let selected = Memo::new(move |_| state.latent.with(|l| l.selected == dim));
+    view! {
+        <label class="slider" class:selected=move || selected.get()>
+            <span>{format!("z{dim}")}</span>
+            <input type="range" min="-3" max="3" step="0.01" id=format!("z{dim}")
+                aria-label=format!("latent dimension {dim}")
+                prop:value=move || format!("{:.2}", value.get())
+                on:focus=move |_| state.update(|p| { p.select(dim); Vec::new() })
+                on:input=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<f32>() {
+                        state.update(|p| p.move_slider(dim, v));
+                    }
+                }/>
+            <output>{move || format!("{:+.2}", value.get())}</output>
+        </label>
+    }
+}
+
+#[component]
+pub fn LatentExplorer() -> impl IntoView {
+    let state = PageState::get();
+    let ready = Memo::new(move |_| state.run.with(|r| r.ready));
+    let sliders = Memo::new(move |_| state.latent.with(|l| l.sliders()));
+    let walk = Memo::new(move |_| state.latent.with(|l| l.walk));
+    let on_walk = move |ev| {
+        if let Ok(t) = event_target_value(&ev).parse::<f32>() {
+            state.update(|p| p.set_walk(t));
+        }
+    };
+    view! {
+        <section class="latent" aria-label="Latent space explorer">
+            <h2>"Explore the latent space"</h2>
+            <PictureCanvas picture=state.sample id="sample" label="The digit G draws from the latent vector set by the sliders"/>
+            <div class="buttons">
+                <button id="random-z" class="secondary" on:click=move |_| state.update(|p| p.random_z()) disabled=move || !ready.get()>
+                    "New random z"
+                </button>
+                <button id="walk-new" class="secondary" on:click=move |_| state.update(|p| p.new_walk()) disabled=move || !ready.get()>
+                    "Walk somewhere new"
+                </button>
+            </div>
+            <label class="slider walk">
+                <span>"walk"</span>
+                <input id="walk" type="range" min="0" max="1" step="0.01" aria-label="walk between two latent vectors"
+                    prop:value=move || walk.get().to_string() on:input=on_walk/>
+            </label>
+            <div class="sliders">{move || (0..sliders.get()).map(|dim| view! { <LatentSlider dim=dim/> }).collect_view()}</div>
+            <p class="explain">"z is a list of random numbers, each drawn from a bell curve (mostly between -3 and 3). \
+                G turns each z into a digit; nearby z give similar digits. The sliders set the first ten numbers."</p>
+        </section>
+    }
+}

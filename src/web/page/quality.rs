@@ -1,0 +1,97 @@
+//! The quality panel: what a digit classifier makes of 500 digits G draws from fixed latent
+//! vectors, every few seconds of training. The classifier score and the Fréchet distance as
+//! curves, the ten classes as bars, and the mode-collapse alarm with the way back.
+
+use leptos::prelude::*;
+
+use super::charts::{LineChart, Rows};
+use super::signals::PageState;
+use crate::classifier::CLASSES;
+use crate::quality::COVERED_SHARE;
+
+const SCORE: usize = 0;
+const FRECHET: usize = 1;
+
+/// A number, or "—" where the classifier could not say.
+fn shown(value: Option<f64>, decimals: usize) -> String {
+    value.filter(|v| v.is_finite()).map_or("—".to_string(), |v| format!("{v:.decimals$}"))
+}
+
+#[component]
+pub fn QualityPanel() -> impl IntoView {
+    let state = PageState::get();
+    let quality = state.quality;
+    let unavailable = Memo::new(move |_| quality.with(|q| q.unavailable.clone()));
+    let rows = Memo::new(move |_| {
+        quality.with(|q| {
+            q.history
+                .points()
+                .iter()
+                .map(|(step, q)| (*step, q.as_ref().map_or(vec![f32::NAN; 2], |q| vec![q.score as f32, q.frechet as f32])))
+                .collect::<Rows>()
+        })
+    });
+    let latest = Memo::new(move |_| quality.with(|q| q.history.latest().and_then(|(_, q)| q.clone())));
+    let collapse = Memo::new(move |_| quality.with(|q| q.collapse.clone()));
+    let marker = Signal::derive(move || collapse.get().map(|c| (c.step, "collapse")));
+    let bars = move || {
+        let histogram = latest.get().map(|q| q.histogram);
+        (0..CLASSES)
+            .map(|digit| {
+                let share = histogram.map_or(0.0, |h| h[digit]);
+                let low = histogram.is_some() && share <= COVERED_SHARE;
+                view! {
+                    <div class="bar" class:low=low title=format!("{digit}: {:.1} %", share * 100.0)>
+                        <span class="fill" style=format!("height:{:.1}%", (share * 100.0 * 4.0).min(100.0))></span>
+                        <span class="digit">{digit}</span>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    let panel = move || {
+        if let Some(why) = unavailable.get() {
+            return view! { <p id="quality-unavailable" class="explain">{format!("No quality scores: {why}. Training goes on.")}</p> }
+                .into_any();
+        }
+        view! {
+            <div class="quality-numbers" aria-live="polite">
+                <span>"classifier score "<b id="quality-score">{move || shown(latest.get().map(|q| q.score), 2)}</b>" / 10"</span>
+                <span>"Fréchet distance "<b id="quality-fd">{move || shown(latest.get().map(|q| q.frechet), 1)}</b></span>
+                <span>"digits drawn "<b id="quality-classes">{move || latest.get().map_or("—".to_string(), |q| q.classes_drawn().to_string())}</b>" / 10"</span>
+            </div>
+            {move || collapse.get().map(|c| {
+                let back = c.snapshot_before;
+                view! {
+                    <div id="collapse-alarm" class="error" role="alert">
+                        <p>{c.message()}</p>
+                        {back.map(|steps| view! {
+                            <button id="collapse-go-back" class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
+                                {format!("Go back to step {steps}")}
+                            </button>
+                        })}
+                    </div>
+                }
+            })}
+            <div class="quality-charts">
+                <LineChart rows=rows marker=marker id="chart-score" title="Classifier score" y_title="score" fixed_range=Some((0.0, 10.0))
+                    explain="How clearly G's digits read as digits, and how evenly the ten kinds come: 10 is perfect; 1 is noise, or one digit only."
+                    series=vec![("score", "#009e73", "", SCORE)]/>
+                <LineChart rows=rows marker=marker id="chart-fd" title="Fréchet distance" y_title="distance" fixed_range=None
+                    explain="How far G's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable."
+                    series=vec![("distance", "#cc79a7", "", FRECHET)]/>
+            </div>
+            <div id="histogram" class="histogram" role="img" aria-label="How many of G's digits the classifier reads as each digit">{bars}</div>
+            <p class="explain">"Which digits G draws, as the classifier reads 500 of them. Even bars: every digit is drawn. \
+                A few tall bars: G has collapsed onto a few digits (mode collapse)."</p>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="quality" id="quality" aria-label="How good the digits are"
+            data-cost-ms=move || quality.with(|q| format!("{:.0}", q.cost_ms)) data-points=move || quality.with(|q| q.history.points().len())>
+            <h2>"How good are the digits?"</h2>
+            {panel}
+        </section>
+    }
+}

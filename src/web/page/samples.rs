@@ -1,0 +1,63 @@
+//! The generator's digits: the 8x8 grid drawn from fixed latent vectors, and the canvas that
+//! shows any grey picture pixel for pixel.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::signals::PageState;
+use crate::protocol::{Picture, Weights};
+
+fn paint(canvas: &web_sys::HtmlCanvasElement, picture: &Picture) {
+    canvas.set_width(picture.width);
+    canvas.set_height(picture.height);
+    let Ok(Some(context)) = canvas.get_context("2d") else { return };
+    let context: web_sys::CanvasRenderingContext2d = context.unchecked_into();
+    let rgba: Vec<u8> = picture.pixels.iter().flat_map(|&p| [p, p, p, 255]).collect();
+    if let Ok(image) =
+        web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), picture.width, picture.height)
+    {
+        let _ = context.put_image_data(&image, 0.0, 0.0);
+    }
+}
+
+/// A grey picture on a canvas, redrawn when it changes.
+#[component]
+pub fn PictureCanvas(picture: RwSignal<Option<Picture>>, id: &'static str, label: &'static str) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    // Counts repaints, so tests (and curious users) can see the picture change.
+    let version = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let (Some(canvas), Some(picture)) = (canvas.get(), picture.get()) {
+            paint(&canvas, &picture);
+            version.update_untracked(|v| *v += 1);
+            let _ = canvas.set_attribute("data-version", &version.get_untracked().to_string());
+        }
+    });
+    view! { <canvas id=id node_ref=canvas role="img" aria-label=label class="pixels"></canvas> }
+}
+
+/// Which generator the digits come from, in words.
+fn weights_label(showing: Option<Weights>) -> String {
+    match showing {
+        Some(Weights::Pretrained { steps }) => format!(
+            "Showing the pretrained generator (trained for {steps} steps, shipped with the page). Press play to train your own."
+        ),
+        Some(Weights::Run { steps }) => format!("Showing your run at step {steps}."),
+        None => "Loading…".to_string(),
+    }
+}
+
+/// The 64 digits G draws from the same random inputs as it learns.
+#[component]
+pub fn DigitGrid() -> impl IntoView {
+    let state = PageState::get();
+    let showing = Memo::new(move |_| state.run.with(|r| r.showing));
+    view! {
+        <section class="samples" aria-label="Generated digits">
+            <h2>"What G draws"</h2>
+            <p id="weights" class="weights" aria-live="polite">{move || weights_label(showing.get())}</p>
+            <PictureCanvas picture=state.grid id="grid" label="64 digits drawn by the generator from fixed random inputs"/>
+            <p class="explain">"The same 64 random inputs z, redrawn as G learns. If many look alike, G has collapsed onto a few modes."</p>
+        </section>
+    }
+}

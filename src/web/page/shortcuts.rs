@@ -1,0 +1,60 @@
+//! Keyboard shortcuts (listed in the help dialog): Space play/pause, S step, R reset, arrows
+//! for the latent sliders, N new z, P presenter mode, ? help, Esc close.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::signals::PageState;
+
+/// Is the key press meant for a text field or a list rather than for a shortcut?
+fn typing_into(event: &web_sys::KeyboardEvent) -> bool {
+    let Some(element) = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
+    match element.tag_name().as_str() {
+        "INPUT" => element.get_attribute("type").as_deref() != Some("range"),
+        "SELECT" | "TEXTAREA" => true,
+        _ => false,
+    }
+}
+
+fn target_is(event: &web_sys::KeyboardEvent, tag: &str) -> bool {
+    event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.tag_name() == tag)
+}
+
+/// Acts on a key; true when it was a shortcut.
+fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
+    let ready = state.run.with_untracked(|r| r.ready);
+    // Space and the arrows on a focused button or slider are theirs.
+    let on_range = target_is(event, "INPUT");
+    match event.key().as_str() {
+        " " if !target_is(event, "BUTTON") && !on_range && ready => state.update(|p| p.play_pause()),
+        "s" | "S" => state.update(|p| p.single_step()),
+        "r" | "R" => state.update(|p| p.user_reset()),
+        "n" | "N" if ready => state.update(|p| p.random_z()),
+        "p" | "P" => state.presenter.update(|p| *p = !*p),
+        "?" | "h" | "H" => state.help_open.update(|h| *h = !*h),
+        "Escape" if state.help_open.get_untracked() => state.help_open.set(false),
+        "ArrowLeft" if !on_range && ready => state.update(|p| p.nudge(-0.1)),
+        "ArrowRight" if !on_range && ready => state.update(|p| p.nudge(0.1)),
+        "ArrowUp" | "ArrowDown" if !on_range => {
+            let up = event.key() == "ArrowUp";
+            state.update(|p| {
+                p.select_next(up);
+                Vec::new()
+            })
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Listens for the shortcuts on the whole window.
+pub fn listen(state: PageState) {
+    window_event_listener(leptos::ev::keydown, move |event: web_sys::KeyboardEvent| {
+        if typing_into(&event) || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        if shortcut(state, &event) {
+            event.prevent_default();
+        }
+    });
+}

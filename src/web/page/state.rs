@@ -1,0 +1,1251 @@
+//! The page's state and everything that changes it. Each report from the workers and each action
+//! of the user goes through a method of `Page`, which updates the state and returns the
+//! `Effect`s for the browser layer to carry out (messages to send, a worker to start, a file to
+//! offer). Nothing here touches the browser, so all of it is tested natively.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::latent::normal_values;
+use crate::metrics::MetricHistory;
+use crate::protocol::{Command, Fault, LoadKind, Message, Picture, Report, Weights};
+use crate::quality::{Quality, QualityHistory};
+use crate::settings::{Applies, Key, Settings};
+use crate::share::PageSetup;
+use crate::training::StepReport;
+
+/// Bytes the page holds for a worker (a weights file, grey levels): in the browser they stay
+/// a JavaScript array, natively a vector.
+#[cfg(target_arch = "wasm32")]
+pub type Payload = crate::web::JsBytes;
+#[cfg(not(target_arch = "wasm32"))]
+pub type Payload = Vec<u8>;
+
+/// Chart points kept (older ones are merged pairwise, see `MetricHistory`).
+pub const CHART_POINTS: usize = 600;
+/// Latent dimensions with a slider of their own.
+pub const SLIDERS: usize = 10;
+/// Snapshots kept in the page (older ones are dropped).
+pub const SNAPSHOTS_KEPT: usize = 5;
+/// A worker that crashes is restarted at most this many times before the page gives up.
+pub const RESTARTS: u32 = 3;
+/// Steps of each preset `?bench=1` times.
+const BENCH_STEPS: u32 = 3;
+
+/// The run as the status bar and the buttons show it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Run {
+    /// Networks are built and the worker takes commands.
+    pub ready: bool,
+    pub running: bool,
+    pub step: u64,
+    pub steps_per_second: f32,
+    /// Which generator the pictures come from.
+    pub showing: Option<Weights>,
+    /// A save is on its way.
+    pub saving: bool,
+    /// A pause was asked for; it takes effect after the step under way.
+    pub pausing: bool,
+}
+
+/// What the page tells the user: an error stays until they act (play, step, reset); a notice
+/// until it is closed, replaced, or (`notice_until_play`) training starts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Messages {
+    /// What went wrong, in a sentence.
+    pub error: Option<String>,
+    /// The technical details of the error, shown folded.
+    pub details: Option<String>,
+    pub notice: Option<String>,
+    /// The notice no longer holds once training runs ("paused, press play").
+    pub notice_until_play: bool,
+}
+
+/// A panic's message without where it happened: ("a panic injected for testing",
+/// Some("panicked at src/web/worker.rs:300:62")).
+pub fn split_panic(why: &str) -> (String, Option<String>) {
+    match why.split_once('\n') {
+        Some((place, message)) if place.starts_with("panicked at") => {
+            (message.trim().to_string(), Some(place.trim_end_matches(':').to_string()))
+        }
+        _ => (why.to_string(), None),
+    }
+}
+
+/// The device the run trains on, as the worker described it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendInfo {
+    pub name: String,
+    pub reason: String,
+    pub on_gpu: bool,
+    /// A GPU emulated on the CPU.
+    pub software: bool,
+}
+
+impl BackendInfo {
+    /// What the status bar says, in plain words.
+    pub fn in_words(&self) -> &'static str {
+        match (self.on_gpu, self.software) {
+            (false, _) => "your processor (CPU)",
+            (true, false) => "your graphics card (WebGPU)",
+            (true, true) => "a software GPU (WebGPU, emulated on the processor)",
+        }
+    }
+}
+
+/// A snapshot of the run, kept in the page so that it outlives the worker (a lost GPU, a crash).
+#[derive(Clone)]
+pub struct Snapshot {
+    pub steps: u64,
+    pub report: Option<StepReport>,
+    /// A few of its digits, as a PNG data URL.
+    pub thumbnail: String,
+    pub bytes: Payload,
+}
+
+impl PartialEq for Snapshot {
+    fn eq(&self, other: &Self) -> bool {
+        (self.steps, &self.report, &self.thumbnail) == (other.steps, &other.report, &other.thumbnail)
+    }
+}
+
+/// A run an earlier visit left in this browser: its step, what it is (for the offer), its file.
+#[derive(Clone)]
+pub struct KeptRun {
+    pub steps: u64,
+    pub what: String,
+    pub bytes: Payload,
+}
+
+impl PartialEq for KeptRun {
+    fn eq(&self, other: &Self) -> bool {
+        (self.steps, &self.what) == (other.steps, &other.what)
+    }
+}
+
+/// Latent values are kept to two decimals, the precision the address carries, so a shared link
+/// draws exactly the same digit.
+pub fn round_latent(value: f32) -> f32 {
+    (value * 100.0).round() / 100.0
+}
+
+/// A latent vector from a seed, rounded as the page keeps them.
+pub fn latent_from_seed(seed: u64, nz: usize) -> Vec<f32> {
+    normal_values(&mut StdRng::seed_from_u64(seed), nz).into_iter().map(round_latent).collect()
+}
+
+/// The latent explorer: the big sample's z is a point on a walk from `from` to `to`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Latent {
+    pub from: Vec<f32>,
+    pub to: Vec<f32>,
+    /// How far along the walk, 0 to 1.
+    pub walk: f32,
+    /// Seed of the last random z drawn.
+    pub seed: u64,
+    /// The slider the arrow keys move.
+    pub selected: usize,
+    /// The generator's latent size.
+    pub nz: usize,
+    /// A sample is being drawn; another asked for meanwhile waits (`dirty`).
+    in_flight: bool,
+    dirty: bool,
+}
+
+impl Latent {
+    /// The big sample's z.
+    pub fn current(&self) -> Vec<f32> {
+        let t = self.walk;
+        self.from.iter().zip(&self.to).map(|(a, b)| round_latent(a * (1.0 - t) + b * t)).collect()
+    }
+
+    /// Sliders shown: the first latent dimensions.
+    pub fn sliders(&self) -> usize {
+        SLIDERS.min(self.nz)
+    }
+
+    fn set(&mut self, z: Vec<f32>) {
+        self.from = z.clone();
+        self.to = z;
+        self.walk = 0.0;
+    }
+}
+
+/// Mode collapse, caught by the quality panel: when, and the snapshot from before it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Collapse {
+    pub step: u64,
+    pub classes: usize,
+    pub snapshot_before: Option<u64>,
+}
+
+impl Collapse {
+    /// The alarm, in plain words.
+    pub fn message(&self) -> String {
+        format!(
+            "Mode collapse at step {}: G draws only {} kinds of digit out of 10. It found a few pictures that fool D \
+             and stopped exploring. Try a lower G learning rate, some label smoothing, or another loss{}.",
+            self.step,
+            self.classes,
+            self.snapshot_before.map_or(String::new(), |s| format!(", and go back to the snapshot at step {s}, from before it"))
+        )
+    }
+}
+
+/// The quality panel: the classifier's scores over the run, or why there are none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QualityPanel {
+    pub history: QualityHistory,
+    /// The panel is hidden, for this reason (the classifier did not load).
+    pub unavailable: Option<String>,
+    /// Mode collapse under way.
+    pub collapse: Option<Collapse>,
+    /// How long the last scoring took in the worker (time not spent training).
+    pub cost_ms: f32,
+}
+
+/// What the page remembers about its workers, shown nowhere.
+#[derive(Clone, Default)]
+pub struct Links {
+    /// A run to go on from once a new training worker listens: its step and weights file.
+    pending_restore: Option<(u64, Payload)>,
+    restarts: u32,
+    /// The sampler is listening, and holds the generator on show.
+    sampler_listening: bool,
+    sampler_ready: bool,
+    /// The generator on show as a weights file, for the sampler.
+    last_generator: Option<(Weights, Payload)>,
+    /// The browser refused to keep a snapshot (said once).
+    keep_failed: bool,
+    /// The address's z, used for the first networks of its size.
+    shared_z: Option<Vec<f32>>,
+    /// The address's test hook, injected once per page after step 3.
+    fault: Option<Fault>,
+    /// `?bench=1`, run once the first networks are ready.
+    bench: bool,
+    /// The run was training when it moved to another backend: it trains on once there.
+    resume_after_move: bool,
+    /// Grids and samples that arrived: each is a repaint, even of the same picture.
+    grids_drawn: u64,
+    samples_drawn: u64,
+}
+
+/// Everything the page shows, and what it remembers between reports.
+#[derive(Clone)]
+pub struct Page {
+    pub settings: Settings,
+    pub run: Run,
+    pub charts: MetricHistory,
+    pub messages: Messages,
+    pub backend: Option<BackendInfo>,
+    pub snapshots: Vec<Snapshot>,
+    pub latent: Latent,
+    pub grid: Option<Picture>,
+    pub sample: Option<Picture>,
+    pub kept: Option<KeptRun>,
+    pub bench: Option<String>,
+    pub quality: QualityPanel,
+    pub links: Links,
+}
+
+/// What the browser layer does after a change.
+#[derive(Clone)]
+pub enum Effect {
+    /// Send to the training worker.
+    Trainer(Command),
+    /// Send to the training worker with bytes the page holds (the browser copies them).
+    TrainerWith(Command, Payload),
+    Sampler(Command),
+    SamplerWith(Command, Payload),
+    /// Start a fresh training worker; once it listens the page goes on from the run pending.
+    StartTrainer,
+    /// Keep this run in the browser for a later visit.
+    Keep(KeptRun),
+    /// Forget the run kept in the browser.
+    ForgetKept,
+    /// Offer a file for download.
+    Download { name: String, bytes: Payload },
+}
+
+impl std::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Effect::Trainer(c) => write!(f, "Trainer({c:?})"),
+            Effect::TrainerWith(c, _) => write!(f, "TrainerWith({c:?}, ..)"),
+            Effect::Sampler(c) => write!(f, "Sampler({c:?})"),
+            Effect::SamplerWith(c, _) => write!(f, "SamplerWith({c:?}, ..)"),
+            Effect::StartTrainer => write!(f, "StartTrainer"),
+            Effect::Keep(run) => write!(f, "Keep(step {})", run.steps),
+            Effect::ForgetKept => write!(f, "ForgetKept"),
+            Effect::Download { name, .. } => write!(f, "Download({name})"),
+        }
+    }
+}
+
+type Effects = Vec<Effect>;
+
+impl Page {
+    /// The page for an address: its setup, and a note on what it ignored.
+    pub fn new(setup: PageSetup, ignored: &[String]) -> Self {
+        let notice = (!ignored.is_empty())
+            .then(|| format!("Ignored address settings that are unknown or out of range: {}", ignored.join(", ")));
+        Self {
+            settings: setup.settings,
+            run: Run::default(),
+            charts: MetricHistory::new(CHART_POINTS),
+            messages: Messages { notice, ..Messages::default() },
+            backend: None,
+            snapshots: Vec::new(),
+            latent: Latent { seed: 1, ..Latent::default() },
+            grid: None,
+            sample: None,
+            kept: None,
+            bench: None,
+            quality: QualityPanel::default(),
+            links: Links { shared_z: setup.z, fault: setup.fault, bench: setup.bench, ..Links::default() },
+        }
+    }
+
+    fn error(&mut self, message: impl Into<String>) {
+        self.error_with(message, None);
+    }
+
+    fn error_with(&mut self, message: impl Into<String>, details: Option<String>) {
+        self.messages.error = Some(message.into());
+        self.messages.details = details;
+    }
+
+    fn clear_error(&mut self) {
+        self.messages.error = None;
+        self.messages.details = None;
+    }
+
+    fn notice(&mut self, message: impl Into<String>) {
+        self.messages.notice = Some(message.into());
+        self.messages.notice_until_play = false;
+    }
+
+    /// The user closed the notice.
+    pub fn close_notice(&mut self) {
+        self.messages.notice = None;
+    }
+
+    // ---- Reports from the training worker ----
+
+    /// A report from the training worker, with the bytes that came beside it.
+    pub fn apply(&mut self, report: Report, payload: Option<Payload>) -> Effects {
+        if report.has_bytes() && payload.is_none() {
+            self.error("A message from the training worker came without its data.");
+            return Vec::new();
+        }
+        match report {
+            Report::Listening => self.trainer_listening(),
+            Report::Backend { name, reason, on_gpu, software } => {
+                self.backend = Some(BackendInfo { name, reason, on_gpu, software });
+                Vec::new()
+            }
+            Report::Ready { settings } => self.ready(settings),
+            Report::Steps { reports, steps_per_second } => self.steps(&reports, steps_per_second),
+            Report::Grid { width, height, weights, .. } => {
+                let pixels = payload.map(|p| p.to_vec()).unwrap_or_default();
+                self.grid = Some(Picture { width, height, pixels });
+                self.links.grids_drawn += 1;
+                self.run.showing = Some(weights);
+                // The big sample follows training too.
+                self.request_sample()
+            }
+            Report::Sample { picture, .. } => self.show_sample(picture),
+            Report::Generator { weights, .. } => {
+                self.links.last_generator = payload.map(|bytes| (weights, bytes));
+                let mut effects = self.feed_sampler();
+                effects.extend(self.request_sample());
+                effects
+            }
+            Report::Running(running) => {
+                self.run.running = running;
+                self.run.pausing = false;
+                if running && std::mem::take(&mut self.messages.notice_until_play) {
+                    self.messages.notice = None;
+                }
+                Vec::new()
+            }
+            Report::Quality { step, quality, millis } => {
+                self.quality.cost_ms = millis;
+                self.judged(step, quality)
+            }
+            Report::QualityUnavailable(why) => {
+                self.quality.unavailable = Some(why);
+                Vec::new()
+            }
+            Report::Diverged { step, restored_step } => {
+                self.run.step = restored_step;
+                self.charts.keep_until(restored_step);
+                self.quality.history.keep_until(restored_step);
+                self.error(format!(
+                    "Training diverged at step {step}: a loss became NaN or infinite. Training is paused and the \
+                     weights from step {restored_step} are kept. Try lower learning rates, then press play."
+                ));
+                Vec::new()
+            }
+            Report::Bench { backend, results } => {
+                let text = results.iter().map(|(p, ms)| format!("{}: {ms:.0} ms/step", p.name())).collect::<Vec<_>>().join(", ");
+                // What it times: single steps at batch 64, each waited for; training here runs at
+                // its own batch size and queues several steps before waiting.
+                let batch = self.settings.train.batch_size;
+                self.bench = Some(format!("{backend} — {text} (batch 64, one step at a time; training here uses batch {batch})"));
+                Vec::new()
+            }
+            Report::Saved { steps, .. } => {
+                self.run.saving = false;
+                let bytes = payload.expect("checked above");
+                vec![Effect::Download { name: format!("ganplay-step-{steps}.ganplay"), bytes }]
+            }
+            Report::Snapshot { steps, report, thumbnail, .. } => {
+                self.snapshot(Snapshot { steps, report, thumbnail, bytes: payload.expect("checked above") })
+            }
+            Report::HandedOver { steps } => {
+                let run = self.snapshots.iter().find(|s| s.steps == steps).map(|s| (steps, s.bytes.clone()));
+                self.start_trainer_with(run)
+            }
+            Report::Loaded { kind, settings, steps, source } => {
+                self.settings = settings;
+                match kind {
+                    LoadKind::Snapshot => {
+                        self.charts.keep_until(steps);
+                        self.quality.history.keep_until(steps);
+                    }
+                    LoadKind::File | LoadKind::KeptRun => {
+                        self.charts.clear();
+                        self.quality.history.clear();
+                    }
+                }
+                self.quality.collapse = None;
+                self.run.step = steps;
+                // A run that was training when it moved to another backend goes on training.
+                if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
+                    self.notice(format!("Loaded {source}: the run goes on from step {steps}."));
+                    return vec![Effect::Trainer(Command::Play)];
+                }
+                self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on."));
+                self.messages.notice_until_play = true;
+                Vec::new()
+            }
+            Report::LoadRefused { kind: LoadKind::KeptRun, message, details } => {
+                self.error_with(format!("{message} This browser no longer keeps it."), details);
+                self.forget_kept()
+            }
+            Report::LoadRefused { message, details, .. } => {
+                self.links.resume_after_move = false;
+                self.error_with(message, details);
+                Vec::new()
+            }
+            Report::DeviceLost(why) => self.recover(format!("The GPU stopped working (device lost: {why})"), None),
+            Report::Crashed(why) => {
+                let (message, place) = split_panic(&why);
+                self.recover(format!("The training worker crashed ({message})"), place)
+            }
+            Report::Notice(message) => {
+                self.notice(message);
+                Vec::new()
+            }
+            Report::Error(message) => {
+                self.links.resume_after_move = false;
+                self.latent.in_flight = false;
+                self.run.saving = false;
+                self.error(message);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A new worker: fresh networks, or (after a crash, a lost GPU or a change of backend) the
+    /// run pending, whose step and curves stay until it is loaded.
+    fn trainer_listening(&mut self) -> Effects {
+        match self.links.pending_restore.take() {
+            Some((steps, bytes)) => {
+                self.run.steps_per_second = 0.0;
+                let load = Command::Load { kind: LoadKind::Snapshot, source: format!("the snapshot at step {steps}"), bytes: Vec::new() };
+                vec![Effect::Trainer(Command::Reset(Settings { auto_size: false, ..self.settings.clone() })), Effect::TrainerWith(load, bytes)]
+            }
+            None => self.reset(),
+        }
+    }
+
+    fn ready(&mut self, settings: Settings) -> Effects {
+        let nz = settings.model.nz;
+        // The worker picked the sizes left to the hardware: show them, still left to it.
+        self.settings.model = settings.model;
+        // The sampler's generator may be of another size until the next one comes.
+        self.links.sampler_ready = false;
+        self.links.last_generator = None;
+        self.latent.nz = nz;
+        self.latent.selected = self.latent.selected.min(self.latent.sliders().saturating_sub(1));
+        self.run.ready = true;
+        if let Some(z) = self.links.shared_z.take() {
+            if z.len() == nz {
+                self.latent.set(z);
+            } else {
+                self.notice(format!("Ignored the address's z: it has {} numbers, and this generator takes {nz}.", z.len()));
+            }
+        }
+        if self.latent.from.len() != nz {
+            self.latent.from = latent_from_seed(self.latent.seed, nz);
+            self.latent.to = latent_from_seed(self.latent.seed + 1_000_000, nz);
+        }
+        let mut effects = self.request_sample();
+        if std::mem::take(&mut self.links.bench) {
+            self.bench = Some("Benchmark running…".into());
+            effects.push(Effect::Trainer(Command::Bench { steps: BENCH_STEPS }));
+        }
+        effects
+    }
+
+    fn steps(&mut self, reports: &[StepReport], steps_per_second: f32) -> Effects {
+        let mut effects = Vec::new();
+        if let Some(last) = reports.last() {
+            self.run.step = last.step;
+            // Once per page: a worker restarted after the fault must not get it again. (A
+            // collapse waits for a run that draws digits: see `judged`.)
+            if (3..6).contains(&last.step) && !matches!(self.links.fault, Some(Fault::Collapse)) {
+                if let Some(fault) = self.links.fault.take() {
+                    effects.push(Effect::Trainer(Command::InjectFault(fault)));
+                }
+            }
+        }
+        self.run.steps_per_second = steps_per_second;
+        reports.iter().for_each(|r| self.charts.push(r));
+        effects
+    }
+
+    fn snapshot(&mut self, snapshot: Snapshot) -> Effects {
+        let what = self.settings.preset().map_or("custom-size", |p| p.name()).to_string();
+        let keep = KeptRun { steps: snapshot.steps, what, bytes: snapshot.bytes.clone() };
+        // This run's own snapshot replaces the one an earlier visit kept.
+        self.kept = None;
+        self.snapshots.retain(|s| s.steps != snapshot.steps);
+        self.snapshots.push(snapshot);
+        let extra = self.snapshots.len().saturating_sub(SNAPSHOTS_KEPT);
+        self.snapshots.drain(..extra);
+        vec![Effect::Keep(keep)]
+    }
+
+    /// A worker on another backend, going on from `run` (or starting afresh).
+    fn start_trainer_with(&mut self, run: Option<(u64, Payload)>) -> Effects {
+        self.run.ready = false;
+        self.run.running = false;
+        self.latent.in_flight = false;
+        self.backend = None;
+        self.notice(match &run {
+            Some((steps, _)) => format!("Moving the run at step {steps} to the new backend…"),
+            None => "Starting on the new backend…".to_string(),
+        });
+        self.links.pending_restore = run;
+        vec![Effect::StartTrainer]
+    }
+
+    /// After a crash or a lost GPU: a new worker (on the CPU if the GPU was lost), going on
+    /// from the last snapshot.
+    fn recover(&mut self, what: String, details: Option<String>) -> Effects {
+        let on_gpu = self.backend.as_ref().is_some_and(|b| b.on_gpu);
+        self.run.ready = false;
+        self.run.running = false;
+        self.latent.in_flight = false;
+        self.links.restarts += 1;
+        self.links.resume_after_move = false;
+        if self.links.restarts > RESTARTS {
+            self.error_with(format!("{what}. The training worker failed {RESTARTS} times: reload the page to start again."), details);
+            return Vec::new();
+        }
+        if on_gpu {
+            self.settings.backend = crate::settings::BackendRequest::Cpu;
+        }
+        self.backend = None;
+        let latest = self.snapshots.last().map(|s| (s.steps, s.bytes.clone()));
+        let moved = if on_gpu { "Training moved to the CPU" } else { "The training worker was restarted" };
+        let from = match &latest {
+            Some((steps, _)) => format!("and goes on from the snapshot at step {steps}"),
+            None => "and starts over (no snapshot had been taken yet)".to_string(),
+        };
+        self.links.pending_restore = latest;
+        self.error_with(format!("{what}. {moved} {from}."), details);
+        vec![Effect::StartTrainer]
+    }
+
+    /// A quality point: kept for the curves. A collapse raises the alarm, naming the snapshot
+    /// from before it: once, until the generator draws enough kinds of digit again, and only
+    /// after the run has drawn enough kinds (a fresh run's noise is not a collapse).
+    fn judged(&mut self, step: u64, quality: Option<Quality>) -> Effects {
+        let mut effects = Vec::new();
+        let drew_digits = self.quality.history.points().iter().any(|(_, q)| q.as_ref().is_some_and(|q| !q.collapsed()));
+        match &quality {
+            Some(q) if q.collapsed() => {
+                if self.quality.collapse.is_none() && drew_digits {
+                    let snapshot_before = self.snapshots.iter().rev().find(|s| s.steps < step).map(|s| s.steps);
+                    self.quality.collapse = Some(Collapse { step, classes: q.classes_drawn(), snapshot_before });
+                }
+            }
+            Some(_) => {
+                self.quality.collapse = None;
+                if matches!(self.links.fault, Some(Fault::Collapse)) {
+                    self.links.fault = None;
+                    effects.push(Effect::Trainer(Command::InjectFault(Fault::Collapse)));
+                }
+            }
+            None => {}
+        }
+        self.quality.history.push(step, quality);
+        effects
+    }
+
+    /// The curves as CSV, with the quality scores.
+    pub fn csv(&self) -> String {
+        self.charts.to_csv_with(&self.quality.history)
+    }
+
+    /// The training worker stopped without a word (it failed to load, or died).
+    pub fn trainer_failed(&mut self) {
+        self.run.ready = false;
+        self.run.running = false;
+        // A crash reports itself first (see the worker's panic hook); keep that message.
+        if self.messages.error.is_none() {
+            self.error("The training worker stopped or failed to load. Reload the page to try again.");
+        }
+    }
+
+    // ---- The sampling worker ----
+
+    /// A report from the sampling worker.
+    pub fn apply_sampler(&mut self, report: Report) -> Effects {
+        match report {
+            Report::Listening => {
+                self.links.sampler_listening = true;
+                self.feed_sampler()
+            }
+            Report::Sample { picture, .. } => self.show_sample(picture),
+            // A sampler that fails leaves the big sample to the training worker.
+            Report::Crashed(_) | Report::Error(_) => {
+                if matches!(report, Report::Crashed(_)) {
+                    self.links.sampler_listening = false;
+                }
+                self.links.sampler_ready = false;
+                self.latent.in_flight = false;
+                self.request_sample()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Hands the generator on show to the sampler, if it is listening.
+    fn feed_sampler(&mut self) -> Effects {
+        match (&self.links.last_generator, self.links.sampler_listening) {
+            (Some((weights, bytes)), true) => {
+                self.links.sampler_ready = true;
+                vec![Effect::SamplerWith(Command::UseGenerator { weights: *weights, bytes: Vec::new() }, bytes.clone())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Asks for the big sample of the current z: from the sampler once it holds the generator,
+    /// else from the training worker. One drawing at a time; the latest z waits its turn.
+    pub fn request_sample(&mut self) -> Effects {
+        let z = self.latent.current();
+        if z.is_empty() || !self.run.ready {
+            return Vec::new();
+        }
+        if self.latent.in_flight {
+            self.latent.dirty = true;
+            return Vec::new();
+        }
+        self.latent.in_flight = true;
+        let command = Command::Sample { z };
+        vec![if self.links.sampler_ready { Effect::Sampler(command) } else { Effect::Trainer(command) }]
+    }
+
+    fn show_sample(&mut self, picture: Picture) -> Effects {
+        self.sample = Some(picture);
+        self.links.samples_drawn += 1;
+        self.latent.in_flight = false;
+        if std::mem::take(&mut self.latent.dirty) { self.request_sample() } else { Vec::new() }
+    }
+
+    // ---- What the user does ----
+
+    /// New networks in the worker, the step and curves back to zero.
+    pub fn reset(&mut self) -> Effects {
+        self.run.ready = false;
+        self.run.step = 0;
+        self.run.steps_per_second = 0.0;
+        self.charts.clear();
+        self.quality.history.clear();
+        self.quality.collapse = None;
+        vec![Effect::Trainer(Command::Reset(self.settings.clone()))]
+    }
+
+    pub fn user_reset(&mut self) -> Effects {
+        self.clear_error();
+        self.reset()
+    }
+
+    /// Play, or pause: a pause takes effect after the step under way, which on a slow
+    /// backend takes seconds, so the button says so meanwhile.
+    pub fn play_pause(&mut self) -> Effects {
+        self.clear_error();
+        if self.run.running {
+            self.run.pausing = true;
+            vec![Effect::Trainer(Command::Pause)]
+        } else {
+            vec![Effect::Trainer(Command::Play)]
+        }
+    }
+
+    pub fn single_step(&mut self) -> Effects {
+        if !self.run.ready || self.run.running {
+            return Vec::new();
+        }
+        self.clear_error();
+        vec![Effect::Trainer(Command::Step)]
+    }
+
+    /// A setting changed in the form, as text. The table says what the change takes: a tune of
+    /// the running networks, new networks, or a move to another backend. A value out of range
+    /// changes nothing and says why.
+    pub fn change(&mut self, key: Key, text: &str) -> Effects {
+        let mut next = self.settings.clone();
+        if let Err(e) = next.set_text(key, text) {
+            self.notice(format!("Not changed: {e}."));
+            return Vec::new();
+        }
+        let change = self.settings.change_to(&next);
+        self.settings = next;
+        match change {
+            None => Vec::new(),
+            Some(Applies::AtOnce) => vec![Effect::Trainer(Command::Tune(self.settings.clone()))],
+            Some(Applies::Rebuild) => {
+                self.notice(match (key, self.settings.preset()) {
+                    (Key::Preset, Some(preset)) => format!("New {} networks built: training starts over.", preset.name()),
+                    _ => "New networks built with the changed setting: training starts over.".to_string(),
+                });
+                self.reset()
+            }
+            Some(Applies::Move) => {
+                // A worker keeps its device for its life: a new backend takes a new worker, and
+                // a run under way goes along as a weights file (training on, if it was).
+                if self.run.ready && self.run.step > 0 {
+                    self.links.resume_after_move = self.run.running;
+                    vec![Effect::Trainer(Command::HandOver)]
+                } else {
+                    self.start_trainer_with(None)
+                }
+            }
+        }
+    }
+
+    pub fn save(&mut self) -> Effects {
+        self.run.saving = true;
+        vec![Effect::Trainer(Command::Save)]
+    }
+
+    pub fn snapshot_now(&mut self) -> Effects {
+        vec![Effect::Trainer(Command::Snapshot)]
+    }
+
+    /// A file the user picked, `size` bytes long, to go on from.
+    pub fn file_too_large(&mut self, name: &str, size: f64) -> bool {
+        let too_large = size > crate::checkpoint::MAX_FILE_BYTES as f64;
+        if too_large {
+            self.error(format!(
+                "{name} was not loaded: it is {:.0} MB, too large for a ganplay weights file. The current run goes on unchanged.",
+                size / 1e6
+            ));
+        }
+        too_large
+    }
+
+    pub fn load_file(&mut self, name: String, bytes: Payload) -> Effects {
+        vec![Effect::TrainerWith(Command::Load { kind: LoadKind::File, source: name, bytes: Vec::new() }, bytes)]
+    }
+
+    /// Goes back to the snapshot at `steps`.
+    pub fn go_back(&mut self, steps: u64) -> Effects {
+        let Some(snapshot) = self.snapshots.iter().find(|s| s.steps == steps) else { return Vec::new() };
+        let load = Command::Load { kind: LoadKind::Snapshot, source: format!("the snapshot at step {steps}"), bytes: Vec::new() };
+        vec![Effect::TrainerWith(load, snapshot.bytes.clone())]
+    }
+
+    pub fn kept_found(&mut self, run: KeptRun) {
+        self.kept = Some(run);
+    }
+
+    pub fn go_on_from_kept(&mut self) -> Effects {
+        let Some(run) = self.kept.take() else { return Vec::new() };
+        let source = format!("the run kept in this browser (step {})", run.steps);
+        vec![Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, source, bytes: Vec::new() }, run.bytes)]
+    }
+
+    pub fn forget_kept(&mut self) -> Effects {
+        self.kept = None;
+        vec![Effect::ForgetKept]
+    }
+
+    /// The browser would not keep a snapshot: said once.
+    pub fn keep_failed(&mut self, why: &str) {
+        if !std::mem::replace(&mut self.links.keep_failed, true) {
+            self.notice(format!("This browser did not keep the run for a later visit ({why}). Save run keeps it as a file."));
+        }
+    }
+
+    /// A failure of the browser layer (a download, a file read, a worker that would not start).
+    pub fn failed(&mut self, message: String) {
+        self.error(message);
+    }
+
+    // ---- The latent explorer ----
+
+    /// Sets one latent dimension (a slider); the walk is folded into the current point.
+    pub fn move_slider(&mut self, dim: usize, value: f32) -> Effects {
+        let mut z = self.latent.current();
+        let Some(v) = z.get_mut(dim) else { return Vec::new() };
+        *v = round_latent(value.clamp(-3.0, 3.0));
+        self.latent.selected = dim;
+        self.latent.set(z);
+        self.request_sample()
+    }
+
+    /// Moves the selected slider by `delta` (the arrow keys).
+    pub fn nudge(&mut self, delta: f32) -> Effects {
+        let dim = self.latent.selected;
+        let value = self.latent.current().get(dim).copied().unwrap_or(0.0);
+        self.move_slider(dim, value + delta)
+    }
+
+    /// Selects the slider above or below (the arrow keys), wrapping around.
+    pub fn select_next(&mut self, up: bool) {
+        let count = self.latent.sliders().max(1);
+        let d = self.latent.selected;
+        self.latent.selected = if up { (d + count - 1) % count } else { (d + 1) % count };
+    }
+
+    pub fn select(&mut self, dim: usize) {
+        self.latent.selected = dim;
+    }
+
+    pub fn random_z(&mut self) -> Effects {
+        self.latent.seed += 1;
+        self.latent.set(latent_from_seed(self.latent.seed, self.latent.nz));
+        self.request_sample()
+    }
+
+    /// A new walk from the current z to a random one.
+    pub fn new_walk(&mut self) -> Effects {
+        self.latent.from = self.latent.current();
+        self.latent.seed += 1;
+        self.latent.to = latent_from_seed(self.latent.seed + 1_000_000, self.latent.nz);
+        self.latent.walk = 0.0;
+        self.request_sample()
+    }
+
+    pub fn set_walk(&mut self, t: f32) -> Effects {
+        self.latent.walk = t.clamp(0.0, 1.0);
+        self.request_sample()
+    }
+
+    /// How many grids and samples have arrived (each is a repaint).
+    pub fn drawn(&self) -> (u64, u64) {
+        (self.links.grids_drawn, self.links.samples_drawn)
+    }
+
+    /// The address that reproduces what the page shows.
+    pub fn address(&self, presenter: bool) -> String {
+        address(&self.settings, &self.latent, presenter)
+    }
+}
+
+/// Arithmetic the CPU path does in a second in the page (flex with wasm SIMD, measured between
+/// 10 and 20 GFLOP/s from the standard model to the largest sizes on a laptop-class CPU).
+const CPU_FLOPS_PER_SECOND: f64 = 15e9;
+/// Steps slower than this get a warning before Play.
+const HEAVY_STEP_SECONDS: f64 = 2.0;
+
+/// A warning when the settings make each training step slow on the CPU, before Play.
+pub fn heavy_warning(settings: &Settings, backend: Option<&BackendInfo>) -> Option<String> {
+    if backend.is_none_or(|b| b.on_gpu) {
+        return None;
+    }
+    let seconds = settings.model.step_flops(settings.train.batch_size) * settings.train.d_steps.max(1) as f64 / CPU_FLOPS_PER_SECOND;
+    (seconds > HEAVY_STEP_SECONDS).then(|| {
+        format!(
+            "These settings are heavy for the processor: about {seconds:.0} s a step, so digits take many minutes to form. \
+             Smaller widths, a smaller batch or the tiny preset train far faster."
+        )
+    })
+}
+
+/// The address that reproduces a setup and the big sample's z.
+pub fn address(settings: &Settings, latent: &Latent, presenter: bool) -> String {
+    let z = Some(latent.current()).filter(|z| !z.is_empty());
+    PageSetup { settings: settings.clone(), z, presenter, ..PageSetup::default() }.to_query()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelConfig;
+    use crate::settings::{BackendRequest, Preset};
+    use crate::training::TrainConfig;
+
+    fn page(query: &str) -> Page {
+        let (setup, ignored) = PageSetup::from_query(query);
+        Page::new(setup, &ignored)
+    }
+
+    fn report(step: u64) -> StepReport {
+        StepReport { step, d_real: 0.8, d_fake_before: 0.3, d_fake_after: 0.35, loss_d: 1.0, loss_g: 1.5 }
+    }
+
+    /// A page whose worker is ready with tiny networks, its effects so far dropped.
+    fn ready_page(query: &str) -> Page {
+        let mut page = page(query);
+        page.apply(Report::Listening, None);
+        let mut settings = page.settings.clone();
+        settings.model = Preset::Tiny.model();
+        page.apply(Report::Ready { settings }, None);
+        page
+    }
+
+    fn steps(page: &mut Page, range: std::ops::RangeInclusive<u64>) -> Effects {
+        page.apply(Report::Steps { reports: range.map(report).collect(), steps_per_second: 20.0 }, None)
+    }
+
+    fn sent(effects: &[Effect]) -> Vec<Command> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Trainer(c) | Effect::TrainerWith(c, _) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_worker_builds_networks_with_the_pages_settings() {
+        let mut page = page("?seed=9&lr_g=0.001");
+        let effects = page.apply(Report::Listening, None);
+        let [Command::Reset(settings)] = &sent(&effects)[..] else { panic!("{effects:?}") };
+        assert_eq!((settings.train.seed, settings.train.lr_g), (9, 0.001));
+        assert!(settings.auto_size, "no size in the address: the worker picks for its hardware");
+        assert!(!page.run.ready);
+    }
+
+    #[test]
+    fn ready_shows_the_sizes_the_worker_picked_and_asks_for_a_sample() {
+        let mut page = page("?backend=cpu");
+        page.apply(Report::Listening, None);
+        let mut settings = page.settings.clone();
+        settings.model = Preset::Standard.model().with_nz(12);
+        let effects = page.apply(Report::Ready { settings }, None);
+        assert!(page.run.ready);
+        assert_eq!(page.settings.model.nz, 12);
+        assert!(page.settings.auto_size);
+        assert_eq!((page.latent.nz, page.latent.current().len(), page.latent.sliders()), (12, 12, 10));
+        assert!(matches!(sent(&effects)[..], [Command::Sample { ref z }] if z.len() == 12));
+    }
+
+    #[test]
+    fn a_report_of_steps_extends_the_charts_and_moves_the_counter() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=4);
+        steps(&mut page, 5..=7);
+        assert_eq!(page.run.step, 7);
+        assert_eq!(page.run.steps_per_second, 20.0);
+        assert_eq!(page.charts.points().len(), 7);
+        assert_eq!(page.charts.points().last().unwrap().report, report(7));
+    }
+
+    #[test]
+    fn a_diverged_report_trims_the_charts_to_the_restored_step_and_says_so() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=10);
+        page.apply(Report::Diverged { step: 12, restored_step: 6 }, None);
+        assert_eq!(page.run.step, 6);
+        assert_eq!(page.charts.points().last().unwrap().report.step, 6);
+        assert!(page.messages.error.as_deref().unwrap().contains("diverged at step 12"));
+        // The message stays until the user acts.
+        page.play_pause();
+        assert_eq!(page.messages.error, None);
+    }
+
+    #[test]
+    fn loaded_writes_every_setting_back() {
+        let mut page = ready_page("?backend=cpu");
+        steps(&mut page, 1..=5);
+        let settings = Settings::of_run(
+            BackendRequest::Cpu,
+            ModelConfig::new().with_nz(7).with_ngf(5).with_ndf(3),
+            TrainConfig::new().with_lr_d(0.0007).with_lr_g(0.0003).with_beta1(0.2).with_batch_size(12).with_seed(99).with_d_steps(2),
+        );
+        let loaded = Report::Loaded { kind: LoadKind::File, settings: settings.clone(), steps: 40, source: "run.ganplay".into() };
+        page.apply(loaded, None);
+        assert_eq!(page.settings, settings);
+        assert_eq!(page.run.step, 40);
+        assert!(page.charts.points().is_empty(), "a file's run starts the curves afresh");
+        assert!(page.messages.notice.as_deref().unwrap().starts_with("Loaded run.ganplay: the run is at step 40"));
+        assert!(page.address(false).contains("ngf=5"), "{}", page.address(false));
+    }
+
+    #[test]
+    fn going_back_to_a_snapshot_keeps_the_curves_up_to_it() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=3);
+        let effects = page.apply(Report::Snapshot { steps: 3, report: Some(report(3)), thumbnail: "data:".into(), bytes: Vec::new() }, Some(vec![3; 8]));
+        assert!(matches!(effects[..], [Effect::Keep(KeptRun { steps: 3, .. })]));
+        steps(&mut page, 4..=9);
+        let effects = page.go_back(3);
+        assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::Snapshot, .. }, bytes)] if bytes == &vec![3; 8]));
+        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 3, source: "the snapshot at step 3".into() }, None);
+        assert_eq!((page.run.step, page.charts.points().len()), (3, 3));
+    }
+
+    #[test]
+    fn a_refused_load_leaves_the_run_untouched() {
+        let mut page = ready_page("?seed=4");
+        steps(&mut page, 1..=5);
+        let (settings, charts, run) = (page.settings.clone(), page.charts.clone(), page.run.clone());
+        let effects = page.apply(Report::LoadRefused { kind: LoadKind::File, message: "bad.ganplay was not loaded: damaged.".into(), details: None }, None);
+        assert!(effects.is_empty());
+        assert_eq!((page.settings.clone(), page.charts.clone(), page.run.clone()), (settings, charts, run));
+        assert_eq!(page.messages.error.as_deref(), Some("bad.ganplay was not loaded: damaged."));
+    }
+
+    #[test]
+    fn a_refused_kept_run_is_forgotten() {
+        let mut page = ready_page("");
+        page.kept_found(KeptRun { steps: 3, what: "tiny".into(), bytes: vec![1] });
+        let effects = page.go_on_from_kept();
+        assert!(matches!(sent(&effects)[..], [Command::Load { kind: LoadKind::KeptRun, .. }]));
+        let effects = page.apply(Report::LoadRefused { kind: LoadKind::KeptRun, message: "It is damaged.".into(), details: Some("crc".into()) }, None);
+        assert!(matches!(effects[..], [Effect::ForgetKept]));
+        assert!(page.messages.error.as_deref().unwrap().ends_with("This browser no longer keeps it."));
+        assert_eq!(page.messages.details.as_deref(), Some("crc"));
+    }
+
+    #[test]
+    fn the_table_decides_what_a_change_takes() {
+        let mut page = ready_page("?backend=cpu&preset=tiny");
+        steps(&mut page, 1..=2);
+        assert!(matches!(&sent(&page.change(Key::LrD, "0.0005"))[..], [Command::Tune(s)] if s.train.lr_d == 0.0005));
+        assert_eq!(page.run.step, 2, "a tune keeps the run");
+        assert!(matches!(sent(&page.change(Key::Seed, "3"))[..], [Command::Reset(_)]));
+        assert_eq!((page.run.step, page.run.ready), (0, false));
+        assert!(page.messages.notice.as_deref().unwrap().contains("training starts over"));
+        assert!(sent(&page.change(Key::Seed, "3")).is_empty(), "no change, nothing sent");
+        // Out of range: nothing changes, and the note says why.
+        let before = page.settings.clone();
+        assert!(page.change(Key::Beta1, "7.5").is_empty());
+        assert_eq!(page.settings, before);
+        assert!(page.messages.notice.as_deref().unwrap().contains("beta1=7.5 is out of range"));
+        page.change(Key::Preset, "small");
+        assert_eq!(page.settings.model, Preset::Small.model());
+        assert_eq!(page.messages.notice.as_deref(), Some("New small networks built: training starts over."));
+    }
+
+    #[test]
+    fn a_new_backend_takes_the_run_along() {
+        let mut page = ready_page("?backend=cpu");
+        steps(&mut page, 1..=4);
+        assert!(matches!(sent(&page.change(Key::Backend, "webgpu"))[..], [Command::HandOver]));
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4; 4]));
+        let effects = page.apply(Report::HandedOver { steps: 4 }, None);
+        assert!(matches!(effects[..], [Effect::StartTrainer]));
+        assert!(page.messages.notice.as_deref().unwrap().contains("Moving the run at step 4"));
+        assert!(!page.run.ready);
+        let effects = page.apply(Report::Listening, None);
+        assert!(matches!(&sent(&effects)[..], [Command::Reset(s), Command::Load { kind: LoadKind::Snapshot, .. }] if s.backend == BackendRequest::WebGpu));
+        assert_eq!(page.charts.points().len(), 4, "the curves stay until the run is loaded");
+    }
+
+    #[test]
+    fn a_lost_gpu_moves_to_the_cpu_from_the_last_snapshot_and_gives_up_after_three() {
+        let mut page = ready_page("?backend=webgpu");
+        page.apply(Report::Backend { name: "WebGPU".into(), reason: String::new(), on_gpu: true, software: false }, None);
+        steps(&mut page, 1..=2);
+        page.apply(Report::Snapshot { steps: 2, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![2]));
+        let effects = page.apply(Report::DeviceLost("destroyed".into()), None);
+        assert!(matches!(effects[..], [Effect::StartTrainer]));
+        assert_eq!(page.settings.backend, BackendRequest::Cpu);
+        assert!(page.messages.error.as_deref().unwrap().contains("moved to the CPU and goes on from the snapshot at step 2"));
+        assert!(matches!(sent(&page.apply(Report::Listening, None))[..], [Command::Reset(_), Command::Load { .. }]));
+        for _ in 0..2 {
+            assert!(matches!(page.apply(Report::Crashed("boom".into()), None)[..], [Effect::StartTrainer]));
+        }
+        assert!(page.apply(Report::Crashed("boom".into()), None).is_empty());
+        assert!(page.messages.error.as_deref().unwrap().contains("failed 3 times"));
+    }
+
+    #[test]
+    fn a_fault_from_the_address_is_injected_once() {
+        let mut page = ready_page("?fault=nan");
+        assert!(matches!(sent(&steps(&mut page, 1..=3))[..], [Command::InjectFault(Fault::Nan)]));
+        assert!(sent(&steps(&mut page, 4..=4)).is_empty());
+        // A collapse waits for a run that draws digits.
+        let mut page = ready_page("?fault=collapse");
+        assert!(sent(&steps(&mut page, 1..=3)).is_empty());
+        assert!(sent(&page.apply(Report::Quality { step: 3, quality: Some(quality(2)), millis: 1.0 }, None)).is_empty());
+        let effects = page.apply(Report::Quality { step: 9, quality: Some(quality(8)), millis: 1.0 }, None);
+        assert!(matches!(sent(&effects)[..], [Command::InjectFault(Fault::Collapse)]));
+        assert!(sent(&page.apply(Report::Quality { step: 12, quality: Some(quality(8)), millis: 1.0 }, None)).is_empty());
+    }
+
+    #[test]
+    fn a_shared_z_is_used_when_its_length_fits_and_named_when_not() {
+        let page = ready_page("?z=0.5,1,-1");
+        assert!(page.messages.notice.as_deref().unwrap().contains("it has 3 numbers, and this generator takes 100"));
+        let mut page = page_with_nz("?nz=3&z=0.5,1,-1", 3);
+        assert_eq!(page.latent.current(), [0.5, 1.0, -1.0]);
+        page.move_slider(1, 2.346);
+        assert_eq!(page.latent.current(), [0.5, 2.35, -1.0]);
+        assert!(page.address(true).ends_with("layout=presenter&z=0.50,2.35,-1.00"), "{}", page.address(true));
+    }
+
+    fn page_with_nz(query: &str, nz: usize) -> Page {
+        let mut page = page(query);
+        page.apply(Report::Listening, None);
+        let settings = page.settings.clone();
+        assert_eq!(settings.model.nz, nz);
+        page.apply(Report::Ready { settings }, None);
+        page
+    }
+
+    #[test]
+    fn one_sample_at_a_time_and_the_latest_z_waits_its_turn() {
+        let mut page = ready_page("");
+        // Ready asked for the first sample; moves meanwhile are held back.
+        assert!(page.move_slider(0, 1.0).is_empty());
+        assert!(page.move_slider(0, 2.0).is_empty());
+        let picture = Picture { width: 1, height: 1, pixels: vec![9] };
+        let effects = page.apply(Report::Sample { picture: picture.clone(), weights: Weights::Run { steps: 0 } }, None);
+        assert!(matches!(&sent(&effects)[..], [Command::Sample { z }] if z[0] == 2.0));
+        assert_eq!(page.sample, Some(picture));
+        // Once the sampler holds the generator, samples go to it.
+        page.apply_sampler(Report::Listening);
+        let effects = page.apply(Report::Generator { weights: Weights::Run { steps: 0 }, bytes: Vec::new() }, Some(vec![1]));
+        assert!(matches!(effects[..], [Effect::SamplerWith(Command::UseGenerator { .. }, _)]));
+        let drawn = Report::Sample { picture: Picture { width: 1, height: 1, pixels: vec![1] }, weights: Weights::Run { steps: 0 } };
+        assert!(matches!(page.apply_sampler(drawn)[..], [Effect::Sampler(Command::Sample { .. })]));
+        // A sampler that crashes hands the drawing back to the training worker.
+        assert!(matches!(page.apply_sampler(Report::Crashed("x".into()))[..], [Effect::Trainer(Command::Sample { .. })]));
+    }
+
+    #[test]
+    fn saving_offers_the_file_and_a_report_without_its_bytes_is_an_error() {
+        let mut page = ready_page("");
+        assert!(matches!(sent(&page.save())[..], [Command::Save]));
+        assert!(page.run.saving);
+        let effects = page.apply(Report::Saved { steps: 8, bytes: Vec::new() }, Some(vec![1, 2]));
+        assert!(matches!(&effects[..], [Effect::Download { name, .. }] if name == "ganplay-step-8.ganplay"));
+        assert!(!page.run.saving);
+        assert!(page.apply(Report::Saved { steps: 8, bytes: Vec::new() }, None).is_empty());
+        assert!(page.messages.error.as_deref().unwrap().contains("came without its data"));
+    }
+
+    fn quality(classes: usize) -> Quality {
+        let mut histogram = [0.0; 10];
+        (0..classes).for_each(|c| histogram[c] = 1.0 / classes as f64);
+        Quality { score: classes as f64 * 0.9, frechet: 3.0, histogram }
+    }
+
+    #[test]
+    fn quality_points_make_curves_and_a_collapse_raises_the_alarm_with_the_snapshot_before_it() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=10);
+        page.apply(Report::Snapshot { steps: 10, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
+        page.apply(Report::Quality { step: 5, quality: Some(quality(1)), millis: 1.0 }, None);
+        assert_eq!(page.quality.collapse, None, "a fresh run's noise is no collapse");
+        page.apply(Report::Quality { step: 10, quality: Some(quality(10)), millis: 1.0 }, None);
+        page.apply(Report::Quality { step: 15, quality: None, millis: 1.0 }, None);
+        assert_eq!(page.quality.history.points().len(), 3);
+        assert_eq!(page.quality.collapse, None);
+        page.apply(Report::Quality { step: 20, quality: Some(quality(2)), millis: 1.0 }, None);
+        let collapse = page.quality.collapse.clone().unwrap();
+        assert_eq!((collapse.step, collapse.classes, collapse.snapshot_before), (20, 2, Some(10)));
+        assert!(collapse.message().contains("go back to the snapshot at step 10"));
+        page.apply(Report::Quality { step: 30, quality: Some(quality(1)), millis: 1.0 }, None);
+        assert_eq!(page.quality.collapse.as_ref().unwrap().step, 20, "raised once");
+        page.apply(Report::Quality { step: 40, quality: Some(quality(9)), millis: 1.0 }, None);
+        assert_eq!(page.quality.collapse, None, "over once G draws enough kinds again");
+        // The CSV carries the scores beside the curves.
+        let csv = page.csv();
+        assert!(csv.lines().next().unwrap().ends_with("score,frechet_distance,classes_drawn"));
+        assert!(csv.lines().nth(10).unwrap().ends_with(",9.0000,3.0000,10"), "{csv}");
+        page.user_reset();
+        assert!(page.quality.history.points().is_empty());
+        page.apply(Report::QualityUnavailable("no classifier".into()), None);
+        assert_eq!(page.quality.unavailable.as_deref(), Some("no classifier"));
+    }
+
+    #[test]
+    fn heavy_settings_on_the_cpu_are_warned_of() {
+        let cpu = BackendInfo { name: "CPU".into(), reason: String::new(), on_gpu: false, software: false };
+        let gpu = BackendInfo { on_gpu: true, ..cpu.clone() };
+        let mut settings = Settings::default();
+        settings.model = Preset::Tiny.model();
+        assert_eq!(heavy_warning(&settings, Some(&cpu)), None);
+        settings.model = ModelConfig::new().with_nz(512).with_ngf(128).with_ndf(128);
+        settings.train.batch_size = 256;
+        assert!(heavy_warning(&settings, Some(&cpu)).unwrap().contains("s a step"));
+        assert_eq!(heavy_warning(&settings, Some(&gpu)), None);
+    }
+
+    #[test]
+    fn a_panic_is_told_without_its_source_location() {
+        let mut page = ready_page("");
+        page.apply(Report::Crashed("panicked at src/web/worker.rs:300:62:\na panic injected for testing".into()), None);
+        let error = page.messages.error.clone().unwrap();
+        assert!(error.starts_with("The training worker crashed (a panic injected for testing). The training worker was restarted"), "{error}");
+        assert_eq!(page.messages.details.as_deref(), Some("panicked at src/web/worker.rs:300:62"));
+        page.user_reset();
+        assert_eq!((page.messages.error.clone(), page.messages.details.clone()), (None, None));
+    }
+
+    #[test]
+    fn a_paused_notice_goes_when_training_starts_and_pausing_is_shown() {
+        let mut page = ready_page("");
+        page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 4, source: "a.ganplay".into() }, None);
+        assert!(page.messages.notice.as_deref().unwrap().contains("Press play"));
+        page.play_pause();
+        page.apply(Report::Running(true), None);
+        assert_eq!(page.messages.notice, None, "no longer paused");
+        assert!(matches!(sent(&page.play_pause())[..], [Command::Pause]));
+        assert!(page.run.pausing, "pausing after the step under way");
+        page.apply(Report::Running(false), None);
+        assert!(!page.run.pausing);
+        page.change(Key::Seed, "5");
+        page.close_notice();
+        assert_eq!(page.messages.notice, None);
+    }
+
+    #[test]
+    fn a_run_that_was_training_trains_on_after_moving_backend() {
+        let mut page = ready_page("?backend=cpu");
+        page.apply(Report::Running(true), None);
+        steps(&mut page, 1..=4);
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Running(false), None);
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
+        page.apply(Report::HandedOver { steps: 4 }, None);
+        page.apply(Report::Listening, None);
+        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into() };
+        assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]));
+    }
+
+    #[test]
+    fn snapshots_keep_the_last_five_and_replace_the_kept_offer() {
+        let mut page = ready_page("");
+        page.kept_found(KeptRun { steps: 1, what: "tiny".into(), bytes: vec![] });
+        for step in 1..=7 {
+            page.apply(Report::Snapshot { steps: step, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
+        }
+        assert_eq!(page.snapshots.iter().map(|s| s.steps).collect::<Vec<_>>(), [3, 4, 5, 6, 7]);
+        assert!(page.kept.is_none());
+    }
+}

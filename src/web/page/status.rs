@@ -1,0 +1,64 @@
+//! The top of the page: the title, the status line (backend and why, step, speed), the
+//! presenter and help buttons, and the messages under it.
+
+use leptos::prelude::*;
+
+use super::signals::PageState;
+
+#[component]
+pub fn StatusBar() -> impl IntoView {
+    let state = PageState::get();
+    let (backend, presenter) = (state.backend, state.presenter);
+    let step = Memo::new(move |_| state.run.with(|r| r.step));
+    let rate = Memo::new(move |_| state.run.with(|r| r.steps_per_second));
+    view! {
+        <header>
+            <h1>"ganplay"</h1>
+            <p class="tagline">"Watch a generator learn to draw digits, on your own machine."</p>
+            <div id="status" role="status" aria-live="polite">
+                // Plain words; the technical name on hover.
+                <span id="backend" data-gpu=move || backend.with(|b| b.as_ref().map(|b| b.on_gpu.to_string()))
+                    title=move || backend.with(|b| b.as_ref().map(|b| b.name.clone()))>
+                    {move || backend.with(|b| b.as_ref().map_or("Starting…", |b| b.in_words()))}
+                </span>
+                <span id="backend-reason">{move || backend.with(|b| b.as_ref().map(|b| b.reason.clone()))}</span>
+                <span class="counter">"step "<b id="step">{move || step.get()}</b></span>
+                <span class="counter"><b id="rate">{move || format!("{:.1}", rate.get())}</b>" steps/s"</span>
+            </div>
+            <div class="buttons top">
+                <button id="presenter" class="secondary" aria-pressed=move || presenter.get().to_string()
+                    on:click=move |_| presenter.update(|p| *p = !*p)>
+                    {move || if presenter.get() { "Leave presenter mode" } else { "Presenter mode" }}
+                </button>
+                <button id="help-button" class="secondary" aria-haspopup="dialog" on:click=move |_| state.help_open.set(true)>
+                    "Help and shortcuts (?)"
+                </button>
+            </div>
+        </header>
+    }
+}
+
+/// The error (until the user acts), its technical details folded, and the latest notice with
+/// a button to close it.
+#[component]
+pub fn Messages() -> impl IntoView {
+    let state = PageState::get();
+    let messages = state.messages;
+    let error = Memo::new(move |_| messages.with(|m| m.error.clone().map(|e| (e, m.details.clone()))));
+    let notice = Memo::new(move |_| messages.with(|m| m.notice.clone()));
+    view! {
+        {move || error.get().map(|(text, details)| view! {
+            <div class="error" role="alert">
+                <p id="error">{text}</p>
+                {details.map(|d| view! { <details class="details"><summary>"Details"</summary><pre>{d}</pre></details> })}
+            </div>
+        })}
+        {move || notice.get().map(|text| view! {
+            <div class="notice closable" role="status">
+                <p id="notice">{text}</p>
+                <button class="close secondary" aria-label="Close this note"
+                    on:click=move |_| state.update(|p| { p.close_notice(); Vec::new() })>"×"</button>
+            </div>
+        })}
+    }
+}
