@@ -1,0 +1,60 @@
+//! The shipped digit classifier on real MNIST: its held-out accuracy, and the quality metrics it
+//! gives real digits, noise and a single digit repeated (what mode collapse looks like).
+
+use burn::prelude::*;
+use ganplay::classifier::Classifier;
+use ganplay::data::{Digits, Mnist};
+use ganplay::readback::ready_now;
+
+fn asset(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn classifier() -> Classifier {
+    let bytes = std::fs::read(asset("assets/classifier/classifier.bin")).expect("made by `ganplay train-classifier`");
+    Classifier::from_bytes(&bytes, &Device::flex()).unwrap()
+}
+
+fn images(digits: &Digits, indices: &[usize]) -> Tensor<4> {
+    digits.batch(indices, &Device::flex())
+}
+
+#[test]
+fn the_shipped_classifier_reads_held_out_digits_at_98_percent() {
+    let Mnist { held_out, .. } = Mnist::from_folder(&asset("assets/mnist")).unwrap();
+    let accuracy = classifier().accuracy(&held_out);
+    assert!(accuracy >= 0.98, "held-out accuracy {accuracy}");
+}
+
+#[test]
+fn real_digits_score_high_and_noise_or_one_digit_repeated_score_low_and_are_flagged() {
+    let Mnist { train, held_out } = Mnist::from_folder(&asset("assets/mnist")).unwrap();
+    let classifier = classifier();
+    let reference = ready_now(classifier.reference(&held_out)).unwrap();
+
+    // The held-out digits against themselves: a near-perfect score, no distance.
+    let all: Vec<usize> = (0..held_out.len()).collect();
+    let real = ready_now(classifier.quality(images(&held_out, &all), &reference)).unwrap().unwrap();
+    assert!(real.score >= 9.0, "{real:?}");
+    assert!(real.frechet < 1e-3, "{real:?}");
+    assert_eq!(real.classes_drawn(), 10);
+    assert!(!real.collapsed());
+
+    // Other real digits (1,000 spread over the training split, which is ordered by class):
+    // still high, and near.
+    let other: Vec<usize> = (0..1000).map(|i| i * train.len() / 1000).collect();
+    let train_quality = ready_now(classifier.quality(images(&train, &other), &reference)).unwrap().unwrap();
+    assert!(train_quality.score >= 9.0 && train_quality.frechet < 0.25 * real_noise_distance(&classifier, &reference), "{train_quality:?}");
+
+    // One digit repeated 100 times: one class, a score of 1, collapse.
+    let repeated = ready_now(classifier.quality(images(&held_out, &[7; 100]), &reference)).unwrap().unwrap();
+    assert!(repeated.score < 1.5 && repeated.collapsed(), "{repeated:?}");
+}
+
+/// The distance of uniform noise, which must score low too.
+fn real_noise_distance(classifier: &Classifier, reference: &ganplay::quality::Gaussian) -> f64 {
+    let noise = Tensor::<4>::random([500, 1, 28, 28], burn::tensor::Distribution::Uniform(-1.0, 1.0), &Device::flex());
+    let quality = ready_now(classifier.quality(noise, reference)).unwrap().unwrap();
+    assert!(quality.score < 3.0 && quality.collapsed(), "noise: {quality:?}");
+    quality.frechet
+}
