@@ -11,7 +11,7 @@ use crate::metrics::{MetricHistory, nice_ticks, tick_label};
 /// Chart geometry, in the SVG's own units (it scales to its box).
 const W: f32 = 420.0;
 const H: f32 = 210.0;
-const LEFT: f32 = 64.0;
+const LEFT: f32 = 76.0;
 const RIGHT: f32 = 10.0;
 const TOP: f32 = 10.0;
 const BOTTOM: f32 = 46.0;
@@ -211,7 +211,8 @@ pub fn Charts() -> impl IntoView {
         <section class="charts" aria-label="Training curves">
             <LineChart rows=history marker=collapse id="chart-prob" title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
                 explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
-                         the generator's fakes, before and after G's update. When both meet near 0.5, D can no longer tell them apart."
+                         the generator's fakes, before and after G's update (dashed). Both start near 0.5, split as D learns first, \
+                         then settle apart (about 0.65 and 0.35) and stay there while the digits improve."
                 // Okabe-Ito colours, told apart under colour blindness; "after" is dashed as well.
                 series=vec![
                     ("D(x)", "#0072b2", "", D_REAL),

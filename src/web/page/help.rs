@@ -31,9 +31,15 @@ pub fn About() -> impl IntoView {
             into a picture. The " <b>"discriminator (D)"</b> " looks at a picture and says how likely it is to be a real \
             handwritten digit. D learns from real digits (from MNIST) and from G's fakes; G learns only from D's verdicts, \
             by changing itself so that D calls its pictures real."</p>
-        <p>"At first G draws noise and D easily wins: D(x), its score for real digits, goes up toward 1 and D(G(z)), \
-            its score for fakes, down toward 0. As G improves, the two curves move toward each other. If they meet \
-            near 0.5, D is guessing: G's digits fool it half the time."</p>
+        <p>"What the curves do. At the start neither network knows anything, and D scores real digits and G's \
+            noise alike, near 0.5. D learns faster, so within the first fifty steps the curves split: D(x), its score \
+            for real digits, rises toward 0.8, and D(G(z)), its score for fakes, stays lower. Then G learns to fool D, \
+            and the curves settle apart, around 0.65 for real digits and 0.35 for fakes in the default run, and stay \
+            there for thousands of steps while the digits keep getting better."</p>
+        <p>"That gap is normal, not a failure: D keeps finding some tell that a digit is fake, G keeps fixing it, \
+            and the game goes on. The textbook end, both curves at 0.5, means D can no longer tell at all; small \
+            networks trained with these settings rarely get there, because even a small D can always tell some of \
+            G's digits apart. Judge the digits themselves, and the quality panel's scores, rather than waiting for 0.5."</p>
         <p>"Things to watch for. " <b>"Mode collapse"</b> ": the grid fills with copies of one or two digits, because G \
             found a few pictures D accepts and stopped exploring. " <b>"D wins outright"</b> ": D(G(z)) stays at 0 and \
             the digits stay blurry; try a smaller D learning rate. A run that goes wrong can be rolled back with a snapshot."</p>

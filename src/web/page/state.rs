@@ -183,10 +183,10 @@ impl Collapse {
     /// The alarm, in plain words.
     pub fn message(&self) -> String {
         format!(
-            "Mode collapse at step {}: G draws only {} kinds of digit out of 10. It found a few pictures that fool D \
+            "Mode collapse at step {}: G draws only {} of digit out of 10. It found a few pictures that fool D \
              and stopped exploring. Try a lower G learning rate, some label smoothing, or another loss{}.",
             self.step,
-            self.classes,
+            if self.classes == 1 { "one kind".to_string() } else { format!("{} kinds", self.classes) },
             self.snapshot_before.map_or(String::new(), |s| format!(", and go back to the snapshot at step {s}, from before it"))
         )
     }
@@ -407,29 +407,7 @@ impl Page {
                 let run = self.snapshots.iter().find(|s| s.steps == steps).map(|s| (steps, s.bytes.clone()));
                 self.start_trainer_with(run)
             }
-            Report::Loaded { kind, settings, steps, source } => {
-                self.settings = settings;
-                match kind {
-                    LoadKind::Snapshot => {
-                        self.charts.keep_until(steps);
-                        self.quality.history.keep_until(steps);
-                    }
-                    LoadKind::File | LoadKind::KeptRun => {
-                        self.charts.clear();
-                        self.quality.history.clear();
-                    }
-                }
-                self.quality.collapse = None;
-                self.run.step = steps;
-                // A run that was training when it moved to another backend goes on training.
-                if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
-                    self.notice(format!("Loaded {source}: the run goes on from step {steps}."));
-                    return vec![Effect::Trainer(Command::Play)];
-                }
-                self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on."));
-                self.messages.notice_until_play = true;
-                Vec::new()
-            }
+            Report::Loaded { kind, settings, steps, source } => self.loaded(kind, settings, steps, &source),
             Report::LoadRefused { kind: LoadKind::KeptRun, message, details } => {
                 self.error_with(format!("{message} This browser no longer keeps it."), details);
                 self.forget_kept()
@@ -456,6 +434,32 @@ impl Page {
                 Vec::new()
             }
         }
+    }
+
+    /// A weights file was loaded: its settings, and curves cut back to its step (a snapshot of
+    /// this run) or started afresh (a file, the kept run).
+    fn loaded(&mut self, kind: LoadKind, settings: Settings, steps: u64, source: &str) -> Effects {
+        self.settings = settings;
+        match kind {
+            LoadKind::Snapshot => {
+                self.charts.keep_until(steps);
+                self.quality.history.keep_until(steps);
+            }
+            LoadKind::File | LoadKind::KeptRun => {
+                self.charts.clear();
+                self.quality.history.clear();
+            }
+        }
+        self.quality.collapse = None;
+        self.run.step = steps;
+        // A run that was training when it moved to another backend goes on training.
+        if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
+            self.notice(format!("Loaded {source}: the run goes on from step {steps}."));
+            return vec![Effect::Trainer(Command::Play)];
+        }
+        self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on."));
+        self.messages.notice_until_play = true;
+        Vec::new()
     }
 
     /// A new worker: fresh networks, or (after a crash, a lost GPU or a change of backend) the
