@@ -54,6 +54,11 @@ ensure_web_tools() {
   cargo_tool trunk trunk "$TRUNK_VERSION" --no-default-features --locked
 }
 
+ensure_python() {
+  # scripts/serve.py serves the built page with its compressed copies.
+  command -v python3 >/dev/null || apt_install python3-minimal
+}
+
 ensure_crates() {
   # trunk builds offline (Trunk.toml): fetch every target's crates first.
   cargo fetch --locked --quiet
@@ -81,6 +86,6 @@ ensure_browser() {
 
 case "$what" in
   test)  ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_crates; ensure_mnist_asset; ensure_browser ;;
-  serve) ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_crates; ensure_mnist_asset ;;
+  serve) ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_crates; ensure_mnist_asset; ensure_python ;;
   *) die "usage: scripts/setup.sh test|serve" ;;
 esac

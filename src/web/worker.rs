@@ -313,6 +313,10 @@ impl Session {
     fn set_running(&mut self, running: bool) {
         if self.running != running {
             self.running = running;
+            if running {
+                // Scores come after so long of training, not of waiting.
+                self.last_quality_ms = now_ms();
+            }
             send(Report::Running(running));
         }
     }
@@ -494,7 +498,11 @@ impl Session {
             self.send_grid().await?;
         }
         if now_ms() - self.last_quality_ms > QUALITY_EVERY_MS {
-            self.score().await?;
+            // The panel goes, training does not.
+            if let Err(why) = self.score().await {
+                self.judge = None;
+                send(Report::QualityUnavailable(format!("scoring failed ({why})")));
+            }
         }
         let (at_step, at_ms) = self.snapshot_at;
         let step = self.gan.as_ref().map_or(0, |g| g.steps);

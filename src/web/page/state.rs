@@ -59,6 +59,8 @@ pub struct Messages {
     pub notice: Option<String>,
     /// The notice no longer holds once training runs ("paused, press play").
     pub notice_until_play: bool,
+    /// The notice no longer holds once the worker is ready ("moving the run…").
+    pub notice_until_ready: bool,
 }
 
 /// A panic's message without where it happened: ("a panic injected for testing",
@@ -225,6 +227,10 @@ pub struct Links {
     bench: bool,
     /// The run was training when it moved to another backend: it trains on once there.
     resume_after_move: bool,
+    /// A `HandOver` is on its way: another change of backend waits for it.
+    handing_over: bool,
+    /// The snapshot the collapse alarm offers, kept while the alarm is up (the list moves on).
+    before_collapse: Option<(u64, Payload)>,
     /// Grids and samples that arrived: each is a repaint, even of the same picture.
     grids_drawn: u64,
     samples_drawn: u64,
@@ -323,6 +329,7 @@ impl Page {
     fn notice(&mut self, message: impl Into<String>) {
         self.messages.notice = Some(message.into());
         self.messages.notice_until_play = false;
+        self.messages.notice_until_ready = false;
     }
 
     /// The user closed the notice.
@@ -414,6 +421,9 @@ impl Page {
             }
             Report::LoadRefused { message, details, .. } => {
                 self.links.resume_after_move = false;
+                if std::mem::take(&mut self.messages.notice_until_ready) {
+                    self.messages.notice = None;
+                }
                 self.error_with(message, details);
                 Vec::new()
             }
@@ -428,6 +438,7 @@ impl Page {
             }
             Report::Error(message) => {
                 self.links.resume_after_move = false;
+                self.links.handing_over = false;
                 self.latent.in_flight = false;
                 self.run.saving = false;
                 self.error(message);
@@ -451,6 +462,7 @@ impl Page {
             }
         }
         self.quality.collapse = None;
+        self.links.before_collapse = None;
         self.run.step = steps;
         // A run that was training when it moved to another backend goes on training.
         if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
@@ -485,6 +497,9 @@ impl Page {
         self.latent.nz = nz;
         self.latent.selected = self.latent.selected.min(self.latent.sliders().saturating_sub(1));
         self.run.ready = true;
+        if std::mem::take(&mut self.messages.notice_until_ready) {
+            self.messages.notice = None;
+        }
         if let Some(z) = self.links.shared_z.take() {
             if z.len() == nz {
                 self.latent.set(z);
@@ -510,7 +525,7 @@ impl Page {
             self.run.step = last.step;
             // Once per page: a worker restarted after the fault must not get it again. (A
             // collapse waits for a run that draws digits: see `judged`.)
-            if (3..6).contains(&last.step) && !matches!(self.links.fault, Some(Fault::Collapse)) {
+            if last.step >= 3 && !matches!(self.links.fault, Some(Fault::Collapse)) {
                 if let Some(fault) = self.links.fault.take() {
                     effects.push(Effect::Trainer(Command::InjectFault(fault)));
                 }
@@ -524,13 +539,15 @@ impl Page {
     fn snapshot(&mut self, snapshot: Snapshot) -> Effects {
         let what = self.settings.preset().map_or("custom-size", |p| p.name()).to_string();
         let keep = KeptRun { steps: snapshot.steps, what, bytes: snapshot.bytes.clone() };
+        // A collapsed run does not replace the run kept in the browser.
+        let collapsed = self.quality.collapse.is_some();
         // This run's own snapshot replaces the one an earlier visit kept.
         self.kept = None;
         self.snapshots.retain(|s| s.steps != snapshot.steps);
         self.snapshots.push(snapshot);
         let extra = self.snapshots.len().saturating_sub(SNAPSHOTS_KEPT);
         self.snapshots.drain(..extra);
-        vec![Effect::Keep(keep)]
+        if collapsed { Vec::new() } else { vec![Effect::Keep(keep)] }
     }
 
     /// A worker on another backend, going on from `run` (or starting afresh).
@@ -543,6 +560,11 @@ impl Page {
             Some((steps, _)) => format!("Moving the run at step {steps} to the new backend…"),
             None => "Starting on the new backend…".to_string(),
         });
+        self.messages.notice_until_ready = true;
+        self.links.handing_over = false;
+        if run.is_none() {
+            self.links.resume_after_move = false;
+        }
         self.links.pending_restore = run;
         vec![Effect::StartTrainer]
     }
@@ -584,12 +606,18 @@ impl Page {
         match &quality {
             Some(q) if q.collapsed() => {
                 if self.quality.collapse.is_none() && drew_digits {
-                    let snapshot_before = self.snapshots.iter().rev().find(|s| s.steps < step).map(|s| s.steps);
+                    // The newest snapshot no later than the last point that drew digits: it is
+                    // from before the collapse, and is kept while the alarm is up.
+                    let last_good = self.quality.history.points().iter().rev().find(|(_, q)| q.as_ref().is_some_and(|q| !q.collapsed()));
+                    let before = last_good.and_then(|(good, _)| self.snapshots.iter().rev().find(|s| s.steps <= *good));
+                    self.links.before_collapse = before.map(|s| (s.steps, s.bytes.clone()));
+                    let snapshot_before = before.map(|s| s.steps);
                     self.quality.collapse = Some(Collapse { step, classes: q.classes_drawn(), snapshot_before });
                 }
             }
             Some(_) => {
                 self.quality.collapse = None;
+                self.links.before_collapse = None;
                 if matches!(self.links.fault, Some(Fault::Collapse)) {
                     self.links.fault = None;
                     effects.push(Effect::Trainer(Command::InjectFault(Fault::Collapse)));
@@ -683,6 +711,7 @@ impl Page {
         self.charts.clear();
         self.quality.history.clear();
         self.quality.collapse = None;
+        self.links.before_collapse = None;
         vec![Effect::Trainer(Command::Reset(self.settings.clone()))]
     }
 
@@ -734,12 +763,18 @@ impl Page {
             }
             Some(Applies::Move) => {
                 // A worker keeps its device for its life: a new backend takes a new worker, and
-                // a run under way goes along as a weights file (training on, if it was).
-                if self.run.ready && self.run.step > 0 {
+                // a run under way goes along as a weights file (training on, if it was). A
+                // hand-over under way takes the latest choice along; a run still on its way to
+                // a new worker goes to the newer one instead.
+                if self.links.handing_over {
+                    Vec::new()
+                } else if self.run.ready && self.run.step > 0 {
+                    self.links.handing_over = true;
                     self.links.resume_after_move = self.run.running;
                     vec![Effect::Trainer(Command::HandOver)]
                 } else {
-                    self.start_trainer_with(None)
+                    let pending = self.links.pending_restore.take();
+                    self.start_trainer_with(pending)
                 }
             }
         }
@@ -770,11 +805,16 @@ impl Page {
         vec![Effect::TrainerWith(Command::Load { kind: LoadKind::File, source: name, bytes: Vec::new() }, bytes)]
     }
 
-    /// Goes back to the snapshot at `steps`.
+    /// Goes back to the snapshot at `steps` (in the list, or the one kept from before a collapse).
     pub fn go_back(&mut self, steps: u64) -> Effects {
-        let Some(snapshot) = self.snapshots.iter().find(|s| s.steps == steps) else { return Vec::new() };
+        let listed = self.snapshots.iter().find(|s| s.steps == steps).map(|s| s.bytes.clone());
+        let kept = self.links.before_collapse.as_ref().filter(|(s, _)| *s == steps).map(|(_, b)| b.clone());
+        let Some(bytes) = listed.or(kept) else {
+            self.notice(format!("The snapshot at step {steps} is no longer kept."));
+            return Vec::new();
+        };
         let load = Command::Load { kind: LoadKind::Snapshot, source: format!("the snapshot at step {steps}"), bytes: Vec::new() };
-        vec![Effect::TrainerWith(load, snapshot.bytes.clone())]
+        vec![Effect::TrainerWith(load, bytes)]
     }
 
     pub fn kept_found(&mut self, run: KeptRun) {
@@ -1063,9 +1103,26 @@ mod tests {
         assert!(matches!(effects[..], [Effect::StartTrainer]));
         assert!(page.messages.notice.as_deref().unwrap().contains("Moving the run at step 4"));
         assert!(!page.run.ready);
+        // Another change while the run is on its way: the run goes to the newer worker.
+        assert!(matches!(page.change(Key::Backend, "auto")[..], [Effect::StartTrainer]));
+        assert!(matches!(page.change(Key::Backend, "webgpu")[..], [Effect::StartTrainer]));
         let effects = page.apply(Report::Listening, None);
         assert!(matches!(&sent(&effects)[..], [Command::Reset(s), Command::Load { kind: LoadKind::Snapshot, .. }] if s.backend == BackendRequest::WebGpu));
         assert_eq!(page.charts.points().len(), 4, "the curves stay until the run is loaded");
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        assert_eq!(page.messages.notice, None, "the move is over");
+    }
+
+    #[test]
+    fn a_second_change_of_backend_during_a_hand_over_waits_for_it() {
+        let mut page = ready_page("?backend=cpu");
+        steps(&mut page, 1..=4);
+        assert!(matches!(sent(&page.change(Key::Backend, "webgpu"))[..], [Command::HandOver]));
+        assert!(page.change(Key::Backend, "auto").is_empty());
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
+        assert!(matches!(page.apply(Report::HandedOver { steps: 4 }, None)[..], [Effect::StartTrainer]));
+        let effects = page.apply(Report::Listening, None);
+        assert!(matches!(&sent(&effects)[..], [Command::Reset(s), Command::Load { .. }] if s.backend == BackendRequest::Auto));
     }
 
     #[test]
@@ -1173,6 +1230,11 @@ mod tests {
         let collapse = page.quality.collapse.clone().unwrap();
         assert_eq!((collapse.step, collapse.classes, collapse.snapshot_before), (20, 2, Some(10)));
         assert!(collapse.message().contains("go back to the snapshot at step 10"));
+        // The snapshot stays reachable after the list has moved on.
+        for s in 21..=27 {
+            page.apply(Report::Snapshot { steps: s, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
+        }
+        assert!(matches!(sent(&page.go_back(10))[..], [Command::Load { kind: LoadKind::Snapshot, .. }]));
         page.apply(Report::Quality { step: 30, quality: Some(quality(1)), millis: 1.0 }, None);
         assert_eq!(page.quality.collapse.as_ref().unwrap().step, 20, "raised once");
         page.apply(Report::Quality { step: 40, quality: Some(quality(9)), millis: 1.0 }, None);
