@@ -9,6 +9,9 @@ use crate::classifier::{CLASSES, FEATURES};
 pub const COVERED_SHARE: f64 = 0.03;
 /// Fewer classes drawn than this is mode collapse.
 pub const COLLAPSE_BELOW: usize = 6;
+/// A generator draws digits (rather than noise the classifier spreads over the classes) from
+/// this classifier score on.
+pub const DIGITS_SCORE: f64 = 3.0;
 
 /// Mean and covariance of feature vectors: what the Fréchet distance compares.
 #[derive(Clone, Debug, PartialEq)]
@@ -176,6 +179,12 @@ impl Quality {
     /// Mode collapse: the generator draws too few classes.
     pub fn collapsed(&self) -> bool {
         self.classes_drawn() < COLLAPSE_BELOW
+    }
+
+    /// The generator draws digits of enough kinds: recognisable ones (a fresh run's noise is
+    /// spread over the classes too, but with a score near 1), and no collapse.
+    pub fn draws_digits(&self) -> bool {
+        !self.collapsed() && self.score >= DIGITS_SCORE
     }
 
     /// One line, as the command line prints it: `score 7.9 fd 12.3 classes 10/10`.

@@ -200,7 +200,8 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     assert.ok(await points(page, 'chart-score') >= 2);
     const cost = Number(await page.locator('#quality').getAttribute('data-cost-ms'));
     console.log(`quality scoring (500 digits, tiny, CPU): ${cost} ms every 8 s of training (${(cost / 80).toFixed(1)} %)`);
-    // Once the run draws enough kinds of digit, the hook makes G collapse onto one picture.
+    // Once the run draws digits (a classifier score of 3 over six kinds or more), the hook makes G
+    // collapse onto one picture.
     await page.locator('#collapse-alarm').waitFor({ timeout: 300_000 });
     const alarm = await text(page, '#collapse-alarm');
     console.log(`collapse alarm after ${((Date.now() - started) / 1000).toFixed(0)} s: ${alarm}`);

@@ -165,10 +165,12 @@ pub fn LineChart(
     let mark = move || {
         let (step, label) = marker.and_then(|m| m.get())?;
         let x = frame.with(|f| f.x(step as f64));
+        // The label on the side with room.
+        let (label_x, anchor) = if x > (LEFT + W) / 2.0 { (x - 4.0, "end") } else { (x + 4.0, "start") };
         Some(view! {
             <g class="marker">
                 <line x1=x y1=TOP x2=x y2=H - BOTTOM></line>
-                <text x=x + 4.0 y=TOP + 14.0>{label}</text>
+                <text x=label_x y=TOP + 14.0 text-anchor=anchor>{label}</text>
             </g>
         })
     };

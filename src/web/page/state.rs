@@ -599,26 +599,26 @@ impl Page {
 
     /// A quality point: kept for the curves. A collapse raises the alarm, naming the snapshot
     /// from before it: once, until the generator draws enough kinds of digit again, and only
-    /// after the run has drawn enough kinds (a fresh run's noise is not a collapse).
+    /// after the run has drawn digits (a fresh run's noise is not a collapse).
     fn judged(&mut self, step: u64, quality: Option<Quality>) -> Effects {
         let mut effects = Vec::new();
-        let drew_digits = self.quality.history.points().iter().any(|(_, q)| q.as_ref().is_some_and(|q| !q.collapsed()));
+        let drew_digits = self.quality.history.points().iter().any(|(_, q)| q.as_ref().is_some_and(Quality::draws_digits));
         match &quality {
             Some(q) if q.collapsed() => {
                 if self.quality.collapse.is_none() && drew_digits {
                     // The newest snapshot no later than the last point that drew digits: it is
                     // from before the collapse, and is kept while the alarm is up.
-                    let last_good = self.quality.history.points().iter().rev().find(|(_, q)| q.as_ref().is_some_and(|q| !q.collapsed()));
+                    let last_good = self.quality.history.points().iter().rev().find(|(_, q)| q.as_ref().is_some_and(Quality::draws_digits));
                     let before = last_good.and_then(|(good, _)| self.snapshots.iter().rev().find(|s| s.steps <= *good));
                     self.links.before_collapse = before.map(|s| (s.steps, s.bytes.clone()));
                     let snapshot_before = before.map(|s| s.steps);
                     self.quality.collapse = Some(Collapse { step, classes: q.classes_drawn(), snapshot_before });
                 }
             }
-            Some(_) => {
+            Some(q) => {
                 self.quality.collapse = None;
                 self.links.before_collapse = None;
-                if matches!(self.links.fault, Some(Fault::Collapse)) {
+                if q.draws_digits() && matches!(self.links.fault, Some(Fault::Collapse)) {
                     self.links.fault = None;
                     effects.push(Effect::Trainer(Command::InjectFault(Fault::Collapse)));
                 }
