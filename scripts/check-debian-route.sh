@@ -2,7 +2,7 @@
 # Proves the fallback route of scripts/setup.sh, for machines where rustup cannot add the wasm32
 # target: Debian's rustc-web building std from source (-Zbuild-std). Forces that route even where
 # rustup has the target, installs what it needs, and builds the whole page with it into its own
-# target folder (about 17 minutes cold on two cores; not part of every test run).
+# target folder (about half an hour cold on two cores; not part of every test run).
 set -euo pipefail
 export GANPLAY_WASM_ROUTE=debian
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ganplay/target-debian-route}"
