@@ -547,18 +547,16 @@ impl Session {
     async fn score(&mut self) -> Result<(), String> {
         let started = now_ms();
         self.last_quality_ms = started;
-        let (generator, _) = self.generator_on_show()?;
-        let step = self.gan.as_ref().map_or(0, |g| g.steps);
+        let (step, nz) = self.gan.as_ref().map_or((0, 0), |g| (g.steps, g.model.nz));
         let Some(judge) = self.judge.as_mut() else { return Ok(()) };
-        let nz = generator.nz();
         if judge.z.len() != SCORED * nz {
             judge.z = normal_values(&mut StdRng::seed_from_u64(0x5C0_2E), SCORED * nz);
         }
-        let device = generator.devices()[0].clone();
-        let z = Tensor::from_data(TensorData::new(judge.z.clone(), [SCORED, nz, 1, 1]), &device);
+        let z = judge.z.clone();
         // Read back first: the classifier runs on the CPU, and a GPU's tensors are read with await.
-        let values = read_values(generator.forward(z)).await?;
+        let (values, _) = self.draw(z, SCORED).await?;
         let images = Tensor::from_data(TensorData::new(values, [SCORED, 1, 28, 28]), &Device::flex());
+        let judge = self.judge.as_mut().expect("checked above");
         if judge.reference.is_none() {
             judge.reference = Some(judge.classifier.reference(&judge.held_out).await?);
         }
@@ -570,36 +568,24 @@ impl Session {
         Ok(())
     }
 
-    /// The latent size pictures are drawn with, and which generator draws them: the shipped
-    /// one until the run has taken a step (when the sizes match), then the run's.
-    fn pictures_from(&self) -> Result<(usize, Weights), String> {
+    /// The generator on show, and which it is: the shipped one until the run has taken a step
+    /// (when the sizes match), then the run's.
+    fn generator_on_show(&self) -> Result<(Generator, Weights), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
         Ok(match &self.pretrained {
             Some((generator, steps, _)) if gan.steps == 0 && generator.nz() == gan.model.nz => {
-                (gan.model.nz, Weights::Pretrained { steps: *steps })
+                (generator.clone(), Weights::Pretrained { steps: *steps })
             }
-            _ => (gan.model.nz, Weights::Run { steps: gan.steps }),
-        })
-    }
-
-    /// The generator on show, and which it is.
-    fn generator_on_show(&self) -> Result<(Generator, Weights), String> {
-        let (_, weights) = self.pictures_from()?;
-        Ok(match (&self.pretrained, weights) {
-            (Some((generator, _, _)), Weights::Pretrained { .. }) => (generator.clone(), weights),
-            _ => (self.gan.as_ref().ok_or("The networks are not built yet.")?.generator.valid(), weights),
+            _ => (gan.generator.valid(), Weights::Run { steps: gan.steps }),
         })
     }
 
     /// Draws `count` digits from `z` (count x nz values) with the generator on show.
     async fn draw(&self, z: Vec<f32>, count: usize) -> Result<(Vec<f32>, Weights), String> {
-        let (nz, weights) = self.pictures_from()?;
-        let z = Tensor::from_data(TensorData::new(z, [count, nz, 1, 1]), &Device::flex());
-        let images = match (&self.pretrained, weights) {
-            (Some((generator, _, _)), Weights::Pretrained { .. }) => generator.forward(z),
-            _ => self.gan.as_ref().ok_or("The networks are not built yet.")?.generate(z),
-        };
-        Ok((read_values(images).await?, weights))
+        let (generator, weights) = self.generator_on_show()?;
+        let device = generator.devices()[0].clone();
+        let z = Tensor::from_data(TensorData::new(z, [count, generator.nz(), 1, 1]), &device);
+        Ok((read_values(generator.forward(z)).await?, weights))
     }
 
     async fn send_grid(&mut self) -> Result<(), String> {
