@@ -28,6 +28,8 @@ const GENERATOR: &str = "generator";
 const DISCRIMINATOR: &str = "discriminator";
 const OPTIMIZER_G: &str = "optimizer_g";
 const OPTIMIZER_D: &str = "optimizer_d";
+/// The moving average of G's weights, in runs that keep one.
+const GENERATOR_AVERAGE: &str = "generator_average";
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CheckpointError {
@@ -93,7 +95,8 @@ impl Checkpoint {
     /// Reads tensors with blocking reads: use `of_gan_async` on a browser's WebGPU.
     pub fn of_gan(gan: &Gan) -> Self {
         let (optim_g, optim_d) = gan.optimizers();
-        Self::of_parts(gan, gan.generator.clone(), gan.discriminator.clone(), optim_g.to_record(), optim_d.to_record())
+        let parts = (gan.generator.clone(), gan.discriminator.clone(), gan.ema.clone());
+        Self::of_parts(gan, parts, optim_g.to_record(), optim_d.to_record())
     }
 
     /// `of_gan`, reading the tensors back with `await` (any backend, the browser's WebGPU too).
@@ -101,36 +104,37 @@ impl Checkpoint {
         let cpu = Device::flex();
         let generator = copy_module_async(&gan.generator, gan.model.init_generator(&cpu)).await?;
         let discriminator = copy_module_async(&gan.discriminator, gan.model.init_discriminator(&cpu)).await?;
+        let average = match &gan.ema {
+            Some(ema) => Some(copy_module_async(ema, gan.model.init_generator(&cpu)).await?),
+            None => None,
+        };
         let (optim_g, optim_d) = gan.optimizers();
         let optim_g = optimizer_record_async(optim_g).await?;
         let optim_d = optimizer_record_async(optim_d).await?;
-        Ok(Self::of_parts(gan, generator, discriminator, optim_g, optim_d))
+        Ok(Self::of_parts(gan, (generator, discriminator, average), optim_g, optim_d))
     }
 
     fn of_parts(
         gan: &Gan,
-        generator: Generator,
-        discriminator: Discriminator,
+        (generator, discriminator, average): (Generator, Discriminator, Option<Generator>),
         optim_g: OptimizerRecord,
         optim_d: OptimizerRecord,
     ) -> Self {
         let optimizer_bytes = |record: OptimizerRecord| record.into_bytes().expect("in-memory burnpack encoding").to_vec();
-        Self {
-            model: gan.model.clone(),
-            train: gan.train.clone(),
-            steps: gan.steps,
-            sections: vec![
-                (GENERATOR.into(), record_bytes(generator)),
-                (DISCRIMINATOR.into(), record_bytes(discriminator)),
-                (OPTIMIZER_G.into(), optimizer_bytes(optim_g)),
-                (OPTIMIZER_D.into(), optimizer_bytes(optim_d)),
-            ],
-        }
+        let mut sections = vec![
+            (GENERATOR.into(), record_bytes(generator)),
+            (DISCRIMINATOR.into(), record_bytes(discriminator)),
+            (OPTIMIZER_G.into(), optimizer_bytes(optim_g)),
+            (OPTIMIZER_D.into(), optimizer_bytes(optim_d)),
+        ];
+        sections.extend(average.map(|average| (GENERATOR_AVERAGE.into(), record_bytes(average))));
+        Self { model: gan.model.clone(), train: gan.train.clone(), steps: gan.steps, sections }
     }
 
-    /// The generator alone (f32), read back with `await`: what the sampling worker draws with.
+    /// The generator the run draws with (its average, when it keeps one) alone (f32), read
+    /// back with `await`: what the sampling worker draws with.
     pub async fn generator_of_gan_async(gan: &Gan) -> Result<Self, String> {
-        let generator = copy_module_async(&gan.generator, gan.model.init_generator(&Device::flex())).await?;
+        let generator = copy_module_async(&gan.sampler(), gan.model.init_generator(&Device::flex())).await?;
         Ok(Self {
             model: gan.model.clone(),
             train: gan.train.clone(),
@@ -139,7 +143,7 @@ impl Checkpoint {
         })
     }
 
-    /// A generator alone, its weights stored as f16 (half the size; samples differ from the f32
+    /// The generator the run draws with alone, its weights stored as f16 (half the size; samples differ from the f32
     /// weights by less than one grey level): what ships with the page as the pretrained model.
     pub fn generator_only_f16(gan: &Gan) -> Self {
         struct Half;
@@ -148,7 +152,7 @@ impl Checkpoint {
                 param.map(|t| t.cast(burn::tensor::FloatDType::F16))
             }
         }
-        let generator = gan.generator.valid().map(&mut Half);
+        let generator = gan.sampler().map(&mut Half);
         Self {
             model: gan.model.clone(),
             train: gan.train.clone(),
@@ -238,9 +242,11 @@ impl Checkpoint {
         fresh.try_load_record(record).map_err(|e| bad(e.to_string()))
     }
 
-    /// The generator, on `device`.
+    /// The generator to draw with, on `device`: the average of G's weights where the run kept
+    /// one, G otherwise.
     pub fn generator(&self, device: &Device) -> Result<Generator, CheckpointError> {
-        self.load(GENERATOR, self.model.init_generator(device))
+        let name = if self.sections.iter().any(|(name, _)| name == GENERATOR_AVERAGE) { GENERATOR_AVERAGE } else { GENERATOR };
+        self.load(name, self.model.init_generator(device))
     }
 
     fn optimizer(&self, name: &'static str) -> Result<OptimizerRecord, CheckpointError> {
@@ -252,9 +258,12 @@ impl Checkpoint {
     /// The run, on `device` (an autodiff device), ready for its next step.
     pub fn into_gan(self, device: &Device) -> Result<Gan, CheckpointError> {
         let mut gan = Gan::new(self.model.clone(), self.train.clone(), device);
-        gan.generator = self.generator(device)?;
+        gan.generator = self.load(GENERATOR, self.model.init_generator(device))?;
         gan.discriminator = self.load(DISCRIMINATOR, self.model.init_discriminator(device))?;
         gan.set_optimizer_state(self.optimizer(OPTIMIZER_G)?, self.optimizer(OPTIMIZER_D)?);
+        if self.sections.iter().any(|(name, _)| name == GENERATOR_AVERAGE) {
+            gan.ema = Some(self.load(GENERATOR_AVERAGE, self.model.init_generator(&device.clone().inner()))?);
+        }
         gan.steps = self.steps;
         Ok(gan)
     }

@@ -13,6 +13,7 @@ use ganplay::data::{Digits, Mnist};
 use ganplay::quality::{Gaussian, Quality};
 use ganplay::readback::ready_now;
 use ganplay::image::GrayImage;
+use ganplay::layers::{ConvPath, force_conv_path};
 use ganplay::model::ModelConfig;
 use ganplay::settings::{Key, Kind, Settings, Spec, TABLE};
 use ganplay::training::{Gan, StepReport, TrainConfig};
@@ -31,16 +32,10 @@ struct Cli {
 enum Command {
     /// Train from scratch; writes a sample grid and the weights.
     Train(TrainArgs),
-    /// Train the generator that ships with the page: the standard model (width 32, nz 100),
-    /// the default settings and seed; writes its weights as f16 and a preview grid.
-    Pretrain {
-        #[arg(long, default_value_t = 3000)]
-        steps: u64,
-        #[arg(long, default_value = "assets/pretrained")]
-        out: PathBuf,
-        #[arg(long, default_value = "assets/mnist")]
-        data: PathBuf,
-    },
+    /// Train the generator that ships with the page, keeping a moving average of its weights;
+    /// scores it every `--log-every` steps and writes the best-scoring average as f16, with a
+    /// preview grid.
+    Pretrain(PretrainArgs),
     /// Draw a grid of digits from a saved generator.
     Sample {
         #[arg(long)]
@@ -182,6 +177,35 @@ struct TrainArgs {
 }
 
 #[derive(Args)]
+struct PretrainArgs {
+    #[arg(long, default_value_t = 20000)]
+    steps: u64,
+    /// Width of G and D (ngf = ndf).
+    #[arg(long, default_value_t = 32)]
+    width: usize,
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    #[arg(long, default_value_t = 2e-4)]
+    lr_g: f64,
+    #[arg(long, default_value_t = 2e-4)]
+    lr_d: f64,
+    /// Decay of the moving average of G's weights that is shipped.
+    #[arg(long, default_value_t = 0.999)]
+    ema: f32,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Score (500 digits) and keep the best average every this many steps.
+    #[arg(long, default_value_t = 1000)]
+    log_every: u64,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: BackendChoice,
+    #[arg(long, default_value = "assets/pretrained")]
+    out: PathBuf,
+    #[arg(long, default_value = "assets/mnist")]
+    data: PathBuf,
+}
+
+#[derive(Args)]
 struct BenchArgs {
     /// Timed steps per configuration (the median is reported).
     #[arg(long, default_value_t = 10)]
@@ -197,14 +221,39 @@ struct BenchArgs {
     /// Backends to time; by default every one available.
     #[arg(long, value_enum)]
     backend: Vec<BackendChoice>,
+    /// How D's 4x4 stride-2 convolutions run: the choice made for each device (auto), burn's
+    /// convolution, or im2col and a matmul; several are timed one after the other.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
+    conv: Vec<ConvChoice>,
+    /// After timing, profile one step of each configuration: the kernels that ran, by GPU time
+    /// (cubecl's profiler; every launch is timed, so the step is slower than when timed).
+    #[arg(long)]
+    profile: bool,
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
+enum ConvChoice {
+    Auto,
+    Burn,
+    Im2col,
+}
+
+impl ConvChoice {
+    fn path(self) -> Option<ConvPath> {
+        match self {
+            ConvChoice::Auto => None,
+            ConvChoice::Burn => Some(ConvPath::Burn),
+            ConvChoice::Im2col => Some(ConvPath::Im2col),
+        }
+    }
 }
 
 pub fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Train(args) => train(args),
-        Command::Pretrain { steps, out, data } => pretrain(steps, &out, &data),
+        Command::Pretrain(args) => pretrain(args),
         Command::Sample { weights, out, count, seed } => sample(&weights, &out, count, seed),
         Command::Bench(args) => bench(args),
         Command::ImportMnist { from, out } => import_mnist(&from, &out),
@@ -369,21 +418,49 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
     Ok(seconds)
 }
 
-fn pretrain(steps: u64, out: &Path, data: &Path) -> Result<()> {
-    let Mnist { train: digits, held_out } = load_mnist_folder(data)?;
-    let judge = optional_judge(Path::new(CLASSIFIER), &held_out);
-    let mut gan = Gan::new(ModelConfig::new(), TrainConfig::new().with_batch_size(64), &Device::flex().autodiff());
-    println!("pretraining the standard model on flex, {} digits, {steps} steps, seed {}", digits.len(), gan.train.seed);
-    run_steps(&mut gan, &digits, steps, 100, judge.as_ref())?;
-    std::fs::create_dir_all(out)?;
-    let weights = out.join("generator.ganplay");
-    let bytes = Checkpoint::generator_only_f16(&gan).to_bytes();
-    std::fs::write(&weights, &bytes)?;
-    // The preview is drawn from the file as shipped (f16), not from the f32 weights.
-    let generator = Checkpoint::from_bytes(&bytes)?.generator(&Device::flex())?;
-    let preview = out.join("preview.png");
-    std::fs::write(&preview, sample_grid(|z| generator.valid().forward(z), gan.model.nz, 64, 1)?.to_png())?;
-    println!("wrote {} ({} bytes) and {}", weights.display(), bytes.len(), preview.display());
+fn pretrain(args: PretrainArgs) -> Result<()> {
+    let Mnist { train: digits, held_out } = load_mnist_folder(&args.data)?;
+    let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
+    let model = ModelConfig::new().with_ngf(args.width).with_ndf(args.width);
+    let train = TrainConfig::new()
+        .with_batch_size(args.batch)
+        .with_lr_g(args.lr_g)
+        .with_lr_d(args.lr_d)
+        .with_seed(args.seed)
+        .with_ema(Some(args.ema));
+    let mut gan = Gan::new(model, train, &device(args.backend)?.autodiff());
+    println!(
+        "pretraining width {} on {:?}: {} digits, {} steps, batch {}, lr G {} D {}, average decay {}, seed {}",
+        args.width, args.backend, digits.len(), args.steps, args.batch, args.lr_g, args.lr_d, args.ema, args.seed
+    );
+    std::fs::create_dir_all(&args.out)?;
+    let weights = args.out.join("generator.ganplay");
+    let started = Instant::now();
+    let mut best: Option<(f64, u64)> = None;
+    while gan.steps < args.steps {
+        let chunk = args.log_every.min(args.steps - gan.steps);
+        run_steps(&mut gan, &digits, chunk, chunk, None)?;
+        let quality = judge.score(|z| gan.generate(z), gan.model.nz, SCORED_WHILE_TRAINING, 7)?;
+        let score = quality.as_ref().map_or(0.0, |q| q.score);
+        println!("step {} ({:.0} s): {}", gan.steps, started.elapsed().as_secs_f64(), quality_line(quality));
+        if best.is_none_or(|(top, _)| score > top) {
+            best = Some((score, gan.steps));
+            std::fs::write(&weights, Checkpoint::generator_only_f16(&gan).to_bytes())?;
+        }
+    }
+    let (score, step) = best.context("no steps were run")?;
+    // What ships is the file (f16): its preview and its numbers are drawn from it.
+    let bytes = std::fs::read(&weights)?;
+    let generator = Checkpoint::from_bytes(&bytes)?.generator(&Device::flex())?.valid();
+    let preview = args.out.join("preview.png");
+    std::fs::write(&preview, sample_grid(|z| generator.forward(z), gan.model.nz, 64, 1)?.to_png())?;
+    println!(
+        "kept the average at step {step} (score {score:.2} on 500 digits); {:.0} s in all; wrote {} ({} bytes) and {}",
+        started.elapsed().as_secs_f64(),
+        weights.display(),
+        bytes.len(),
+        preview.display()
+    );
     Ok(())
 }
 
@@ -399,6 +476,9 @@ fn sample(weights: &Path, out: &Path, count: usize, seed: u64) -> Result<()> {
 
 fn bench(args: BenchArgs) -> Result<()> {
     let digits = load_training_digits(&args.data)?;
+    // The profiler is configured by a cubecl.toml in the working folder, read when the first
+    // GPU device starts: the bench moves to a folder of its own that holds one.
+    let profile_log = if args.profile { Some(start_profiler()?) } else { None };
     let wanted = if args.backend.is_empty() { vec![BackendChoice::Flex, BackendChoice::Wgpu] } else { args.backend.clone() };
     let mut devices = Vec::new();
     for backend in wanted {
@@ -411,32 +491,97 @@ fn bench(args: BenchArgs) -> Result<()> {
     println!("batch {}, median of {} steps after {} warm-up", args.batch_size, args.steps, args.warmup);
     for (backend, device) in devices {
         println!("{backend:?}: {device:?}");
-        for &width in &args.widths {
-            let model = ModelConfig::new().with_ngf(width).with_ndf(width);
-            let flops = model.step_flops(args.batch_size);
-            let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(args.batch_size), &device);
-            for _ in 0..args.warmup {
-                gan.step(&digits).read().map_err(anyhow::Error::msg)?;
+        for &conv in &args.conv {
+            force_conv_path(conv.path());
+            for &width in &args.widths {
+                let model = ModelConfig::new().with_ngf(width).with_ndf(width);
+                let flops = model.step_flops(args.batch_size);
+                let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(args.batch_size), &device);
+                for _ in 0..args.warmup {
+                    gan.step(&digits).read().map_err(anyhow::Error::msg)?;
+                }
+                let mut times: Vec<f64> = (0..args.steps.max(1))
+                    .map(|_| {
+                        let started = Instant::now();
+                        gan.step(&digits).read().map(|_| started.elapsed().as_secs_f64())
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(anyhow::Error::msg)?;
+                times.sort_by(f64::total_cmp);
+                let median = times[times.len() / 2];
+                println!(
+                    "{:<5} width {width:>3}, conv {:<6}: {:>8.1} ms/step  ({:.2} GFLOP/step, {:.1} GFLOP/s)",
+                    format!("{backend:?}").to_lowercase(),
+                    format!("{conv:?}").to_lowercase(),
+                    median * 1e3,
+                    flops / 1e9,
+                    flops / median / 1e9
+                );
+                if let Some(log) = &profile_log
+                    && backend == BackendChoice::Wgpu
+                {
+                    print_profile(log, || gan.step(&digits).read().map(|_| ()).map_err(anyhow::Error::msg))?;
+                }
             }
-            let mut times: Vec<f64> = (0..args.steps.max(1))
-                .map(|_| {
-                    let started = Instant::now();
-                    gan.step(&digits).read().map(|_| started.elapsed().as_secs_f64())
-                })
-                .collect::<Result<_, _>>()
-                .map_err(anyhow::Error::msg)?;
-            times.sort_by(f64::total_cmp);
-            let median = times[times.len() / 2];
-            println!(
-                "{:<5} width {width:>3}: {:>8.1} ms/step  ({:.2} GFLOP/step, {:.1} GFLOP/s)",
-                format!("{backend:?}").to_lowercase(),
-                median * 1e3,
-                flops / 1e9,
-                flops / median / 1e9
-            );
         }
     }
+    force_conv_path(None);
     Ok(())
+}
+
+/// Moves into a fresh folder whose cubecl.toml logs every kernel launch with its GPU time;
+/// returns the log's path.
+fn start_profiler() -> Result<PathBuf> {
+    let folder = std::env::temp_dir().join(format!("ganplay-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&folder)?;
+    let log = folder.join("profile.txt");
+    std::fs::write(folder.join("cubecl.toml"), format!("[profiling.logger]\nlevel = \"basic\"\nfile = {:?}\n", log.display().to_string()))?;
+    std::env::set_current_dir(&folder)?;
+    Ok(log)
+}
+
+/// Runs `step` once and prints the kernels it launched, most GPU time first.
+fn print_profile(log: &Path, step: impl FnOnce() -> Result<()>) -> Result<()> {
+    let read = || std::fs::read_to_string(log).unwrap_or_default();
+    let before = read().len();
+    step()?;
+    // The profiler resolves and writes its lines in the background.
+    let (mut text, mut last) = (String::new(), usize::MAX);
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        text = read().get(before..).unwrap_or_default().to_string();
+        if text.len() == last && !text.is_empty() {
+            break;
+        }
+        last = text.len();
+    }
+    let mut kernels: Vec<(String, f64, usize)> = Vec::new();
+    let mut launches = 0;
+    for line in text.lines() {
+        let mut fields = line.split('|').map(str::trim).filter(|f| !f.is_empty());
+        let (Some(time), Some(name)) = (fields.next(), fields.next()) else { continue };
+        let Some(seconds) = parse_duration(time) else { continue };
+        launches += 1;
+        // Kernel names carry their generic arguments; the name before them groups a kind.
+        let kind = name.split(['<', '{', '(']).next().unwrap_or(name).trim().to_string();
+        match kernels.iter_mut().find(|(k, ..)| *k == kind) {
+            Some(entry) => (entry.1 += seconds, entry.2 += 1).1,
+            None => kernels.push((kind, seconds, 1)),
+        };
+    }
+    let total: f64 = kernels.iter().map(|(_, s, _)| s).sum();
+    kernels.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("      one step, profiled: {launches} kernel launches, {:.2} ms of GPU time", total * 1e3);
+    for (kind, seconds, count) in kernels.iter().take(12) {
+        println!("      {:>5.1} %  {:>8.3} ms  {count:>4}x  {kind}", 100.0 * seconds / total.max(1e-12), seconds * 1e3);
+    }
+    Ok(())
+}
+
+/// A duration as Rust's Debug prints it ("1.234ms", "56.7µs", "2s", "120ns").
+fn parse_duration(text: &str) -> Option<f64> {
+    let units = [("ns", 1e-9), ("µs", 1e-6), ("us", 1e-6), ("ms", 1e-3), ("s", 1.0)];
+    units.iter().find_map(|(unit, scale)| text.strip_suffix(unit).and_then(|v| v.parse::<f64>().ok()).map(|v| v * scale))
 }
 
 fn import_mnist(from: &Path, out: &Path) -> Result<()> {

@@ -7,6 +7,7 @@ pub mod classifier;
 pub mod data;
 pub mod image;
 pub mod latent;
+pub mod layers;
 pub mod model;
 pub mod training;
 pub mod metrics;

@@ -10,6 +10,7 @@ use burn::tensor::activation::{leaky_relu, relu, tanh};
 use rand::rngs::StdRng;
 
 use crate::latent::normal_values;
+use crate::layers::{ConvPath, batch_norm, conv_path, conv4x4s2, dense_project, dense_score};
 
 /// Side of the square images, in pixels.
 pub const IMAGE_SIDE: usize = 28;
@@ -141,8 +142,8 @@ pub struct Generator {
 
 impl Generator {
     pub fn forward(&self, z: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.norm1.forward(self.project.forward(z))); // 7x7
-        let x = relu(self.norm2.forward(self.up1.forward(x))); // 14x14
+        let x = relu(batch_norm(&self.norm1, dense_project(&self.project, z))); // 7x7
+        let x = relu(batch_norm(&self.norm2, self.up1.forward(x))); // 14x14
         tanh(self.up2.forward(x)) // 28x28
     }
 
@@ -173,9 +174,16 @@ pub struct Discriminator {
 
 impl Discriminator {
     pub fn forward(&self, images: Tensor<4>) -> Tensor<1> {
-        let x = leaky_relu(self.down1.forward(images), 0.2); // 14x14
-        let x = leaky_relu(self.norm2.forward(self.down2.forward(x)), 0.2); // 7x7
-        self.score.forward(x).flatten::<1>(0, 3) // 1x1 -> [batch]
+        let x = leaky_relu(self.downsample(&self.down1, images), 0.2); // 14x14
+        let x = leaky_relu(batch_norm(&self.norm2, self.downsample(&self.down2, x)), 0.2); // 7x7
+        dense_score(&self.score, x) // 1x1 -> [batch]
+    }
+
+    fn downsample(&self, layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+        match conv_path(&x.device()) {
+            ConvPath::Burn => layer.forward(x),
+            ConvPath::Im2col => conv4x4s2(layer, x),
+        }
     }
 }
 

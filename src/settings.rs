@@ -83,6 +83,7 @@ pub enum Key {
     LabelSmoothing,
     DSteps,
     Beta1,
+    Ema,
     Seed,
 }
 
@@ -234,6 +235,14 @@ pub const TABLE: &[Spec] = &[
         applies: Applies::Rebuild,
     },
     Spec {
+        key: Key::Ema,
+        name: "ema",
+        label: "Average of G (EMA)",
+        explain: "Digits are drawn from a running average of G's weights, kept with this decay (0: off; 0.999 averages about the last thousand steps): steadier, cleaner digits. Applies at once.",
+        kind: Kind::Real { min: 0.0, max: 0.9999, step: 0.001 },
+        applies: Applies::AtOnce,
+    },
+    Spec {
         key: Key::Seed,
         name: "seed",
         label: "Seed",
@@ -371,6 +380,7 @@ impl Settings {
             Key::LabelSmoothing => Value::Real(f32_as_f64(t.label_smoothing)),
             Key::DSteps => Value::Whole(t.d_steps as u64),
             Key::Beta1 => Value::Real(f32_as_f64(t.beta1)),
+            Key::Ema => Value::Real(f32_as_f64(t.ema.unwrap_or(0.0))),
             Key::Seed => Value::Whole(t.seed),
         }
     }
@@ -396,6 +406,7 @@ impl Settings {
             (Key::LabelSmoothing, Value::Real(v)) => t.label_smoothing = v as f32,
             (Key::DSteps, Value::Whole(v)) => t.d_steps = v as usize,
             (Key::Beta1, Value::Real(v)) => t.beta1 = v as f32,
+            (Key::Ema, Value::Real(v)) => t.ema = (v > 0.0).then_some(v as f32),
             (Key::Seed, Value::Whole(v)) => t.seed = v,
             // "custom" is what a preset reads when the sizes match none; it sets nothing.
             (_, Value::Choice(None)) => return Ok(()),

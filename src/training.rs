@@ -55,6 +55,18 @@ pub struct TrainConfig {
     /// Discriminator steps for each generator step.
     #[config(default = 1)]
     pub d_steps: usize,
+    /// Decay of an exponential moving average of G's weights, drawn from instead of G itself
+    /// (smoother, sharper digits). `None` (or 0): no average. Optional so that weights files
+    /// written before it existed still read.
+    #[config(default = "None")]
+    pub ema: Option<f32>,
+}
+
+impl TrainConfig {
+    /// The average's decay, when one is kept.
+    pub fn ema_decay(&self) -> Option<f32> {
+        self.ema.filter(|decay| *decay > 0.0)
+    }
 }
 
 /// What one step measured. Probabilities are means over the batch.
@@ -115,6 +127,8 @@ pub struct Gan {
     optim_d: ModuleOptimizer,
     /// Training steps done.
     pub steps: u64,
+    /// The moving average of G's weights (inference device), when `train.ema` asks for one.
+    pub ema: Option<Generator>,
 }
 
 impl Gan {
@@ -133,6 +147,7 @@ impl Gan {
             generator,
             discriminator,
             steps: 0,
+            ema: None,
         }
     }
 
@@ -153,6 +168,7 @@ impl Gan {
         Gan {
             generator: copy_module(&self.generator, self.model.init_generator(&device)),
             discriminator: copy_module(&self.discriminator, self.model.init_discriminator(&device)),
+            ema: self.ema.as_ref().map(|ema| copy_module(ema, self.model.init_generator(&device.clone().inner()))),
             ..self.clone()
         }
     }
@@ -203,6 +219,7 @@ impl Gan {
         self.generator = self.optim_g.step(self.train.lr_g, self.generator.clone(), grads);
 
         self.steps += 1;
+        self.update_ema();
         let values = Tensor::cat(
             vec![loss_d, loss_g.detach(), d_real, d_fake_before, mean_probability(fake_logits)],
             0,
@@ -210,13 +227,68 @@ impl Gan {
         PendingReport { step: self.steps, values }
     }
 
-    /// Images G draws from `z` ([n, nz, 1, 1]), in inference mode (batch norm uses its
-    /// running statistics, so one image does not depend on the others in the batch).
+    /// Moves the average of G's weights one step towards G (starting it from G when the run
+    /// has none, and dropping it when the settings no longer ask for one). The decay warms up
+    /// as (1 + t) / (10 + t), so early weights fade out fast.
+    fn update_ema(&mut self) {
+        let Some(decay) = self.train.ema_decay() else {
+            self.ema = None;
+            return;
+        };
+        let current = self.generator.valid();
+        self.ema = Some(match self.ema.take() {
+            None => copy_module(&current, self.model.init_generator(&current.devices()[0])),
+            Some(ema) => {
+                let t = self.steps as f32;
+                let decay = decay.min((1.0 + t) / (10.0 + t));
+                average_into(ema, &current, decay)
+            }
+        });
+    }
+
+    /// The generator to draw with, in inference mode: the average of G when the run keeps
+    /// one, G itself otherwise.
+    pub fn sampler(&self) -> Generator {
+        match &self.ema {
+            Some(ema) => ema.clone(),
+            None => self.generator.valid(),
+        }
+    }
+
+    /// Images the sampler draws from `z` ([n, nz, 1, 1]), in inference mode (batch norm uses
+    /// its running statistics, so one image does not depend on the others in the batch).
     pub fn generate(&self, z: Tensor<4>) -> Tensor<4> {
-        let generator = self.generator.valid();
+        let generator = self.sampler();
         let device = generator.devices()[0].clone();
         generator.forward(z.detach().to_device(&device))
     }
+}
+
+/// `ema` moved towards `current` (same config): every float tensor, running statistics
+/// included, becomes decay * ema + (1 - decay) * current.
+fn average_into(ema: Generator, current: &Generator, decay: f32) -> Generator {
+    struct Collect(Vec<Tensor<1>>);
+    impl burn::module::ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            let tensor = param.val();
+            let count = tensor.dims().iter().product::<usize>();
+            self.0.push(tensor.reshape([count]));
+        }
+    }
+    struct Blend(std::vec::IntoIter<Tensor<1>>, f32);
+    impl burn::module::ModuleMapper for Blend {
+        fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
+            let current = self.0.next().expect("the same config has the same tensors");
+            let decay = self.1;
+            param.map(|ema| {
+                let dims: [usize; D] = ema.dims();
+                ema.mul_scalar(decay) + current.reshape(dims).mul_scalar(1.0 - decay)
+            })
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    current.visit(&mut collect);
+    ema.map(&mut Blend(collect.0.into_iter(), decay))
 }
 
 fn mean_probability(logits: Tensor<1>) -> Tensor<1> {

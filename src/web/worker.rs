@@ -576,7 +576,7 @@ impl Session {
             Some((generator, steps, _)) if gan.steps == 0 && generator.nz() == gan.model.nz => {
                 (generator.clone(), Weights::Pretrained { steps: *steps })
             }
-            _ => (gan.generator.valid(), Weights::Run { steps: gan.steps }),
+            _ => (gan.sampler(), Weights::Run { steps: gan.steps }),
         })
     }
 

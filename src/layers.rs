@@ -1,0 +1,238 @@
+//! The DCGAN's layers written as the matrix products they are, so that a GPU runs them at the
+//! speed of its matmul rather than of a direct convolution kernel. Each computes what burn's
+//! module of the same weights computes (the tests hold them to it), and reads the weights from
+//! that module: weights files are unchanged.
+//!
+//! - `dense_project`: G's first layer, a 7x7 transposed convolution of a 1x1 input, is a
+//!   `Linear` from z to 7x7 feature maps.
+//! - `dense_score`: D's last layer, a 7x7 convolution over a 7x7 map with one output, is a
+//!   `Linear` from the flattened map to one logit.
+//! - `conv4x4s2`: the 4x4 stride-2 convolutions of D as im2col and one matmul. The padded
+//!   input, seen as 2x2 blocks, gives the 16 taps of every output pixel through 4 contiguous
+//!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel.
+//! - `batch_norm_train`: batch-norm statistics as two contiguous reductions of x and x² taken
+//!   together, then one multiply-add on the activations.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use burn::nn::BatchNorm;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::prelude::*;
+use burn::tensor::ops::PadMode;
+
+/// How the 4x4 stride-2 convolutions of D run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvPath {
+    /// burn's convolution (direct or tuned kernels on a GPU; im2col inside on the CPU).
+    Burn,
+    /// `conv4x4s2`: im2col and one matmul.
+    Im2col,
+}
+
+static CONV_PATH: AtomicU8 = AtomicU8::new(0);
+
+/// The convolution path chosen for devices of this kind, by measurement (`ganplay bench`):
+/// im2col on a GPU, where burn's forward convolution has only a direct kernel; burn's own on
+/// the CPU, whose convolution is already an im2col and a matmul.
+pub fn conv_path(device: &Device) -> ConvPath {
+    match CONV_PATH.load(Ordering::Relaxed) {
+        1 => ConvPath::Burn,
+        2 => ConvPath::Im2col,
+        _ if is_cpu(device) => ConvPath::Burn,
+        _ => ConvPath::Im2col,
+    }
+}
+
+/// Overrides the measured choice for every device (`None` goes back to it): for benchmarks.
+pub fn force_conv_path(path: Option<ConvPath>) {
+    let code = match path {
+        None => 0,
+        Some(ConvPath::Burn) => 1,
+        Some(ConvPath::Im2col) => 2,
+    };
+    CONV_PATH.store(code, Ordering::Relaxed);
+}
+
+/// Whether the device is burn-flex, the CPU backend (or autodiff over it). burn does not
+/// export its device enum, so this reads the device's name: `Device<Flex(Cpu)>`.
+fn is_cpu(device: &Device) -> bool {
+    format!("{device:?}").contains("Flex(")
+}
+
+/// G's first layer on z [batch, nz, 1, 1]: feature maps [batch, c, 7, 7]. The transposed
+/// convolution's weight [nz, c, 7, 7] is already the matrix [nz, c*49] of a `Linear`.
+pub fn dense_project(layer: &ConvTranspose2d, z: Tensor<4>) -> Tensor<4> {
+    let [nz, channels, k, _] = layer.weight.dims();
+    let [batch, ..] = z.dims();
+    let weight = layer.weight.val().reshape([nz, channels * k * k]);
+    z.reshape([batch, nz]).matmul(weight).reshape([batch, channels, k, k])
+}
+
+/// D's last layer on x [batch, c, 7, 7]: one logit per image. The convolution's weight
+/// [1, c, 7, 7] is the transposed matrix [c*49, 1] of a `Linear`.
+pub fn dense_score(layer: &Conv2d, x: Tensor<4>) -> Tensor<1> {
+    let [batch, channels, h, w] = x.dims();
+    let weight = layer.weight.val().reshape([1, channels * h * w]).transpose();
+    x.reshape([batch, channels * h * w]).matmul(weight).reshape([batch])
+}
+
+/// A 4x4 convolution, stride 2, padding 1, no bias, of x [batch, c, h, w] (h and w even)
+/// with `layer`'s weight [out, c, 4, 4]: [batch, out, h/2, w/2].
+pub fn conv4x4s2(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let [batch, channels, h, w] = x.dims();
+    let [out, _, kh, kw] = layer.weight.dims();
+    debug_assert!(kh == 4 && kw == 4 && h % 2 == 0 && w % 2 == 0);
+    let (oh, ow) = (h / 2, w / 2);
+    // Padded: (h + 2) x (w + 2) = (oh + 1) x (ow + 1) blocks of 2x2.
+    let blocks = x
+        .pad((1, 1, 1, 1), PadMode::Constant(0.0))
+        .reshape([batch, channels, oh + 1, 2, ow + 1, 2]);
+    // Output pixel (i, j) reads block row i + a, offset b, for tap 2a + b; likewise columns.
+    let taps: Vec<Tensor<6>> = [(0, 0), (0, 1), (1, 0), (1, 1)]
+        .into_iter()
+        .map(|(a, c)| blocks.clone().slice([0..batch, 0..channels, a..a + oh, 0..2, c..c + ow, 0..2]))
+        .collect();
+    // [batch, channels, oh, b_row, ow, b_col, a_row * 2 + a_col]
+    let taps: Tensor<7> = Tensor::stack(taps, 6);
+    let taps: Tensor<8> = taps.reshape([batch, channels, oh, 2, ow, 2, 2, 2]);
+    // Rows: output pixels; columns: (channel, a_row, b_row, a_col, b_col), the weight's order.
+    let columns = taps.permute([0, 2, 4, 1, 6, 3, 7, 5]).reshape([batch * oh * ow, channels * 16]);
+    let weight = layer.weight.val().reshape([out, channels * 16]).transpose();
+    columns.matmul(weight).reshape([batch, oh, ow, out]).permute([0, 3, 1, 2])
+}
+
+/// Batch norm of x [batch, c, h, w] in training: normalised with the batch's statistics,
+/// which also move `norm`'s running statistics, as burn's `BatchNorm::forward` does on an
+/// autodiff device. Mean and E[x²] come from one reduction over contiguous rows.
+pub fn batch_norm_train(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    let [batch, channels, h, w] = x.dims();
+    let count = (batch * h * w) as f64;
+    let rows = x.clone().reshape([batch, channels, h * w]);
+    // [2 * batch, c, h*w]: x then x², summed over pixels, then over the batch: [2, c].
+    let sums = Tensor::cat(vec![rows.clone(), rows.clone() * rows], 0)
+        .sum_dim(2)
+        .reshape([2, batch, channels])
+        .sum_dim(1)
+        .div_scalar(count)
+        .reshape([2, channels]);
+    let mean = sums.clone().slice([0..1, 0..channels]).reshape([channels]);
+    let mean_square = sums.slice([1..2, 0..channels]).reshape([channels]);
+    // Biased variance, as burn's; E[x²] - E[x]² can round below zero.
+    let variance = (mean_square - mean.clone().powi_scalar(2)).clamp_min(0.0);
+
+    let scale = norm.gamma.val() / variance.clone().add_scalar(norm.epsilon).sqrt();
+    let shift = norm.beta.val() - mean.clone() * scale.clone();
+    let output = x * scale.reshape([1, channels, 1, 1]) + shift.reshape([1, channels, 1, 1]);
+
+    let device = output.device();
+    let momentum = norm.momentum;
+    let moved = |running: Tensor<1>, batch: Tensor<1>| {
+        running.to_device(&device).mul_scalar(1.0 - momentum).add(batch.detach().mul_scalar(momentum)).detach()
+    };
+    norm.running_mean.update(moved(norm.running_mean.value_sync(), mean));
+    norm.running_var.update(moved(norm.running_var.value_sync(), variance));
+    output
+}
+
+/// Batch norm: `batch_norm_train` while training (an autodiff device), burn's inference path
+/// with the running statistics otherwise.
+pub fn batch_norm(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    if x.device().is_autodiff() { batch_norm_train(norm, x) } else { norm.forward(x) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::{BatchNormConfig, PaddingConfig2d};
+    use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+    use burn::tensor::Distribution;
+
+    fn device() -> Device {
+        Device::flex().autodiff()
+    }
+
+    fn random<const D: usize>(shape: [usize; D]) -> Tensor<D> {
+        Tensor::random(shape, Distribution::Normal(0.0, 1.0), &device())
+    }
+
+    fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>) {
+        assert_eq!(a.dims(), b.dims(), "{what}");
+        let (a, b) = (a.into_data().try_to_vec::<f32>().unwrap(), b.into_data().try_to_vec::<f32>().unwrap());
+        let scale = b.iter().map(|v| v.abs()).fold(1.0f32, f32::max);
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(worst <= 1e-5 * scale, "{what}: largest difference {worst} (values up to {scale})");
+    }
+
+    /// Output, input gradient and weight gradient of `ours` and `burns` on the same input and
+    /// the same upstream gradient must agree.
+    fn agree<const D: usize, const E: usize, const W: usize>(
+        input: [usize; D],
+        weight: impl Fn() -> Tensor<W>,
+        ours: impl Fn(Tensor<D>) -> Tensor<E>,
+        burns: impl Fn(Tensor<D>) -> Tensor<E>,
+    ) {
+        let x = random(input);
+        let run = |f: &dyn Fn(Tensor<D>) -> Tensor<E>| {
+            let x = x.clone().require_grad();
+            let y = f(x.clone());
+            let upstream = Tensor::<E>::ones(y.dims(), &device()).cumsum(E - 1).sin();
+            let grads = (y.clone() * upstream).sum().backward();
+            (y, x.grad(&grads).unwrap(), weight().grad(&grads).unwrap())
+        };
+        let (y1, dx1, dw1) = run(&ours);
+        let (y2, dx2, dw2) = run(&burns);
+        assert_close("output", y1, y2);
+        assert_close("input gradient", dx1, dx2);
+        assert_close("weight gradient", dw1, dw2);
+    }
+
+    fn conv(channels: [usize; 2], kernel: usize, stride: usize, padding: usize) -> Conv2d {
+        Conv2dConfig::new(channels, [kernel, kernel])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+            .with_bias(false)
+            .init(&device())
+    }
+
+    #[test]
+    fn im2col_convolution_is_burns_convolution() {
+        for (input, channels) in [([3, 1, 28, 28], [1, 5]), ([2, 4, 14, 14], [4, 6])] {
+            let layer = conv(channels, 4, 2, 1);
+            agree(input, || layer.weight.val(), |x| conv4x4s2(&layer, x), |x| layer.forward(x));
+        }
+    }
+
+    #[test]
+    fn dense_score_is_the_7x7_convolution() {
+        let layer = conv([6, 1], 7, 1, 0);
+        agree([4, 6, 7, 7], || layer.weight.val(), |x| dense_score(&layer, x), |x| layer.forward(x).flatten::<1>(0, 3));
+    }
+
+    #[test]
+    fn dense_project_is_the_7x7_transposed_convolution() {
+        let layer = ConvTranspose2dConfig::new([5, 3], [7, 7]).with_bias(false).init(&device());
+        agree([4, 5, 1, 1], || layer.weight.val(), |z| dense_project(&layer, z), |z| layer.forward(z));
+    }
+
+    #[test]
+    fn one_pass_batch_norm_is_burns_batch_norm() {
+        let norm = || {
+            let mut norm = BatchNormConfig::new(3).init(&device());
+            norm.gamma = norm.gamma.map(|_| random([3]).add_scalar(1.0).set_require_grad(true));
+            norm.beta = norm.beta.map(|_| random([3]).set_require_grad(true));
+            norm
+        };
+        let (ours, burns) = (norm(), norm());
+        // Same gamma and beta in both.
+        let burns = BatchNorm { gamma: ours.gamma.clone(), beta: ours.beta.clone(), ..burns };
+        // Activations far from zero mean, as a conv's output can be.
+        let shifted = |x: Tensor<4>| x.mul_scalar(3.0).add_scalar(5.0);
+        agree([4, 3, 5, 5], || ours.gamma.val(), |x| batch_norm_train(&ours, shifted(x)), |x| burns.forward(shifted(x)));
+        // A second step moves the running statistics the same way.
+        let x = random([4, 3, 5, 5]);
+        batch_norm_train(&ours, x.clone());
+        burns.forward(x);
+        assert_close("running mean", ours.running_mean.value(), burns.running_mean.value());
+        assert_close("running variance", ours.running_var.value(), burns.running_var.value());
+    }
+}
