@@ -152,7 +152,11 @@ impl Checkpoint {
                 param.map(|t| t.cast(burn::tensor::FloatDType::F16))
             }
         }
-        let generator = gan.sampler().map(&mut Half);
+        // A copy: a module's clones share its batch-norm running statistics, and the cast
+        // must not turn the run's own into f16.
+        let sampler = gan.sampler();
+        let fresh = gan.model.init_generator(&sampler.devices()[0]);
+        let generator = crate::readback::copy_module(&sampler, fresh).map(&mut Half);
         Self {
             model: gan.model.clone(),
             train: gan.train.clone(),
@@ -288,6 +292,33 @@ mod tests {
             gan.step(&digits).read().unwrap();
         }
         (gan, digits)
+    }
+
+    #[test]
+    fn a_run_with_an_average_of_g_saves_and_draws_with_it() {
+        let digits = crate::data::tests::tiny_digits(4);
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3);
+        let train = TrainConfig::new().with_batch_size(8).with_ema(Some(0.9));
+        let mut gan = Gan::new(model, train, &Device::flex().autodiff());
+        for _ in 0..4 {
+            gan.step(&digits).read().unwrap();
+        }
+        let z = Tensor::<4>::random([3, 6, 1, 1], Distribution::Normal(0.0, 1.0), &Device::flex());
+        let drawn = gan.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let file = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan).to_bytes()).unwrap();
+        let from_file = file.generator(&Device::flex()).unwrap().valid().forward(z.clone());
+        assert_eq!(from_file.into_data().try_to_vec::<f32>().unwrap(), drawn);
+        // Resumed, the run goes on with G and the average both as they were.
+        let mut resumed = file.into_gan(&Device::flex().autodiff()).unwrap();
+        assert_eq!(resumed.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap(), drawn);
+        gan.step(&digits).read().unwrap();
+        resumed.step(&digits).read().unwrap();
+        let next = |g: &Gan| g.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(next(&resumed), next(&gan));
+        // The shipped form (f16, generator alone) is the average too.
+        let half = Checkpoint::from_bytes(&Checkpoint::generator_only_f16(&gan).to_bytes()).unwrap();
+        let from_half = half.generator(&Device::flex()).unwrap().valid().forward(z).into_data().try_to_vec::<f32>().unwrap();
+        assert!(from_half.iter().zip(next(&gan)).all(|(a, b)| (a - b).abs() < 0.02));
     }
 
     #[test]

@@ -221,7 +221,7 @@ struct BenchArgs {
     /// Backends to time; by default every one available.
     #[arg(long, value_enum)]
     backend: Vec<BackendChoice>,
-    /// How D's 4x4 stride-2 convolutions run: the choice made for each device (auto), burn's
+    /// How D's 4x4 stride-2 convolutions run: as measured best (auto), burn's
     /// convolution, or im2col and a matmul; several are timed one after the other.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
     conv: Vec<ConvChoice>,
@@ -562,8 +562,14 @@ fn print_profile(log: &Path, step: impl FnOnce() -> Result<()>) -> Result<()> {
         let (Some(time), Some(name)) = (fields.next(), fields.next()) else { continue };
         let Some(seconds) = parse_duration(time) else { continue };
         launches += 1;
-        // Kernel names carry their generic arguments; the name before them groups a kind.
-        let kind = name.split(['<', '{', '(']).next().unwrap_or(name).trim().to_string();
+        // Kernel names carry their generic arguments and a hash of them; the name before
+        // those groups a kind.
+        let kind = name.split(['<', '{', '(']).next().unwrap_or(name).trim();
+        let kind = match kind.rsplit_once('_') {
+            Some((base, hash)) if hash.len() == 8 && hash.chars().all(|c| c.is_ascii_hexdigit()) => base,
+            _ => kind,
+        }
+        .to_string();
         match kernels.iter_mut().find(|(k, ..)| *k == kind) {
             Some(entry) => (entry.1 += seconds, entry.2 += 1).1,
             None => kernels.push((kind, seconds, 1)),

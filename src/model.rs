@@ -180,7 +180,7 @@ impl Discriminator {
     }
 
     fn downsample(&self, layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-        match conv_path(&x.device()) {
+        match conv_path() {
             ConvPath::Burn => layer.forward(x),
             ConvPath::Im2col => conv4x4s2(layer, x),
         }

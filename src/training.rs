@@ -114,7 +114,25 @@ impl PendingReport {
         let data = self.values.into_data_async().await.map_err(|e| format!("{e:?}"))?;
         Ok(StepReport::from_values(self.step, &data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?))
     }
+
+    /// Several steps' reports in one read: their values are joined on the device first, so a
+    /// chunk of steps waits for the device once, not once a step.
+    pub async fn read_all_async(pending: Vec<PendingReport>) -> Result<Vec<StepReport>, String> {
+        let Some(first) = pending.first() else { return Ok(Vec::new()) };
+        let first_step = first.step;
+        let joined = Tensor::cat(pending.into_iter().map(|p| p.values).collect(), 0);
+        let data = joined.into_data_async().await.map_err(|e| format!("{e:?}"))?;
+        let values = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+        Ok(values
+            .chunks_exact(REPORT_VALUES)
+            .enumerate()
+            .map(|(i, v)| StepReport::from_values(first_step + i as u64, v))
+            .collect())
+    }
 }
+
+/// Values in a step's report tensor.
+const REPORT_VALUES: usize = 5;
 
 /// The two networks, their optimizers and the random stream: everything a run needs to go on.
 #[derive(Clone)]
@@ -382,6 +400,44 @@ mod tests {
                 assert_ne!(b, a, "{name} layer {layer} did not change in a step");
             }
         }
+    }
+
+    #[test]
+    fn a_chunk_read_at_once_reports_each_step() {
+        let digits = tiny_digits(4);
+        let (model, train) = tiny();
+        let one_by_one = {
+            let mut gan = Gan::new(model.clone(), train.clone(), &device());
+            (0..3).map(|_| gan.step(&digits).read().unwrap()).collect::<Vec<_>>()
+        };
+        let mut gan = Gan::new(model, train, &device());
+        let pending = (0..3).map(|_| gan.step(&digits)).collect();
+        let together = crate::readback::ready_now(PendingReport::read_all_async(pending)).unwrap();
+        assert_eq!(together, one_by_one);
+        assert_eq!(together.iter().map(|r| r.step).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn the_average_of_g_follows_g_and_is_what_the_run_draws_with() {
+        let digits = tiny_digits(4);
+        let (model, train) = tiny();
+        let mut gan = Gan::new(model, train.with_ema(Some(0.9)), &device());
+        assert!(gan.ema.is_none());
+        let z = crate::latent::latent(&mut StdRng::seed_from_u64(1), 4, 8, &Device::flex());
+        for _ in 0..5 {
+            gan.step(&digits).read().unwrap();
+        }
+        let drawn = gan.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let average = gan.ema.as_ref().unwrap().forward(z.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let own = gan.generator.valid().forward(z.clone()).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(drawn, average);
+        assert_ne!(drawn, own, "after several steps the average lags G");
+        // Turned off, the run draws with G again.
+        gan.train.ema = None;
+        gan.step(&digits).read().unwrap();
+        assert!(gan.ema.is_none());
+        let own = gan.generator.valid().forward(z.clone()).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(gan.generate(z).into_data().try_to_vec::<f32>().unwrap(), own);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::latent::normal_values;
 use crate::model::Generator;
 use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
 use crate::settings::{BackendRequest, Preset, Settings};
-use crate::training::{Gan, StepReport, TrainConfig};
+use crate::training::{Gan, PendingReport, StepReport, TrainConfig};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors.
 const GRID_DIGITS: usize = 64;
@@ -116,6 +116,8 @@ struct Session {
     pretrained: Option<(Generator, u64, Vec<u8>)>,
     /// Which generator the sampling worker last got.
     generator_sent: Option<Weights>,
+    /// The run's networks have not yet taken a step on this GPU (see `Report::Kernels`).
+    kernels_pending: bool,
     /// The WebGPU device, to watch for its loss (and to lose it on purpose in tests).
     gpu: Option<burn::tensor::wgpu::wgpu::Device>,
     /// Set by the device-lost callback.
@@ -163,6 +165,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         grid_z: Vec::new(),
         pretrained,
         generator_sent: None,
+        kernels_pending: false,
         gpu: None,
         gpu_lost: Arc::new(AtomicBool::new(false)),
         running: false,
@@ -419,6 +422,8 @@ impl Session {
         self.last_quality_ms = now_ms();
         self.last_report = None;
         self.generator_sent = None;
+        // New networks on a GPU: their first step compiles (and tunes) kernels.
+        self.kernels_pending = self.gpu.is_some();
         let settings = self.settings_of(&gan);
         self.gan = Some(gan);
         super::check_static_constructors("the training worker");
@@ -486,8 +491,15 @@ impl Session {
             return Ok(());
         }
         let started = now_ms();
+        let preparing = std::mem::take(&mut self.kernels_pending);
+        if preparing {
+            send(Report::Kernels(None));
+        }
         let mut steps = 1;
         let done = self.train_steps(steps).await?;
+        if preparing {
+            send(Report::Kernels(Some((now_ms() - started) as f32)));
+        }
         // Fast steps (a GPU, a tiny model): batch more of them per report.
         let per_step = (now_ms() - started).max(1.0);
         if done && per_step < CHUNK_MS / 2.0 {
@@ -518,10 +530,7 @@ impl Session {
         let digits = &self.digits;
         let gan = self.gan.as_mut().ok_or("The networks are not built yet.")?;
         let pending: Vec<_> = (0..count).map(|_| gan.step(digits)).collect();
-        let mut reports = Vec::with_capacity(count);
-        for p in pending {
-            reports.push(p.read_async().await?);
-        }
+        let mut reports = PendingReport::read_all_async(pending).await?;
         if std::mem::take(&mut self.inject_nan) {
             if let Some(last) = reports.last_mut() {
                 last.loss_d = f32::NAN;

@@ -120,6 +120,16 @@ test('loads without errors, names the WebGPU adapter, trains on it and the curve
     const gridBefore = await version(page, 'grid');
     const started = Date.now();
     await page.click('#play');
+    // The first step compiles (and tunes) the GPU kernels: the status line says so meanwhile,
+    // and the page stays responsive.
+    await page.locator('#kernels.preparing').waitFor({ timeout: 60_000 });
+    assert.equal(await text(page, '#kernels'), 'preparing GPU kernels…');
+    await page.click('#presenter');
+    await page.click('#presenter');
+    await page.locator('#kernels.ready').waitFor({ state: 'attached', timeout: 400_000 });
+    const warmUp = await page.locator('#kernels').getAttribute('title');
+    assert.match(warmUp, /ready after \d+\.\d s/, warmUp);
+    console.log(`WebGPU (SwiftShader), tiny: ${warmUp}`);
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 3, null, { timeout: 400_000 });
     const ms = (Date.now() - started) / (await stepCount(page));
     console.log(`WebGPU (SwiftShader), tiny, batch 32: about ${ms.toFixed(0)} ms/step including start-up`);

@@ -46,6 +46,9 @@ pub struct Run {
     pub saving: bool,
     /// A pause was asked for; it takes effect after the step under way.
     pub pausing: bool,
+    /// The GPU is preparing the kernels of new networks (`Some(None)`), or had them ready
+    /// after so many milliseconds (`Some(Some(ms))`).
+    pub kernels: Option<Option<f32>>,
 }
 
 /// What the page tells the user: an error stays until they act (play, step, reset); a notice
@@ -367,6 +370,10 @@ impl Page {
                 let mut effects = self.feed_sampler();
                 effects.extend(self.request_sample());
                 effects
+            }
+            Report::Kernels(ready_after) => {
+                self.run.kernels = Some(ready_after);
+                Vec::new()
             }
             Report::Running(running) => {
                 self.run.running = running;
@@ -1271,6 +1278,16 @@ mod tests {
         assert_eq!(page.messages.details.as_deref(), Some("panicked at src/web/worker.rs:300:62"));
         page.user_reset();
         assert_eq!((page.messages.error.clone(), page.messages.details.clone()), (None, None));
+    }
+
+    #[test]
+    fn kernels_being_prepared_are_shown_until_ready() {
+        let mut page = ready_page("");
+        assert_eq!(page.run.kernels, None);
+        page.apply(Report::Kernels(None), None);
+        assert_eq!(page.run.kernels, Some(None));
+        page.apply(Report::Kernels(Some(4200.0)), None);
+        assert_eq!(page.run.kernels, Some(Some(4200.0)));
     }
 
     #[test]

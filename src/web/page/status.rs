@@ -11,6 +11,7 @@ pub fn StatusBar() -> impl IntoView {
     let (backend, presenter) = (state.backend, state.presenter);
     let step = Memo::new(move |_| state.run.with(|r| r.step));
     let rate = Memo::new(move |_| state.run.with(|r| r.steps_per_second));
+    let kernels = Memo::new(move |_| state.run.with(|r| r.kernels));
     view! {
         <header>
             <h1>"ganplay"</h1>
@@ -22,6 +23,12 @@ pub fn StatusBar() -> impl IntoView {
                     {move || backend.with(|b| b.as_ref().map_or("Starting…", |b| b.in_words()))}
                 </span>
                 <span id="backend-reason">{move || backend.with(|b| b.as_ref().map(|b| b.reason.clone()))}</span>
+                {move || kernels.get().map(|ready_after| match ready_after {
+                    None => view! { <span id="kernels" class="preparing">"preparing GPU kernels…"</span> }.into_any(),
+                    Some(ms) => view! {
+                        <span id="kernels" class="ready" title=format!("The GPU's kernels for these networks were ready after {:.1} s", ms / 1000.0)></span>
+                    }.into_any(),
+                })}
                 <span class="counter">"step "<b id="step">{move || step.get()}</b></span>
                 <span class="counter"><b id="rate">{move || format!("{:.1}", rate.get())}</b>" steps/s"</span>
             </div>
