@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(next(&resumed), next(&gan));
         // The shipped form (f16, generator alone) is the average too.
         let half = Checkpoint::from_bytes(&Checkpoint::generator_only_f16(&gan).to_bytes()).unwrap();
-        let from_half = half.generator(&Device::flex()).unwrap().valid().forward(z).into_data().try_to_vec::<f32>().unwrap();
+        let from_half = half.generator(&Device::flex()).unwrap().valid().forward(z.clone()).into_data().try_to_vec::<f32>().unwrap();
         assert!(from_half.iter().zip(next(&gan)).all(|(a, b)| (a - b).abs() < 0.02));
     }
 

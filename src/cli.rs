@@ -163,7 +163,7 @@ struct TrainArgs {
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendChoice,
     /// Print a report line every this many steps.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     log_every: u64,
     /// Folder for samples.png and weights.ganplay.
     #[arg(long, default_value = "out")]
@@ -178,10 +178,10 @@ struct TrainArgs {
 
 #[derive(Args)]
 struct PretrainArgs {
-    #[arg(long, default_value_t = 20000)]
+    #[arg(long, default_value_t = 19000)]
     steps: u64,
     /// Width of G and D (ngf = ndf).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 64)]
     width: usize,
     #[arg(long, default_value_t = 64)]
     batch: usize,
@@ -195,7 +195,7 @@ struct PretrainArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Score (500 digits) and keep the best average every this many steps.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     log_every: u64,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendChoice,
@@ -225,8 +225,9 @@ struct BenchArgs {
     /// convolution, or im2col and a matmul; several are timed one after the other.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
     conv: Vec<ConvChoice>,
-    /// After timing, profile one step of each configuration: the kernels that ran, by GPU time
-    /// (cubecl's profiler; every launch is timed, so the step is slower than when timed).
+    /// Instead of timing steps, profile one step of each configuration on a GPU (after the
+    /// warm-up): the kernels it launched, by GPU time (cubecl's profiler, which times every
+    /// launch on its own, so a profiled step is slower than a timed one).
     #[arg(long)]
     profile: bool,
     #[arg(long, default_value = "assets/mnist")]
@@ -428,6 +429,8 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         .with_lr_d(args.lr_d)
         .with_seed(args.seed)
         .with_ema(Some(args.ema));
+    // The file must pass the checks every reader of it makes (the page included).
+    Settings::of_run(Settings::default().backend, model.clone(), train.clone()).check().context("these settings are out of range")?;
     let mut gan = Gan::new(model, train, &device(args.backend)?.autodiff());
     println!(
         "pretraining width {} on {:?}: {} digits, {} steps, batch {}, lr G {} D {}, average decay {}, seed {}",
@@ -500,6 +503,14 @@ fn bench(args: BenchArgs) -> Result<()> {
                 for _ in 0..args.warmup {
                     gan.step(&digits).read().map_err(anyhow::Error::msg)?;
                 }
+                let label = format!("{:<5} width {width:>3}, conv {:<6}", format!("{backend:?}").to_lowercase(), format!("{conv:?}").to_lowercase());
+                if let Some(log) = &profile_log {
+                    if backend == BackendChoice::Wgpu {
+                        println!("{label}:");
+                        print_profile(log, || gan.step(&digits).read().map(|_| ()).map_err(anyhow::Error::msg))?;
+                    }
+                    continue;
+                }
                 let mut times: Vec<f64> = (0..args.steps.max(1))
                     .map(|_| {
                         let started = Instant::now();
@@ -510,18 +521,11 @@ fn bench(args: BenchArgs) -> Result<()> {
                 times.sort_by(f64::total_cmp);
                 let median = times[times.len() / 2];
                 println!(
-                    "{:<5} width {width:>3}, conv {:<6}: {:>8.1} ms/step  ({:.2} GFLOP/step, {:.1} GFLOP/s)",
-                    format!("{backend:?}").to_lowercase(),
-                    format!("{conv:?}").to_lowercase(),
+                    "{label}: {:>8.1} ms/step  ({:.2} GFLOP/step, {:.1} GFLOP/s)",
                     median * 1e3,
                     flops / 1e9,
                     flops / median / 1e9
                 );
-                if let Some(log) = &profile_log
-                    && backend == BackendChoice::Wgpu
-                {
-                    print_profile(log, || gan.step(&digits).read().map(|_| ()).map_err(anyhow::Error::msg))?;
-                }
             }
         }
     }
@@ -543,7 +547,20 @@ fn start_profiler() -> Result<PathBuf> {
 /// Runs `step` once and prints the kernels it launched, most GPU time first.
 fn print_profile(log: &Path, step: impl FnOnce() -> Result<()>) -> Result<()> {
     let read = || std::fs::read_to_string(log).unwrap_or_default();
-    let before = read().len();
+    // The profiler writes in the background: the warm-up's lines must all be in first.
+    let settled = || {
+        let mut last = read().len();
+        for _ in 0..50 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let now = read().len();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
+    };
+    let before = settled();
     step()?;
     // The profiler resolves and writes its lines in the background.
     let (mut text, mut last) = (String::new(), usize::MAX);

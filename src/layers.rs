@@ -10,8 +10,8 @@
 //! - `conv4x4s2`: the 4x4 stride-2 convolutions of D as im2col and one matmul. The padded
 //!   input, seen as 2x2 blocks, gives the 16 taps of every output pixel through 4 contiguous
 //!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel.
-//! - `batch_norm_train`: batch-norm statistics as two contiguous reductions of x and x² taken
-//!   together, then one multiply-add on the activations.
+//! - `batch_norm_train`: batch-norm statistics as contiguous reductions, without the copies
+//!   burn's makes to bring channels first.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -97,41 +97,38 @@ pub fn conv4x4s2(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 
 /// Batch norm of x [batch, c, h, w] in training: normalised with the batch's statistics,
 /// which also move `norm`'s running statistics, as burn's `BatchNorm::forward` does on an
-/// autodiff device. Mean and E[x²] come from one reduction over contiguous rows.
+/// autodiff device. burn's reduces over channels by swapping the batch and channel axes,
+/// which copies the activations twice; here x is seen as [batch, c, h*w] (no copy), summed
+/// over each image's pixels (a contiguous reduction) and then over the batch. Two passes
+/// (the mean, then the squared deviations), as burn's, so large means lose no precision.
 pub fn batch_norm_train(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     let [batch, channels, h, w] = x.dims();
     let count = (batch * h * w) as f64;
-    let rows = x.clone().reshape([batch, channels, h * w]);
-    // [2 * batch, c, h*w]: x then x², summed over pixels, then over the batch: [2, c].
-    let sums = Tensor::cat(vec![rows.clone(), rows.clone() * rows], 0)
-        .sum_dim(2)
-        .reshape([2, batch, channels])
-        .sum_dim(1)
-        .div_scalar(count)
-        .reshape([2, channels]);
-    let mean = sums.clone().slice([0..1, 0..channels]).reshape([channels]);
-    let mean_square = sums.slice([1..2, 0..channels]).reshape([channels]);
-    // Biased variance, as burn's; E[x²] - E[x]² can round below zero.
-    let variance = (mean_square - mean.clone().powi_scalar(2)).clamp_min(0.0);
+    let per_channel = |t: Tensor<4>| t.reshape([batch, channels, h * w]).sum_dim(2).sum_dim(0).div_scalar(count).reshape([1, channels, 1, 1]);
+    let mean = per_channel(x.clone());
+    let centered = x - mean.clone();
+    // Biased variance, as burn's.
+    let variance = per_channel(centered.clone().powi_scalar(2));
 
-    let scale = norm.gamma.val() / variance.clone().add_scalar(norm.epsilon).sqrt();
-    let shift = norm.beta.val() - mean.clone() * scale.clone();
-    let output = x * scale.reshape([1, channels, 1, 1]) + shift.reshape([1, channels, 1, 1]);
+    let gamma = norm.gamma.val().reshape([1, channels, 1, 1]);
+    let beta = norm.beta.val().reshape([1, channels, 1, 1]);
+    let output = centered * (gamma / variance.clone().add_scalar(norm.epsilon).sqrt()) + beta;
 
     let device = output.device();
     let momentum = norm.momentum;
-    let moved = |running: Tensor<1>, batch: Tensor<1>| {
-        running.to_device(&device).mul_scalar(1.0 - momentum).add(batch.detach().mul_scalar(momentum)).detach()
+    let moved = |running: Tensor<1>, batch: Tensor<4>| {
+        let batch = batch.detach().reshape([channels]);
+        running.to_device(&device).mul_scalar(1.0 - momentum).add(batch.mul_scalar(momentum)).detach()
     };
     norm.running_mean.update(moved(norm.running_mean.value_sync(), mean));
     norm.running_var.update(moved(norm.running_var.value_sync(), variance));
     output
 }
 
-/// Batch norm: `batch_norm_train` while training (an autodiff device), burn's inference path
-/// with the running statistics otherwise.
+/// Batch norm: `batch_norm_train` while training (an autodiff device, the layer not frozen),
+/// burn's inference path with the running statistics otherwise.
 pub fn batch_norm(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
-    if x.device().is_autodiff() { batch_norm_train(norm, x) } else { norm.forward(x) }
+    if x.device().is_autodiff() && norm.training.is_enabled() { batch_norm_train(norm, x) } else { norm.forward(x) }
 }
 
 #[cfg(test)]
@@ -226,7 +223,7 @@ mod tests {
         let x = random([4, 3, 5, 5]);
         batch_norm_train(&ours, x.clone());
         burns.forward(x);
-        assert_close("running mean", ours.running_mean.value(), burns.running_mean.value());
-        assert_close("running variance", ours.running_var.value(), burns.running_var.value());
+        assert_close("running mean", ours.running_mean.value_sync(), burns.running_mean.value_sync());
+        assert_close("running variance", ours.running_var.value_sync(), burns.running_var.value_sync());
     }
 }

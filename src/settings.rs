@@ -239,7 +239,7 @@ pub const TABLE: &[Spec] = &[
         name: "ema",
         label: "Average of G (EMA)",
         explain: "Digits are drawn from a running average of G's weights, kept with this decay (0: off; 0.999 averages about the last thousand steps): steadier, cleaner digits. Applies at once.",
-        kind: Kind::Real { min: 0.0, max: 0.9999, step: 0.001 },
+        kind: Kind::Real { min: 0.0, max: 0.999, step: 0.001 },
         applies: Applies::AtOnce,
     },
     Spec {
@@ -499,13 +499,16 @@ mod tests {
     fn text_round_trips_for_every_setting() {
         let mut settings = Settings::default();
         for (name, text) in [("lr_d", "0.0003"), ("beta1", "0.3"), ("batch", "48"), ("seed", "0"), ("loss", "hinge"),
-            ("nz", "20"), ("label_smoothing", "0.1"), ("d_steps", "2"), ("backend", "cpu")]
+            ("nz", "20"), ("label_smoothing", "0.1"), ("d_steps", "2"), ("backend", "cpu"), ("ema", "0.995")]
         {
             let key = Key::named(name).unwrap();
             settings.set_text(key, text).unwrap();
             assert_eq!(settings.text(key), text, "{name}");
         }
         assert_eq!(settings.train.loss, LossKind::Hinge);
+        assert_eq!(settings.train.ema, Some(0.995));
+        settings.set_text(Key::Ema, "0").unwrap();
+        assert_eq!(settings.train.ema, None, "0 turns the average off");
         assert_eq!(settings.backend, BackendRequest::Cpu);
         assert!(!settings.auto_size, "a size was chosen");
     }
@@ -516,7 +519,7 @@ mod tests {
         let before = settings.clone();
         for (key, text) in [(Key::LrD, "-5"), (Key::LrD, "0"), (Key::LrG, "NaN"), (Key::Beta1, "7.5"), (Key::Beta1, "0.9999999"),
             (Key::Batch, "100000000"), (Key::Batch, "0"), (Key::Ngf, "50000"), (Key::Nz, "1.5"), (Key::Seed, "-1"),
-            (Key::Loss, "mse"), (Key::DSteps, "1000000000")]
+            (Key::Loss, "mse"), (Key::DSteps, "1000000000"), (Key::Ema, "1"), (Key::Ema, "-0.5")]
         {
             let error = settings.set_text(key, text).unwrap_err();
             assert_eq!((error.name, error.value.as_str()), (key.spec().name, text));

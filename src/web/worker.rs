@@ -359,6 +359,7 @@ impl Session {
             Command::InjectFault(Fault::Collapse) => {
                 let gan = self.gan()?;
                 gan.generator = gan.generator.clone().collapsed();
+                gan.ema = gan.ema.take().map(Generator::collapsed);
                 self.last_good = self.gan.as_ref().map(Gan::snapshot);
                 // Scored at once, before training moves the generator again.
                 self.score().await?;
@@ -491,15 +492,8 @@ impl Session {
             return Ok(());
         }
         let started = now_ms();
-        let preparing = std::mem::take(&mut self.kernels_pending);
-        if preparing {
-            send(Report::Kernels(None));
-        }
         let mut steps = 1;
         let done = self.train_steps(steps).await?;
-        if preparing {
-            send(Report::Kernels(Some((now_ms() - started) as f32)));
-        }
         // Fast steps (a GPU, a tiny model): batch more of them per report.
         let per_step = (now_ms() - started).max(1.0);
         if done && per_step < CHUNK_MS / 2.0 {
@@ -524,8 +518,22 @@ impl Session {
         Ok(())
     }
 
-    /// Runs `count` steps and reports them; false (and paused) if a loss went non-finite.
+    /// Runs `count` steps and reports them; false (and paused) if a loss went non-finite. The
+    /// first steps of new networks on a GPU are reported as preparing its kernels.
     async fn train_steps(&mut self, count: usize) -> Result<bool, String> {
+        let preparing = std::mem::take(&mut self.kernels_pending);
+        if !preparing {
+            return self.train_steps_warm(count).await;
+        }
+        send(Report::Kernels(None));
+        let started = now_ms();
+        let done = self.train_steps_warm(count).await;
+        // Said even when the steps failed, so the page does not show "preparing" for ever.
+        send(Report::Kernels(Some((now_ms() - started) as f32)));
+        done
+    }
+
+    async fn train_steps_warm(&mut self, count: usize) -> Result<bool, String> {
         let started = now_ms();
         let digits = &self.digits;
         let gan = self.gan.as_mut().ok_or("The networks are not built yet.")?;

@@ -351,6 +351,9 @@ impl Page {
         match report {
             Report::Listening => self.trainer_listening(),
             Report::Backend { name, reason, on_gpu, software } => {
+                if !on_gpu {
+                    self.run.kernels = None;
+                }
                 self.backend = Some(BackendInfo { name, reason, on_gpu, software });
                 Vec::new()
             }
@@ -582,6 +585,7 @@ impl Page {
         let on_gpu = self.backend.as_ref().is_some_and(|b| b.on_gpu);
         self.run.ready = false;
         self.run.running = false;
+        self.run.kernels = None;
         self.latent.in_flight = false;
         self.links.restarts += 1;
         self.links.resume_after_move = false;
@@ -1288,6 +1292,13 @@ mod tests {
         assert_eq!(page.run.kernels, Some(None));
         page.apply(Report::Kernels(Some(4200.0)), None);
         assert_eq!(page.run.kernels, Some(Some(4200.0)));
+        // A GPU lost while preparing: the run moves to the CPU, which prepares nothing.
+        page.apply(Report::Kernels(None), None);
+        page.apply(Report::DeviceLost("lost".into()), None);
+        assert_eq!(page.run.kernels, None);
+        page.apply(Report::Kernels(None), None);
+        page.apply(Report::Backend { name: "CPU".into(), reason: String::new(), on_gpu: false, software: false }, None);
+        assert_eq!(page.run.kernels, None);
     }
 
     #[test]
