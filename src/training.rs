@@ -27,15 +27,18 @@ pub enum LossKind {
     Hinge,
 }
 
-/// Hyperparameters of training. Defaults are the PyTorch DCGAN example's but for the batch.
+/// Hyperparameters of training. Defaults are the PyTorch DCGAN example's but for the batch
+/// and the learning rates, chosen by what a visitor's CPU draws in the first minute.
 /// Their ranges, names and words are in `settings::TABLE`.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainConfig {
-    /// Adam learning rate of the discriminator.
-    #[config(default = 2e-4)]
+    /// Adam learning rate of the discriminator. 5e-4 rather than the example's 2e-4: on the
+    /// page's CPU path (tiny preset, batch 32) the digits after 60 s scored 5.35 against 3.89
+    /// (classifier score), Fréchet distance 52 against 105.
+    #[config(default = 5e-4)]
     pub lr_d: f64,
-    /// Adam learning rate of the generator.
-    #[config(default = 2e-4)]
+    /// Adam learning rate of the generator (see `lr_d`).
+    #[config(default = 5e-4)]
     pub lr_g: f64,
     /// Adam's beta1 (momentum); 0.5 keeps GAN training from oscillating.
     #[config(default = 0.5)]

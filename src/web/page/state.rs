@@ -1088,7 +1088,7 @@ mod tests {
     fn the_table_decides_what_a_change_takes() {
         let mut page = ready_page("?backend=cpu&preset=tiny");
         steps(&mut page, 1..=2);
-        assert!(matches!(&sent(&page.change(Key::LrD, "0.0005"))[..], [Command::Tune(s)] if s.train.lr_d == 0.0005));
+        assert!(matches!(&sent(&page.change(Key::LrD, "0.0003"))[..], [Command::Tune(s)] if s.train.lr_d == 0.0003));
         assert_eq!(page.run.step, 2, "a tune keeps the run");
         assert!(matches!(sent(&page.change(Key::Seed, "3"))[..], [Command::Reset(_)]));
         assert_eq!((page.run.step, page.run.ready), (0, false));
