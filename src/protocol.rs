@@ -117,9 +117,8 @@ pub enum Report {
     /// The image for the latent vector of a `Sample` command.
     Sample { picture: Picture, weights: Weights },
     Running(bool),
-    /// A GPU is compiling the kernels of new networks (in a browser, also timing the candidate
-    /// kernels of each operation, autotune): the first step waits for it. `Some(ms)`: ready,
-    /// after that long.
+    /// A GPU is compiling the kernels of new networks: the first step waits for it.
+    /// `Some(ms)`: ready, after that long.
     Kernels(Option<f32>),
     /// Training stopped because a loss was not finite; the weights were rolled back.
     Diverged { step: u64, restored_step: u64 },
