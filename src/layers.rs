@@ -9,7 +9,8 @@
 //!   `Linear` from the flattened map to one logit.
 //! - `conv4x4s2`: the 4x4 stride-2 convolutions of D as im2col and one matmul. The padded
 //!   input, seen as 2x2 blocks, gives the 16 taps of every output pixel through 4 contiguous
-//!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel.
+//!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel. Measured slower
+//!   than burn's tuned convolution (see `conv_path`), it is kept for `ganplay bench --conv`.
 //! - `batch_norm_train`: batch-norm statistics as contiguous reductions, without the copies
 //!   burn's makes to bring channels first.
 
