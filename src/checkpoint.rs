@@ -232,6 +232,10 @@ impl Checkpoint {
         Ok(Self { model: header.model, train: header.train, steps: header.steps, sections })
     }
 
+    fn has(&self, name: &str) -> bool {
+        self.sections.iter().any(|(n, _)| n == name)
+    }
+
     fn section(&self, name: &'static str) -> Result<&[u8], CheckpointError> {
         let (_, bytes) = self.sections.iter().find(|(n, _)| n == name).ok_or(CheckpointError::MissingSection(name))?;
         Ok(bytes)
@@ -249,7 +253,7 @@ impl Checkpoint {
     /// The generator to draw with, on `device`: the average of G's weights where the run kept
     /// one, G otherwise.
     pub fn generator(&self, device: &Device) -> Result<Generator, CheckpointError> {
-        let name = if self.sections.iter().any(|(name, _)| name == GENERATOR_AVERAGE) { GENERATOR_AVERAGE } else { GENERATOR };
+        let name = if self.has(GENERATOR_AVERAGE) { GENERATOR_AVERAGE } else { GENERATOR };
         self.load(name, self.model.init_generator(device))
     }
 
@@ -265,7 +269,7 @@ impl Checkpoint {
         gan.generator = self.load(GENERATOR, self.model.init_generator(device))?;
         gan.discriminator = self.load(DISCRIMINATOR, self.model.init_discriminator(device))?;
         gan.set_optimizer_state(self.optimizer(OPTIMIZER_G)?, self.optimizer(OPTIMIZER_D)?);
-        if self.sections.iter().any(|(name, _)| name == GENERATOR_AVERAGE) {
+        if self.has(GENERATOR_AVERAGE) {
             gan.ema = Some(self.load(GENERATOR_AVERAGE, self.model.init_generator(&device.clone().inner()))?);
         }
         gan.steps = self.steps;

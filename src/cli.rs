@@ -546,32 +546,25 @@ fn start_profiler() -> Result<PathBuf> {
 
 /// Runs `step` once and prints the kernels it launched, most GPU time first.
 fn print_profile(log: &Path, step: impl FnOnce() -> Result<()>) -> Result<()> {
-    let read = || std::fs::read_to_string(log).unwrap_or_default();
-    // The profiler writes in the background: the warm-up's lines must all be in first.
-    let settled = || {
-        let mut last = read().len();
+    // The profiler writes its lines in the background: wait until the log holds at least
+    // `min` bytes and has stopped growing (5 s at most).
+    let settled = |min: usize| {
+        let mut last = String::new();
         for _ in 0..50 {
             std::thread::sleep(std::time::Duration::from_millis(100));
-            let now = read().len();
-            if now == last {
+            let now = std::fs::read_to_string(log).unwrap_or_default();
+            let done = now.len() == last.len() && now.len() >= min;
+            last = now;
+            if done {
                 break;
             }
-            last = now;
         }
         last
     };
-    let before = settled();
+    // The warm-up's lines all in first, then the step's.
+    let before = settled(0).len();
     step()?;
-    // The profiler resolves and writes its lines in the background.
-    let (mut text, mut last) = (String::new(), usize::MAX);
-    for _ in 0..50 {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        text = read().get(before..).unwrap_or_default().to_string();
-        if text.len() == last && !text.is_empty() {
-            break;
-        }
-        last = text.len();
-    }
+    let text = settled(before + 1).get(before..).unwrap_or_default().to_string();
     let mut kernels: Vec<(String, f64, usize)> = Vec::new();
     let mut launches = 0;
     for line in text.lines() {

@@ -32,6 +32,13 @@ impl ModuleVisitor for Leaves {
     }
 }
 
+/// A module's float tensors (running statistics included), flattened, in visiting order.
+pub(crate) fn flat_tensors<M: Module>(module: &M) -> Vec<Tensor<1>> {
+    let mut leaves = Leaves::default();
+    module.visit(&mut leaves);
+    leaves.0.into_iter().map(|leaf| leaf.flat).collect()
+}
+
 /// Puts values, in visiting order, into the float tensors of a fresh module.
 struct Place {
     values: std::vec::IntoIter<(ParamId, Tensor<1>)>,
@@ -63,7 +70,7 @@ pub fn copy_module<M: Module>(module: &M, fresh: M) -> M {
 
 /// The values of `tensors`, read back in one transfer: on a GPU each read waits for the device,
 /// so a module's dozens of tensors are joined first and read once.
-async fn read_all(tensors: Vec<Tensor<1>>) -> Result<Vec<Vec<f32>>, String> {
+pub(crate) async fn read_all(tensors: Vec<Tensor<1>>) -> Result<Vec<Vec<f32>>, String> {
     if tensors.is_empty() {
         return Ok(Vec::new());
     }

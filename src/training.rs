@@ -121,21 +121,11 @@ impl PendingReport {
     /// Several steps' reports in one read: their values are joined on the device first, so a
     /// chunk of steps waits for the device once, not once a step.
     pub async fn read_all_async(pending: Vec<PendingReport>) -> Result<Vec<StepReport>, String> {
-        let Some(first) = pending.first() else { return Ok(Vec::new()) };
-        let first_step = first.step;
-        let joined = Tensor::cat(pending.into_iter().map(|p| p.values).collect(), 0);
-        let data = joined.into_data_async().await.map_err(|e| format!("{e:?}"))?;
-        let values = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-        Ok(values
-            .chunks_exact(REPORT_VALUES)
-            .enumerate()
-            .map(|(i, v)| StepReport::from_values(first_step + i as u64, v))
-            .collect())
+        let steps: Vec<u64> = pending.iter().map(|p| p.step).collect();
+        let values = crate::readback::read_all(pending.into_iter().map(|p| p.values).collect()).await?;
+        Ok(steps.into_iter().zip(values).map(|(step, v)| StepReport::from_values(step, &v)).collect())
     }
 }
-
-/// Values in a step's report tensor.
-const REPORT_VALUES: usize = 5;
 
 /// The two networks, their optimizers and the random stream: everything a run needs to go on.
 #[derive(Clone)]
@@ -288,14 +278,6 @@ impl Gan {
 /// `ema` moved towards `current` (same config): every float tensor, running statistics
 /// included, becomes decay * ema + (1 - decay) * current.
 fn average_into(ema: Generator, current: &Generator, decay: f32) -> Generator {
-    struct Collect(Vec<Tensor<1>>);
-    impl burn::module::ModuleVisitor for Collect {
-        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
-            let tensor = param.val();
-            let count = tensor.dims().iter().product::<usize>();
-            self.0.push(tensor.reshape([count]));
-        }
-    }
     struct Blend(std::vec::IntoIter<Tensor<1>>, f32);
     impl burn::module::ModuleMapper for Blend {
         fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
@@ -307,9 +289,7 @@ fn average_into(ema: Generator, current: &Generator, decay: f32) -> Generator {
             })
         }
     }
-    let mut collect = Collect(Vec::new());
-    current.visit(&mut collect);
-    ema.map(&mut Blend(collect.0.into_iter(), decay))
+    ema.map(&mut Blend(crate::readback::flat_tensors(current).into_iter(), decay))
 }
 
 fn mean_probability(logits: Tensor<1>) -> Tensor<1> {
