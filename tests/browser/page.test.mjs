@@ -89,6 +89,12 @@ async function withPage(query, options, body) {
     } catch (e) {
       // A failed wait often has its cause on the console.
       if (unexpected().length) console.log(`console and page errors before the failure (${query}):`, unexpected());
+      // And on screen: what the page said when the wait gave up.
+      const shown = await page.evaluate(() => Object.fromEntries(['status', 'step', 'notice', 'error', 'quality', 'collapse-alarm']
+        .map((id) => [id, document.getElementById(id)?.innerText.replace(/\s+/g, ' ').slice(0, 400)]).filter(([, t]) => t)))
+        .catch(() => ({}));
+      console.log(`on screen at the failure (${query}):`, shown);
+      await page.screenshot({ path: path.join(artifacts, 'failure.png'), fullPage: true }).catch(() => {});
       throw e;
     }
     assert.deepEqual(unexpected(), [], `console or page errors on ${query}`);
