@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use burn::module::{ModuleMapper, Param};
 
-use crate::model::{Discriminator, Generator, ModelConfig};
+use crate::model::{Discriminator, Family, Generator, ModelConfig};
 use crate::settings::{BackendRequest, SettingError, Settings};
 use crate::readback::{copy_module_async, optimizer_record_async};
 use crate::training::{Gan, TrainConfig};
@@ -53,6 +53,8 @@ pub enum CheckpointError {
     OutOfRange(#[from] SettingError),
     #[error("its step count {0} is beyond any real run")]
     TooManySteps(u64),
+    #[error("it holds {file}, and the run here is {here}: choose {file_short} in the model menu first, then load it")]
+    OtherFamily { file: String, here: String, file_short: &'static str },
 }
 
 /// A step count no run reaches (a million steps a second for three years); beyond it a file
@@ -208,8 +210,13 @@ impl Checkpoint {
         if header_len > MAX_HEADER_BYTES {
             return Err(CheckpointError::BadHeader(format!("header of {header_len} bytes")));
         }
-        let header: Header = serde_json::from_slice(take(16, header_len)?)
-            .map_err(|e| CheckpointError::BadHeader(e.to_string()))?;
+        let bad_header = |e: serde_json::Error| CheckpointError::BadHeader(e.to_string());
+        let mut header: serde_json::Value = serde_json::from_slice(take(16, header_len)?).map_err(bad_header)?;
+        // Files written before there were several model families hold DCGANs.
+        if let Some(model) = header.get_mut("model").and_then(|m| m.as_object_mut()) {
+            model.entry("family").or_insert_with(|| serde_json::to_value(Family::Dcgan).expect("a unit variant"));
+        }
+        let header: Header = serde_json::from_value(header).map_err(bad_header)?;
         let mut at = 16 + header_len;
         let mut sections = Vec::new();
         for section in header.sections {
@@ -230,6 +237,20 @@ impl Checkpoint {
             return Err(CheckpointError::TooManySteps(header.steps));
         }
         Ok(Self { model: header.model, train: header.train, steps: header.steps, sections })
+    }
+
+    /// Refuses a file of another model family than `here`, naming both.
+    pub fn of_family(&self, here: Family) -> Result<(), CheckpointError> {
+        let file = self.model.family;
+        if file == here {
+            return Ok(());
+        }
+        let (sizes, (g, d)) = (&self.model, file.network_names());
+        Err(CheckpointError::OtherFamily {
+            file: format!("{} (nz {}, {g} {} wide, {d} {} wide)", file.long_name(), sizes.nz, sizes.ngf, sizes.ndf),
+            here: here.long_name().to_string(),
+            file_short: file.title(),
+        })
     }
 
     fn has(&self, name: &str) -> bool {
@@ -456,6 +477,46 @@ mod tests {
         damaged[last] ^= 1;
         assert!(matches!(Checkpoint::from_bytes(&damaged), Err(CheckpointError::Damaged(_))));
         assert!(Checkpoint::from_bytes(&bytes).is_ok());
+    }
+
+    #[test]
+    fn files_from_before_model_families_read_as_dcgans() {
+        let bytes = Checkpoint::of_gan(&gan()).to_bytes();
+        let old = with_header(&bytes, |header| {
+            header["model"].as_object_mut().unwrap().remove("family");
+        });
+        assert_eq!(Checkpoint::from_bytes(&old).unwrap().model.family, Family::Dcgan);
+    }
+
+    #[test]
+    fn every_family_resumes_where_it_was_and_a_file_of_another_family_is_refused_naming_both() {
+        let digits = crate::data::tests::tiny_digits(4);
+        let device = Device::flex().autodiff();
+        for family in [Family::Cgan, Family::Vae] {
+            let model = ModelConfig::new().with_family(family).with_nz(6).with_ngf(3).with_ndf(3);
+            let mut original = Gan::new(model, TrainConfig::new().with_batch_size(8), &device);
+            original.step(&digits).read().unwrap();
+            let file = Checkpoint::from_bytes(&Checkpoint::of_gan(&original).to_bytes()).unwrap();
+            assert_eq!(file.model.family, family);
+            assert_eq!(file.of_family(family), Ok(()));
+            let refused = file.of_family(Family::Dcgan).unwrap_err().to_string();
+            assert!(refused.contains(family.long_name()) && refused.contains("a DCGAN"), "{refused}");
+            let mut resumed = file.into_gan(&device).unwrap();
+            for _ in 0..2 {
+                assert_eq!(resumed.step(&digits).read().unwrap(), original.step(&digits).read().unwrap(), "{family:?}");
+            }
+        }
+        let vae = Checkpoint::from_bytes(&Checkpoint::of_gan(&Gan::new(
+            ModelConfig::new().with_family(Family::Vae).with_nz(6).with_ngf(3).with_ndf(3),
+            TrainConfig::new(),
+            &device,
+        )).to_bytes())
+        .unwrap();
+        assert_eq!(
+            vae.of_family(Family::Cgan).unwrap_err().to_string(),
+            "it holds a VAE (nz 6, decoder 3 wide, encoder 3 wide), and the run here is a conditional DCGAN: \
+             choose VAE in the model menu first, then load it"
+        );
     }
 
     #[test]

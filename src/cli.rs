@@ -14,7 +14,7 @@ use ganplay::quality::{Gaussian, Quality};
 use ganplay::readback::ready_now;
 use ganplay::image::GrayImage;
 use ganplay::layers::{ConvPath, force_conv_path};
-use ganplay::model::ModelConfig;
+use ganplay::model::{Family, ModelConfig};
 use ganplay::settings::{Key, Kind, Settings, Spec, TABLE};
 use ganplay::training::{Gan, StepReport, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -216,6 +216,9 @@ struct BenchArgs {
     /// Model widths (ngf = ndf) to time.
     #[arg(long, value_delimiter = ',', default_value = "32,64")]
     widths: Vec<usize>,
+    /// Models to time (dcgan, cgan, vae); several are timed one after the other.
+    #[arg(long, value_delimiter = ',', default_value = "dcgan", value_parser = parse_family)]
+    model: Vec<Family>,
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
     /// Backends to time; by default every one available.
@@ -232,6 +235,10 @@ struct BenchArgs {
     profile: bool,
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
+}
+
+fn parse_family(name: &str) -> Result<Family, String> {
+    Family::from_name(name).ok_or_else(|| format!("{name} is not one of {}", Family::ALL.map(Family::name).join(", ")))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
@@ -351,10 +358,7 @@ fn load_training_digits(dir: &Path) -> Result<Digits> {
 }
 
 fn report_line(r: &StepReport, total: u64) -> String {
-    format!(
-        "[{}/{}] Loss_D: {:.4} Loss_G: {:.4} D(x): {:.4} D(G(z)): {:.4} / {:.4}",
-        r.step, total, r.loss_d, r.loss_g, r.d_real, r.d_fake_before, r.d_fake_after
-    )
+    format!("[{}/{}] {}", r.step, total, r.line())
 }
 
 /// 64 digits, 8 wide, from latent vectors drawn with `seed`.
@@ -496,14 +500,19 @@ fn bench(args: BenchArgs) -> Result<()> {
         println!("{backend:?}: {device:?}");
         for &conv in &args.conv {
             force_conv_path(conv.path());
-            for &width in &args.widths {
-                let model = ModelConfig::new().with_ngf(width).with_ndf(width);
+            for (&family, &width) in args.model.iter().flat_map(|f| args.widths.iter().map(move |w| (f, w))) {
+                let model = ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width);
                 let flops = model.step_flops(args.batch_size);
                 let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(args.batch_size), &device);
                 for _ in 0..args.warmup {
                     gan.step(&digits).read().map_err(anyhow::Error::msg)?;
                 }
-                let label = format!("{:<5} width {width:>3}, conv {:<6}", format!("{backend:?}").to_lowercase(), format!("{conv:?}").to_lowercase());
+                let label = format!(
+                    "{:<5} {:<5} width {width:>3}, conv {:<6}",
+                    format!("{backend:?}").to_lowercase(),
+                    family.name(),
+                    format!("{conv:?}").to_lowercase()
+                );
                 if let Some(log) = &profile_log {
                     if backend == BackendChoice::Wgpu {
                         println!("{label}:");

@@ -5,8 +5,8 @@
 //!
 //! - `dense_project`: G's first layer, a 7x7 transposed convolution of a 1x1 input, is a
 //!   `Linear` from z to 7x7 feature maps.
-//! - `dense_score`: D's last layer, a 7x7 convolution over a 7x7 map with one output, is a
-//!   `Linear` from the flattened map to one logit.
+//! - `dense_score`: D's last layer, a 7x7 convolution over a 7x7 map (to one logit, or to a
+//!   VAE encoder's 2 nz outputs), is a `Linear` from the flattened map.
 //! - `conv4x4s2`: the 4x4 stride-2 convolutions of D as im2col and one matmul. The padded
 //!   input, seen as 2x2 blocks, gives the 16 taps of every output pixel through 4 contiguous
 //!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel. Measured slower
@@ -63,12 +63,13 @@ pub fn dense_project(layer: &ConvTranspose2d, z: Tensor<4>) -> Tensor<4> {
     z.reshape([batch, nz]).matmul(weight).reshape([batch, channels, k, k])
 }
 
-/// D's last layer on x [batch, c, 7, 7]: one logit per image. The convolution's weight
-/// [1, c, 7, 7] is the transposed matrix [c*49, 1] of a `Linear`.
-pub fn dense_score(layer: &Conv2d, x: Tensor<4>) -> Tensor<1> {
+/// D's last layer on x [batch, c, 7, 7]: [batch, outputs]. The convolution's weight
+/// [outputs, c, 7, 7] is the transposed matrix [c*49, outputs] of a `Linear`.
+pub fn dense_score(layer: &Conv2d, x: Tensor<4>) -> Tensor<2> {
     let [batch, channels, h, w] = x.dims();
-    let weight = layer.weight.val().reshape([1, channels * h * w]).transpose();
-    x.reshape([batch, channels * h * w]).matmul(weight).reshape([batch])
+    let [outputs, ..] = layer.weight.dims();
+    let weight = layer.weight.val().reshape([outputs, channels * h * w]).transpose();
+    x.reshape([batch, channels * h * w]).matmul(weight)
 }
 
 /// A 4x4 convolution, stride 2, padding 1, no bias, of x [batch, c, h, w] (h and w even)
@@ -196,8 +197,10 @@ mod tests {
 
     #[test]
     fn dense_score_is_the_7x7_convolution() {
-        let layer = conv([6, 1], 7, 1, 0);
-        agree([4, 6, 7, 7], || layer.weight.val(), |x| dense_score(&layer, x), |x| layer.forward(x).flatten::<1>(0, 3));
+        for outputs in [1, 8] {
+            let layer = conv([6, outputs], 7, 1, 0);
+            agree([4, 6, 7, 7], || layer.weight.val(), |x| dense_score(&layer, x), |x| layer.forward(x).flatten::<2>(1, 3));
+        }
     }
 
     #[test]

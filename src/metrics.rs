@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::training::StepReport;
+use crate::training::{Measures, StepReport};
 
 /// One chart point: the mean of the reports of a span of steps, ending at `report.step`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -18,16 +18,11 @@ impl MetricPoint {
     fn merge(a: &Self, b: &Self) -> Self {
         let (wa, wb) = (a.steps as f32, b.steps as f32);
         let mean = |x: f32, y: f32| (x * wa + y * wb) / (wa + wb);
-        let (x, y) = (&a.report, &b.report);
+        let (x, y) = (&a.report.measures, &b.report.measures);
+        // A run keeps its family, so both points measure the same things.
+        let values: Vec<f32> = x.values().iter().zip(y.values()).map(|(&x, y)| mean(x, y)).collect();
         Self {
-            report: StepReport {
-                step: y.step,
-                loss_d: mean(x.loss_d, y.loss_d),
-                loss_g: mean(x.loss_g, y.loss_g),
-                d_real: mean(x.d_real, y.d_real),
-                d_fake_before: mean(x.d_fake_before, y.d_fake_before),
-                d_fake_after: mean(x.d_fake_after, y.d_fake_after),
-            },
+            report: StepReport { step: b.report.step, measures: Measures::from_values(y.family(), &values) },
             steps: a.steps + b.steps,
         }
     }
@@ -100,15 +95,13 @@ impl MetricHistory {
         out
     }
 
-    /// The history as CSV, one row a point.
+    /// The history as CSV, one row a point, with the columns of the run's family.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("step,loss_d,loss_g,d_x,d_g_z_before,d_g_z_after,steps_averaged\n");
+        let family = self.points.first().map_or(Default::default(), |p| p.report.measures.family());
+        let mut out = format!("step,{},steps_averaged\n", Measures::names(family).join(","));
         for p in &self.points {
-            let r = &p.report;
-            out += &format!(
-                "{},{},{},{},{},{},{}\n",
-                r.step, r.loss_d, r.loss_g, r.d_real, r.d_fake_before, r.d_fake_after, p.steps
-            );
+            let values: Vec<String> = p.report.measures.values().iter().map(f32::to_string).collect();
+            out += &format!("{},{},{}\n", p.report.step, values.join(","), p.steps);
         }
         out
     }
@@ -169,7 +162,7 @@ mod tests {
     }
 
     fn report(step: u64) -> StepReport {
-        StepReport { step, loss_d: step as f32, d_real: 0.5, ..Default::default() }
+        StepReport::gan(step, step as f32, 0.0, 0.5, 0.0, 0.0)
     }
 
     #[test]
@@ -195,8 +188,9 @@ mod tests {
         assert!(covered <= 100_000 && covered > 99_000, "{covered}");
         let first = points[0];
         let expected_mean = (1..=first.steps).map(|s| s as f32).sum::<f32>() / first.steps as f32;
-        assert!((first.report.loss_d - expected_mean).abs() < 1e-2 * expected_mean, "{first:?}");
-        assert_eq!(first.report.d_real, 0.5);
+        let values = first.report.measures.values();
+        assert!((values[0] - expected_mean).abs() < 1e-2 * expected_mean, "{first:?}");
+        assert_eq!(values[2], 0.5);
     }
 
     #[test]
@@ -227,5 +221,9 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], "step,loss_d,loss_g,d_x,d_g_z_before,d_g_z_after,steps_averaged");
         assert_eq!(lines[2], "2,2,0,0.5,0,0,1");
+
+        let mut vae = MetricHistory::new(4);
+        vae.push(&StepReport { step: 1, measures: Measures::Vae { reconstruction: 180.0, kl: 20.0 } });
+        assert_eq!(vae.to_csv(), "step,reconstruction,kl,elbo,steps_averaged\n1,180,20,-200,1\n");
     }
 }

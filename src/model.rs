@@ -1,5 +1,13 @@
-//! The DCGAN, fitted to 28x28 MNIST: a generator that draws a digit from a latent vector z,
+//! The networks, fitted to 28x28 MNIST: a generator that draws a digit from a latent vector z,
 //! and a discriminator that scores how real a digit looks (a logit; sigmoid gives a probability).
+//!
+//! Three families share these two shapes (`Family`):
+//! - DCGAN: G(z) and D(x), as in the PyTorch DCGAN example.
+//! - Conditional DCGAN: the digit's class goes in as one-hot channels, ten more inputs to G
+//!   (beside z) and ten more constant 28x28 planes to D (beside the image), so both see which
+//!   digit is meant at every layer they start from (`conditioned_latent`, `conditioned_images`).
+//! - VAE: the encoder is D's shape ending in 2 nz outputs (the mean and log-variance of q(z|x),
+//!   `Discriminator::encode`); the decoder is exactly G.
 
 use burn::config::Config;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -8,6 +16,7 @@ use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, relu, tanh};
 use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
 
 use crate::latent::normal_values;
 use crate::layers::{ConvPath, batch_norm, conv_path, conv4x4s2, dense_project, dense_score};
@@ -15,10 +24,65 @@ use crate::layers::{ConvPath, batch_norm, conv_path, conv4x4s2, dense_project, d
 /// Side of the square images, in pixels.
 pub const IMAGE_SIDE: usize = 28;
 
+/// Digit classes, the conditional DCGAN's conditions.
+pub const CLASSES: usize = 10;
+
+/// Which generative model the two networks make.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Family {
+    /// A DCGAN: G draws, D judges real against drawn.
+    #[default]
+    Dcgan,
+    /// A conditional DCGAN: G draws the digit it is asked for, D judges digit and class.
+    Cgan,
+    /// A variational autoencoder: the encoder (D's shape) maps a digit to a distribution over
+    /// z, the decoder (G) draws it back; trained on the ELBO.
+    Vae,
+}
+
+impl Family {
+    pub const ALL: [Family; 3] = [Family::Dcgan, Family::Cgan, Family::Vae];
+
+    /// Whether G and D take the digit's class.
+    pub fn conditional(self) -> bool {
+        self == Family::Cgan
+    }
+
+    /// The family as the model menu says it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::Dcgan => "DCGAN",
+            Family::Cgan => "conditional DCGAN",
+            Family::Vae => "VAE",
+        }
+    }
+
+    /// The family in words, with its article.
+    pub fn long_name(self) -> &'static str {
+        match self {
+            Family::Dcgan => "a DCGAN",
+            Family::Cgan => "a conditional DCGAN",
+            Family::Vae => "a VAE",
+        }
+    }
+
+    /// What the networks are called in words: (the drawing one, the other).
+    pub fn network_names(self) -> (&'static str, &'static str) {
+        match self {
+            Family::Dcgan | Family::Cgan => ("generator", "discriminator"),
+            Family::Vae => ("decoder", "encoder"),
+        }
+    }
+}
+
 /// Sizes of the two networks. The defaults are the seed DCGAN's latent size with a width that
 /// trains in seconds per step on a CPU.
 #[derive(Config, Debug, PartialEq)]
 pub struct ModelConfig {
+    /// The model family. Weights files written before there were several read as DCGANs
+    /// (see `checkpoint`).
+    #[config(default = "Family::Dcgan")]
+    pub family: Family,
     /// Length of the latent vector z that the generator draws from.
     #[config(default = 100)]
     pub nz: usize,
@@ -74,10 +138,28 @@ fn downsample(channels: [usize; 2]) -> Conv2dConfig {
 }
 
 impl ModelConfig {
+    /// Channels of G's input: z, and the one-hot class in a conditional model.
+    pub fn generator_inputs(&self) -> usize {
+        self.nz + if self.family.conditional() { CLASSES } else { 0 }
+    }
+
+    /// G's input for latent vectors z [n, nz, 1, 1]: z itself, or in a conditional model z
+    /// with the classes asked for (`classes`, or 0 to 9 in turn where none are).
+    pub fn generator_input(&self, z: Tensor<4>, classes: Option<&[u8]>) -> Tensor<4> {
+        if !self.family.conditional() {
+            return z;
+        }
+        let [n, ..] = z.dims();
+        match classes {
+            Some(classes) => conditioned_latent(z, classes),
+            None => conditioned_latent(z, &classes_in_turn(n)),
+        }
+    }
+
     pub fn init_generator(&self, device: &Device) -> Generator {
         let (c1, c2) = (4 * self.ngf, 2 * self.ngf);
         Generator {
-            project: ConvTranspose2dConfig::new([self.nz, c1], [7, 7])
+            project: ConvTranspose2dConfig::new([self.generator_inputs(), c1], [7, 7])
                 .with_bias(false)
                 .with_initializer(dcgan_init())
                 .init(device),
@@ -90,11 +172,14 @@ impl ModelConfig {
 
     pub fn init_discriminator(&self, device: &Device) -> Discriminator {
         let (c1, c2) = (self.ndf, 2 * self.ndf);
+        let inputs = 1 + if self.family.conditional() { CLASSES } else { 0 };
+        // A VAE's encoder ends in the mean and the log-variance of z.
+        let outputs = if self.family == Family::Vae { 2 * self.nz } else { 1 };
         Discriminator {
-            down1: downsample([1, c1]).init(device),
+            down1: downsample([inputs, c1]).init(device),
             down2: downsample([c1, c2]).init(device),
             norm2: BatchNormConfig::new(c2).init(device),
-            score: Conv2dConfig::new([c2, 1], [7, 7])
+            score: Conv2dConfig::new([c2, outputs], [7, 7])
                 .with_bias(false)
                 .with_initializer(dcgan_init())
                 .init(device),
@@ -113,9 +198,11 @@ impl ModelConfig {
             2.0 * (cin * cout * k * k) as f64 * (in_side * in_side) as f64
         };
         let (g1, g2) = (4 * self.ngf, 2 * self.ngf);
-        let g = conv_t(self.nz, g1, 7, 1) + conv_t(g1, g2, 4, 7) + conv_t(g2, 1, 4, 14);
+        let g = conv_t(self.generator_inputs(), g1, 7, 1) + conv_t(g1, g2, 4, 7) + conv_t(g2, 1, 4, 14);
         let (d1, d2) = (self.ndf, 2 * self.ndf);
-        let d = conv(1, d1, 4, 14) + conv(d1, d2, 4, 7) + conv(d2, 1, 7, 1);
+        let inputs = 1 + if self.family.conditional() { CLASSES } else { 0 };
+        let outputs = if self.family == Family::Vae { 2 * self.nz } else { 1 };
+        let d = conv(inputs, d1, 4, 14) + conv(d1, d2, 4, 7) + conv(d2, outputs, 7, 1);
         (g, d)
     }
 
@@ -123,9 +210,13 @@ impl ModelConfig {
     /// A backward pass costs about twice its forward (gradients for inputs and for weights).
     /// A step runs: G forward once; D forward+backward on the real and on the fake batch;
     /// then D forward+backward and G backward for the generator's loss.
+    /// A VAE step is one forward and backward of the encoder and of the decoder.
     pub fn step_flops(&self, batch: usize) -> f64 {
         let (g, d) = self.forward_flops();
-        let per_image = g + 2.0 * (3.0 * d) + 3.0 * d + 2.0 * g;
+        let per_image = match self.family {
+            Family::Dcgan | Family::Cgan => g + 2.0 * (3.0 * d) + 3.0 * d + 2.0 * g,
+            Family::Vae => 3.0 * d + 3.0 * g,
+        };
         per_image * batch as f64
     }
 }
@@ -141,10 +232,18 @@ pub struct Generator {
 }
 
 impl Generator {
+    /// Images in [-1, 1] from inputs [batch, inputs, 1, 1]: z, followed in a conditional
+    /// model by the one-hot class (`conditioned_latent`).
     pub fn forward(&self, z: Tensor<4>) -> Tensor<4> {
+        tanh(self.logits(z))
+    }
+
+    /// The last layer's output before the tanh. A VAE reads it as Bernoulli logits of the
+    /// pixels in [0, 1]: (1 + tanh(a)) / 2 = sigmoid(2a).
+    pub fn logits(&self, z: Tensor<4>) -> Tensor<4> {
         let x = relu(batch_norm(&self.norm1, dense_project(&self.project, z))); // 7x7
         let x = relu(batch_norm(&self.norm2, self.up1.forward(x))); // 14x14
-        tanh(self.up2.forward(x)) // 28x28
+        self.up2.forward(x) // 28x28
     }
 
     /// This generator with its first layer's weights zeroed: every z then draws the same
@@ -157,10 +256,38 @@ impl Generator {
         self
     }
 
-    /// Length of the latent vector this generator takes.
-    pub fn nz(&self) -> usize {
+    /// Channels of the input this generator takes (z, and the class in a conditional model).
+    pub fn inputs(&self) -> usize {
         self.project.channels[0]
     }
+}
+
+/// One-hot rows of `labels`: [labels.len(), CLASSES].
+fn one_hot(labels: &[u8], device: &Device) -> Tensor<2> {
+    let mut values = vec![0.0f32; labels.len() * CLASSES];
+    labels.iter().enumerate().for_each(|(i, &c)| values[i * CLASSES + c as usize % CLASSES] = 1.0);
+    Tensor::from_data(TensorData::new(values, [labels.len(), CLASSES]), device)
+}
+
+/// A conditional G's input: z [batch, nz, 1, 1] with the one-hot `labels` after it.
+pub fn conditioned_latent(z: Tensor<4>, labels: &[u8]) -> Tensor<4> {
+    let [batch, ..] = z.dims();
+    let classes = one_hot(labels, &z.device()).reshape([batch, CLASSES, 1, 1]);
+    Tensor::cat(vec![z, classes], 1)
+}
+
+/// A conditional D's input: images [batch, 1, 28, 28] with ten planes after them, the one
+/// of each image's class all ones.
+pub fn conditioned_images(images: Tensor<4>, labels: &[u8]) -> Tensor<4> {
+    let [batch, _, h, w] = images.dims();
+    let planes = one_hot(labels, &images.device()).reshape([batch, CLASSES, 1, 1]).expand([batch, CLASSES, h, w]);
+    Tensor::cat(vec![images, planes], 1)
+}
+
+/// The classes of a conditional model's `count` digits where none is asked for: 0 to 9 in
+/// turn, so every class is drawn as often.
+pub fn classes_in_turn(count: usize) -> Vec<u8> {
+    (0..count).map(|i| (i % CLASSES) as u8).collect()
 }
 
 /// Scores images [batch, 1, 28, 28]: one logit per image, high for "real".
@@ -173,10 +300,18 @@ pub struct Discriminator {
 }
 
 impl Discriminator {
+    /// One logit per image (images [batch, inputs, 28, 28]).
     pub fn forward(&self, images: Tensor<4>) -> Tensor<1> {
+        let [batch, ..] = images.dims();
+        self.encode(images).reshape([batch])
+    }
+
+    /// The last layer's outputs per image, [batch, outputs]: a VAE encoder's mean and
+    /// log-variance of z, side by side.
+    pub fn encode(&self, images: Tensor<4>) -> Tensor<2> {
         let x = leaky_relu(self.downsample(&self.down1, images), 0.2); // 14x14
         let x = leaky_relu(batch_norm(&self.norm2, self.downsample(&self.down2, x)), 0.2); // 7x7
-        dense_score(&self.score, x) // 1x1 -> [batch]
+        dense_score(&self.score, x) // 1x1 -> [batch, outputs]
     }
 
     fn downsample(&self, layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
@@ -202,7 +337,7 @@ mod tests {
         assert_eq!(images.dims(), [3, 1, IMAGE_SIDE, IMAGE_SIDE]);
         let values = images.into_data().try_to_vec::<f32>().unwrap();
         assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)));
-        assert_eq!(g.nz(), 8);
+        assert_eq!(g.inputs(), 8);
     }
 
     #[test]
@@ -211,6 +346,32 @@ mod tests {
         let d = ModelConfig::new().with_ndf(4).init_discriminator(&device);
         let images = Tensor::<4>::random([5, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device);
         assert_eq!(d.forward(images).dims(), [5]);
+    }
+
+    #[test]
+    fn a_conditional_model_takes_the_class_and_a_vae_encoder_gives_mean_and_log_variance() {
+        let device = Device::flex();
+        let cgan = ModelConfig::new().with_family(Family::Cgan).with_nz(8).with_ngf(4).with_ndf(4);
+        let g = cgan.init_generator(&device);
+        assert_eq!(g.inputs(), 8 + CLASSES);
+        let z = Tensor::<4>::random([3, 8, 1, 1], Distribution::Normal(0.0, 1.0), &device);
+        let input = conditioned_latent(z, &[0, 7, 9]);
+        let classes = input.clone().narrow(1, 8, CLASSES).reshape([3, CLASSES]).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!((classes[0], classes[CLASSES + 7], classes[2 * CLASSES + 9]), (1.0, 1.0, 1.0));
+        assert_eq!(classes.iter().sum::<f32>(), 3.0);
+        let images = g.forward(input);
+        let d = cgan.init_discriminator(&device);
+        let planes = conditioned_images(images, &[0, 7, 9]);
+        assert_eq!(planes.dims(), [3, 1 + CLASSES, 28, 28]);
+        assert_eq!(planes.clone().narrow(1, 1 + 7, 1).sum().into_scalar::<f32>(), 28.0 * 28.0, "one plane of ones for the 7");
+        assert_eq!(d.forward(planes).dims(), [3]);
+        assert_eq!(classes_in_turn(12), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+
+        let vae = ModelConfig::new().with_family(Family::Vae).with_nz(8).with_ngf(4).with_ndf(4);
+        let encoder = vae.init_discriminator(&device);
+        let digits = Tensor::<4>::random([5, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device);
+        assert_eq!(encoder.encode(digits).dims(), [5, 16]);
+        assert_eq!(vae.init_generator(&device).inputs(), 8, "the decoder is G");
     }
 
     #[test]

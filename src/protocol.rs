@@ -30,8 +30,8 @@ pub enum Command {
     /// New settings: those that apply at once (`settings::Applies::AtOnce`) take effect from
     /// the next step; the others wait for a `Reset`.
     Tune(Settings),
-    /// Draw one image from this latent vector.
-    Sample { z: Vec<f32> },
+    /// Draw one image from this latent vector (of the digit `class`, for a conditional model).
+    Sample { z: Vec<f32>, class: Option<u8> },
     /// Time `steps` training steps of each preset on the current backend.
     Bench { steps: u32 },
     /// Test hook: make a failure happen, to check that the page reports it.
@@ -116,6 +116,9 @@ pub enum Report {
     },
     /// The image for the latent vector of a `Sample` command.
     Sample { picture: Picture, weights: Weights },
+    /// A VAE's reconstructions: a row of held-out digits (one of each class) above the row of
+    /// what the VAE makes of them. Sent with the grid.
+    Reconstructions(Picture),
     Running(bool),
     /// A GPU is compiling the kernels of new networks: the first step waits for it.
     /// `Some(ms)`: ready, after that long.

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ModelConfig;
+use crate::model::{Family, ModelConfig};
 use crate::training::{LossKind, TrainConfig};
 
 /// Where the page trains.
@@ -56,9 +56,9 @@ impl Preset {
         choice_of(PRESETS, &Preset::ALL, name)
     }
 
-    /// The preset whose sizes `model` has, if any.
+    /// The preset whose sizes `model` has, if any (whatever its family).
     pub fn of(model: &ModelConfig) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.model() == *model)
+        Self::ALL.into_iter().find(|p| p.model() == model.clone().with_family(Family::Dcgan))
     }
 
     /// The preset a fresh page trains when the visitor chose no size: a real GPU trains the
@@ -71,6 +71,7 @@ impl Preset {
 /// The settings, one a row of `TABLE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
+    Model,
     Preset,
     Backend,
     Nz,
@@ -124,6 +125,11 @@ pub struct Spec {
     pub applies: Applies,
 }
 
+const MODELS: &[(&str, &str)] = &[
+    ("dcgan", "DCGAN (a generator against a discriminator)"),
+    ("cgan", "conditional DCGAN (ask for a digit)"),
+    ("vae", "VAE (variational autoencoder)"),
+];
 const LOSSES: &[(&str, &str)] = &[("bce", "cross-entropy (DCGAN)"), ("lsgan", "least squares (LSGAN)"), ("hinge", "hinge")];
 const PRESETS: &[(&str, &str)] =
     &[("tiny", "tiny (G 16, D 8 wide)"), ("small", "small (G 24, D 16 wide)"), ("standard", "standard (G and D 32 wide)")];
@@ -138,6 +144,14 @@ pub const MAX_D_STEPS: u64 = 5;
 
 /// Every setting, in the form's order.
 pub const TABLE: &[Spec] = &[
+    Spec {
+        key: Key::Model,
+        name: "model",
+        label: "Model",
+        explain: "Which generative model learns the digits. Changing it starts over.",
+        kind: Kind::Choice(MODELS),
+        applies: Applies::Rebuild,
+    },
     Spec {
         key: Key::Preset,
         name: "preset",
@@ -368,6 +382,7 @@ impl Settings {
     pub fn value(&self, key: Key) -> Value {
         let (m, t) = (&self.model, &self.train);
         match key {
+            Key::Model => Value::Choice(Family::ALL.iter().position(|f| *f == m.family)),
             Key::Preset => Value::Choice(Preset::of(m).and_then(|p| Preset::ALL.iter().position(|q| *q == p))),
             Key::Backend => Value::Choice(BackendRequest::ALL.iter().position(|b| *b == self.backend)),
             Key::Nz => Value::Whole(m.nz as u64),
@@ -395,6 +410,7 @@ impl Settings {
                 (m.ngf, m.ndf) = (sizes.ngf, sizes.ndf);
                 m.nz = sizes.nz;
             }
+            (Key::Model, Value::Choice(Some(i))) => m.family = Family::ALL[i],
             (Key::Backend, Value::Choice(Some(i))) => self.backend = BackendRequest::ALL[i],
             (Key::Nz, Value::Whole(v)) => m.nz = v as usize,
             (Key::Ngf, Value::Whole(v)) => m.ngf = v as usize,
@@ -462,6 +478,17 @@ impl LossKind {
 
     pub fn name(self) -> &'static str {
         choice_name(LOSSES, &LossKind::ALL, self)
+    }
+}
+
+impl Family {
+    /// The family's name in the address, the menu and the command line.
+    pub fn name(self) -> &'static str {
+        choice_name(MODELS, &Family::ALL, self)
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        choice_of(MODELS, &Family::ALL, name)
     }
 }
 

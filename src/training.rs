@@ -7,13 +7,16 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use crate::readback::{ReadableAdam, copy_module};
 use burn::prelude::*;
 use burn::tensor::activation::{log_sigmoid, relu, sigmoid};
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Digits;
 use crate::latent::latent;
-use crate::model::{Discriminator, Generator, ModelConfig, seeded_init};
+use crate::model::{CLASSES, Discriminator, Family, Generator, ModelConfig, conditioned_images, conditioned_latent, seeded_init};
+
+/// Bound on a VAE encoder's log-variance of z (e^10 is a variance far beyond any use).
+const LOG_VAR_LIMIT: f32 = 10.0;
 
 /// The loss the two networks play. All report D's output through a sigmoid as a probability.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,36 +75,122 @@ impl TrainConfig {
     }
 }
 
-/// What one step measured. Probabilities are means over the batch.
+/// What one step measured, by model family. Means over the batch.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Measures {
+    Gan {
+        loss_d: f32,
+        loss_g: f32,
+        /// Mean D(x): how real D finds real digits.
+        d_real: f32,
+        /// Mean D(G(z)) before the D update (the seed's D_G_z1).
+        d_fake_before: f32,
+        /// Mean D(G(z)) after the D update, in the G step (the seed's D_G_z2).
+        d_fake_after: f32,
+    },
+    /// A VAE's ELBO and its two terms, in nats per digit.
+    Vae {
+        /// -log p(x|z): how far the decoded digit is from the digit (Bernoulli likelihood).
+        reconstruction: f32,
+        /// KL(q(z|x) || N(0, I)): how far the encoder's z are from the prior.
+        kl: f32,
+    },
+}
+
+impl Default for Measures {
+    fn default() -> Self {
+        Measures::Gan { loss_d: 0.0, loss_g: 0.0, d_real: 0.0, d_fake_before: 0.0, d_fake_after: 0.0 }
+    }
+}
+
+impl Measures {
+    /// The names of `values`, as CSV columns, for a family.
+    pub fn names(family: Family) -> &'static [&'static str] {
+        match family {
+            Family::Dcgan | Family::Cgan => &["loss_d", "loss_g", "d_x", "d_g_z_before", "d_g_z_after"],
+            Family::Vae => &["reconstruction", "kl", "elbo"],
+        }
+    }
+
+    /// The values in the order of `names` (a VAE's ELBO included: -(reconstruction + KL)).
+    pub fn values(&self) -> Vec<f32> {
+        match *self {
+            Measures::Gan { loss_d, loss_g, d_real, d_fake_before, d_fake_after } => {
+                vec![loss_d, loss_g, d_real, d_fake_before, d_fake_after]
+            }
+            Measures::Vae { reconstruction, kl } => vec![reconstruction, kl, -(reconstruction + kl)],
+        }
+    }
+
+    /// From `values` in the order of `names` (a VAE's ELBO is not read: it follows).
+    pub fn from_values(family: Family, v: &[f32]) -> Self {
+        match family {
+            Family::Dcgan | Family::Cgan => {
+                Measures::Gan { loss_d: v[0], loss_g: v[1], d_real: v[2], d_fake_before: v[3], d_fake_after: v[4] }
+            }
+            Family::Vae => Measures::Vae { reconstruction: v[0], kl: v[1] },
+        }
+    }
+
+    pub fn family(&self) -> Family {
+        match self {
+            Measures::Gan { .. } => Family::Dcgan,
+            Measures::Vae { .. } => Family::Vae,
+        }
+    }
+
+    /// The two numbers a snapshot is labelled with.
+    pub fn summary(&self) -> String {
+        match *self {
+            Measures::Gan { d_real, d_fake_before, .. } => format!("D(x) {d_real:.2} · D(G(z)) {d_fake_before:.2}"),
+            Measures::Vae { reconstruction, kl } => format!("ELBO {:.1}", -(reconstruction + kl)),
+        }
+    }
+
+    /// Makes the first value not a number: the test hook for a diverging run.
+    pub fn poison(&mut self) {
+        match self {
+            Measures::Gan { loss_d, .. } => *loss_d = f32::NAN,
+            Measures::Vae { reconstruction, .. } => *reconstruction = f32::NAN,
+        }
+    }
+}
+
+/// What one step measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
     /// Steps done, counting this one (1 for the first step).
     pub step: u64,
-    pub loss_d: f32,
-    pub loss_g: f32,
-    /// Mean D(x): how real D finds real digits.
-    pub d_real: f32,
-    /// Mean D(G(z)) before the D update (the seed's D_G_z1).
-    pub d_fake_before: f32,
-    /// Mean D(G(z)) after the D update, in the G step (the seed's D_G_z2).
-    pub d_fake_after: f32,
+    pub measures: Measures,
 }
 
 impl StepReport {
     pub fn is_finite(&self) -> bool {
-        [self.loss_d, self.loss_g, self.d_real, self.d_fake_before, self.d_fake_after]
-            .iter()
-            .all(|v| v.is_finite())
+        self.measures.values().iter().all(|v| v.is_finite())
     }
 
-    fn from_values(step: u64, v: &[f32]) -> Self {
-        Self { step, loss_d: v[0], loss_g: v[1], d_real: v[2], d_fake_before: v[3], d_fake_after: v[4] }
+    /// A GAN's report (tests and the page's examples).
+    pub fn gan(step: u64, loss_d: f32, loss_g: f32, d_real: f32, d_fake_before: f32, d_fake_after: f32) -> Self {
+        Self { step, measures: Measures::Gan { loss_d, loss_g, d_real, d_fake_before, d_fake_after } }
+    }
+
+    /// The report in words, as the command line prints it.
+    pub fn line(&self) -> String {
+        match self.measures {
+            Measures::Gan { loss_d, loss_g, d_real, d_fake_before, d_fake_after } => format!(
+                "Loss_D: {loss_d:.4} Loss_G: {loss_g:.4} D(x): {d_real:.4} D(G(z)): {d_fake_before:.4} / {d_fake_after:.4}"
+            ),
+            Measures::Vae { reconstruction, kl } => {
+                format!("reconstruction: {reconstruction:.2} KL: {kl:.2} ELBO: {:.2} (nats a digit)", -(reconstruction + kl))
+            }
+        }
     }
 }
 
 /// A step's report still on the device: reading it waits for the step to finish.
 pub struct PendingReport {
     step: u64,
+    family: Family,
     values: Tensor<1>,
 }
 
@@ -109,21 +198,24 @@ impl PendingReport {
     /// Waits for the device (blocking; not allowed on a browser's WebGPU).
     #[cfg(not(target_family = "wasm"))]
     pub fn read(self) -> Result<StepReport, String> {
-        let data = self.values.into_data();
-        Ok(StepReport::from_values(self.step, &data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?))
+        let data = self.values.clone().into_data();
+        Ok(self.report(&data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?))
     }
 
     pub async fn read_async(self) -> Result<StepReport, String> {
-        let data = self.values.into_data_async().await.map_err(|e| format!("{e:?}"))?;
-        Ok(StepReport::from_values(self.step, &data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?))
+        let data = self.values.clone().into_data_async().await.map_err(|e| format!("{e:?}"))?;
+        Ok(self.report(&data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?))
+    }
+
+    fn report(&self, values: &[f32]) -> StepReport {
+        StepReport { step: self.step, measures: Measures::from_values(self.family, values) }
     }
 
     /// Several steps' reports in one read: their values are joined on the device first, so a
     /// chunk of steps waits for the device once, not once a step.
     pub async fn read_all_async(pending: Vec<PendingReport>) -> Result<Vec<StepReport>, String> {
-        let steps: Vec<u64> = pending.iter().map(|p| p.step).collect();
-        let values = crate::readback::read_all(pending.into_iter().map(|p| p.values).collect()).await?;
-        Ok(steps.into_iter().zip(values).map(|(step, v)| StepReport::from_values(step, &v)).collect())
+        let values = crate::readback::read_all(pending.iter().map(|p| p.values.clone()).collect()).await?;
+        Ok(pending.iter().zip(values).map(|(p, v)| p.report(&v)).collect())
     }
 }
 
@@ -197,7 +289,19 @@ impl Gan {
     /// One training step on batches drawn from `digits`. Nothing is read back here, so steps
     /// queue on a GPU without waiting; read the report when it is needed.
     pub fn step(&mut self, digits: &Digits) -> PendingReport {
+        let pending = match self.model.family {
+            Family::Dcgan | Family::Cgan => self.gan_step(digits),
+            Family::Vae => self.vae_step(digits),
+        };
+        self.update_ema();
+        pending
+    }
+
+    /// A GAN step (a conditional one gives both networks the classes: the real digits' own,
+    /// and classes drawn uniformly for the fakes).
+    fn gan_step(&mut self, digits: &Digits) -> PendingReport {
         let device = self.device();
+        let conditional = self.model.family.conditional();
         let batch = self.train.batch_size;
         let loss = self.train.loss;
         let real_target = 1.0 - self.train.label_smoothing;
@@ -209,16 +313,27 @@ impl Gan {
             let indices = digits.sample_indices(batch, &mut rng);
             let real = digits.batch(&indices, &device);
             let z = latent(&mut rng, batch, self.model.nz, &device);
+            let (real, z, fake_classes) = if conditional {
+                let real_classes: Vec<u8> = indices.iter().map(|&i| digits.label(i)).collect();
+                let fake_classes: Vec<u8> = (0..batch).map(|_| rng.random_range(0..CLASSES as u8)).collect();
+                (conditioned_images(real, &real_classes), conditioned_latent(z, &fake_classes), Some(fake_classes))
+            } else {
+                (real, z, None)
+            };
             let generated = self.generator.forward(z);
+            let judged = |images: Tensor<4>| match &fake_classes {
+                Some(classes) => conditioned_images(images, classes.as_slice()),
+                None => images,
+            };
 
             let real_logits = self.discriminator.forward(real);
-            let fake_logits = self.discriminator.forward(generated.clone().detach());
+            let fake_logits = self.discriminator.forward(judged(generated.clone().detach()));
             let loss_d = d_loss_real(loss, real_logits.clone(), real_target) + d_loss_fake(loss, fake_logits.clone());
             let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
             self.discriminator = self.optim_d.step(self.train.lr_d, self.discriminator.clone(), grads);
 
             d_report = Some((loss_d.detach(), mean_probability(real_logits), mean_probability(fake_logits)));
-            fake = Some(generated);
+            fake = Some(judged(generated));
         }
         let (loss_d, d_real, d_fake_before) = d_report.expect("at least one D step");
         let fake = fake.expect("at least one D step");
@@ -230,12 +345,44 @@ impl Gan {
         self.generator = self.optim_g.step(self.train.lr_g, self.generator.clone(), grads);
 
         self.steps += 1;
-        self.update_ema();
-        let values = Tensor::cat(
-            vec![loss_d, loss_g.detach(), d_real, d_fake_before, mean_probability(fake_logits)],
-            0,
-        );
-        PendingReport { step: self.steps, values }
+        let values = Tensor::cat(vec![loss_d, loss_g.detach(), d_real, d_fake_before, mean_probability(fake_logits)], 0);
+        PendingReport { step: self.steps, family: self.model.family, values }
+    }
+
+    /// A VAE step on the negative ELBO: the encoder (D's shape) gives the mean and
+    /// log-variance of q(z|x), z is drawn from it by reparameterisation, and the decoder (G)
+    /// is scored by the Bernoulli log-likelihood of the digit's pixels in [0, 1] (its
+    /// pre-tanh output a gives p = (1 + tanh a) / 2 = sigmoid(2a)), plus the KL divergence of
+    /// q(z|x) from N(0, I). Both terms are summed over a digit and averaged over the batch. The
+    /// decoder learns at `lr_g`, the encoder at `lr_d`.
+    fn vae_step(&mut self, digits: &Digits) -> PendingReport {
+        let device = self.device();
+        let (batch, nz) = (self.train.batch_size, self.model.nz);
+        let mut rng = self.step_rng();
+        let indices = digits.sample_indices(batch, &mut rng);
+        let real = digits.batch(&indices, &device);
+
+        let encoded = self.discriminator.encode(real.clone());
+        let mean = encoded.clone().narrow(1, 0, nz);
+        // Clamped so that exp() stays finite whatever the encoder says.
+        let log_var = encoded.narrow(1, nz, nz).clamp(-LOG_VAR_LIMIT, LOG_VAR_LIMIT);
+        let noise = latent(&mut rng, batch, nz, &device).reshape([batch, nz]);
+        let z = mean.clone() + log_var.clone().mul_scalar(0.5).exp() * noise;
+        let logits = self.generator.logits(z.reshape([batch, nz, 1, 1])).mul_scalar(2.0);
+        let target = real.add_scalar(1.0).mul_scalar(0.5);
+        let likelihood = target.clone() * log_sigmoid(logits.clone()) + target.neg().add_scalar(1.0) * log_sigmoid(logits.neg());
+        let reconstruction = likelihood.sum().neg().div_scalar(batch as f32);
+        let kl = (mean.powi_scalar(2) + log_var.clone().exp() - log_var.add_scalar(1.0)).sum().mul_scalar(0.5).div_scalar(batch as f32);
+
+        let mut grads = (reconstruction.clone() + kl.clone()).backward();
+        let grads_encoder = GradientsParams::from_module(&mut grads, &self.discriminator);
+        let grads_decoder = GradientsParams::from_module(&mut grads, &self.generator);
+        self.discriminator = self.optim_d.step(self.train.lr_d, self.discriminator.clone(), grads_encoder);
+        self.generator = self.optim_g.step(self.train.lr_g, self.generator.clone(), grads_decoder);
+
+        self.steps += 1;
+        let values = Tensor::cat(vec![reconstruction.detach(), kl.detach()], 0);
+        PendingReport { step: self.steps, family: self.model.family, values }
     }
 
     /// Moves the average of G's weights one step towards G (starting it from G when the run
@@ -266,12 +413,24 @@ impl Gan {
         }
     }
 
+    /// A VAE's reconstructions of `images` [n, 1, 28, 28] in [-1, 1]: the decoder's drawing
+    /// of the mean z the encoder gives each (inference mode).
+    pub fn reconstruct(&self, images: Tensor<4>) -> Tensor<4> {
+        let (encoder, decoder) = (self.discriminator.valid(), self.sampler());
+        let device = decoder.devices()[0].clone();
+        let [n, ..] = images.dims();
+        let nz = self.model.nz;
+        let mean = encoder.encode(images.to_device(&device)).narrow(1, 0, nz);
+        decoder.forward(mean.reshape([n, nz, 1, 1]))
+    }
+
     /// Images the sampler draws from `z` ([n, nz, 1, 1]), in inference mode (batch norm uses
-    /// its running statistics, so one image does not depend on the others in the batch).
+    /// its running statistics, so one image does not depend on the others in the batch). A
+    /// conditional model draws the classes 0 to 9 in turn.
     pub fn generate(&self, z: Tensor<4>) -> Tensor<4> {
         let generator = self.sampler();
         let device = generator.devices()[0].clone();
-        generator.forward(z.detach().to_device(&device))
+        generator.forward(self.model.generator_input(z.detach().to_device(&device), None))
     }
 }
 
@@ -349,10 +508,40 @@ mod tests {
             let report = gan.step(&digits).read().unwrap();
             assert!(report.is_finite(), "{kind:?}: {report:?}");
             assert_eq!(report.step, 1);
-            for p in [report.d_real, report.d_fake_before, report.d_fake_after] {
-                assert!((0.0..=1.0).contains(&p), "{kind:?}: {report:?}");
+            for p in &report.measures.values()[2..] {
+                assert!((0.0..=1.0).contains(p), "{kind:?}: {report:?}");
             }
         }
+    }
+
+    #[test]
+    fn every_family_takes_a_finite_step_that_moves_every_conv_weight() {
+        let digits = tiny_digits(4);
+        for family in Family::ALL {
+            let (model, train) = tiny();
+            let mut gan = Gan::new(model.with_family(family), train, &device());
+            let before = (conv_weights(&gan.generator), conv_weights(&gan.discriminator));
+            let report = gan.step(&digits).read().unwrap();
+            assert!(report.is_finite(), "{family:?}: {report:?}");
+            assert_eq!(report.measures.values().len(), Measures::names(family).len());
+            let after = (conv_weights(&gan.generator), conv_weights(&gan.discriminator));
+            for (b, a) in before.0.iter().chain(&before.1).zip(after.0.iter().chain(&after.1)) {
+                assert_ne!(b, a, "{family:?}: a conv weight did not change in a step");
+            }
+            let z = crate::latent::latent(&mut StdRng::seed_from_u64(1), 3, 8, &Device::flex());
+            assert_eq!(gan.generate(z).dims(), [3, 1, 28, 28], "{family:?}");
+        }
+    }
+
+    #[test]
+    fn a_vae_reports_its_elbo_as_the_sum_of_its_terms_and_both_are_positive() {
+        let (model, train) = tiny();
+        let mut gan = Gan::new(model.with_family(Family::Vae), train, &device());
+        let report = gan.step(&tiny_digits(4)).read().unwrap();
+        let Measures::Vae { reconstruction, kl } = report.measures else { panic!("{report:?}") };
+        assert!(reconstruction > 0.0 && kl >= 0.0, "{report:?}");
+        assert_eq!(report.measures.values()[2], -(reconstruction + kl));
+        assert!(report.line().contains("ELBO"));
     }
 
     /// Every conv weight (the trained parameters with rank 4) of a module, as values.

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::image::to_byte;
-use crate::model::{Generator, IMAGE_SIDE};
+use crate::model::{Generator, IMAGE_SIDE, ModelConfig};
 use crate::protocol::{Command, Message, Picture, Report};
 
 /// Runs the module's static constructors once; `main` calls it first. burn's GPU compiler
@@ -149,15 +149,17 @@ pub fn serve(mut on_command: impl FnMut(Command) + 'static) {
     send(Report::Listening);
 }
 
-/// The digit `generator` draws from `z`, as grey levels: how both workers draw the big sample.
-pub async fn draw_digit(generator: &Generator, z: Vec<f32>) -> Result<Picture, String> {
-    let nz = generator.nz();
+/// The digit `generator` (of `model`) draws from `z`, as grey levels: how both workers draw
+/// the big sample. A conditional model draws the digit `class` (0 where none is given).
+pub async fn draw_digit(generator: &Generator, model: &ModelConfig, z: Vec<f32>, class: Option<u8>) -> Result<Picture, String> {
+    let nz = model.nz;
     if z.len() != nz {
         return Err(format!("A latent vector needs {nz} numbers, got {}.", z.len()));
     }
     let device = generator.devices()[0].clone();
     let z = Tensor::from_data(TensorData::new(z, [1, nz, 1, 1]), &device);
-    let data = generator.forward(z).into_data_async().await.map_err(|e| format!("{e:?}"))?;
+    let input = model.generator_input(z, Some(&[class.unwrap_or(0)]));
+    let data = generator.forward(input).into_data_async().await.map_err(|e| format!("{e:?}"))?;
     let values = data.try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
     let pixels = values.iter().map(|&v| to_byte(v)).collect();
     Ok(Picture { width: IMAGE_SIDE as u32, height: IMAGE_SIDE as u32, pixels })

@@ -10,7 +10,7 @@ use burn::prelude::*;
 
 use super::{draw_digit, send, serve};
 use crate::checkpoint::Checkpoint;
-use crate::model::Generator;
+use crate::model::{Generator, ModelConfig};
 use crate::protocol::{Command, Report, Weights};
 
 /// Is this worker started as the sampler?
@@ -22,19 +22,19 @@ pub fn is_sampler() -> bool {
         .is_some_and(|s| s.contains("role=sampler"))
 }
 
-type Current = Rc<RefCell<Option<(Generator, Weights)>>>;
+type Current = Rc<RefCell<Option<(Generator, ModelConfig, Weights)>>>;
 
 async fn handle(current: Current, command: Command) -> Result<(), String> {
     match command {
         Command::UseGenerator { weights, bytes } => {
             let checkpoint = Checkpoint::from_bytes(&bytes).map_err(|e| e.to_string())?;
             let generator = checkpoint.generator(&Device::flex()).map_err(|e| e.to_string())?;
-            *current.borrow_mut() = Some((generator.valid(), weights));
+            *current.borrow_mut() = Some((generator.valid(), checkpoint.model, weights));
         }
-        Command::Sample { z } => {
+        Command::Sample { z, class } => {
             // A copy (the tensors are shared), so no borrow is held while drawing.
-            let (generator, weights) = current.borrow().clone().ok_or("The sampler has no generator yet.")?;
-            send(Report::Sample { picture: draw_digit(&generator, z).await?, weights });
+            let (generator, model, weights) = current.borrow().clone().ok_or("The sampler has no generator yet.")?;
+            send(Report::Sample { picture: draw_digit(&generator, &model, z, class).await?, weights });
         }
         other => return Err(format!("The sampler does not take {other:?}")),
     }

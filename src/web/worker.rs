@@ -22,13 +22,15 @@ use crate::data::{Digits, Mnist, load_mnist};
 use crate::quality::Gaussian;
 use crate::image::GrayImage;
 use crate::latent::normal_values;
-use crate::model::Generator;
+use crate::model::{CLASSES, Family, Generator, ModelConfig};
 use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
 use crate::settings::{BackendRequest, Preset, Settings};
 use crate::training::{Gan, PendingReport, StepReport, TrainConfig};
 
-/// Digits in the sample grid (8x8), drawn from fixed latent vectors.
+/// Digits in the sample grid (8x8), drawn from fixed latent vectors. A conditional model's
+/// grid has a row of each class instead: the first `GRID_COLUMNS` vectors, once a class.
 const GRID_DIGITS: usize = 64;
+const GRID_COLUMNS: usize = 8;
 /// The grid is redrawn at most this often while training.
 const GRID_EVERY_MS: f64 = 1500.0;
 /// Steps run back to back before the worker looks at its messages and reports.
@@ -46,6 +48,14 @@ const SCORED: usize = 500;
 /// The run is scored after this long of training (scoring 500 tiny-model digits on the CPU
 /// takes about 0.7 s: under a tenth of the training time).
 const QUALITY_EVERY_MS: f64 = 8000.0;
+
+/// The generator shipped with the page, with its sizes, its steps and its file.
+struct Pretrained {
+    generator: Generator,
+    model: ModelConfig,
+    steps: u64,
+    file: Vec<u8>,
+}
 
 /// The digit classifier, with what it needs to score a generator.
 struct Judge {
@@ -111,9 +121,11 @@ struct Session {
     last_quality_ms: f64,
     /// The latent vectors of the grid, `GRID_DIGITS` x nz.
     grid_z: Vec<f32>,
-    /// The generator shipped with the page, on the CPU, with its steps and its file; shown
-    /// until the run takes a step.
-    pretrained: Option<(Generator, u64, Vec<u8>)>,
+    /// The generator shipped with the page, on the CPU; shown until the run takes a step.
+    pretrained: Option<Pretrained>,
+    /// Held-out digits, one of each class, [CLASSES, 1, 28, 28] values: what a VAE's
+    /// reconstructions are shown of.
+    strip: Vec<f32>,
     /// Which generator the sampling worker last got.
     generator_sent: Option<Weights>,
     /// The run's networks have not yet taken a step on this GPU (see `Report::Kernels`).
@@ -138,6 +150,10 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
             return;
         }
     };
+    let strip = (0..CLASSES as u8)
+        .filter_map(|class| (0..held_out.len()).find(|&i| held_out.label(i) == class))
+        .flat_map(|i| held_out.image(i).iter().map(|&p| p as f32 / 127.5 - 1.0).collect::<Vec<_>>())
+        .collect();
     let judge = match load_classifier().await {
         Ok(classifier) => Some(Judge { classifier, held_out, reference: None, z: Vec::new() }),
         Err(message) => {
@@ -164,6 +180,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         last_quality_ms: now_ms(),
         grid_z: Vec::new(),
         pretrained,
+        strip,
         generator_sent: None,
         kernels_pending: false,
         gpu: None,
@@ -228,12 +245,12 @@ async fn load_digits() -> Result<Mnist, String> {
 
 /// The generator shipped with the page, on the CPU (drawing one digit there takes about a
 /// millisecond), with the steps it was trained for.
-async fn load_pretrained() -> Result<(Generator, u64, Vec<u8>), String> {
+async fn load_pretrained() -> Result<Pretrained, String> {
     let bytes = fetch_bytes(PRETRAINED).await.map_err(|why| format!("Could not load {PRETRAINED}: {why}"))?;
     let refused = |e: crate::checkpoint::CheckpointError| format!("The pretrained generator ({PRETRAINED}) was not loaded: {e}");
     let checkpoint = Checkpoint::from_bytes(&bytes).map_err(refused)?;
     let generator = checkpoint.generator(&Device::flex()).map_err(refused)?;
-    Ok((generator.valid(), checkpoint.steps, bytes))
+    Ok(Pretrained { generator: generator.valid(), model: checkpoint.model, steps: checkpoint.steps, file: bytes })
 }
 
 /// What the browser's WebGPU offers: `None` when there is none, or the adapter's description
@@ -349,9 +366,9 @@ impl Session {
                 // Only what the settings table says applies at once; the rest waits for a reset.
                 gan.train = Settings::of_run(request, gan.model.clone(), gan.train.clone()).tuned(&next).train;
             }
-            Command::Sample { z } => {
+            Command::Sample { z, class } => {
                 let (generator, weights) = self.generator_on_show()?;
-                let picture = draw_digit(&generator, z).await?;
+                let picture = draw_digit(&generator, &self.gan()?.model, z, class).await?;
                 send(Report::Sample { picture, weights });
             }
             Command::Bench { steps } => self.bench(steps).await?,
@@ -446,7 +463,9 @@ impl Session {
     /// Goes on from a weights file; a file that does not load leaves the run as it was.
     async fn load(&mut self, kind: LoadKind, source: &str, bytes: &[u8]) -> Result<(), String> {
         let device = self.device.clone().ok_or("The networks are not built yet.")?;
-        let gan = match Checkpoint::from_bytes(bytes).and_then(|c| c.into_gan(&device.autodiff())) {
+        let here = self.gan()?.model.family;
+        let checkpoint = Checkpoint::from_bytes(bytes).and_then(|c| c.of_family(here).map(|_| c));
+        let gan = match checkpoint.and_then(|c| c.into_gan(&device.autodiff())) {
             Ok(gan) => gan,
             Err(e) => {
                 // Weights that do not fit come with burn's long account of each tensor: the
@@ -478,7 +497,7 @@ impl Session {
         let (steps, bytes) = self.weights_file().await?;
         let nz = self.gan()?.model.nz;
         // The first 16 digits of the grid, as a 4x4 thumbnail.
-        let (values, _) = self.draw(self.grid_z[..16 * nz].to_vec(), 16).await?;
+        let (values, _) = self.draw(self.grid_z[..16 * nz].to_vec(), None).await?;
         let thumbnail = png_data_url(&GrayImage::grid(&values, 4));
         self.snapshot_at = (steps, now_ms());
         send(Report::Snapshot { steps, report: self.last_report.clone(), thumbnail, bytes });
@@ -541,7 +560,7 @@ impl Session {
         let mut reports = PendingReport::read_all_async(pending).await?;
         if std::mem::take(&mut self.inject_nan) {
             if let Some(last) = reports.last_mut() {
-                last.loss_d = f32::NAN;
+                last.measures.poison();
             }
         }
         let seconds = ((now_ms() - started) / 1000.0).max(1e-6);
@@ -571,7 +590,7 @@ impl Session {
         }
         let z = judge.z.clone();
         // Read back first: the classifier runs on the CPU, and a GPU's tensors are read with await.
-        let (values, _) = self.draw(z, SCORED).await?;
+        let (values, _) = self.draw(z, None).await?;
         let images = Tensor::from_data(TensorData::new(values, [SCORED, 1, 28, 28]), &Device::flex());
         let judge = self.judge.as_mut().expect("checked above");
         if judge.reference.is_none() {
@@ -590,30 +609,56 @@ impl Session {
     fn generator_on_show(&self) -> Result<(Generator, Weights), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
         Ok(match &self.pretrained {
-            Some((generator, steps, _)) if gan.steps == 0 && generator.nz() == gan.model.nz => {
-                (generator.clone(), Weights::Pretrained { steps: *steps })
+            Some(shipped) if gan.steps == 0 && shipped.model == gan.model => {
+                (shipped.generator.clone(), Weights::Pretrained { steps: shipped.steps })
             }
             _ => (gan.sampler(), Weights::Run { steps: gan.steps }),
         })
     }
 
-    /// Draws `count` digits from `z` (count x nz values) with the generator on show.
-    async fn draw(&self, z: Vec<f32>, count: usize) -> Result<(Vec<f32>, Weights), String> {
+    /// Draws digits from `z` (count x nz values) with the generator on show; a conditional
+    /// model draws the `classes` (0 to 9 in turn where none are given).
+    async fn draw(&self, z: Vec<f32>, classes: Option<&[u8]>) -> Result<(Vec<f32>, Weights), String> {
         let (generator, weights) = self.generator_on_show()?;
+        let model = &self.gan.as_ref().ok_or("The networks are not built yet.")?.model;
         let device = generator.devices()[0].clone();
-        let z = Tensor::from_data(TensorData::new(z, [count, generator.nz(), 1, 1]), &device);
-        Ok((read_values(generator.forward(z)).await?, weights))
+        let count = z.len() / model.nz;
+        let z = Tensor::from_data(TensorData::new(z, [count, model.nz, 1, 1]), &device);
+        Ok((read_values(generator.forward(model.generator_input(z, classes))).await?, weights))
     }
 
     async fn send_grid(&mut self) -> Result<(), String> {
         if self.gan.is_none() {
             return Ok(());
         }
-        let (values, weights) = self.draw(self.grid_z.clone(), GRID_DIGITS).await?;
-        let grid = GrayImage::grid(&values, 8);
+        let model = self.gan()?.model.clone();
+        let (values, weights) = if model.family.conditional() {
+            // Row c: the first vectors, each drawn as a c. Same column, same z: same style.
+            let z = self.grid_z[..GRID_COLUMNS * model.nz].repeat(CLASSES);
+            let classes: Vec<u8> = (0..CLASSES * GRID_COLUMNS).map(|i| (i / GRID_COLUMNS) as u8).collect();
+            self.draw(z, Some(&classes)).await?
+        } else {
+            self.draw(self.grid_z.clone(), None).await?
+        };
+        let grid = GrayImage::grid(&values, GRID_COLUMNS);
         send(Report::Grid { width: grid.width as u32, height: grid.height as u32, weights, pixels: grid.pixels });
+        if model.family == Family::Vae {
+            self.send_reconstructions().await?;
+        }
         self.last_grid_ms = now_ms();
         self.send_generator(weights).await
+    }
+
+    /// A VAE's reconstructions of the held-out strip, under the strip itself.
+    async fn send_reconstructions(&self) -> Result<(), String> {
+        let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
+        let count = self.strip.len() / (28 * 28);
+        let digits = Tensor::from_data(TensorData::new(self.strip.clone(), [count, 1, 28, 28]), &gan.device().inner());
+        let mut values = self.strip.clone();
+        values.extend(read_values(gan.reconstruct(digits)).await?);
+        let strip = GrayImage::grid(&values, count.max(1));
+        send(Report::Reconstructions(crate::protocol::Picture { width: strip.width as u32, height: strip.height as u32, pixels: strip.pixels }));
+        Ok(())
     }
 
     /// Hands the generator on show to the sampling worker (through the page), when it changed.
@@ -622,7 +667,7 @@ impl Session {
             return Ok(());
         }
         let bytes = match (&self.pretrained, weights, &self.gan) {
-            (Some((_, _, file)), Weights::Pretrained { .. }, _) => file.clone(),
+            (Some(shipped), Weights::Pretrained { .. }, _) => shipped.file.clone(),
             (_, _, Some(gan)) => Checkpoint::generator_of_gan_async(gan).await?.to_bytes(),
             _ => return Ok(()),
         };
@@ -634,10 +679,11 @@ impl Session {
     async fn bench(&mut self, steps: u32) -> Result<(), String> {
         self.set_running(false);
         let device = self.device.clone().ok_or("The networks are not built yet.")?.autodiff();
+        let family = self.gan()?.model.family;
         let mut results = Vec::new();
         for preset in Preset::ALL {
-            // Batch 64, the DCGAN example's and the command line's benchmark.
-            let mut gan = Gan::new(preset.model(), TrainConfig::new().with_batch_size(64), &device);
+            // Batch 64, the DCGAN example's and the command line's benchmark; the run's model.
+            let mut gan = Gan::new(preset.model().with_family(family), TrainConfig::new().with_batch_size(64), &device);
             gan.step(&self.digits).read_async().await?; // warm-up: shader compilation, allocation
             let started = now_ms();
             for _ in 0..steps.max(1) {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::signals::PageState;
 use crate::metrics::{MetricHistory, nice_ticks, tick_label};
+use crate::model::Family;
 
 /// Chart geometry, in the SVG's own units (it scales to its box).
 const W: f32 = 420.0;
@@ -184,50 +185,67 @@ pub fn LineChart(
     }
 }
 
-/// The values of a step report the training charts show, in `Series` order.
-const D_REAL: usize = 0;
-const D_FAKE_BEFORE: usize = 1;
-const D_FAKE_AFTER: usize = 2;
-const LOSS_D: usize = 3;
-const LOSS_G: usize = 4;
+/// The values of a step report the training charts show: `Measures::values`, in their order.
+const LOSS_D: usize = 0;
+const LOSS_G: usize = 1;
+const D_REAL: usize = 2;
+const D_FAKE_BEFORE: usize = 3;
+const D_FAKE_AFTER: usize = 4;
+const RECONSTRUCTION: usize = 0;
+const KL: usize = 1;
+const ELBO: usize = 2;
 
 fn rows_of(history: &MetricHistory) -> Rows {
-    history
-        .points()
-        .iter()
-        .map(|p| {
-            let r = &p.report;
-            (r.step, vec![r.d_real, r.d_fake_before, r.d_fake_after, r.loss_d, r.loss_g])
-        })
-        .collect()
+    history.points().iter().map(|p| (p.report.step, p.report.measures.values())).collect()
 }
 
-/// Both charts, side by side.
+/// The run's curves, side by side: what D believes and the losses for a GAN; the ELBO and
+/// its two terms for a VAE.
 #[component]
 pub fn Charts() -> impl IntoView {
     let state = PageState::get();
     let history = Memo::new(move |_| state.charts.with(rows_of));
     // Where mode collapse began, if it did.
     let collapse = Signal::derive(move || state.quality.with(|q| q.collapse.as_ref().map(|c| (c.step, "collapse"))));
-    view! {
-        <section class="charts" aria-label="Training curves">
-            <LineChart rows=history marker=collapse id="chart-prob" title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
-                explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
-                         the generator's fakes, before and after G's update (dashed). Both start near 0.5, split as D learns first, \
-                         then settle apart (about 0.65 and 0.35) and stay there while the digits improve."
-                // Okabe-Ito colours, told apart under colour blindness; "after" is dashed as well.
-                series=vec![
-                    ("D(x)", "#0072b2", "", D_REAL),
-                    ("D(G(z)) before", "#d55e00", "", D_FAKE_BEFORE),
-                    ("D(G(z)) after", "#e69f00", "7 4", D_FAKE_AFTER),
-                ]/>
-            <LineChart rows=history marker=collapse id="chart-loss" title="Losses" y_title="loss" fixed_range=None
-                explain="Each player's score of its own mistakes: lower is better for it. They fight, so when one \
-                         wins the other's loss rises. Neither reaching zero is normal."
-                series=vec![
-                    ("loss D", "#0072b2", "", LOSS_D),
-                    ("loss G", "#d55e00", "7 4", LOSS_G),
-                ]/>
-        </section>
+    let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
+    move || match family.get() {
+        Family::Dcgan | Family::Cgan => view! {
+            <section class="charts" aria-label="Training curves">
+                <LineChart rows=history marker=collapse id="chart-prob" title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
+                    explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
+                             the generator's fakes, before and after G's update (dashed). Both start near 0.5, split as D learns first, \
+                             then settle apart (about 0.65 and 0.35) and stay there while the digits improve."
+                    // Okabe-Ito colours, told apart under colour blindness; "after" is dashed as well.
+                    series=vec![
+                        ("D(x)", "#0072b2", "", D_REAL),
+                        ("D(G(z)) before", "#d55e00", "", D_FAKE_BEFORE),
+                        ("D(G(z)) after", "#e69f00", "7 4", D_FAKE_AFTER),
+                    ]/>
+                <LineChart rows=history marker=collapse id="chart-loss" title="Losses" y_title="loss" fixed_range=None
+                    explain="Each player's score of its own mistakes: lower is better for it. They fight, so when one \
+                             wins the other's loss rises. Neither reaching zero is normal."
+                    series=vec![
+                        ("loss D", "#0072b2", "", LOSS_D),
+                        ("loss G", "#d55e00", "7 4", LOSS_G),
+                    ]/>
+            </section>
+        }
+        .into_any(),
+        Family::Vae => view! {
+            <section class="charts" aria-label="Training curves">
+                <LineChart rows=history id="chart-elbo" title="ELBO" y_title="nats a digit" fixed_range=None
+                    explain="The evidence lower bound: how likely the VAE finds real digits, at least (higher is better). \
+                             It climbs fast, then slowly for a long time."
+                    series=vec![("ELBO", "#009e73", "", ELBO)]/>
+                <LineChart rows=history id="chart-terms" title="Its two terms" y_title="nats a digit" fixed_range=None
+                    explain="Reconstruction: how far the decoded digit is from the digit the encoder saw. KL: how far the \
+                             encoder's codes are from the N(0, 1) that sampling draws z from. The VAE trades one against the other."
+                    series=vec![
+                        ("reconstruction", "#0072b2", "", RECONSTRUCTION),
+                        ("KL", "#d55e00", "7 4", KL),
+                    ]/>
+            </section>
+        }
+        .into_any(),
     }
 }

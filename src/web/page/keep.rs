@@ -97,7 +97,7 @@ pub fn SnapshotList() -> impl IntoView {
     // Keyed by step: a new snapshot adds one item and leaves the others as they are.
     let item = move |s: Snapshot| {
         let label = format!("digits at step {}", s.steps);
-        let numbers = s.report.as_ref().map(|r| format!("D(x) {:.2} · D(G(z)) {:.2}", r.d_real, r.d_fake_before)).unwrap_or_default();
+        let numbers = s.report.as_ref().map(|r| r.measures.summary()).unwrap_or_default();
         let steps = s.steps;
         view! {
             <li class="snapshot" data-step=steps>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::samples::PictureCanvas;
 use super::signals::PageState;
+use crate::model::CLASSES;
 
 /// One slider: latent dimension `dim`, from -3 to 3.
 #[component]
@@ -40,6 +41,26 @@ pub fn LatentExplorer() -> impl IntoView {
             state.update(|p| p.set_walk(t));
         }
     };
+    let conditional = Memo::new(move |_| state.settings.with(|s| s.model.family.conditional()));
+    let class = Memo::new(move |_| state.latent.with(|l| l.class));
+    // A conditional model's digit: same z, another class, same style.
+    let class_buttons = move || {
+        conditional.get().then(|| {
+            let buttons = (0..CLASSES as u8)
+                .map(|c| {
+                    view! {
+                        <button class="class" aria-pressed=move || (class.get() == c).to_string()
+                            on:click=move |_| state.update(|p| p.set_class(c))>{c.to_string()}</button>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="classes" role="group" aria-label="Digit to draw">
+                    <span>"digit"</span>{buttons}
+                </div>
+            }
+        })
+    };
     view! {
         <section class="latent" aria-label="Latent space explorer">
             <h2>"Explore the latent space"</h2>
@@ -57,6 +78,7 @@ pub fn LatentExplorer() -> impl IntoView {
                 <input id="walk" type="range" min="0" max="1" step="0.01" aria-label="walk between two latent vectors"
                     prop:value=move || walk.get().to_string() on:input=on_walk/>
             </label>
+            {class_buttons}
             <div class="sliders">{move || (0..sliders.get()).map(|dim| view! { <LatentSlider dim=dim/> }).collect_view()}</div>
             <p class="explain">"z is a list of random numbers, each drawn from a bell curve (mostly between -3 and 3). \
                 G turns each z into a digit; nearby z give similar digits. The sliders set the first ten numbers."</p>

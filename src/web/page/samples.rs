@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::signals::PageState;
+use crate::model::Family;
 use crate::protocol::{Picture, Weights};
 
 fn paint(canvas: &web_sys::HtmlCanvasElement, picture: &Picture) {
@@ -47,17 +48,50 @@ fn weights_label(showing: Option<Weights>) -> String {
     }
 }
 
-/// The 64 digits G draws from the same random inputs as it learns.
+/// What the grid shows, by model family: its heading and its one-line explanation.
+fn grid_words(family: Family) -> (&'static str, &'static str) {
+    match family {
+        Family::Dcgan => ("What G draws", "The same 64 random inputs z, redrawn as G learns. If many look alike, G has collapsed onto a few modes."),
+        Family::Cgan => (
+            "What G draws, a row for each digit",
+            "Row 0 asks for zeros, row 9 for nines; each column keeps its z. A column shows one style (slant, thickness) \
+             written as every digit.",
+        ),
+        Family::Vae => (
+            "What the decoder draws",
+            "The same 64 random z from N(0, 1), decoded as the VAE learns. VAE digits come out smoother and blurrier than \
+             a GAN's: it is scored on every pixel, so where it is unsure it draws the average.",
+        ),
+    }
+}
+
+/// The 64 digits G draws from the same random inputs as it learns (a row for each class for a
+/// conditional model), and a VAE's reconstructions of held-out digits.
 #[component]
 pub fn DigitGrid() -> impl IntoView {
     let state = PageState::get();
     let showing = Memo::new(move |_| state.run.with(|r| r.showing));
+    let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
+    let words = move || grid_words(family.get());
+    let reconstructions = move || {
+        (family.get() == Family::Vae).then(|| {
+            view! {
+                <figure class="reconstructions">
+                    <PictureCanvas picture=state.reconstructions id="reconstructions"
+                        label="Held-out digits, one of each class, above the VAE's reconstructions of them"/>
+                    <figcaption class="explain">"Top: digits the VAE never trained on. Bottom: what it makes of them, \
+                        through the encoder's mean z and the decoder."</figcaption>
+                </figure>
+            }
+        })
+    };
     view! {
-        <section class="samples" aria-label="Generated digits">
-            <h2>"What G draws"</h2>
+        <section class="samples" aria-label="Generated digits" data-family=move || family.get().name()>
+            <h2>{move || words().0}</h2>
             <p id="weights" class="weights" aria-live="polite">{move || weights_label(showing.get())}</p>
-            <PictureCanvas picture=state.grid id="grid" label="64 digits drawn by the generator from fixed random inputs"/>
-            <p class="explain">"The same 64 random inputs z, redrawn as G learns. If many look alike, G has collapsed onto a few modes."</p>
+            <PictureCanvas picture=state.grid id="grid" label="Digits drawn by the generator from fixed random inputs"/>
+            <p class="explain">{move || words().1}</p>
+            {reconstructions}
         </section>
     }
 }

@@ -76,6 +76,7 @@ pub struct PageState {
     pub latent: RwSignal<Latent>,
     pub grid: RwSignal<Option<Picture>>,
     pub sample: RwSignal<Option<Picture>>,
+    pub reconstructions: RwSignal<Option<Picture>>,
     pub kept: RwSignal<Option<KeptRun>>,
     pub bench: RwSignal<Option<String>>,
     pub quality: RwSignal<QualityPanel>,
@@ -107,6 +108,7 @@ impl PageState {
             latent: RwSignal::new(page.latent),
             grid: RwSignal::new(page.grid),
             sample: RwSignal::new(page.sample),
+            reconstructions: RwSignal::new(page.reconstructions),
             kept: RwSignal::new(page.kept),
             bench: RwSignal::new(page.bench),
             quality: RwSignal::new(page.quality),
@@ -134,6 +136,7 @@ impl PageState {
             latent: self.latent.get_untracked(),
             grid: self.grid.get_untracked(),
             sample: self.sample.get_untracked(),
+            reconstructions: self.reconstructions.get_untracked(),
             kept: self.kept.get_untracked(),
             bench: self.bench.get_untracked(),
             quality: self.quality.get_untracked(),
@@ -147,7 +150,8 @@ impl PageState {
         let drawn = page.drawn();
         let effects = change(&mut page);
         let (grid_arrived, sample_arrived) = (page.drawn().0 != drawn.0, page.drawn().1 != drawn.1);
-        let Page { settings, run, charts, messages, backend, snapshots, latent, grid, sample, kept, bench, quality, links } = page;
+        let Page { settings, run, charts, messages, backend, snapshots, latent, grid, sample, reconstructions, kept, bench, quality, links } =
+            page;
         put(self.settings, settings);
         put(self.run, run);
         put(self.charts, charts);
@@ -162,6 +166,7 @@ impl PageState {
         if sample_arrived {
             self.sample.set(sample);
         }
+        put(self.reconstructions, reconstructions);
         put(self.kept, kept);
         put(self.bench, bench);
         put(self.quality, quality);

@@ -152,6 +152,8 @@ pub struct Latent {
     pub selected: usize,
     /// The generator's latent size.
     pub nz: usize,
+    /// The digit a conditional model is asked to draw (the class buttons).
+    pub class: u8,
     /// A sample is being drawn; another asked for meanwhile waits (`dirty`).
     in_flight: bool,
     dirty: bool,
@@ -251,6 +253,8 @@ pub struct Page {
     pub latent: Latent,
     pub grid: Option<Picture>,
     pub sample: Option<Picture>,
+    /// A VAE's held-out digits above its reconstructions of them.
+    pub reconstructions: Option<Picture>,
     pub kept: Option<KeptRun>,
     pub bench: Option<String>,
     pub quality: QualityPanel,
@@ -307,6 +311,7 @@ impl Page {
             snapshots: Vec::new(),
             latent: Latent { seed: 1, ..Latent::default() },
             grid: None,
+            reconstructions: None,
             sample: None,
             kept: None,
             bench: None,
@@ -368,6 +373,10 @@ impl Page {
                 self.request_sample()
             }
             Report::Sample { picture, .. } => self.show_sample(picture),
+            Report::Reconstructions(picture) => {
+                self.reconstructions = Some(picture);
+                Vec::new()
+            }
             Report::Generator { weights, .. } => {
                 self.links.last_generator = payload.map(|bytes| (weights, bytes));
                 let mut effects = self.feed_sampler();
@@ -501,6 +510,9 @@ impl Page {
         let nz = settings.model.nz;
         // The worker picked the sizes left to the hardware: show them, still left to it.
         self.settings.model = settings.model;
+        if self.settings.model.family != crate::model::Family::Vae {
+            self.reconstructions = None;
+        }
         // The sampler's generator may be of another size until the next one comes.
         self.links.sampler_ready = false;
         self.links.last_generator = None;
@@ -665,6 +677,10 @@ impl Page {
                 self.feed_sampler()
             }
             Report::Sample { picture, .. } => self.show_sample(picture),
+            Report::Reconstructions(picture) => {
+                self.reconstructions = Some(picture);
+                Vec::new()
+            }
             // A sampler that fails leaves the big sample to the training worker.
             Report::Crashed(_) | Report::Error(_) => {
                 if matches!(report, Report::Crashed(_)) {
@@ -689,6 +705,12 @@ impl Page {
         }
     }
 
+    /// The digit the conditional model draws in the big sample.
+    pub fn set_class(&mut self, class: u8) -> Effects {
+        self.latent.class = class % crate::model::CLASSES as u8;
+        self.request_sample()
+    }
+
     /// Asks for the big sample of the current z: from the sampler once it holds the generator,
     /// else from the training worker. One drawing at a time; the latest z waits its turn.
     pub fn request_sample(&mut self) -> Effects {
@@ -701,7 +723,8 @@ impl Page {
             return Vec::new();
         }
         self.latent.in_flight = true;
-        let command = Command::Sample { z };
+        let class = self.settings.model.family.conditional().then_some(self.latent.class);
+        let command = Command::Sample { z, class };
         vec![if self.links.sampler_ready { Effect::Sampler(command) } else { Effect::Trainer(command) }]
     }
 
@@ -955,7 +978,7 @@ mod tests {
     }
 
     fn report(step: u64) -> StepReport {
-        StepReport { step, d_real: 0.8, d_fake_before: 0.3, d_fake_after: 0.35, loss_d: 1.0, loss_g: 1.5 }
+        StepReport::gan(step, 1.0, 1.5, 0.8, 0.3, 0.35)
     }
 
     /// A page whose worker is ready with tiny networks, its effects so far dropped.
@@ -1003,7 +1026,7 @@ mod tests {
         assert_eq!(page.settings.model.nz, 12);
         assert!(page.settings.auto_size);
         assert_eq!((page.latent.nz, page.latent.current().len(), page.latent.sliders()), (12, 12, 10));
-        assert!(matches!(sent(&effects)[..], [Command::Sample { ref z }] if z.len() == 12));
+        assert!(matches!(sent(&effects)[..], [Command::Sample { ref z, class: None }] if z.len() == 12));
     }
 
     #[test]
@@ -1169,6 +1192,24 @@ mod tests {
     }
 
     #[test]
+    fn the_model_comes_from_the_address_and_a_conditional_sample_names_its_class() {
+        let unknown = page("?model=gpt");
+        assert!(unknown.messages.notice.as_deref().unwrap().contains("model=gpt"), "{:?}", unknown.messages.notice);
+        assert_eq!(unknown.settings.model.family, crate::model::Family::Dcgan);
+
+        let mut page = page("?model=cgan&preset=tiny");
+        assert_eq!(page.settings.model.family, crate::model::Family::Cgan);
+        page.apply(Report::Listening, None);
+        let effects = page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        assert!(matches!(sent(&effects)[..], [Command::Sample { class: Some(0), .. }]), "{effects:?}");
+        assert!(page.set_class(7).is_empty(), "the new class waits for the sample in flight");
+        let picture = Picture { width: 1, height: 1, pixels: vec![0] };
+        let effects = page.apply(Report::Sample { picture, weights: Weights::Run { steps: 0 } }, None);
+        assert!(matches!(sent(&effects)[..], [Command::Sample { class: Some(7), .. }]), "{effects:?}");
+        assert!(address(&page.settings, &page.latent, false).contains("model=cgan"));
+    }
+
+    #[test]
     fn a_shared_z_is_used_when_its_length_fits_and_named_when_not() {
         let page = ready_page("?z=0.5,1,-1");
         assert!(page.messages.notice.as_deref().unwrap().contains("it has 3 numbers, and this generator takes 100"));
@@ -1196,7 +1237,7 @@ mod tests {
         assert!(page.move_slider(0, 2.0).is_empty());
         let picture = Picture { width: 1, height: 1, pixels: vec![9] };
         let effects = page.apply(Report::Sample { picture: picture.clone(), weights: Weights::Run { steps: 0 } }, None);
-        assert!(matches!(&sent(&effects)[..], [Command::Sample { z }] if z[0] == 2.0));
+        assert!(matches!(&sent(&effects)[..], [Command::Sample { z, class: None }] if z[0] == 2.0));
         assert_eq!(page.sample, Some(picture));
         // Once the sampler holds the generator, samples go to it.
         page.apply_sampler(Report::Listening);
