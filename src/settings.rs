@@ -125,11 +125,7 @@ pub struct Spec {
     pub applies: Applies,
 }
 
-const MODELS: &[(&str, &str)] = &[
-    ("dcgan", "DCGAN (a generator against a discriminator)"),
-    ("cgan", "conditional DCGAN (ask for a digit)"),
-    ("vae", "VAE (variational autoencoder)"),
-];
+const MODELS: &[(&str, &str)] = &[("dcgan", "DCGAN"), ("cgan", "conditional DCGAN"), ("vae", "VAE")];
 const LOSSES: &[(&str, &str)] = &[("bce", "cross-entropy (DCGAN)"), ("lsgan", "least squares (LSGAN)"), ("hinge", "hinge")];
 const PRESETS: &[(&str, &str)] =
     &[("tiny", "tiny (G 16, D 8 wide)"), ("small", "small (G 24, D 16 wide)"), ("standard", "standard (G and D 32 wide)")];
@@ -148,7 +144,8 @@ pub const TABLE: &[Spec] = &[
         key: Key::Model,
         name: "model",
         label: "Model",
-        explain: "Which generative model learns the digits. Changing it starts over.",
+        explain: "Which generative model learns the digits: a DCGAN (a generator against a discriminator), a conditional \
+                  DCGAN (the same, told which digit to draw), or a VAE (an encoder and a decoder). Changing it starts over.",
         kind: Kind::Choice(MODELS),
         applies: Applies::Rebuild,
     },
@@ -269,6 +266,39 @@ pub const TABLE: &[Spec] = &[
 impl Key {
     pub fn spec(self) -> &'static Spec {
         TABLE.iter().find(|s| s.key == self).expect("every key has a row")
+    }
+
+    /// Whether the setting means something for a model family: a VAE has no loss to choose,
+    /// no labels to smooth and no D steps (its two learning rates are the encoder's, `lr_d`,
+    /// and the decoder's, `lr_g`).
+    pub fn applies_to(self, family: Family) -> bool {
+        !(family == Family::Vae && matches!(self, Key::Loss | Key::LabelSmoothing | Key::DSteps))
+    }
+
+    /// The form's label for a model family: a VAE's networks are its encoder and decoder.
+    pub fn label_for(self, family: Family) -> &'static str {
+        match (family, self) {
+            (Family::Vae, Key::Ngf) => "Decoder width",
+            (Family::Vae, Key::Ndf) => "Encoder width",
+            (Family::Vae, Key::LrD) => "Encoder learning rate",
+            (Family::Vae, Key::LrG) => "Decoder learning rate",
+            _ => self.spec().label,
+        }
+    }
+
+    /// The line under the form's field for a model family.
+    pub fn explain_for(self, family: Family) -> &'static str {
+        match (family, self) {
+            (Family::Vae, Key::Ngf) => "Feature maps in the decoder (G's shape): its capacity. Changing it starts over.",
+            (Family::Vae, Key::Ndf) => "Feature maps in the encoder (D's shape). Changing it starts over.",
+            (Family::Vae, Key::LrD) => "How big a step the encoder takes. Applies at once.",
+            (Family::Vae, Key::LrG) => "How big a step the decoder takes. Too big and training blows up.",
+            (Family::Vae, Key::Batch) => "Digits looked at in each step. Applies at once.",
+            (Family::Vae, Key::Ema) => {
+                "Digits are drawn from a running average of the decoder's weights, kept with this decay (0: off). Applies at once."
+            }
+            _ => self.spec().explain,
+        }
     }
 
     /// The key whose name (the address key) is `name`.

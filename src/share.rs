@@ -2,6 +2,7 @@
 //! what a shared link carries, read and written here so the two always agree. Reading is
 //! forgiving: whatever it cannot use is listed, for the page to say it was ignored.
 
+use crate::model::Family;
 use crate::protocol::Fault;
 use crate::settings::{Key, Settings};
 
@@ -24,6 +25,9 @@ pub struct PageSetup {
     pub bench: bool,
     /// `?fault=nan|panic|device-lost`: a failure injected after step 3 (for tests).
     pub fault: Option<Fault>,
+    /// `?compare=vae`: a second run of this model family trains beside the first, on the same
+    /// digits, with the same settings and z.
+    pub compare: Option<Family>,
 }
 
 /// Longest value a note quotes from the address.
@@ -95,6 +99,7 @@ impl PageSetup {
                     .map(|p| setup.presenter = p)
                     .is_some(),
                     "bench" => matches!(value, "1" | "0").then(|| setup.bench = value == "1").is_some(),
+                    "compare" => Family::from_name(value).map(|f| setup.compare = Some(f)).is_some(),
                     "fault" => match value {
                         "nan" => Some(Fault::Nan),
                         "panic" => Some(Fault::Panic),
@@ -125,6 +130,9 @@ impl PageSetup {
                 continue;
             }
             pairs.push(format!("{}={}", spec.name, settings.text(spec.key)));
+        }
+        if let Some(family) = self.compare {
+            pairs.push(format!("compare={}", family.name()));
         }
         if self.presenter {
             pairs.push("layout=presenter".into());
@@ -159,10 +167,18 @@ mod tests {
                 .with_loss(LossKind::Hinge)
                 .with_d_steps(2),
         );
-        let setup = PageSetup { settings: settings.clone(), z: Some(vec![0.25, -1.5, 3.0]), presenter: true, ..Default::default() };
+        settings.model.family = Family::Cgan;
+        let setup = PageSetup {
+            settings: settings.clone(),
+            z: Some(vec![0.25, -1.5, 3.0]),
+            presenter: true,
+            compare: Some(Family::Vae),
+            ..Default::default()
+        };
         let (read, ignored) = PageSetup::from_query(&setup.to_query());
         assert!(ignored.is_empty(), "{ignored:?}");
         assert_eq!(read, setup);
+        assert_eq!(PageSetup::from_query("?compare=flow").1, ["compare=flow"], "an unknown model is named");
         // A preset's sizes are written as the preset and its sizes.
         settings.model = Preset::Small.model();
         let query = PageSetup { settings, ..Default::default() }.to_query();

@@ -14,8 +14,10 @@ use super::page::latent::LatentExplorer;
 use super::page::quality::QualityPanel;
 use super::page::samples::DigitGrid;
 use super::page::shortcuts;
-use super::page::signals::PageState;
-use super::page::state::{Page, address};
+use super::page::signals::{PageState, RunIds, run_id};
+use super::page::state::{Page, compare_address};
+use crate::model::Family;
+use leptos::context::Provider;
 use super::page::status::{Messages, StatusBar};
 use crate::share::PageSetup;
 
@@ -52,12 +54,12 @@ fn test_hooks_on() -> bool {
 }
 
 /// The address follows the setup and z (debounced: browsers throttle frequent address changes).
-fn follow_in_address(state: PageState) {
+fn follow_in_address(state: PageState, compare: Option<Family>) {
     let pending = StoredValue::new(false);
     let query = StoredValue::new(String::new());
     Effect::new(move |_| {
         let presenter = state.presenter.get();
-        let address = state.settings.with(|settings| state.latent.with(|latent| address(settings, latent, presenter)));
+        let address = state.settings.with(|settings| state.latent.with(|latent| compare_address(settings, latent, presenter, compare)));
         query.set_value(address);
         if pending.get_value() {
             return;
@@ -86,12 +88,21 @@ pub fn App() -> impl IntoView {
         ignored.extend(search.trim_start_matches('?').split('&').filter(|p| p.starts_with("fault=")).map(str::to_string));
     }
     let presenter = setup.presenter;
+    let compare = setup.compare;
+    // A second run to compare with: its own workers, following the first.
+    let compared = compare.map(|family| PageState::new(Page::compared(&setup, family), presenter));
     let state = PageState::new(Page::new(setup, &ignored), presenter);
     provide_context(state);
     if let Err(e) = state.start() {
         return view! { <p id="error" class="error">{e}</p> }.into_any();
     }
-    follow_in_address(state);
+    if let Some(other) = compared {
+        state.set_follower(other);
+        if let Err(e) = other.start() {
+            return view! { <p id="error" class="error">{e}</p> }.into_any();
+        }
+    }
+    follow_in_address(state, compare);
     // Presenter mode is a class on the body, so the stylesheet can lay out the whole page.
     Effect::new(move |_| {
         let on = state.presenter.get();
@@ -101,6 +112,27 @@ pub fn App() -> impl IntoView {
     });
     shortcuts::listen(state);
 
+    let board = match compared {
+        None => view! {
+            <div class="board">
+                <Charts/>
+                <DigitGrid/>
+                <LatentExplorer/>
+                <QualityPanel/>
+                <KeepAndShare/>
+            </div>
+        }
+        .into_any(),
+        Some(other) => view! {
+            <div class="board compare">
+                <RunColumn state=state ids=""/>
+                <RunColumn state=other ids="b-"/>
+                <LatentExplorer also=other/>
+                <KeepAndShare/>
+            </div>
+        }
+        .into_any(),
+    };
     view! {
         <StatusBar/>
         <Messages/>
@@ -111,15 +143,30 @@ pub fn App() -> impl IntoView {
                 <RunButtons/>
                 <SettingsPanel/>
             </section>
-            <div class="board">
-                <Charts/>
-                <DigitGrid/>
-                <LatentExplorer/>
-                <QualityPanel/>
-                <KeepAndShare/>
-            </div>
+            {board}
         </main>
         <HelpOverlay/>
     }
     .into_any()
+}
+
+/// One run of a comparison: its model, step and messages, curves, digits and quality, side by
+/// side with the other's. Its parts read `state`, and their ids start with `ids`.
+#[component]
+fn RunColumn(state: PageState, ids: &'static str) -> impl IntoView {
+    let title = move || state.settings.with(|s| s.model.family.title());
+    let step = move || state.run.with(|r| r.step);
+    view! {
+        <Provider value=state>
+            <Provider value=RunIds(ids)>
+                <div class="run-column" data-family=move || state.settings.with(|s| s.model.family.name())>
+                    <h2 class="run-title">{title}<span class="run-step">" step "<b id=run_id("column-step")>{step}</b></span></h2>
+                    {(!ids.is_empty()).then(|| view! { <Messages/> })}
+                    <Charts/>
+                    <DigitGrid/>
+                    <QualityPanel/>
+                </div>
+            </Provider>
+        </Provider>
+    }
 }

@@ -239,6 +239,112 @@ test('without its classifier the quality panel says why in one line, and trainin
   });
 });
 
+test('the model menu trains a VAE: its ELBO curves, its reconstructions, and a GAN file refused naming both', { timeout: 400_000 }, async () => {
+  await withPage('?backend=cpu&preset=tiny&model=vae', async (page) => {
+    await waitReady(page);
+    assert.equal(await page.locator('#model').inputValue(), 'vae');
+    assert.match(await text(page, '.samples h2'), /What the decoder draws/);
+    // Settings that only a GAN has are not offered.
+    assert.equal(await page.locator('#loss').count(), 0);
+    const readyAt = Date.now();
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 200, null, { timeout: 300_000 });
+    await page.click('#play');
+    console.log(`VAE, tiny, CPU: 200 steps in ${((Date.now() - readyAt) / 1000).toFixed(0)} s`);
+    assert.equal(await page.locator('#chart-prob').count(), 0, 'no D(x) chart for a VAE');
+    assert.ok(await points(page, 'chart-elbo') > 10);
+    assert.deepEqual(await page.locator('#chart-terms polyline').evaluateAll((ls) => ls.map((l) => l.dataset.series)), ['reconstruction', 'KL']);
+    // Held-out digits over their reconstructions: 10 columns, 2 rows, and the rows alike.
+    await page.waitForFunction(() => Number(document.querySelector('#reconstructions')?.dataset.version) >= 1);
+    const strip = await page.evaluate(() => {
+      const c = document.getElementById('reconstructions');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const half = c.width * Math.floor(c.height / 2);
+      let diff = 0, lit = 0;
+      for (let i = 0; i < half; i++) { diff += Math.abs(d[4 * i] - d[4 * (i + half)]); lit += d[4 * i] > 128; }
+      return { width: c.width, height: c.height, diff: diff / half, lit: lit / half };
+    });
+    console.log(`VAE reconstructions after 200 steps: mean difference ${strip.diff.toFixed(1)} grey levels (of 255), ${(strip.lit * 100).toFixed(0)} % lit`);
+    assert.ok(strip.width > 4 * strip.height, `${strip.width}x${strip.height}`);
+    assert.ok(strip.diff < 40, `reconstructions far from the digits: ${strip.diff}`);
+    const rows = (await download(page, '#export-csv')).bytes.toString().trim().split('\n');
+    assert.match(rows[0], /^step,reconstruction,kl,elbo,steps_averaged/);
+    const elbo = rows.slice(1).map((r) => Number(r.split(',')[3]));
+    assert.ok(elbo.at(-1) > elbo[0] + 50, `ELBO ${elbo[0]} -> ${elbo.at(-1)}`);
+    await page.screenshot({ path: path.join(artifacts, 'vae.png'), fullPage: true });
+    // A DCGAN's weights are not a VAE's: refused, naming both, and the run stays.
+    const dcgan = fs.readFileSync(path.join(here, '../../assets/pretrained/generator.ganplay'));
+    await page.setInputFiles('#load-file', { name: 'dcgan.ganplay', mimeType: 'application/octet-stream', buffer: dcgan });
+    await page.waitForFunction(() => document.querySelector('#error')?.innerText.includes('dcgan.ganplay'));
+    assert.match(await text(page, '#error'), /dcgan\.ganplay was not loaded: it holds a DCGAN \(nz 100, generator 64 wide, discriminator 64 wide\), and the run here is a VAE: choose DCGAN in the model menu first/);
+    assert.ok(await stepCount(page) >= 200);
+  });
+});
+
+test('a conditional DCGAN draws a row of each digit, and the class buttons redraw the same z as another digit', { timeout: 300_000 }, async () => {
+  await withPage('?backend=cpu&preset=tiny&model=cgan', async (page) => {
+    await waitReady(page);
+    assert.match(await text(page, '.samples h2'), /a row for each digit/);
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 100, null, { timeout: 200_000 });
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#grid').dataset.version) >= 2);
+    const grid = await page.evaluate(() => [document.getElementById('grid').width, document.getElementById('grid').height]);
+    assert.ok(Math.abs(grid[1] / grid[0] - 10 / 8) < 0.05, `grid ${grid}: 10 rows of 8`);
+    const buttons = page.locator('.classes button.class');
+    assert.equal(await buttons.count(), 10);
+    const picture = () => page.evaluate(() => document.querySelector('#sample').toDataURL());
+    const before = await picture();
+    await buttons.nth(7).click();
+    assert.equal(await buttons.nth(7).getAttribute('aria-pressed'), 'true');
+    await page.waitForFunction((b) => document.querySelector('#sample').toDataURL() !== b, before, { timeout: 30_000 });
+    await page.screenshot({ path: path.join(artifacts, 'cgan.png'), fullPage: true });
+  });
+});
+
+test('compare trains a DCGAN and a VAE side by side, driven by one set of buttons and sliders', { timeout: 500_000 }, async () => {
+  await withPage('?backend=cpu&preset=tiny&compare=vae', async (page) => {
+    await waitReady(page);
+    assert.deepEqual((await page.locator('.run-title').allInnerTexts()).map((t) => t.split('\n')[0].replace(/ step.*/, '')), ['DCGAN', 'VAE']);
+    await page.waitForFunction(() => Number(document.querySelector('#b-grid')?.dataset.version) >= 1, null, { timeout: 120_000 });
+    const started = Date.now();
+    await page.click('#play');
+    const steps = () => page.evaluate(() => [Number(document.querySelector('#column-step').innerText), Number(document.querySelector('#b-column-step').innerText)]);
+    await page.waitForFunction(() => Number(document.querySelector('#column-step').innerText) >= 150 && Number(document.querySelector('#b-column-step').innerText) >= 150, null, { timeout: 300_000 });
+    const [a, b] = await steps();
+    console.log(`compare, tiny, CPU, two workers: DCGAN ${a} and VAE ${b} steps in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    // Quality for both, then one pause for both.
+    await page.waitForFunction(() => ['#quality', '#b-quality'].every((q) => Number(document.querySelector(q).dataset.points) >= 1), null, { timeout: 120_000 });
+    await page.click('#play');
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play', null, { timeout: 60_000 });
+    // Each pauses after the steps it has under way; then neither moves.
+    let [paused, now] = [await steps(), null];
+    for (let tries = 0; tries < 20; tries++, paused = now) {
+      await page.waitForTimeout(1000);
+      now = await steps();
+      if (now[0] === paused[0] && now[1] === paused[1]) break;
+    }
+    assert.deepEqual(now, paused, 'both runs paused');
+    assert.ok(await points(page, 'chart-prob') > 10);
+    assert.ok(await points(page, 'b-chart-elbo') > 10);
+    console.log(`compare scores: DCGAN ${await text(page, '#quality-score')}, VAE ${await text(page, '#b-quality-score')}`);
+    // One slider, both digits.
+    const both = () => page.evaluate(() => [document.querySelector('#sample').toDataURL(), document.querySelector('#b-sample').toDataURL()]);
+    const before = await both();
+    await page.locator('input[aria-label="latent dimension 0"]').fill('2.5');
+    await page.waitForFunction(([a, b]) => document.querySelector('#sample').toDataURL() !== a && document.querySelector('#b-sample').toDataURL() !== b, before, { timeout: 30_000 });
+    const ids = await page.evaluate(() => [...document.querySelectorAll('[id]')].map((e) => e.id));
+    assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), [], 'no id is used twice');
+    await page.waitForFunction(() => location.search.includes('compare=vae'));
+    await page.screenshot({ path: path.join(artifacts, 'compare.png'), fullPage: true });
+    // The menu opens the page again with another model beside the first.
+    assert.equal(await page.locator('#compare').inputValue(), 'vae');
+    await page.selectOption('#compare', 'cgan');
+    await page.waitForFunction(() => location.search.includes('compare=cgan') && document.querySelectorAll('.run-title').length === 2);
+    assert.match(await page.locator('.run-column').nth(1).innerText(), /conditional DCGAN/);
+  });
+});
+
 test('settings that make each step slow on the processor are warned of before Play', { timeout: 120_000 }, async () => {
   await withPage('?backend=cpu&nz=512&ngf=128&ndf=128&batch=256', async (page) => {
     await waitReady(page, 300_000);

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use leptos::prelude::*;
 
-use super::signals::PageState;
+use super::signals::{PageState, run_id};
 use crate::metrics::{MetricHistory, nice_ticks, tick_label};
 use crate::model::Family;
 
@@ -76,7 +76,7 @@ fn step_of(ticks: &[f64]) -> f64 {
 #[component]
 pub fn LineChart(
     #[prop(into)] rows: Signal<Rows>,
-    id: &'static str,
+    #[prop(into)] id: String,
     title: &'static str,
     /// What the values are, for the y axis.
     y_title: &'static str,
@@ -211,7 +211,7 @@ pub fn Charts() -> impl IntoView {
     move || match family.get() {
         Family::Dcgan | Family::Cgan => view! {
             <section class="charts" aria-label="Training curves">
-                <LineChart rows=history marker=collapse id="chart-prob" title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
+                <LineChart rows=history marker=collapse id=run_id("chart-prob") title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
                     explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
                              the generator's fakes, before and after G's update (dashed). Both start near 0.5, split as D learns first, \
                              then settle apart (about 0.65 and 0.35) and stay there while the digits improve."
@@ -221,7 +221,7 @@ pub fn Charts() -> impl IntoView {
                         ("D(G(z)) before", "#d55e00", "", D_FAKE_BEFORE),
                         ("D(G(z)) after", "#e69f00", "7 4", D_FAKE_AFTER),
                     ]/>
-                <LineChart rows=history marker=collapse id="chart-loss" title="Losses" y_title="loss" fixed_range=None
+                <LineChart rows=history marker=collapse id=run_id("chart-loss") title="Losses" y_title="loss" fixed_range=None
                     explain="Each player's score of its own mistakes: lower is better for it. They fight, so when one \
                              wins the other's loss rises. Neither reaching zero is normal."
                     series=vec![
@@ -233,11 +233,11 @@ pub fn Charts() -> impl IntoView {
         .into_any(),
         Family::Vae => view! {
             <section class="charts" aria-label="Training curves">
-                <LineChart rows=history id="chart-elbo" title="ELBO" y_title="nats a digit" fixed_range=None
+                <LineChart rows=history id=run_id("chart-elbo") title="ELBO" y_title="nats a digit" fixed_range=None
                     explain="The evidence lower bound: how likely the VAE finds real digits, at least (higher is better). \
                              It climbs fast, then slowly for a long time."
                     series=vec![("ELBO", "#009e73", "", ELBO)]/>
-                <LineChart rows=history id="chart-terms" title="Its two terms" y_title="nats a digit" fixed_range=None
+                <LineChart rows=history id=run_id("chart-terms") title="Its two terms" y_title="nats a digit" fixed_range=None
                     explain="Reconstruction: how far the decoded digit is from the digit the encoder saw. KL: how far the \
                              encoder's codes are from the N(0, 1) that sampling draws z from. The VAE trades one against the other."
                     series=vec![

@@ -1,11 +1,13 @@
-//! The training controls: play, step and reset (`RunButtons`), and a field for every row of the
-//! settings table (`SettingsPanel`), each saying what it does and whether it starts over.
+//! The training controls: play, step and reset (`RunButtons`), a field for every row of the
+//! settings table that means something for the run's model (`SettingsPanel`), each saying what
+//! it does and whether it starts over, and the choice of a second model to compare with.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::signals::PageState;
-use super::state::heavy_warning;
+use super::state::{compare_address, heavy_warning};
+use crate::model::Family;
 use crate::settings::{Key, Kind, TABLE};
 
 #[component]
@@ -47,6 +49,8 @@ fn SettingField(key: Key) -> impl IntoView {
     let state = PageState::get();
     let spec = key.spec();
     let id = field_id(key);
+    let label = move || state.settings.with(|s| key.label_for(s.model.family));
+    let explain = move || state.settings.with(|s| key.explain_for(s.model.family));
     let text = Memo::new(move |_| state.settings.with(|s| s.text(key)));
     let on_change = move |ev: leptos::ev::Event| {
         state.update(|page| page.change(key, &event_target_value(&ev)));
@@ -76,9 +80,9 @@ fn SettingField(key: Key) -> impl IntoView {
     };
     view! {
         <label class="field" for=id>
-            <span>{spec.label}</span>
+            <span>{label}</span>
             {control}
-            <small>{spec.explain}</small>
+            <small>{explain}</small>
         </label>
     }
 }
@@ -86,11 +90,48 @@ fn SettingField(key: Key) -> impl IntoView {
 /// Every setting of the table, and the benchmark's result when `?bench=1` asked for one.
 #[component]
 pub fn SettingsPanel() -> impl IntoView {
-    let bench = PageState::get().bench;
+    let state = PageState::get();
+    let bench = state.bench;
+    // The rows that mean something for the run's model.
+    let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
+    let fields = move || {
+        let family = family.get();
+        TABLE.iter().filter(|spec| spec.key.applies_to(family)).map(|spec| view! { <SettingField key=spec.key/> }).collect_view()
+    };
     view! {
-        <div class="settings">
-            {TABLE.iter().map(|spec| view! { <SettingField key=spec.key/> }).collect_view()}
-        </div>
+        <div class="settings">{fields}</div>
+        <CompareChoice/>
         {move || bench.get().map(|b| view! { <p id="bench" class="bench">{b}</p> })}
+    }
+}
+
+/// Trains a second model beside this one (`?compare=`): the page opens again with both, the
+/// same settings and z, one set of buttons and sliders.
+#[component]
+fn CompareChoice() -> impl IntoView {
+    let state = PageState::get();
+    let current = crate::share::PageSetup::from_query(&web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()).0.compare;
+    let on_change = move |ev: leptos::ev::Event| {
+        let compare = Family::from_name(&event_target_value(&ev));
+        let presenter = state.presenter.get_untracked();
+        let address = state.settings.with_untracked(|s| state.latent.with_untracked(|l| compare_address(s, l, presenter, compare)));
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_search(&address);
+        }
+    };
+    let options = Family::ALL
+        .iter()
+        .map(|f| view! { <option value=f.name() selected=current == Some(*f)>{f.title()}</option> })
+        .collect_view();
+    view! {
+        <label class="field" for="compare">
+            <span>"Compare with"</span>
+            <select id="compare" on:change=on_change>
+                <option value="" selected=current.is_none()>"nothing (one model)"</option>
+                {options}
+            </select>
+            <small>"Trains a second model beside this one on the same digits, with the same settings and z, to see how \
+                they differ. The page opens again with both."</small>
+        </label>
     }
 }

@@ -30,9 +30,33 @@ fn LatentSlider(dim: usize) -> impl IntoView {
     }
 }
 
+/// The latent explorer; `also`: a run compared beside this one, whose digit for the same z
+/// is drawn beside this one's.
 #[component]
-pub fn LatentExplorer() -> impl IntoView {
+pub fn LatentExplorer(#[prop(optional)] also: Option<PageState>) -> impl IntoView {
     let state = PageState::get();
+    let pictures = match also {
+        None => view! {
+            <PictureCanvas picture=state.sample id="sample" label="The digit G draws from the latent vector set by the sliders"/>
+        }
+        .into_any(),
+        Some(other) => {
+            let title = move |s: PageState| move || s.settings.with(|s| s.model.family.title());
+            view! {
+                <div class="compared-samples">
+                    <figure>
+                        <PictureCanvas picture=state.sample id="sample" label="The first model's digit for the latent vector set by the sliders"/>
+                        <figcaption>{title(state)}</figcaption>
+                    </figure>
+                    <figure>
+                        <PictureCanvas picture=other.sample id="b-sample" label="The second model's digit for the same latent vector"/>
+                        <figcaption>{title(other)}</figcaption>
+                    </figure>
+                </div>
+            }
+            .into_any()
+        }
+    };
     let ready = Memo::new(move |_| state.run.with(|r| r.ready));
     let sliders = Memo::new(move |_| state.latent.with(|l| l.sliders()));
     let walk = Memo::new(move |_| state.latent.with(|l| l.walk));
@@ -64,7 +88,7 @@ pub fn LatentExplorer() -> impl IntoView {
     view! {
         <section class="latent" aria-label="Latent space explorer">
             <h2>"Explore the latent space"</h2>
-            <PictureCanvas picture=state.sample id="sample" label="The digit G draws from the latent vector set by the sliders"/>
+            {pictures}
             <div class="buttons">
                 <button id="random-z" class="secondary" on:click=move |_| state.update(|p| p.random_z()) disabled=move || !ready.get()>
                     "New random z"

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::charts::{LineChart, Rows};
-use super::signals::PageState;
+use super::signals::{PageState, run_id};
 use crate::classifier::CLASSES;
 use crate::quality::COVERED_SHARE;
 
@@ -51,22 +51,22 @@ pub fn QualityPanel() -> impl IntoView {
     };
     let panel = move || {
         if let Some(why) = unavailable.get() {
-            return view! { <p id="quality-unavailable" class="explain">{format!("No quality scores: {why}. Training goes on.")}</p> }
+            return view! { <p id=run_id("quality-unavailable") class="explain">{format!("No quality scores: {why}. Training goes on.")}</p> }
                 .into_any();
         }
         view! {
             <div class="quality-numbers" aria-live="polite">
-                <span>"classifier score "<b id="quality-score">{move || shown(latest.get().map(|q| q.score), 2)}</b>" / 10"</span>
-                <span>"Fréchet distance "<b id="quality-fd">{move || shown(latest.get().map(|q| q.frechet), 1)}</b></span>
-                <span>"digits drawn "<b id="quality-classes">{move || latest.get().map_or("—".to_string(), |q| q.classes_drawn().to_string())}</b>" / 10"</span>
+                <span>"classifier score "<b id=run_id("quality-score")>{move || shown(latest.get().map(|q| q.score), 2)}</b>" / 10"</span>
+                <span>"Fréchet distance "<b id=run_id("quality-fd")>{move || shown(latest.get().map(|q| q.frechet), 1)}</b></span>
+                <span>"digits drawn "<b id=run_id("quality-classes")>{move || latest.get().map_or("—".to_string(), |q| q.classes_drawn().to_string())}</b>" / 10"</span>
             </div>
             {move || collapse.get().map(|c| {
                 let back = c.snapshot_before;
                 view! {
-                    <div id="collapse-alarm" class="error" role="alert">
+                    <div id=run_id("collapse-alarm") class="error" role="alert">
                         <p>{c.message()}</p>
                         {back.map(|steps| view! {
-                            <button id="collapse-go-back" class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
+                            <button id=run_id("collapse-go-back") class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
                                 {format!("Go back to step {steps}")}
                             </button>
                         })}
@@ -74,21 +74,21 @@ pub fn QualityPanel() -> impl IntoView {
                 }
             })}
             <div class="quality-charts">
-                <LineChart rows=rows marker=marker id="chart-score" title="Classifier score" y_title="score" fixed_range=Some((0.0, 10.0))
+                <LineChart rows=rows marker=marker id=run_id("chart-score") title="Classifier score" y_title="score" fixed_range=Some((0.0, 10.0))
                     explain="How clearly G's digits read as digits, and how evenly the ten kinds come: 10 is perfect; 1 is noise, or one digit only."
                     series=vec![("score", "#009e73", "", SCORE)]/>
-                <LineChart rows=rows marker=marker id="chart-fd" title="Fréchet distance" y_title="distance" fixed_range=None
+                <LineChart rows=rows marker=marker id=run_id("chart-fd") title="Fréchet distance" y_title="distance" fixed_range=None
                     explain="How far G's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable."
                     series=vec![("distance", "#cc79a7", "", FRECHET)]/>
             </div>
-            <div id="histogram" class="histogram" role="img" aria-label="How many of G's digits the classifier reads as each digit">{bars}</div>
+            <div id=run_id("histogram") class="histogram" role="img" aria-label="How many of G's digits the classifier reads as each digit">{bars}</div>
             <p class="explain">"Which digits G draws, as the classifier reads 500 of them. Even bars: every digit is drawn. \
                 A few tall bars: G has collapsed onto a few digits (mode collapse)."</p>
         }
         .into_any()
     };
     view! {
-        <section class="quality" id="quality" aria-label="How good the digits are"
+        <section class="quality" id=run_id("quality") aria-label="How good the digits are"
             data-cost-ms=move || quality.with(|q| format!("{:.0}", q.cost_ms)) data-points=move || quality.with(|q| q.history.points().len())>
             <h2>"How good are the digits?"</h2>
             {panel}

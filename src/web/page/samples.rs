@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::signals::PageState;
+use super::signals::{PageState, run_id};
 use crate::model::Family;
 use crate::protocol::{Picture, Weights};
 
@@ -23,7 +23,7 @@ fn paint(canvas: &web_sys::HtmlCanvasElement, picture: &Picture) {
 
 /// A grey picture on a canvas, redrawn when it changes.
 #[component]
-pub fn PictureCanvas(picture: RwSignal<Option<Picture>>, id: &'static str, label: &'static str) -> impl IntoView {
+pub fn PictureCanvas(picture: RwSignal<Option<Picture>>, #[prop(into)] id: String, label: &'static str) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     // Counts repaints, so tests (and curious users) can see the picture change.
     let version = RwSignal::new(0u32);
@@ -77,7 +77,7 @@ pub fn DigitGrid() -> impl IntoView {
         (family.get() == Family::Vae).then(|| {
             view! {
                 <figure class="reconstructions">
-                    <PictureCanvas picture=state.reconstructions id="reconstructions"
+                    <PictureCanvas picture=state.reconstructions id=run_id("reconstructions")
                         label="Held-out digits, one of each class, above the VAE's reconstructions of them"/>
                     <figcaption class="explain">"Top: digits the VAE never trained on. Bottom: what it makes of them, \
                         through the encoder's mean z and the decoder."</figcaption>
@@ -88,8 +88,8 @@ pub fn DigitGrid() -> impl IntoView {
     view! {
         <section class="samples" aria-label="Generated digits" data-family=move || family.get().name()>
             <h2>{move || words().0}</h2>
-            <p id="weights" class="weights" aria-live="polite">{move || weights_label(showing.get())}</p>
-            <PictureCanvas picture=state.grid id="grid" label="Digits drawn by the generator from fixed random inputs"/>
+            <p id=run_id("weights") class="weights" aria-live="polite">{move || weights_label(showing.get())}</p>
+            <PictureCanvas picture=state.grid id=run_id("grid") label="Digits drawn by the generator from fixed random inputs"/>
             <p class="explain">{move || words().1}</p>
             {reconstructions}
         </section>

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use super::state::{BackendInfo, Effect, KeptRun, Latent, Links, Messages, Page, QualityPanel, Run, Snapshot};
+use super::state::{BackendInfo, Effect, KeptRun, Latent, Lead, Links, Messages, Page, QualityPanel, Run, Snapshot};
 use crate::metrics::MetricHistory;
 use crate::protocol::{Command, Picture, Report};
 use crate::settings::Settings;
@@ -87,6 +87,20 @@ pub struct PageState {
     pub help_open: RwSignal<bool>,
     trainer: WorkerLink,
     sampler: WorkerLink,
+    /// A run compared beside this one, which follows it (`Page::follow`), and what it was
+    /// last told.
+    follower: StoredValue<Option<(PageState, Option<Lead>)>, LocalStorage>,
+}
+
+/// The element ids of one run's parts. The page's own run has the plain ids (`grid`,
+/// `chart-prob`...); a run shown beside it for comparison has them with a prefix, so no id is
+/// used twice. Provided as a context around the run's components.
+#[derive(Clone, Copy, Debug)]
+pub struct RunIds(pub &'static str);
+
+/// The id `name` of the run the component shows.
+pub fn run_id(name: &str) -> String {
+    format!("{}{name}", use_context::<RunIds>().map_or("", |ids| ids.0))
 }
 
 /// Sets `signal` to `value` when it differs, so that only the parts that changed redraw.
@@ -117,6 +131,7 @@ impl PageState {
             help_open: RwSignal::new(false),
             trainer: WorkerLink::new("./worker_loader.js"),
             sampler: WorkerLink::new("./worker_loader.js?role=sampler"),
+            follower: StoredValue::new_local(None),
         }
     }
 
@@ -172,6 +187,28 @@ impl PageState {
         put(self.quality, quality);
         self.links.set_value(links);
         effects.into_iter().for_each(|effect| self.carry_out(effect));
+        self.lead_follower();
+    }
+
+    /// Makes `other` follow this run: its settings (but its model), z, and run buttons.
+    pub fn set_follower(self, other: PageState) {
+        self.follower.set_value(Some((other, None)));
+    }
+
+    /// Tells the follower what changed here, if anything did.
+    fn lead_follower(self) {
+        let Some((other, told)) = self.follower.get_value() else { return };
+        let lead = Lead {
+            settings: self.settings.get_untracked(),
+            latent: self.latent.get_untracked(),
+            running: self.run.with_untracked(|r| r.running),
+            resets: self.run.with_untracked(|r| r.resets),
+            single_steps: self.run.with_untracked(|r| r.single_steps),
+        };
+        if told.as_ref() != Some(&lead) {
+            self.follower.set_value(Some((other, Some(lead.clone()))));
+            other.update(|page| page.follow(&lead));
+        }
     }
 
     /// A failure of the browser layer, shown as the page's error.
@@ -244,7 +281,11 @@ impl PageState {
         // The page works without it: a sampler that cannot start is not an error.
         let _ = self.sampler.start();
 
+        let compared = self.links.with_value(Links::is_compared);
         leptos::task::spawn_local(async move {
+            if compared {
+                return;
+            }
             if let Ok(Some(run)) = kept::kept().await {
                 self.update(|page| {
                     page.kept_found(run);

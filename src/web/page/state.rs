@@ -49,6 +49,9 @@ pub struct Run {
     /// The GPU is preparing the kernels of new networks (`Some(None)`), or had them ready
     /// after so many milliseconds (`Some(Some(ms))`).
     pub kernels: Option<Option<f32>>,
+    /// Times the user pressed reset and step: what a compared run follows.
+    pub resets: u32,
+    pub single_steps: u32,
 }
 
 /// What the page tells the user: an error stays until they act (play, step, reset); a notice
@@ -234,11 +237,22 @@ pub struct Links {
     resume_after_move: bool,
     /// A `HandOver` is on its way: another change of backend waits for it.
     handing_over: bool,
+    /// The run this one follows, as it was at the last `follow`.
+    lead: Option<Lead>,
+    /// This is the second run of a comparison (`Page::compared`).
+    compared: bool,
     /// The snapshot the collapse alarm offers, kept while the alarm is up (the list moves on).
     before_collapse: Option<(u64, Payload)>,
     /// Grids and samples that arrived: each is a repaint, even of the same picture.
     grids_drawn: u64,
     samples_drawn: u64,
+}
+
+impl Links {
+    /// This is the second run of a comparison.
+    pub fn is_compared(&self) -> bool {
+        self.compared
+    }
 }
 
 /// Everything the page shows, and what it remembers between reports.
@@ -259,6 +273,17 @@ pub struct Page {
     pub bench: Option<String>,
     pub quality: QualityPanel,
     pub links: Links,
+}
+
+/// What a run compared beside this one takes from it (`Page::follow`): the settings (the
+/// follower keeps its own model family), the latent explorer, and the run buttons pressed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lead {
+    pub settings: Settings,
+    pub latent: Latent,
+    pub running: bool,
+    pub resets: u32,
+    pub single_steps: u32,
 }
 
 /// What the browser layer does after a change.
@@ -318,6 +343,22 @@ impl Page {
             quality: QualityPanel::default(),
             links: Links { shared_z: setup.z, fault: setup.fault, bench: setup.bench, ..Links::default() },
         }
+    }
+
+    /// The page's second run, trained beside the first to compare with it: a model of
+    /// `family`, the first run's settings and z. It keeps nothing in the browser (the first
+    /// run's kept run stays) and takes no test hooks.
+    pub fn compared(setup: &PageSetup, family: crate::model::Family) -> Self {
+        let mut settings = setup.settings.clone();
+        settings.model.family = family;
+        let mut page = Self::new(PageSetup { settings, z: setup.z.clone(), ..PageSetup::default() }, &[]);
+        page.links.compared = true;
+        page
+    }
+
+    /// This is the second run of a comparison.
+    pub fn is_compared(&self) -> bool {
+        self.links.compared
     }
 
     fn error(&mut self, message: impl Into<String>) {
@@ -534,6 +575,10 @@ impl Page {
             self.latent.to = latent_from_seed(self.latent.seed + 1_000_000, nz);
         }
         let mut effects = self.request_sample();
+        // A compared run that comes up while the run it follows trains joins in.
+        if self.links.lead.as_ref().is_some_and(|lead| lead.running) {
+            effects.push(Effect::Trainer(Command::Play));
+        }
         if std::mem::take(&mut self.links.bench) {
             self.bench = Some("Benchmark running…".into());
             effects.push(Effect::Trainer(Command::Bench { steps: BENCH_STEPS }));
@@ -561,8 +606,8 @@ impl Page {
     fn snapshot(&mut self, snapshot: Snapshot) -> Effects {
         let what = self.settings.preset().map_or("custom-size", |p| p.name()).to_string();
         let keep = KeptRun { steps: snapshot.steps, what, bytes: snapshot.bytes.clone() };
-        // A collapsed run does not replace the run kept in the browser.
-        let collapsed = self.quality.collapse.is_some();
+        // A collapsed run does not replace the run kept in the browser, nor does a compared one.
+        let collapsed = self.quality.collapse.is_some() || self.links.compared;
         // This run's own snapshot replaces the one an earlier visit kept.
         self.kept = None;
         self.snapshots.retain(|s| s.steps != snapshot.steps);
@@ -751,6 +796,7 @@ impl Page {
 
     pub fn user_reset(&mut self) -> Effects {
         self.clear_error();
+        self.run.resets += 1;
         self.reset()
     }
 
@@ -770,6 +816,7 @@ impl Page {
         if !self.run.ready || self.run.running {
             return Vec::new();
         }
+        self.run.single_steps += 1;
         self.clear_error();
         vec![Effect::Trainer(Command::Step)]
     }
@@ -783,6 +830,12 @@ impl Page {
             self.notice(format!("Not changed: {e}."));
             return Vec::new();
         }
+        self.adopt(next, Some(key))
+    }
+
+    /// New settings (checked), from the form's `key` or from the run this one follows: what
+    /// the table says the change takes.
+    fn adopt(&mut self, next: Settings, key: Option<Key>) -> Effects {
         let change = self.settings.change_to(&next);
         self.settings = next;
         match change {
@@ -790,7 +843,7 @@ impl Page {
             Some(Applies::AtOnce) => vec![Effect::Trainer(Command::Tune(self.settings.clone()))],
             Some(Applies::Rebuild) => {
                 self.notice(match (key, self.settings.preset()) {
-                    (Key::Preset, Some(preset)) => format!("New {} networks built: training starts over.", preset.name()),
+                    (Some(Key::Preset), Some(preset)) => format!("New {} networks built: training starts over.", preset.name()),
                     _ => "New networks built with the changed setting: training starts over.".to_string(),
                 });
                 self.reset()
@@ -812,6 +865,42 @@ impl Page {
                 }
             }
         }
+    }
+
+    /// What a compared run follows of this one.
+    pub fn lead(&self) -> Lead {
+        let (settings, latent) = (self.settings.clone(), self.latent.clone());
+        Lead { settings, latent, running: self.run.running, resets: self.run.resets, single_steps: self.run.single_steps }
+    }
+
+    /// Follows the run it is compared with: what changed there since the last call happens
+    /// here too (settings but the model family, z and class, play and pause, reset, step).
+    pub fn follow(&mut self, lead: &Lead) -> Effects {
+        let last = self.links.lead.replace(lead.clone());
+        let mut effects = Vec::new();
+        let mut settings = lead.settings.clone();
+        settings.model.family = self.settings.model.family;
+        if last.as_ref().is_none_or(|l| l.settings != lead.settings) && settings != self.settings {
+            effects.extend(self.adopt(settings, None));
+        }
+        let same_z = |a: &Latent, b: &Latent| (&a.from, &a.to, a.walk, a.class) == (&b.from, &b.to, b.walk, b.class);
+        if last.as_ref().is_none_or(|l| !same_z(&l.latent, &lead.latent)) && !same_z(&self.latent, &lead.latent) && lead.latent.nz == self.latent.nz {
+            let Latent { from, to, walk, class, seed, .. } = lead.latent.clone();
+            (self.latent.from, self.latent.to, self.latent.walk, self.latent.class, self.latent.seed) = (from, to, walk, class, seed);
+            effects.extend(self.request_sample());
+        }
+        if let Some(last) = &last {
+            if lead.resets != last.resets {
+                effects.extend(self.user_reset());
+            }
+            if lead.single_steps != last.single_steps {
+                effects.extend(self.single_step());
+            }
+            if lead.running != last.running && lead.running != self.run.running && self.run.ready {
+                effects.extend(self.play_pause());
+            }
+        }
+        effects
     }
 
     pub fn save(&mut self) -> Effects {
@@ -963,6 +1052,12 @@ pub fn heavy_warning(settings: &Settings, backend: Option<&BackendInfo>) -> Opti
 pub fn address(settings: &Settings, latent: &Latent, presenter: bool) -> String {
     let z = Some(latent.current()).filter(|z| !z.is_empty());
     PageSetup { settings: settings.clone(), z, presenter, ..PageSetup::default() }.to_query()
+}
+
+/// The address of a page that compares its run with one of `compare`'s family.
+pub fn compare_address(settings: &Settings, latent: &Latent, presenter: bool, compare: Option<crate::model::Family>) -> String {
+    let z = Some(latent.current()).filter(|z| !z.is_empty());
+    PageSetup { settings: settings.clone(), z, presenter, compare, ..PageSetup::default() }.to_query()
 }
 
 #[cfg(test)]
@@ -1189,6 +1284,36 @@ mod tests {
         let effects = page.apply(Report::Quality { step: 9, quality: Some(quality(8)), millis: 1.0 }, None);
         assert!(matches!(sent(&effects)[..], [Command::InjectFault(Fault::Collapse)]));
         assert!(sent(&page.apply(Report::Quality { step: 12, quality: Some(quality(8)), millis: 1.0 }, None)).is_empty());
+    }
+
+    #[test]
+    fn a_compared_run_follows_settings_z_and_the_buttons_but_keeps_its_model() {
+        let mut lead = ready_page("?model=dcgan");
+        let mut vae = page("?model=vae");
+        vae.apply(Report::Listening, None);
+        let mut settings = lead.settings.clone();
+        settings.model.family = crate::model::Family::Vae;
+        vae.apply(Report::Ready { settings }, None);
+        assert!(sent(&vae.follow(&lead.lead())).is_empty(), "nothing to follow yet");
+
+        // A setting that applies at once, a new z, play: the follower does the same.
+        lead.change(Key::LrG, "0.001");
+        lead.random_z();
+        lead.apply(Report::Running(true), None);
+        let effects = sent(&vae.follow(&lead.lead()));
+        // (The new z's sample waits for the one in flight since Ready.)
+        assert!(matches!(&effects[..], [Command::Tune(t), Command::Play] if t.train.lr_g == 0.001), "{effects:?}");
+        assert_eq!(vae.settings.model.family, crate::model::Family::Vae, "its own model");
+        assert_eq!(vae.latent.current(), lead.latent.current());
+        vae.apply(Report::Running(true), None);
+        assert!(sent(&vae.follow(&lead.lead())).is_empty(), "nothing new: nothing sent");
+
+        // Pause, then reset.
+        lead.apply(Report::Running(false), None);
+        assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Pause]));
+        vae.apply(Report::Running(false), None);
+        lead.user_reset();
+        assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Reset(ref s)] if s.model.family == crate::model::Family::Vae));
     }
 
     #[test]

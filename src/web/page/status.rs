@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::signals::PageState;
+use super::signals::{PageState, run_id};
 
 #[component]
 pub fn StatusBar() -> impl IntoView {
@@ -56,13 +56,13 @@ pub fn Messages() -> impl IntoView {
     view! {
         {move || error.get().map(|(text, details)| view! {
             <div class="error" role="alert">
-                <p id="error">{text}</p>
+                <p id=run_id("error")>{text}</p>
                 {details.map(|d| view! { <details class="details"><summary>"Details"</summary><pre>{d}</pre></details> })}
             </div>
         })}
         {move || notice.get().map(|text| view! {
             <div class="notice closable" role="status">
-                <p id="notice">{text}</p>
+                <p id=run_id("notice")>{text}</p>
                 <button class="close secondary" aria-label="Close this note"
                     on:click=move |_| state.update(|p| { p.close_notice(); Vec::new() })>"×"</button>
             </div>
