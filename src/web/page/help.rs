@@ -43,6 +43,15 @@ pub fn About() -> impl IntoView {
         <p>"Things to watch for. " <b>"Mode collapse"</b> ": the grid fills with copies of one or two digits, because G \
             found a few pictures D accepts and stopped exploring. " <b>"D wins outright"</b> ": D(G(z)) stays at 0 and \
             the digits stay blurry; try a smaller D learning rate. A run that goes wrong can be rolled back with a snapshot."</p>
+        <p><b>"Other models. "</b> "A " <b>"conditional DCGAN"</b> " plays the same game but is told which digit to \
+            draw: the class goes into both networks as ten extra inputs (one of them on), so G learns a style from z and a \
+            digit from the class. Keep z and press another digit button: the same hand writes another digit. A " <b>"VAE"</b>
+            " (variational autoencoder) has no game: an encoder squeezes each real digit into a small cloud of z, and a \
+            decoder (shaped like G) draws the digit back from a point of that cloud. It is scored on the " <b>"ELBO"</b>
+            ": how well the decoder redraws every pixel (a Bernoulli likelihood of the pixels, in [0, 1]) minus how far \
+            the encoder's clouds are from the plain bell curve z is drawn from (the KL term). Scored on every pixel, it \
+            draws the average where it is unsure: its digits are blurrier than a GAN's, but it never collapses. "
+            <b>"Compare with"</b> " trains a second model beside the first, to see both at once."</p>
     </details>
     </aside>
     }
