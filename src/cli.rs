@@ -333,7 +333,7 @@ fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Pa
     let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
     let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", weights.display()))?;
     let generator = checkpoint.generator(&Device::flex())?.valid();
-    let quality = judge.score(|z| generator.forward(z), checkpoint.model.nz, samples, seed)?;
+    let quality = judge.score(|z| generator.forward(checkpoint.model.generator_input(z, None)), checkpoint.model.nz, samples, seed)?;
     println!("{} (step {}, {samples} digits)", quality_line(quality.clone()), checkpoint.steps);
     if let Some(q) = quality {
         let shares = q.histogram.iter().enumerate().map(|(c, s)| format!("{c}: {:.1} %", s * 100.0)).collect::<Vec<_>>();
@@ -361,11 +361,12 @@ fn report_line(r: &StepReport, total: u64) -> String {
     format!("[{}/{}] {}", r.step, total, r.line())
 }
 
-/// 64 digits, 8 wide, from latent vectors drawn with `seed`.
-fn sample_grid(gan_generate: impl Fn(Tensor<4>) -> Tensor<4>, nz: usize, count: usize, seed: u64) -> Result<GrayImage> {
-    let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, nz, &Device::flex());
+/// `count` digits from latent vectors drawn with `seed`, 8 wide; a conditional model's 10
+/// wide, a column for each digit (it draws the classes in turn).
+fn sample_grid(gan_generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Result<GrayImage> {
+    let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, model.nz, &Device::flex());
     let images = gan_generate(z).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    Ok(GrayImage::grid(&images, 8))
+    Ok(GrayImage::grid(&images, if model.family.conditional() { 10 } else { 8 }))
 }
 
 /// The judge at `path`, or a line saying why training goes on unscored.
@@ -384,7 +385,7 @@ fn train(args: TrainArgs) -> Result<()> {
     run_steps(&mut gan, &digits, args.steps, args.log_every, judge.as_ref())?;
 
     std::fs::create_dir_all(&args.out)?;
-    let grid = sample_grid(|z| gan.generate(z), gan.model.nz, 64, 1)?;
+    let grid = sample_grid(|z| gan.generate(z), &gan.model, if gan.model.family.conditional() { 80 } else { 64 }, 1)?;
     let grid_path = args.out.join("samples.png");
     std::fs::write(&grid_path, grid.to_png())?;
     let weights_path = args.out.join("weights.ganplay");
@@ -460,7 +461,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     let bytes = std::fs::read(&weights)?;
     let generator = Checkpoint::from_bytes(&bytes)?.generator(&Device::flex())?.valid();
     let preview = args.out.join("preview.png");
-    std::fs::write(&preview, sample_grid(|z| generator.forward(z), gan.model.nz, 64, 1)?.to_png())?;
+    std::fs::write(&preview, sample_grid(|z| generator.forward(z), &gan.model, 64, 1)?.to_png())?;
     println!(
         "kept the average at step {step} (score {score:.2} on 500 digits); {:.0} s in all; wrote {} ({} bytes) and {}",
         started.elapsed().as_secs_f64(),
@@ -475,7 +476,8 @@ fn sample(weights: &Path, out: &Path, count: usize, seed: u64) -> Result<()> {
     let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
     let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", weights.display()))?;
     let generator = checkpoint.generator(&Device::flex())?;
-    let grid = sample_grid(|z| generator.valid().forward(z), checkpoint.model.nz, count, seed)?;
+    let model = &checkpoint.model;
+    let grid = sample_grid(|z| generator.valid().forward(model.generator_input(z, None)), model, count, seed)?;
     std::fs::write(out, grid.to_png())?;
     println!("wrote {} ({count} digits from weights at step {})", out.display(), checkpoint.steps);
     Ok(())

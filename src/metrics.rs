@@ -19,7 +19,11 @@ impl MetricPoint {
         let (wa, wb) = (a.steps as f32, b.steps as f32);
         let mean = |x: f32, y: f32| (x * wa + y * wb) / (wa + wb);
         let (x, y) = (&a.report.measures, &b.report.measures);
-        // A run keeps its family, so both points measure the same things.
+        // A run keeps its family, so both points measure the same things (if not, the later
+        // point stands alone).
+        if x.family() != y.family() {
+            return *b;
+        }
         let values: Vec<f32> = x.values().iter().zip(y.values()).map(|(&x, y)| mean(x, y)).collect();
         Self {
             report: StepReport { step: b.report.step, measures: Measures::from_values(y.family(), &values) },

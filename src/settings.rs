@@ -282,6 +282,7 @@ impl Key {
             (Family::Vae, Key::Ndf) => "Encoder width",
             (Family::Vae, Key::LrD) => "Encoder learning rate",
             (Family::Vae, Key::LrG) => "Decoder learning rate",
+            (Family::Vae, Key::Ema) => "Average of the decoder (EMA)",
             _ => self.spec().label,
         }
     }

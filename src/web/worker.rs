@@ -455,7 +455,7 @@ impl Session {
         self.set_running(false);
         let device = self.open(settings.backend).await;
         if settings.auto_size {
-            settings.model = Preset::for_hardware(self.real_gpu).model();
+            settings.model = Preset::for_hardware(self.real_gpu).model().with_family(settings.model.family);
         }
         self.start(Gan::new(settings.model, settings.train, &device.autodiff())).await
     }
@@ -609,7 +609,8 @@ impl Session {
     fn generator_on_show(&self) -> Result<(Generator, Weights), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
         Ok(match &self.pretrained {
-            Some(shipped) if gan.steps == 0 && shipped.model == gan.model => {
+            // (The shipped generator is a DCGAN's, of its own widths: the same z draws digits.)
+            Some(shipped) if gan.steps == 0 && (shipped.model.family, shipped.model.nz) == (gan.model.family, gan.model.nz) => {
                 (shipped.generator.clone(), Weights::Pretrained { steps: shipped.steps })
             }
             _ => (gan.sampler(), Weights::Run { steps: gan.steps }),

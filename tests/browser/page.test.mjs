@@ -303,7 +303,8 @@ test('a conditional DCGAN draws a row of each digit, and the class buttons redra
 });
 
 test('compare trains a DCGAN and a VAE side by side, driven by one set of buttons and sliders', { timeout: 500_000 }, async () => {
-  await withPage('?backend=cpu&preset=tiny&compare=vae', async (page) => {
+  // No size in the address: the workers pick it for the hardware, and each keeps its model.
+  await withPage('?backend=cpu&compare=vae', async (page) => {
     await waitReady(page);
     assert.deepEqual((await page.locator('.run-title').allInnerTexts()).map((t) => t.split('\n')[0].replace(/ step.*/, '')), ['DCGAN', 'VAE']);
     await page.waitForFunction(() => Number(document.querySelector('#b-grid')?.dataset.version) >= 1, null, { timeout: 120_000 });

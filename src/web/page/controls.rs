@@ -99,8 +99,7 @@ pub fn SettingsPanel() -> impl IntoView {
         TABLE.iter().filter(|spec| spec.key.applies_to(family)).map(|spec| view! { <SettingField key=spec.key/> }).collect_view()
     };
     view! {
-        <div class="settings">{fields}</div>
-        <CompareChoice/>
+        <div class="settings">{fields}<CompareChoice/></div>
         {move || bench.get().map(|b| view! { <p id="bench" class="bench">{b}</p> })}
     }
 }

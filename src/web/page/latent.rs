@@ -65,7 +65,10 @@ pub fn LatentExplorer(#[prop(optional)] also: Option<PageState>) -> impl IntoVie
             state.update(|p| p.set_walk(t));
         }
     };
-    let conditional = Memo::new(move |_| state.settings.with(|s| s.model.family.conditional()));
+    // In a comparison, either run may be the conditional one.
+    let conditional = Memo::new(move |_| {
+        [Some(state), also].into_iter().flatten().any(|s| s.settings.with(|s| s.model.family.conditional()))
+    });
     let class = Memo::new(move |_| state.latent.with(|l| l.class));
     // A conditional model's digit: same z, another class, same style.
     let class_buttons = move || {

@@ -64,7 +64,7 @@ pub fn QualityPanel() -> impl IntoView {
                 let back = c.snapshot_before;
                 view! {
                     <div id=run_id("collapse-alarm") class="error" role="alert">
-                        <p>{c.message()}</p>
+                        <p>{c.message(state.settings.with_untracked(|s| s.model.family))}</p>
                         {back.map(|steps| view! {
                             <button id=run_id("collapse-go-back") class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
                                 {format!("Go back to step {steps}")}

@@ -190,15 +190,22 @@ pub struct Collapse {
 }
 
 impl Collapse {
-    /// The alarm, in plain words.
-    pub fn message(&self) -> String {
-        format!(
-            "Mode collapse at step {}: G draws only {} of digit out of 10. It found a few pictures that fool D \
-             and stopped exploring. Try a lower G learning rate, some label smoothing, or another loss{}.",
-            self.step,
-            if self.classes == 1 { "one kind".to_string() } else { format!("{} kinds", self.classes) },
-            self.snapshot_before.map_or(String::new(), |s| format!(", and go back to the snapshot at step {s}, from before it"))
-        )
+    /// The alarm, in plain words, for a model of `family`.
+    pub fn message(&self, family: crate::model::Family) -> String {
+        let kinds = if self.classes == 1 { "one kind".to_string() } else { format!("{} kinds", self.classes) };
+        let back = self.snapshot_before.map_or(String::new(), |s| format!(", and go back to the snapshot at step {s}, from before it"));
+        match family {
+            crate::model::Family::Vae => format!(
+                "Mode collapse at step {}: the decoder draws only {kinds} of digit out of 10. A VAE rarely does this; \
+                 its KL term may be pulling every code to the same z. Try a lower learning rate{back}.",
+                self.step
+            ),
+            _ => format!(
+                "Mode collapse at step {}: G draws only {kinds} of digit out of 10. It found a few pictures that fool D \
+                 and stopped exploring. Try a lower G learning rate, some label smoothing, or another loss{back}.",
+                self.step
+            ),
+        }
     }
 }
 
@@ -434,7 +441,14 @@ impl Page {
                 if running && std::mem::take(&mut self.messages.notice_until_play) {
                     self.messages.notice = None;
                 }
-                Vec::new()
+                // A compared run out of step with the run it follows (a play that came while it
+                // was still pausing) catches up, unless it stopped on an error.
+                match &self.links.lead {
+                    Some(lead) if lead.running != running && self.run.ready && self.messages.error.is_none() => {
+                        vec![Effect::Trainer(if lead.running { Command::Play } else { Command::Pause })]
+                    }
+                    _ => Vec::new(),
+                }
             }
             Report::Quality { step, quality, millis } => {
                 self.quality.cost_ms = millis;
@@ -587,6 +601,12 @@ impl Page {
     }
 
     fn steps(&mut self, reports: &[StepReport], steps_per_second: f32) -> Effects {
+        // Steps of networks this page has since replaced (another model, still on their way
+        // when it changed) are not this run's.
+        let vae = self.settings.model.family == crate::model::Family::Vae;
+        if !self.run.ready || reports.iter().any(|r| (r.measures.family() == crate::model::Family::Vae) != vae) {
+            return Vec::new();
+        }
         let mut effects = Vec::new();
         if let Some(last) = reports.last() {
             self.run.step = last.step;
@@ -604,7 +624,11 @@ impl Page {
     }
 
     fn snapshot(&mut self, snapshot: Snapshot) -> Effects {
-        let what = self.settings.preset().map_or("custom-size", |p| p.name()).to_string();
+        let size = self.settings.preset().map_or("custom-size", |p| p.name());
+        let what = match self.settings.model.family {
+            crate::model::Family::Dcgan => size.to_string(),
+            family => format!("{} {size}", family.title()),
+        };
         let keep = KeptRun { steps: snapshot.steps, what, bytes: snapshot.bytes.clone() };
         // A collapsed run does not replace the run kept in the browser, nor does a compared one.
         let collapsed = self.quality.collapse.is_some() || self.links.compared;
@@ -1314,6 +1338,26 @@ mod tests {
         vae.apply(Report::Running(false), None);
         lead.user_reset();
         assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Reset(ref s)] if s.model.family == crate::model::Family::Vae));
+
+        // A play that comes while the follower is still pausing: it catches up when it stops.
+        let settings = vae.settings.clone();
+        vae.apply(Report::Ready { settings }, None);
+        lead.apply(Report::Ready { settings: lead.settings.clone() }, None);
+        vae.apply(Report::Running(true), None);
+        vae.run.pausing = true;
+        lead.apply(Report::Running(true), None);
+        assert!(sent(&vae.follow(&lead.lead())).is_empty(), "still running: nothing to send yet");
+        assert!(matches!(sent(&vae.apply(Report::Running(false), None))[..], [Command::Play]));
+    }
+
+    #[test]
+    fn steps_of_another_model_on_their_way_when_it_changed_are_not_charted() {
+        let mut page = ready_page("?model=dcgan");
+        let vae_step = StepReport { step: 1, measures: crate::training::Measures::Vae { reconstruction: 200.0, kl: 5.0 } };
+        page.apply(Report::Steps { reports: vec![vae_step], steps_per_second: 1.0 }, None);
+        assert!(page.charts.points().is_empty());
+        page.apply(Report::Steps { reports: vec![report(1)], steps_per_second: 1.0 }, None);
+        assert_eq!(page.charts.points().len(), 1);
     }
 
     #[test]
@@ -1406,7 +1450,7 @@ mod tests {
         page.apply(Report::Quality { step: 20, quality: Some(quality(2)), millis: 1.0 }, None);
         let collapse = page.quality.collapse.clone().unwrap();
         assert_eq!((collapse.step, collapse.classes, collapse.snapshot_before), (20, 2, Some(10)));
-        assert!(collapse.message().contains("go back to the snapshot at step 10"));
+        assert!(collapse.message(crate::model::Family::Dcgan).contains("go back to the snapshot at step 10"));
         // The snapshot stays reachable after the list has moved on.
         for s in 21..=27 {
             page.apply(Report::Snapshot { steps: s, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
