@@ -15,6 +15,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, relu, tanh};
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
@@ -200,9 +202,10 @@ impl ModelConfig {
         let (g1, g2) = (4 * self.ngf, 2 * self.ngf);
         let g = conv_t(self.generator_inputs(), g1, 7, 1) + conv_t(g1, g2, 4, 7) + conv_t(g2, 1, 4, 14);
         let (d1, d2) = (self.ndf, 2 * self.ndf);
-        let inputs = 1 + if self.family.conditional() { CLASSES } else { 0 };
+        // A conditional D's ten class planes cost one convolution of ten images a call, not one
+        // a digit (`Discriminator::forward_conditioned`): left out, as the norms are.
         let outputs = if self.family == Family::Vae { 2 * self.nz } else { 1 };
-        let d = conv(inputs, d1, 4, 14) + conv(d1, d2, 4, 7) + conv(d2, outputs, 7, 1);
+        let d = conv(1, d1, 4, 14) + conv(d1, d2, 4, 7) + conv(d2, outputs, 7, 1);
         (g, d)
     }
 
@@ -276,8 +279,9 @@ pub fn conditioned_latent(z: Tensor<4>, labels: &[u8]) -> Tensor<4> {
     Tensor::cat(vec![z, classes], 1)
 }
 
-/// A conditional D's input: images [batch, 1, 28, 28] with ten planes after them, the one
-/// of each image's class all ones.
+/// A conditional D's input as its first layer sees it: images [batch, 1, 28, 28] with ten
+/// planes after them, the one of each image's class all ones (`forward_conditioned` computes
+/// the same without building them).
 pub fn conditioned_images(images: Tensor<4>, labels: &[u8]) -> Tensor<4> {
     let [batch, _, h, w] = images.dims();
     let planes = one_hot(labels, &images.device()).reshape([batch, CLASSES, 1, 1]).expand([batch, CLASSES, h, w]);
@@ -309,7 +313,33 @@ impl Discriminator {
     /// The last layer's outputs per image, [batch, outputs]: a VAE encoder's mean and
     /// log-variance of z, side by side.
     pub fn encode(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = leaky_relu(self.downsample(&self.down1, images), 0.2); // 14x14
+        self.after_first(self.downsample(&self.down1, images))
+    }
+
+    /// A conditional D's logits for images [batch, 1, 28, 28] of the digits `labels`: what
+    /// `forward` gives for `conditioned_images(images, labels)`, without convolving ten
+    /// constant planes with every image. The first layer is linear in its input channels, so
+    /// the planes' share of it is one 14x14 map per class: the ten maps are worked out once a
+    /// call (a convolution of ten images) and each image gets its class's, through a one-hot
+    /// matrix product.
+    pub fn forward_conditioned(&self, images: Tensor<4>, labels: &[u8]) -> Tensor<1> {
+        let [batch, _, h, w] = images.dims();
+        let weight = self.down1.weight.val();
+        let [out, inputs, ..] = weight.dims();
+        let classes = inputs - 1;
+        let options = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
+        let pixels = conv2d(images.clone(), weight.clone().narrow(1, 0, 1), None, options.clone());
+        let device = images.device();
+        let planes = one_hot(&classes_in_turn(classes), &device).reshape([classes, classes, 1, 1]).expand([classes, classes, h, w]);
+        let maps = conv2d(planes, weight.narrow(1, 1, classes), None, options); // [classes, out, h/2, w/2]
+        let [_, _, oh, ow] = maps.dims();
+        let per_image = one_hot(labels, &device).matmul(maps.reshape([classes, out * oh * ow])).reshape([batch, out, oh, ow]);
+        self.after_first(pixels + per_image).reshape([batch])
+    }
+
+    /// The layers after the first, on its output [batch, c1, 14, 14].
+    fn after_first(&self, first: Tensor<4>) -> Tensor<2> {
+        let x = leaky_relu(first, 0.2); // 14x14
         let x = leaky_relu(batch_norm(&self.norm2, self.downsample(&self.down2, x)), 0.2); // 7x7
         dense_score(&self.score, x) // 1x1 -> [batch, outputs]
     }
@@ -364,7 +394,7 @@ mod tests {
         let planes = conditioned_images(images, &[0, 7, 9]);
         assert_eq!(planes.dims(), [3, 1 + CLASSES, 28, 28]);
         assert_eq!(planes.clone().narrow(1, 1 + 7, 1).sum().into_scalar::<f32>(), 28.0 * 28.0, "one plane of ones for the 7");
-        assert_eq!(d.forward(planes).dims(), [3]);
+        assert_eq!(d.forward(planes.clone()).dims(), [3]);
         assert_eq!(classes_in_turn(12), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
 
         let vae = ModelConfig::new().with_family(Family::Vae).with_nz(8).with_ngf(4).with_ndf(4);
@@ -372,6 +402,27 @@ mod tests {
         let digits = Tensor::<4>::random([5, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device);
         assert_eq!(encoder.encode(digits).dims(), [5, 16]);
         assert_eq!(vae.init_generator(&device).inputs(), 8, "the decoder is G");
+    }
+
+    #[test]
+    fn a_conditional_d_judges_the_class_maps_as_it_would_the_ten_planes() {
+        let device = Device::flex().autodiff();
+        let d = ModelConfig::new().with_family(Family::Cgan).with_ndf(4).init_discriminator(&device);
+        let labels = [3, 0, 9, 3, 7];
+        let images = || Tensor::<4>::random([5, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device);
+        let x = images().require_grad();
+        let planes = d.forward(conditioned_images(x.clone(), &labels));
+        let maps = d.forward_conditioned(x.clone(), &labels);
+        let (a, b) = (planes.clone().into_data().try_to_vec::<f32>().unwrap(), maps.clone().into_data().try_to_vec::<f32>().unwrap());
+        assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-4), "{a:?} {b:?}");
+        // The same gradients for the first layer's weights and for the images.
+        let (by_planes, by_maps) = (planes.sum().backward(), maps.sum().backward());
+        let read = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap();
+        let weight = d.down1.weight.val();
+        for (a, b) in [(weight.grad(&by_planes), weight.grad(&by_maps)), (x.grad(&by_planes), x.grad(&by_maps))] {
+            let (a, b) = (read(a.unwrap()), read(b.unwrap()));
+            assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-4), "{a:?} {b:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Digits;
 use crate::latent::latent;
-use crate::model::{CLASSES, Discriminator, Family, Generator, ModelConfig, conditioned_images, conditioned_latent, seeded_init};
+use crate::model::{CLASSES, Discriminator, Family, Generator, ModelConfig, conditioned_latent, seeded_init};
 
 /// Bound on a VAE encoder's log-variance of z (e^10 is a variance far beyond any use).
 const LOG_VAR_LIMIT: f32 = 10.0;
@@ -313,33 +313,30 @@ impl Gan {
             let indices = digits.sample_indices(batch, &mut rng);
             let real = digits.batch(&indices, &device);
             let z = latent(&mut rng, batch, self.model.nz, &device);
-            let (real, z, fake_classes) = if conditional {
+            let (z, classes) = if conditional {
                 let real_classes: Vec<u8> = indices.iter().map(|&i| digits.label(i)).collect();
                 let fake_classes: Vec<u8> = (0..batch).map(|_| rng.random_range(0..CLASSES as u8)).collect();
-                (conditioned_images(real, &real_classes), conditioned_latent(z, &fake_classes), Some(fake_classes))
+                (conditioned_latent(z, &fake_classes), Some((real_classes, fake_classes)))
             } else {
-                (real, z, None)
+                (z, None)
             };
             let generated = self.generator.forward(z);
-            let judged = |images: Tensor<4>| match &fake_classes {
-                Some(classes) => conditioned_images(images, classes.as_slice()),
-                None => images,
-            };
 
-            let real_logits = self.discriminator.forward(real);
-            let fake_logits = self.discriminator.forward(judged(generated.clone().detach()));
+            let real_logits = judge(&self.discriminator, real, classes.as_ref().map(|c| c.0.as_slice()));
+            let fake_logits = judge(&self.discriminator, generated.clone().detach(), classes.as_ref().map(|c| c.1.as_slice()));
             let loss_d = d_loss_real(loss, real_logits.clone(), real_target) + d_loss_fake(loss, fake_logits.clone());
             let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
             self.discriminator = self.optim_d.step(self.train.lr_d, self.discriminator.clone(), grads);
 
             d_report = Some((loss_d.detach(), mean_probability(real_logits), mean_probability(fake_logits)));
-            fake = Some(judged(generated));
+            fake = Some((generated, classes.map(|c| c.1)));
         }
         let (loss_d, d_real, d_fake_before) = d_report.expect("at least one D step");
         let fake = fake.expect("at least one D step");
 
         // G step on the same fake batch, scored by the updated D.
-        let fake_logits = self.discriminator.forward(fake);
+        let (fake, fake_classes) = fake;
+        let fake_logits = judge(&self.discriminator, fake, fake_classes.as_deref());
         let loss_g = g_loss(loss, fake_logits.clone());
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.generator);
         self.generator = self.optim_g.step(self.train.lr_g, self.generator.clone(), grads);
@@ -450,6 +447,14 @@ fn average_into(ema: Generator, current: &Generator, decay: f32) -> Generator {
         }
     }
     ema.map(&mut Blend(crate::readback::flat_tensors(current).into_iter(), decay))
+}
+
+/// D's logits for `images`, of the digits `classes` for a conditional D.
+fn judge(discriminator: &Discriminator, images: Tensor<4>, classes: Option<&[u8]>) -> Tensor<1> {
+    match classes {
+        Some(classes) => discriminator.forward_conditioned(images, classes),
+        None => discriminator.forward(images),
+    }
 }
 
 fn mean_probability(logits: Tensor<1>) -> Tensor<1> {

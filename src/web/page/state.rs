@@ -524,6 +524,13 @@ impl Page {
     /// A weights file was loaded: its settings, and curves cut back to its step (a snapshot of
     /// this run) or started afresh (a file, the kept run).
     fn loaded(&mut self, kind: LoadKind, settings: Settings, steps: u64, source: &str) -> Effects {
+        // A file of other sizes brings its own: the form follows it, and the note says so.
+        let sizes = |m: &crate::model::ModelConfig| {
+            let (g, d) = m.family.network_names();
+            format!("nz {}, {g} {} wide, {d} {} wide", m.nz, m.ngf, m.ndf)
+        };
+        let resized = (kind == LoadKind::File && settings.model != self.settings.model)
+            .then(|| format!(" It holds {} ({}), and the run here was {}: the sizes are now the file's.", settings.model.family.long_name(), sizes(&settings.model), sizes(&self.settings.model)));
         self.settings = settings;
         match kind {
             LoadKind::Snapshot => {
@@ -543,7 +550,7 @@ impl Page {
             self.notice(format!("Loaded {source}: the run goes on from step {steps}."));
             return vec![Effect::Trainer(Command::Play)];
         }
-        self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on."));
+        self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{}", resized.unwrap_or_default()));
         self.messages.notice_until_play = true;
         Vec::new()
     }
@@ -1187,6 +1194,14 @@ mod tests {
         assert_eq!(page.run.step, 40);
         assert!(page.charts.points().is_empty(), "a file's run starts the curves afresh");
         assert!(page.messages.notice.as_deref().unwrap().starts_with("Loaded run.ganplay: the run is at step 40"));
+        assert!(
+            page.messages.notice.as_deref().unwrap().ends_with(
+                "It holds a DCGAN (nz 7, generator 5 wide, discriminator 3 wide), and the run here was nz 100, generator 16 wide, \
+                 discriminator 8 wide: the sizes are now the file's."
+            ),
+            "{:?}",
+            page.messages.notice
+        );
         assert!(page.address(false).contains("ngf=5"), "{}", page.address(false));
     }
 
