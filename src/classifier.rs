@@ -125,6 +125,21 @@ impl Classifier {
         Ok(Quality::judge(&probabilities, &features, reference))
     }
 
+    /// For digits a conditional generator drew (`images`) when asked for the classes `asked`:
+    /// the share of each class's digits that the classifier reads as that class (NaN for a
+    /// class never asked for).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn agreement(&self, images: Tensor<4>, asked: &[u8]) -> [f64; CLASSES] {
+        let device = self.conv1.weight.val().device();
+        let read: Vec<i64> = self.forward(images.to_device(&device)).argmax(1).into_data().iter::<i64>().collect();
+        let mut counts = [(0usize, 0usize); CLASSES];
+        for (&class, &read) in asked.iter().zip(&read) {
+            let c = &mut counts[class as usize % CLASSES];
+            *c = (c.0 + (read == class as i64) as usize, c.1 + 1);
+        }
+        counts.map(|(right, all)| if all == 0 { f64::NAN } else { right as f64 / all as f64 })
+    }
+
     /// Share of `digits` whose class the classifier gets right.
     #[cfg(not(target_family = "wasm"))]
     pub fn accuracy(&self, digits: &Digits) -> f64 {

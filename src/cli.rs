@@ -339,6 +339,15 @@ fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Pa
         let shares = q.histogram.iter().enumerate().map(|(c, s)| format!("{c}: {:.1} %", s * 100.0)).collect::<Vec<_>>();
         println!("classes: {}", shares.join(", "));
     }
+    if checkpoint.model.family.conditional() {
+        // Each digit asked for as often, and how often the classifier reads what was asked.
+        let asked = ganplay::model::classes_in_turn(samples);
+        let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), samples, checkpoint.model.nz, &Device::flex());
+        let shares = judge.classifier.agreement(generator.forward(checkpoint.model.generator_input(z, Some(&asked))), &asked);
+        let mean = shares.iter().sum::<f64>() / shares.len() as f64;
+        let each = shares.iter().enumerate().map(|(c, s)| format!("{c}: {:.0} %", s * 100.0)).collect::<Vec<_>>();
+        println!("asked-for digit read as asked: {} (mean {:.0} %)", each.join(", "), mean * 100.0);
+    }
     Ok(())
 }
 

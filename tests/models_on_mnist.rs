@@ -54,13 +54,9 @@ fn a_conditional_dcgan_draws_the_digit_it_is_asked_for() {
     const EACH: usize = 50;
     let classes: Vec<u8> = (0..CLASSES * EACH).map(|i| (i / EACH) as u8).collect();
     let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(7), classes.len(), cgan.model.nz, &Device::flex());
-    let generator = cgan.sampler();
-    let images = generator.forward(cgan.model.generator_input(z, Some(&classes)));
-    let read: Vec<i64> = classifier.forward(images).argmax(1).into_data().iter::<i64>().collect();
-    let shares: Vec<f32> = (0..CLASSES)
-        .map(|c| read[c * EACH..(c + 1) * EACH].iter().filter(|&&p| p == c as i64).count() as f32 / EACH as f32)
-        .collect();
-    let mean = shares.iter().sum::<f32>() / CLASSES as f32;
+    let images = cgan.sampler().forward(cgan.model.generator_input(z, Some(&classes)));
+    let shares = classifier.agreement(images, &classes);
+    let mean = shares.iter().sum::<f64>() / CLASSES as f64;
     eprintln!("cGAN: share of each asked-for class read as that class: {shares:.2?}, mean {mean:.2}");
     assert!(mean > 0.35, "mean {mean} (chance is 0.1): {shares:?}");
 }
