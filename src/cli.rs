@@ -225,7 +225,8 @@ struct BenchArgs {
     #[arg(long, value_enum)]
     backend: Vec<BackendChoice>,
     /// How D's 4x4 stride-2 convolutions run: as measured best (auto), burn's
-    /// convolution, or im2col and a matmul; several are timed one after the other.
+    /// convolution, or im2col and a matmul; several are timed one after the other (a
+    /// conditional D's first layer always runs burn's).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
     conv: Vec<ConvChoice>,
     /// Instead of timing steps, profile one step of each configuration on a GPU (after the
@@ -344,7 +345,8 @@ fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Pa
         let asked = ganplay::model::classes_in_turn(samples);
         let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), samples, checkpoint.model.nz, &Device::flex());
         let shares = judge.classifier.agreement(generator.forward(checkpoint.model.generator_input(z, Some(&asked))), &asked);
-        let mean = shares.iter().sum::<f64>() / shares.len() as f64;
+        let asked_for: Vec<f64> = shares.iter().copied().filter(|s| !s.is_nan()).collect();
+        let mean = asked_for.iter().sum::<f64>() / asked_for.len().max(1) as f64;
         let each = shares.iter().enumerate().map(|(c, s)| format!("{c}: {:.0} %", s * 100.0)).collect::<Vec<_>>();
         println!("asked-for digit read as asked: {} (mean {:.0} %)", each.join(", "), mean * 100.0);
     }

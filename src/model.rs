@@ -324,6 +324,8 @@ impl Discriminator {
     /// matrix product.
     pub fn forward_conditioned(&self, images: Tensor<4>, labels: &[u8]) -> Tensor<1> {
         let [batch, _, h, w] = images.dims();
+        // The options of `downsample`'s layers (burn's convolution: `--conv` does not apply here).
+        debug_assert!(self.down1.stride == [2, 2] && self.down1.kernel_size == [4, 4]);
         let weight = self.down1.weight.val();
         let [out, inputs, ..] = weight.dims();
         let classes = inputs - 1;

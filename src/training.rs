@@ -546,6 +546,9 @@ mod tests {
         let report = gan.step(&tiny_digits(4)).read().unwrap();
         let Measures::Vae { reconstruction, kl } = report.measures else { panic!("{report:?}") };
         assert!(reconstruction > 0.0 && kl >= 0.0, "{report:?}");
+        assert_eq!(report.measures.values(), [reconstruction, kl, -(reconstruction + kl)], "in the order of the names");
+        assert_eq!(Measures::names(Family::Vae), ["reconstruction", "kl", "elbo"]);
+        assert!(report.line().contains(&format!("ELBO: {:.2}", -(reconstruction + kl))), "{}", report.line());
         // A fresh decoder draws grey: about ln 2 nats a pixel against digits mostly black.
         assert!((100.0..2000.0).contains(&reconstruction), "{report:?}");
     }

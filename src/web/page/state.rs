@@ -248,6 +248,10 @@ pub struct Links {
     lead: Option<Lead>,
     /// This is the second run of a comparison (`Page::compared`).
     compared: bool,
+    /// A compared run's play or pause, asked for by the run it follows, that its own
+    /// `Running` report must confirm: one that came while it was still pausing (or starting)
+    /// is sent when that report comes.
+    catch_up: Option<bool>,
     /// The snapshot the collapse alarm offers, kept while the alarm is up (the list moves on).
     before_collapse: Option<(u64, Payload)>,
     /// Grids and samples that arrived: each is a repaint, even of the same picture.
@@ -412,6 +416,11 @@ impl Page {
             }
             Report::Ready { settings } => self.ready(settings),
             Report::Steps { reports, steps_per_second } => self.steps(&reports, steps_per_second),
+            // Until the new networks are ready, what the worker still sends is of the ones they
+            // replace (it finishes a round of training before it reads the reset).
+            Report::Grid { .. } | Report::Quality { .. } | Report::Snapshot { .. } | Report::Diverged { .. } if !self.run.ready => {
+                Vec::new()
+            }
             Report::Grid { width, height, weights, .. } => {
                 let pixels = payload.map(|p| p.to_vec()).unwrap_or_default();
                 self.grid = Some(Picture { width, height, pixels });
@@ -441,11 +450,11 @@ impl Page {
                 if running && std::mem::take(&mut self.messages.notice_until_play) {
                     self.messages.notice = None;
                 }
-                // A compared run out of step with the run it follows (a play that came while it
-                // was still pausing) catches up, unless it stopped on an error.
-                match &self.links.lead {
-                    Some(lead) if lead.running != running && self.run.ready && self.messages.error.is_none() => {
-                        vec![Effect::Trainer(if lead.running { Command::Play } else { Command::Pause })]
+                // A compared run whose play or pause crossed one of its own on the way catches
+                // up (once; a stop of its own, an error or a divergence, is left as it is).
+                match self.links.catch_up.take() {
+                    Some(want) if want != running && self.run.ready && !self.links.handing_over => {
+                        vec![Effect::Trainer(if want { Command::Play } else { Command::Pause })]
                     }
                     _ => Vec::new(),
                 }
@@ -927,8 +936,12 @@ impl Page {
             if lead.single_steps != last.single_steps {
                 effects.extend(self.single_step());
             }
-            if lead.running != last.running && lead.running != self.run.running && self.run.ready {
-                effects.extend(self.play_pause());
+            if lead.running != last.running {
+                // Confirmed by this run's next `Running` report, or sent then if it cannot be now.
+                self.links.catch_up = Some(lead.running);
+                if lead.running != self.run.running && self.run.ready && !self.run.pausing {
+                    effects.extend(self.play_pause());
+                }
             }
         }
         effects
@@ -1353,6 +1366,18 @@ mod tests {
         vae.apply(Report::Running(false), None);
         lead.user_reset();
         assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Reset(ref s)] if s.model.family == crate::model::Family::Vae));
+
+        // The follower's own stop (a divergence) while the lead trains: left as it is.
+        let settings = vae.settings.clone();
+        vae.apply(Report::Ready { settings }, None);
+        lead.apply(Report::Ready { settings: lead.settings.clone() }, None);
+        lead.apply(Report::Running(true), None);
+        assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Play]));
+        assert!(sent(&vae.apply(Report::Running(true), None)).is_empty());
+        assert!(sent(&vae.apply(Report::Running(false), None)).is_empty(), "no restart after a stop of its own");
+        vae.apply(Report::Diverged { step: 9, restored_step: 8 }, None);
+        lead.apply(Report::Running(false), None);
+        vae.follow(&lead.lead());
 
         // A play that comes while the follower is still pausing: it catches up when it stops.
         let settings = vae.settings.clone();
