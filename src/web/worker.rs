@@ -464,7 +464,9 @@ impl Session {
     async fn load(&mut self, kind: LoadKind, source: &str, bytes: &[u8]) -> Result<(), String> {
         let device = self.device.clone().ok_or("The networks are not built yet.")?;
         let here = self.gan()?.model.family;
-        let checkpoint = Checkpoint::from_bytes(bytes).and_then(|c| c.of_family(here).map(|_| c));
+        // A file the user picks must be of the run's model; the run kept in the browser and a
+        // snapshot bring theirs (a page opened without an address offers the kept VAE run).
+        let checkpoint = Checkpoint::from_bytes(bytes).and_then(|c| if kind == LoadKind::File { c.of_family(here).map(|_| c) } else { Ok(c) });
         let gan = match checkpoint.and_then(|c| c.into_gan(&device.autodiff())) {
             Ok(gan) => gan,
             Err(e) => {

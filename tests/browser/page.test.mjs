@@ -239,7 +239,7 @@ test('without its classifier the quality panel says why in one line, and trainin
   });
 });
 
-test('the model menu trains a VAE: its ELBO curves, its reconstructions, and a GAN file refused naming both', { timeout: 400_000 }, async () => {
+test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN file refused naming both, and its kept run resumed as a VAE', { timeout: 400_000 }, async () => {
   await withPage('?backend=cpu&preset=tiny&model=vae', async (page) => {
     await waitReady(page);
     assert.equal(await page.locator('#model').inputValue(), 'vae');
@@ -277,7 +277,19 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, and a G
     await page.setInputFiles('#load-file', { name: 'dcgan.ganplay', mimeType: 'application/octet-stream', buffer: dcgan });
     await page.waitForFunction(() => document.querySelector('#error')?.innerText.includes('dcgan.ganplay'));
     assert.match(await text(page, '#error'), /dcgan\.ganplay was not loaded: it holds a DCGAN \(nz 100, generator 64 wide, discriminator 64 wide\), and the run here is a VAE: choose DCGAN in the model menu first/);
-    assert.ok(await stepCount(page) >= 200);
+    const steps = await stepCount(page);
+    assert.ok(steps >= 200);
+    // The run kept in this browser is a VAE's: a page opened without a model goes on from it as one.
+    await page.click('#snapshot-now');
+    await untilKept(page, steps);
+    await page.goto(`${base}?backend=cpu`);
+    await waitReady(page);
+    await page.locator('#kept-run').waitFor();
+    assert.match(await text(page, '#kept-run'), /\(VAE tiny networks, step \d+\)/);
+    await page.click('#kept-go-on');
+    await page.waitForFunction(() => /Loaded the run kept in this browser/.test(document.querySelector('#notice')?.innerText));
+    assert.equal(await page.locator('#model').inputValue(), 'vae');
+    assert.equal(await stepCount(page), steps);
   });
 });
 
