@@ -320,6 +320,7 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     await waitReady(page);
     assert.deepEqual((await page.locator('.run-title').allInnerTexts()).map((t) => t.split('\n')[0].replace(/ step.*/, '')), ['DCGAN', 'VAE']);
     await page.waitForFunction(() => Number(document.querySelector('#b-grid')?.dataset.version) >= 1, null, { timeout: 120_000 });
+    assert.equal(await page.locator('#b-notice').count(), 0, 'the second run starts once, without a rebuild');
     const started = Date.now();
     await page.click('#play');
     const steps = () => page.evaluate(() => [Number(document.querySelector('#column-step').innerText), Number(document.querySelector('#b-column-step').innerText)]);

@@ -920,6 +920,12 @@ impl Page {
         let mut effects = Vec::new();
         let mut settings = lead.settings.clone();
         settings.model.family = self.settings.model.family;
+        if settings.auto_size && self.settings.auto_size {
+            // Sizes left to the hardware: each worker picks them for itself (the same ones),
+            // whichever of the two is ready first.
+            let own = &self.settings.model;
+            (settings.model.nz, settings.model.ngf, settings.model.ndf) = (own.nz, own.ngf, own.ndf);
+        }
         if last.as_ref().is_none_or(|l| l.settings != lead.settings) && settings != self.settings {
             effects.extend(self.adopt(settings, None));
         }
@@ -1347,6 +1353,15 @@ mod tests {
         settings.model.family = crate::model::Family::Vae;
         vae.apply(Report::Ready { settings }, None);
         assert!(sent(&vae.follow(&lead.lead())).is_empty(), "nothing to follow yet");
+        // Sizes left to the hardware, picked by the lead's worker first: not a change to follow.
+        let mut follower = page("?model=vae");
+        follower.apply(Report::Listening, None);
+        let mut auto = page("");
+        auto.apply(Report::Listening, None);
+        auto.apply(Report::Ready { settings: Settings { model: Preset::Tiny.model(), ..auto.settings.clone() } }, None);
+        assert!(auto.settings.auto_size);
+        assert!(sent(&follower.follow(&auto.lead())).is_empty(), "no rebuild for sizes each worker picks");
+        assert_eq!(follower.messages.notice, None);
 
         // A setting that applies at once, a new z, play: the follower does the same.
         lead.change(Key::LrG, "0.001");
