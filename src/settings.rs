@@ -290,6 +290,7 @@ impl Key {
     /// The line under the form's field for a model family.
     pub fn explain_for(self, family: Family) -> &'static str {
         match (family, self) {
+            (Family::Vae, Key::Nz) => "How many numbers the encoder squeezes each digit into, and the decoder draws from; changing it starts over.",
             (Family::Vae, Key::Ngf) => "Feature maps in the decoder (G's shape): its capacity. Changing it starts over.",
             (Family::Vae, Key::Ndf) => "Feature maps in the encoder (D's shape). Changing it starts over.",
             (Family::Vae, Key::LrD) => "How big a step the encoder takes. Applies at once.",

@@ -37,7 +37,7 @@ pub fn LatentExplorer(#[prop(optional)] also: Option<PageState>) -> impl IntoVie
     let state = PageState::get();
     let pictures = match also {
         None => view! {
-            <PictureCanvas picture=state.sample id="sample" label="The digit G draws from the latent vector set by the sliders"/>
+            <PictureCanvas picture=state.sample id="sample" label="The digit drawn from the latent vector set by the sliders"/>
         }
         .into_any(),
         Some(other) => {
@@ -107,8 +107,9 @@ pub fn LatentExplorer(#[prop(optional)] also: Option<PageState>) -> impl IntoVie
             </label>
             {class_buttons}
             <div class="sliders">{move || (0..sliders.get()).map(|dim| view! { <LatentSlider dim=dim/> }).collect_view()}</div>
-            <p class="explain">"z is a list of random numbers, each drawn from a bell curve (mostly between -3 and 3). \
-                G turns each z into a digit; nearby z give similar digits. The sliders set the first ten numbers."</p>
+            <p class="explain">"z is a list of random numbers, each drawn from a bell curve (mostly between -3 and 3). "
+                {move || if state.settings.with(|s| s.model.family == crate::model::Family::Vae) { "The decoder" } else { "G" }}
+                " turns each z into a digit; nearby z give similar digits. The sliders set the first ten numbers."</p>
         </section>
     }
 }

@@ -7,10 +7,33 @@ use leptos::prelude::*;
 use super::charts::{LineChart, Rows};
 use super::signals::{PageState, run_id};
 use crate::classifier::CLASSES;
+use crate::model::Family;
 use crate::quality::COVERED_SHARE;
 
 const SCORE: usize = 0;
 const FRECHET: usize = 1;
+
+/// The panel's explanations for a model family: the score's, the distance's, the bars' label
+/// and the bars'. A VAE's digits are its decoder's.
+fn words(family: Family) -> [&'static str; 4] {
+    match family {
+        Family::Vae => [
+            "How clearly the decoder's digits read as digits, and how evenly the ten kinds come: 10 is perfect; 1 is noise, or one digit only.",
+            "How far the decoder's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable.",
+            "How many of the decoder's digits the classifier reads as each digit",
+            "Which digits the decoder draws from random z, as the classifier reads 500 of them. Even bars: every digit is drawn. \
+             Early blurry digits read as a few kinds; the bars even out as the VAE learns, and it does not collapse as a GAN can: \
+             it is trained to redraw every digit.",
+        ],
+        Family::Dcgan | Family::Cgan => [
+            "How clearly G's digits read as digits, and how evenly the ten kinds come: 10 is perfect; 1 is noise, or one digit only.",
+            "How far G's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable.",
+            "How many of G's digits the classifier reads as each digit",
+            "Which digits G draws, as the classifier reads 500 of them. Even bars: every digit is drawn. \
+             A few tall bars: G has collapsed onto a few digits (mode collapse).",
+        ],
+    }
+}
 
 /// A number, or "—" where the classifier could not say.
 fn shown(value: Option<f64>, decimals: usize) -> String {
@@ -49,7 +72,9 @@ pub fn QualityPanel() -> impl IntoView {
             })
             .collect_view()
     };
+    let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
     let panel = move || {
+        let [score_words, distance_words, bars_label, bars_words] = words(family.get());
         if let Some(why) = unavailable.get() {
             return view! { <p id=run_id("quality-unavailable") class="explain">{format!("No quality scores: {why}. Training goes on.")}</p> }
                 .into_any();
@@ -64,7 +89,7 @@ pub fn QualityPanel() -> impl IntoView {
                 let back = c.snapshot_before;
                 view! {
                     <div id=run_id("collapse-alarm") class="error" role="alert">
-                        <p>{c.message(state.settings.with_untracked(|s| s.model.family))}</p>
+                        <p>{c.message(family.get_untracked())}</p>
                         {back.map(|steps| view! {
                             <button id=run_id("collapse-go-back") class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
                                 {format!("Go back to step {steps}")}
@@ -75,15 +100,14 @@ pub fn QualityPanel() -> impl IntoView {
             })}
             <div class="quality-charts">
                 <LineChart rows=rows marker=marker id=run_id("chart-score") title="Classifier score" y_title="score" fixed_range=Some((0.0, 10.0))
-                    explain="How clearly G's digits read as digits, and how evenly the ten kinds come: 10 is perfect; 1 is noise, or one digit only."
+                    explain=score_words
                     series=vec![("score", "#009e73", "", SCORE)]/>
                 <LineChart rows=rows marker=marker id=run_id("chart-fd") title="Fréchet distance" y_title="distance" fixed_range=None
-                    explain="How far G's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable."
+                    explain=distance_words
                     series=vec![("distance", "#cc79a7", "", FRECHET)]/>
             </div>
-            <div id=run_id("histogram") class="histogram" role="img" aria-label="How many of G's digits the classifier reads as each digit">{bars}</div>
-            <p class="explain">"Which digits G draws, as the classifier reads 500 of them. Even bars: every digit is drawn. \
-                A few tall bars: G has collapsed onto a few digits (mode collapse)."</p>
+            <div id=run_id("histogram") class="histogram" role="img" aria-label=bars_label>{bars}</div>
+            <p class="explain">{bars_words}</p>
         }
         .into_any()
     };
