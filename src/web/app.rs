@@ -15,7 +15,7 @@ use super::page::quality::QualityPanel;
 use super::page::samples::DigitGrid;
 use super::page::shortcuts;
 use super::page::signals::{PageState, RunIds, run_id};
-use super::page::state::{Page, compare_address};
+use super::page::state::{Page, address};
 use crate::model::Family;
 use leptos::context::Provider;
 use super::page::status::{Messages, StatusBar};
@@ -59,7 +59,7 @@ fn follow_in_address(state: PageState, compare: Option<Family>) {
     let query = StoredValue::new(String::new());
     Effect::new(move |_| {
         let presenter = state.presenter.get();
-        let address = state.settings.with(|settings| state.latent.with(|latent| compare_address(settings, latent, presenter, compare)));
+        let address = state.settings.with(|settings| state.latent.with(|latent| address(settings, latent, presenter, compare)));
         query.set_value(address);
         if pending.get_value() {
             return;

@@ -123,9 +123,9 @@ struct Session {
     grid_z: Vec<f32>,
     /// The generator shipped with the page, on the CPU; shown until the run takes a step.
     pretrained: Option<Pretrained>,
-    /// Held-out digits, one of each class, [CLASSES, 1, 28, 28] values: what a VAE's
+    /// Held-out digits, one of each class ([CLASSES, 1, 28, 28], on the CPU): what a VAE's
     /// reconstructions are shown of.
-    strip: Vec<f32>,
+    strip: Tensor<4>,
     /// Which generator the sampling worker last got.
     generator_sent: Option<Weights>,
     /// The run's networks have not yet taken a step on this GPU (see `Report::Kernels`).
@@ -150,10 +150,8 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
             return;
         }
     };
-    let strip = (0..CLASSES as u8)
-        .filter_map(|class| (0..held_out.len()).find(|&i| held_out.label(i) == class))
-        .flat_map(|i| held_out.image(i).iter().map(|&p| p as f32 / 127.5 - 1.0).collect::<Vec<_>>())
-        .collect();
+    let first_of_each: Vec<usize> = (0..CLASSES as u8).filter_map(|class| (0..held_out.len()).find(|&i| held_out.label(i) == class)).collect();
+    let strip = held_out.batch(&first_of_each, &Device::flex());
     let judge = match load_classifier().await {
         Ok(classifier) => Some(Judge { classifier, held_out, reference: None, z: Vec::new() }),
         Err(message) => {
@@ -655,10 +653,9 @@ impl Session {
     /// A VAE's reconstructions of the held-out strip, under the strip itself.
     async fn send_reconstructions(&self) -> Result<(), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
-        let count = self.strip.len() / (28 * 28);
-        let digits = Tensor::from_data(TensorData::new(self.strip.clone(), [count, 1, 28, 28]), &gan.device().inner());
-        let mut values = self.strip.clone();
-        values.extend(read_values(gan.reconstruct(digits)).await?);
+        let [count, ..] = self.strip.dims();
+        let mut values = read_values(self.strip.clone()).await?;
+        values.extend(read_values(gan.reconstruct(self.strip.clone())).await?);
         let strip = GrayImage::grid(&values, count.max(1));
         send(Report::Reconstructions(crate::protocol::Picture { width: strip.width as u32, height: strip.height as u32, pixels: strip.pixels }));
         Ok(())

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::signals::PageState;
-use super::state::{compare_address, heavy_warning};
+use super::state::{address, heavy_warning};
 use crate::model::Family;
 use crate::settings::{Key, Kind, TABLE};
 
@@ -113,7 +113,7 @@ fn CompareChoice() -> impl IntoView {
     let on_change = move |ev: leptos::ev::Event| {
         let compare = Family::from_name(&event_target_value(&ev));
         let presenter = state.presenter.get_untracked();
-        let address = state.settings.with_untracked(|s| state.latent.with_untracked(|l| compare_address(s, l, presenter, compare)));
+        let address = state.settings.with_untracked(|s| state.latent.with_untracked(|l| address(s, l, presenter, compare)));
         if let Some(window) = web_sys::window() {
             let _ = window.location().set_search(&address);
         }

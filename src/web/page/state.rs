@@ -367,11 +367,6 @@ impl Page {
         page
     }
 
-    /// This is the second run of a comparison.
-    pub fn is_compared(&self) -> bool {
-        self.links.compared
-    }
-
     fn error(&mut self, message: impl Into<String>) {
         self.error_with(message, None);
     }
@@ -415,12 +410,14 @@ impl Page {
                 Vec::new()
             }
             Report::Ready { settings } => self.ready(settings),
-            Report::Steps { reports, steps_per_second } => self.steps(&reports, steps_per_second),
             // Until the new networks are ready, what the worker still sends is of the ones they
             // replace (it finishes a round of training before it reads the reset).
-            Report::Grid { .. } | Report::Quality { .. } | Report::Snapshot { .. } | Report::Diverged { .. } if !self.run.ready => {
+            Report::Steps { .. } | Report::Grid { .. } | Report::Quality { .. } | Report::Snapshot { .. } | Report::Diverged { .. }
+                if !self.run.ready =>
+            {
                 Vec::new()
             }
+            Report::Steps { reports, steps_per_second } => self.steps(&reports, steps_per_second),
             Report::Grid { width, height, weights, .. } => {
                 let pixels = payload.map(|p| p.to_vec()).unwrap_or_default();
                 self.grid = Some(Picture { width, height, pixels });
@@ -617,12 +614,6 @@ impl Page {
     }
 
     fn steps(&mut self, reports: &[StepReport], steps_per_second: f32) -> Effects {
-        // Steps of networks this page has since replaced (another model, still on their way
-        // when it changed) are not this run's.
-        let vae = self.settings.model.family == crate::model::Family::Vae;
-        if !self.run.ready || reports.iter().any(|r| (r.measures.family() == crate::model::Family::Vae) != vae) {
-            return Vec::new();
-        }
         let mut effects = Vec::new();
         if let Some(last) = reports.last() {
             self.run.step = last.step;
@@ -762,10 +753,6 @@ impl Page {
                 self.feed_sampler()
             }
             Report::Sample { picture, .. } => self.show_sample(picture),
-            Report::Reconstructions(picture) => {
-                self.reconstructions = Some(picture);
-                Vec::new()
-            }
             // A sampler that fails leaves the big sample to the training worker.
             Report::Crashed(_) | Report::Error(_) => {
                 if matches!(report, Report::Crashed(_)) {
@@ -1074,7 +1061,7 @@ impl Page {
 
     /// The address that reproduces what the page shows.
     pub fn address(&self, presenter: bool) -> String {
-        address(&self.settings, &self.latent, presenter)
+        address(&self.settings, &self.latent, presenter, None)
     }
 }
 
@@ -1099,13 +1086,8 @@ pub fn heavy_warning(settings: &Settings, backend: Option<&BackendInfo>) -> Opti
 }
 
 /// The address that reproduces a setup and the big sample's z.
-pub fn address(settings: &Settings, latent: &Latent, presenter: bool) -> String {
-    let z = Some(latent.current()).filter(|z| !z.is_empty());
-    PageSetup { settings: settings.clone(), z, presenter, ..PageSetup::default() }.to_query()
-}
-
-/// The address of a page that compares its run with one of `compare`'s family.
-pub fn compare_address(settings: &Settings, latent: &Latent, presenter: bool, compare: Option<crate::model::Family>) -> String {
+/// `compare`: the family of a run compared beside this one, if any.
+pub fn address(settings: &Settings, latent: &Latent, presenter: bool, compare: Option<crate::model::Family>) -> String {
     let z = Some(latent.current()).filter(|z| !z.is_empty());
     PageSetup { settings: settings.clone(), z, presenter, compare, ..PageSetup::default() }.to_query()
 }
@@ -1407,11 +1389,14 @@ mod tests {
 
     #[test]
     fn steps_of_another_model_on_their_way_when_it_changed_are_not_charted() {
+        // A DCGAN's step still on its way when the model became a VAE.
         let mut page = ready_page("?model=dcgan");
+        page.change(Key::Model, "vae");
+        page.apply(Report::Steps { reports: vec![report(1)], steps_per_second: 1.0 }, None);
+        assert!(page.charts.points().is_empty());
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
         let vae_step = StepReport { step: 1, measures: crate::training::Measures::Vae { reconstruction: 200.0, kl: 5.0 } };
         page.apply(Report::Steps { reports: vec![vae_step], steps_per_second: 1.0 }, None);
-        assert!(page.charts.points().is_empty());
-        page.apply(Report::Steps { reports: vec![report(1)], steps_per_second: 1.0 }, None);
         assert_eq!(page.charts.points().len(), 1);
     }
 
@@ -1430,7 +1415,7 @@ mod tests {
         let picture = Picture { width: 1, height: 1, pixels: vec![0] };
         let effects = page.apply(Report::Sample { picture, weights: Weights::Run { steps: 0 } }, None);
         assert!(matches!(sent(&effects)[..], [Command::Sample { class: Some(7), .. }]), "{effects:?}");
-        assert!(address(&page.settings, &page.latent, false).contains("model=cgan"));
+        assert!(address(&page.settings, &page.latent, false, None).contains("model=cgan"));
     }
 
     #[test]
