@@ -216,6 +216,10 @@ impl Checkpoint {
         if let Some(model) = header.get_mut("model").and_then(|m| m.as_object_mut()) {
             model.entry("family").or_insert_with(|| serde_json::to_value(Family::Dcgan).expect("a unit variant"));
         }
+        // ... and before augmentation, none.
+        if let Some(train) = header.get_mut("train").and_then(|t| t.as_object_mut()) {
+            train.entry("augment").or_insert(serde_json::Value::from(0));
+        }
         let header: Header = serde_json::from_value(header).map_err(bad_header)?;
         let mut at = 16 + header_len;
         let mut sections = Vec::new();
@@ -480,12 +484,14 @@ mod tests {
     }
 
     #[test]
-    fn files_from_before_model_families_read_as_dcgans() {
+    fn files_from_before_model_families_and_augmentation_read_as_unaugmented_dcgans() {
         let bytes = Checkpoint::of_gan(&gan()).to_bytes();
         let old = with_header(&bytes, |header| {
             header["model"].as_object_mut().unwrap().remove("family");
+            header["train"].as_object_mut().unwrap().remove("augment");
         });
-        assert_eq!(Checkpoint::from_bytes(&old).unwrap().model.family, Family::Dcgan);
+        let file = Checkpoint::from_bytes(&old).unwrap();
+        assert_eq!((file.model.family, file.train.augment), (Family::Dcgan, 0));
     }
 
     #[test]

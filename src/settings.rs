@@ -85,6 +85,7 @@ pub enum Key {
     DSteps,
     Beta1,
     Ema,
+    Augment,
     Seed,
 }
 
@@ -137,6 +138,7 @@ pub const MAX_WIDTH: u64 = 128;
 pub const MAX_BATCH: u64 = 256;
 pub const MAX_SEED: u64 = 1_000_000_000;
 pub const MAX_D_STEPS: u64 = 5;
+pub const MAX_SHIFT: u64 = 4;
 
 /// Every setting, in the form's order.
 pub const TABLE: &[Spec] = &[
@@ -254,6 +256,15 @@ pub const TABLE: &[Spec] = &[
         applies: Applies::AtOnce,
     },
     Spec {
+        key: Key::Augment,
+        name: "augment",
+        label: "Shift D's digits (pixels)",
+        explain: "D sees every digit, real or drawn, moved by up to this many pixels, a new way each time, so it cannot learn \
+                  the training digits by heart (0: off). Applies at once.",
+        kind: Kind::Whole { min: 0, max: MAX_SHIFT },
+        applies: Applies::AtOnce,
+    },
+    Spec {
         key: Key::Seed,
         name: "seed",
         label: "Seed",
@@ -269,10 +280,10 @@ impl Key {
     }
 
     /// Whether the setting means something for a model family: a VAE has no loss to choose,
-    /// no labels to smooth and no D steps (its two learning rates are the encoder's, `lr_d`,
+    /// no labels to smooth, no D steps and no D to show shifted digits (its two learning rates are the encoder's, `lr_d`,
     /// and the decoder's, `lr_g`).
     pub fn applies_to(self, family: Family) -> bool {
-        !(family == Family::Vae && matches!(self, Key::Loss | Key::LabelSmoothing | Key::DSteps))
+        !(family == Family::Vae && matches!(self, Key::Loss | Key::LabelSmoothing | Key::DSteps | Key::Augment))
     }
 
     /// The form's label for a model family: a VAE's networks are its encoder and decoder.
@@ -428,6 +439,7 @@ impl Settings {
             Key::DSteps => Value::Whole(t.d_steps as u64),
             Key::Beta1 => Value::Real(f32_as_f64(t.beta1)),
             Key::Ema => Value::Real(f32_as_f64(t.ema.unwrap_or(0.0))),
+            Key::Augment => Value::Whole(t.augment as u64),
             Key::Seed => Value::Whole(t.seed),
         }
     }
@@ -455,6 +467,7 @@ impl Settings {
             (Key::DSteps, Value::Whole(v)) => t.d_steps = v as usize,
             (Key::Beta1, Value::Real(v)) => t.beta1 = v as f32,
             (Key::Ema, Value::Real(v)) => t.ema = (v > 0.0).then_some(v as f32),
+            (Key::Augment, Value::Whole(v)) => t.augment = v as usize,
             (Key::Seed, Value::Whole(v)) => t.seed = v,
             // "custom" is what a preset reads when the sizes match none; it sets nothing.
             (_, Value::Choice(None)) => return Ok(()),

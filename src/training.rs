@@ -11,6 +11,7 @@ use rand::{RngExt, SeedableRng};
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use crate::augment::{random_shifts, shift};
 use crate::data::Digits;
 use crate::latent::latent;
 use crate::model::{CLASSES, Discriminator, Family, Generator, ModelConfig, conditioned_latent, seeded_init};
@@ -66,6 +67,11 @@ pub struct TrainConfig {
     /// written before it existed still read.
     #[config(default = "None")]
     pub ema: Option<f32>,
+    /// D sees every digit, real or drawn, shifted by up to this many pixels each way, a new
+    /// shift each time (`augment::shift`): 0, none. Weights files written before it existed
+    /// are read with 0.
+    #[config(default = 0)]
+    pub augment: usize,
 }
 
 impl TrainConfig {
@@ -322,8 +328,10 @@ impl Gan {
             };
             let generated = self.generator.forward(z);
 
+            let real = self.augmented(real, &mut rng);
             let real_logits = judge(&self.discriminator, real, classes.as_ref().map(|c| c.0.as_slice()));
-            let fake_logits = judge(&self.discriminator, generated.clone().detach(), classes.as_ref().map(|c| c.1.as_slice()));
+            let seen = self.augmented(generated.clone().detach(), &mut rng);
+            let fake_logits = judge(&self.discriminator, seen, classes.as_ref().map(|c| c.1.as_slice()));
             let loss_d = d_loss_real(loss, real_logits.clone(), real_target) + d_loss_fake(loss, fake_logits.clone());
             let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
             self.discriminator = self.optim_d.step(self.train.lr_d, self.discriminator.clone(), grads);
@@ -336,6 +344,7 @@ impl Gan {
 
         // G step on the same fake batch, scored by the updated D.
         let (fake, fake_classes) = fake;
+        let fake = self.augmented(fake, &mut rng);
         let fake_logits = judge(&self.discriminator, fake, fake_classes.as_deref());
         let loss_g = g_loss(loss, fake_logits.clone());
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.generator);
@@ -344,6 +353,18 @@ impl Gan {
         self.steps += 1;
         let values = Tensor::cat(vec![loss_d, loss_g.detach(), d_real, d_fake_before, mean_probability(fake_logits)], 0);
         PendingReport { step: self.steps, family: self.model.family, values }
+    }
+
+    /// `images` as D sees them: shifted when the run augments (see `TrainConfig::augment`).
+    /// Draws nothing from `rng` otherwise, so runs without it are as before.
+    fn augmented(&self, images: Tensor<4>, rng: &mut StdRng) -> Tensor<4> {
+        match self.train.augment {
+            0 => images,
+            pixels => {
+                let shifts = random_shifts(rng, images.dims()[0], pixels);
+                shift(images, &shifts)
+            }
+        }
     }
 
     /// A VAE step on the negative ELBO: the encoder (D's shape) gives the mean and

@@ -245,7 +245,7 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     assert.equal(await page.locator('#model').inputValue(), 'vae');
     assert.match(await text(page, '.samples h2'), /What the decoder draws/);
     // Settings that only a GAN has are not offered.
-    assert.equal(await page.locator('#loss').count(), 0);
+    for (const id of ['loss', 'label-smoothing', 'd-steps', 'augment']) assert.equal(await page.locator(`#${id}`).count(), 0, id);
     const readyAt = Date.now();
     await page.click('#play');
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 200, null, { timeout: 300_000 });
@@ -832,7 +832,7 @@ test('the address follows the setup, and opening it restores every parameter and
   await withPage('?backend=cpu&preset=tiny', async (page) => {
     await waitReady(page);
     for (const [id, value] of [['lr-d', '0.0004'], ['lr-g', '0.0003'], ['batch', '24'], ['seed', '11'], ['beta1', '0.4'],
-      ['label-smoothing', '0.1'], ['d-steps', '2']]) {
+      ['label-smoothing', '0.1'], ['d-steps', '2'], ['augment', '2']]) {
       await page.locator(`#${id}`).fill(value);
       await page.locator(`#${id}`).dispatchEvent('change');
     }
@@ -845,7 +845,7 @@ test('the address follows the setup, and opening it restores every parameter and
     await page.waitForFunction(() => /layout=presenter/.test(location.search) && /z=([^,]+,){3}1\.75/.test(location.search));
     const shared = page.url();
     for (const part of ['lr_d=0.0004', 'lr_g=0.0003', 'batch=24', 'seed=11', 'beta1=0.4', 'loss=lsgan', 'backend=cpu', 'preset=tiny',
-      'label_smoothing=0.1', 'd_steps=2']) {
+      'label_smoothing=0.1', 'd_steps=2', 'augment=2']) {
       assert.ok(shared.includes(part), `${part} missing from ${shared}`);
     }
     // The digit for this z, once no other drawing is on its way.
@@ -855,11 +855,11 @@ test('the address follows the setup, and opening it restores every parameter and
       await waitReady(other);
       await other.waitForFunction(() => Number(document.querySelector('#sample').dataset.version) >= 1);
       const values = {};
-      for (const id of ['preset', 'lr-d', 'lr-g', 'beta1', 'batch', 'seed', 'loss', 'nz', 'ngf', 'ndf', 'label-smoothing', 'd-steps']) {
+      for (const id of ['preset', 'lr-d', 'lr-g', 'beta1', 'batch', 'seed', 'loss', 'nz', 'ngf', 'ndf', 'label-smoothing', 'd-steps', 'augment']) {
         values[id] = await other.locator(`#${id}`).inputValue();
       }
       assert.deepEqual(values, { preset: 'tiny', 'lr-d': '0.0004', 'lr-g': '0.0003', beta1: '0.4', batch: '24', seed: '11', loss: 'lsgan',
-        nz: '100', ngf: '16', ndf: '8', 'label-smoothing': '0.1', 'd-steps': '2' });
+        nz: '100', ngf: '16', ndf: '8', 'label-smoothing': '0.1', 'd-steps': '2', augment: '2' });
       assert.equal(await other.locator('#z3').inputValue(), '1.75');
       assert.ok(await other.evaluate(() => document.body.classList.contains('presenter')));
       assert.equal(await other.locator('#notice').count(), 0);
@@ -869,13 +869,25 @@ test('the address follows the setup, and opening it restores every parameter and
     await page.keyboard.press('p');
     await page.waitForFunction(() => !document.body.classList.contains('presenter'));
     for (const [id, typed, kept, reason] of [['beta1', '7.5', '0.4', /beta1=7\.5 is out of range/], ['lr-d', '-5', '0.0004', /lr_d=-5 is out of range/],
-      ['batch', '100000000', '24', /batch=100000000 is out of range/]]) {
+      ['batch', '100000000', '24', /batch=100000000 is out of range/], ['augment', '9', '2', /augment=9 is out of range/]]) {
       await page.locator(`#${id}`).fill(typed);
       await page.locator(`#${id}`).dispatchEvent('change');
       await page.waitForFunction((r) => new RegExp(r).test(document.querySelector('#notice')?.innerText ?? ''), reason.source);
       assert.equal(await page.locator(`#${id}`).inputValue(), kept);
     }
   });
+});
+
+test('shifting D\'s digits (augment) trains on both backends and is said in words', { timeout: 300_000 }, async () => {
+  for (const backend of ['cpu', 'webgpu']) {
+    await withPage(`?backend=${backend}&preset=tiny&augment=3`, async (page) => {
+      await waitReady(page);
+      assert.equal(await page.locator('#augment').inputValue(), '3');
+      assert.match(await text(page, 'label[for="augment"]'), /Shift D's digits/);
+      await stepTo(page, 3);
+      assert.equal(await page.locator('#error').count(), 0);
+    });
+  }
 });
 
 test('keyboard shortcuts, the help overlay and presenter mode at projector size', { timeout: 300_000 }, async () => {
