@@ -1055,6 +1055,29 @@ test('presenter mode fits the curves, the grid and the latent explorer on one pr
   }
 });
 
+test('presenter mode with two models fits both columns and the shared latent explorer on one screen', { timeout: 300_000 }, async () => {
+  for (const [width, height] of [[1024, 768], [1280, 720], [1920, 1080]]) {
+    await withPage('?backend=cpu&preset=tiny&compare=vae&layout=presenter', { viewport: { width, height } }, async (page) => {
+      await waitReady(page);
+      await page.click('#step-once');
+      await page.waitForFunction(() => Number(document.querySelector('#b-column-step').innerText) >= 1);
+      for (const selector of ['#play', '#column-step', '#b-column-step', '#chart-prob > svg', '#b-chart-elbo > svg', '#grid', '#b-grid',
+        '#b-reconstructions', '#sample', '#b-sample', '#walk', '#z0', '#z9']) {
+        const b = await box(page, selector);
+        assert.ok(b.top >= 0 && b.left >= 0 && b.bottom <= height + 0.5 && b.right <= width + 0.5,
+          `${selector} at ${width}x${height} is outside the screen: ${JSON.stringify(b)}`);
+      }
+      const [a, b] = [await box(page, '#grid'), await box(page, '#b-grid')];
+      assert.ok(a.bottom - a.top >= 0.35 * height && Math.abs((a.bottom - a.top) - (b.bottom - b.top)) < 2,
+        `the two grids are big and alike at ${width}x${height}: ${JSON.stringify([a, b])}`);
+      const [s, t] = [await box(page, '#sample'), await box(page, '#b-sample')];
+      assert.ok(Math.abs(s.top - t.top) < 2 && Math.abs((s.right - s.left) - (t.right - t.left)) < 2 && s.right <= t.left,
+        `the two digits side by side, the same size: ${JSON.stringify([s, t])}`);
+      await page.screenshot({ path: path.join(artifacts, `presenter-compare-${width}x${height}.png`) });
+    });
+  }
+});
+
 test('benchmark mode prints ms/step per preset', { timeout: 600_000 }, async () => {
   for (const backend of ['cpu', 'webgpu']) {
     await withPage(`?bench=1&backend=${backend}`, async (page) => {
