@@ -1,6 +1,6 @@
 //! Differentiable augmentation of what D sees (DiffAugment, Zhao et al. 2020): every image D
 //! judges, real or drawn, is shifted by a few pixels, a new shift for each image and each
-//! time. D then cannot learn the 9,000 training digits by heart, and because drawn digits are
+//! time. D then finds it harder to learn the 9,000 training digits by heart, and because drawn digits are
 //! shifted the same way (and the shift passes gradients to G), G is not taught to draw shifted
 //! digits.
 //!

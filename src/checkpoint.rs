@@ -440,15 +440,16 @@ mod tests {
     fn crafted_headers_with_settings_out_of_range_are_refused_with_the_reason() {
         let bytes = Checkpoint::of_gan(&gan()).to_bytes();
         assert!(Checkpoint::from_bytes(&with_header(&bytes, |_| {})).is_ok(), "the unedited file loads");
-        let cases: [(&str, serde_json::Value, &str); 6] = [
+        let cases: [(&str, serde_json::Value, &str); 7] = [
             ("model", serde_json::json!({"nz": 6, "ngf": 50000, "ndf": 3}), "ngf=50000"),
             ("train", serde_json::json!(100_000_000), "batch=100000000"),
             ("train", serde_json::json!(-5.0), "lr_d=-5"),
             ("train", serde_json::json!(7.5), "beta1=7.5"),
             ("train", serde_json::json!(1_000_000_000), "d_steps=1000000000"),
+            ("train", serde_json::json!(50), "augment=50"),
             ("steps", serde_json::json!(u64::MAX), "step count"),
         ];
-        let fields = ["model", "batch_size", "lr_d", "beta1", "d_steps", "steps"];
+        let fields = ["model", "batch_size", "lr_d", "beta1", "d_steps", "augment", "steps"];
         for ((part, value, named), field) in cases.into_iter().zip(fields) {
             let crafted = with_header(&bytes, |header| match part {
                 "train" => header["train"][field] = value.clone(),

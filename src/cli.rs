@@ -195,16 +195,19 @@ struct PretrainArgs {
     /// Loss (bce, lsgan or hinge).
     #[arg(long, default_value = "bce")]
     loss: String,
+    /// One-sided label smoothing: real digits' target is 1 minus this.
     #[arg(long, default_value = "0")]
     label_smoothing: String,
+    /// D steps for each G step.
     #[arg(long, default_value = "1")]
     d_steps: String,
     /// Shift D's digits by up to this many pixels (0: off).
     #[arg(long, default_value = "0")]
     augment: String,
-    /// From this share of the steps on, both learning rates fall linearly to nothing by the
-    /// last step (1: they stay as they are).
-    #[arg(long, default_value_t = 1.0)]
+    /// From this share of the steps on (0 to 1), both learning rates fall linearly towards
+    /// nothing at the last step, a step down at each `--log-every` chunk (the rate of its
+    /// middle step). 1: they stay as they are.
+    #[arg(long, default_value_t = 1.0, value_parser = share_of_steps)]
     decay_from: f64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -217,6 +220,14 @@ struct PretrainArgs {
     out: PathBuf,
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
+}
+
+/// A share of a run's steps: a number from 0 to 1.
+fn share_of_steps(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{text} is not a share of the steps (0 to 1)")),
+    }
 }
 
 #[derive(Args)]
@@ -465,8 +476,6 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
 }
 
 fn pretrain(args: PretrainArgs) -> Result<()> {
-    let Mnist { train: digits, held_out } = load_mnist_folder(&args.data)?;
-    let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let model = ModelConfig::new().with_ngf(args.width).with_ndf(args.width);
     let train = TrainConfig::new()
         .with_batch_size(args.batch)
@@ -476,15 +485,17 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         .with_ema(Some(args.ema));
     let mut settings = Settings::of_run(Settings::default().backend, model, train);
     for (key, text) in [(Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment)] {
-        settings.set_text(key, text)?;
+        settings.set_text(key, text).context("these settings are out of range")?;
     }
     // The file must pass the checks every reader of it makes (the page included).
     settings.check().context("these settings are out of range")?;
     let Settings { model, train, .. } = settings;
     let rates = (train.lr_g, train.lr_d);
+    let Mnist { train: digits, held_out } = load_mnist_folder(&args.data)?;
+    let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let mut gan = Gan::new(model, train, &device(args.backend)?.autodiff());
     println!(
-        "pretraining width {} on {:?}: {} digits, {} steps, batch {}, lr G {} D {} (falling from {:.0} % of the steps), loss {}, \
+        "pretraining width {} on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
          label smoothing {}, D steps {}, shifts {} px, average decay {}, seed {}",
         args.width,
         args.backend,
@@ -493,7 +504,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         args.batch,
         args.lr_g,
         args.lr_d,
-        args.decay_from * 100.0,
+        if args.decay_from < 1.0 { format!("falling from {:.0} % of the steps", args.decay_from * 100.0) } else { "constant".into() },
         gan.train.loss.name(),
         gan.train.label_smoothing,
         gan.train.d_steps,
@@ -513,6 +524,8 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         let scale = if done <= args.decay_from { 1.0 } else { (1.0 - done) / (1.0 - args.decay_from) };
         (gan.train.lr_g, gan.train.lr_d) = (rates.0 * scale, rates.1 * scale);
         run_steps(&mut gan, &digits, chunk, chunk, None)?;
+        // The file records the rates as set (a fallen one may lie below the settings' range).
+        (gan.train.lr_g, gan.train.lr_d) = rates;
         let quality = judge.score(|z| gan.generate(z), gan.model.nz, SCORED_WHILE_TRAINING, 7)?;
         let score = quality.as_ref().map_or(0.0, |q| q.score);
         println!("step {} ({:.0} s): {}", gan.steps, started.elapsed().as_secs_f64(), quality_line(quality));

@@ -259,8 +259,8 @@ pub const TABLE: &[Spec] = &[
         key: Key::Augment,
         name: "augment",
         label: "Shift D's digits (pixels)",
-        explain: "D sees every digit, real or drawn, moved by up to this many pixels, a new way each time, so it cannot learn \
-                  the training digits by heart (0: off). Applies at once.",
+        explain: "D sees every digit, real or drawn, moved by up to this many pixels, a new way each time, so it is harder for \
+                  it to learn the training digits by heart; D(x) and D(G(z)) are then of moved digits (0: off). Applies at once.",
         kind: Kind::Whole { min: 0, max: MAX_SHIFT },
         applies: Applies::AtOnce,
     },
@@ -357,16 +357,26 @@ impl Spec {
         let fail = |why: String| Err(SettingError { name: self.name, value: self.format(value), why });
         match (self.kind, value) {
             (Kind::Real { min, max, .. }, Value::Real(v)) if !(v.is_finite() && (min..=max).contains(&v)) => {
-                fail(format!("is out of range: {} takes {min} to {max}", self.label.to_lowercase()))
+                fail(format!("is out of range: {} takes {min} to {max}", self.label_in_a_sentence()))
             }
             (Kind::Whole { min, max }, Value::Whole(v)) if !(min..=max).contains(&v) => {
-                fail(format!("is out of range: {} takes whole numbers {min} to {max}", self.label.to_lowercase()))
+                fail(format!("is out of range: {} takes whole numbers {min} to {max}", self.label_in_a_sentence()))
             }
             (Kind::Choice(choices), Value::Choice(Some(i))) if i >= choices.len() => fail("is not a choice".into()),
             (Kind::Real { .. }, Value::Real(_)) | (Kind::Whole { .. }, Value::Whole(_)) | (Kind::Choice(_), Value::Choice(_)) => {
                 Ok(())
             }
             _ => fail("is of the wrong kind".into()),
+        }
+    }
+
+    /// The label inside a sentence: a first word in small letters, a network's name (D, G)
+    /// as it is.
+    fn label_in_a_sentence(&self) -> String {
+        let mut chars = self.label.chars();
+        match (chars.next(), chars.next()) {
+            (Some(first), Some(second)) if second.is_lowercase() => first.to_lowercase().chain(self.label[first.len_utf8()..].chars()).collect(),
+            _ => self.label.to_string(),
         }
     }
 
@@ -571,7 +581,7 @@ mod tests {
     fn text_round_trips_for_every_setting() {
         let mut settings = Settings::default();
         for (name, text) in [("lr_d", "0.0003"), ("beta1", "0.3"), ("batch", "48"), ("seed", "0"), ("loss", "hinge"),
-            ("nz", "20"), ("label_smoothing", "0.1"), ("d_steps", "2"), ("backend", "cpu"), ("ema", "0.995")]
+            ("nz", "20"), ("label_smoothing", "0.1"), ("d_steps", "2"), ("backend", "cpu"), ("ema", "0.995"), ("augment", "2")]
         {
             let key = Key::named(name).unwrap();
             settings.set_text(key, text).unwrap();
@@ -591,14 +601,16 @@ mod tests {
         let before = settings.clone();
         for (key, text) in [(Key::LrD, "-5"), (Key::LrD, "0"), (Key::LrG, "NaN"), (Key::Beta1, "7.5"), (Key::Beta1, "0.9999999"),
             (Key::Batch, "100000000"), (Key::Batch, "0"), (Key::Ngf, "50000"), (Key::Nz, "1.5"), (Key::Seed, "-1"),
-            (Key::Loss, "mse"), (Key::DSteps, "1000000000"), (Key::Ema, "1"), (Key::Ema, "-0.5")]
+            (Key::Loss, "mse"), (Key::DSteps, "1000000000"), (Key::Ema, "1"), (Key::Ema, "-0.5"), (Key::Augment, "5")]
         {
             let error = settings.set_text(key, text).unwrap_err();
             assert_eq!((error.name, error.value.as_str()), (key.spec().name, text));
         }
         assert_eq!(settings, before);
         let error = settings.set_text(Key::LrD, "-5").unwrap_err().to_string();
-        assert_eq!(error, "lr_d=-5 is out of range: d learning rate takes 0.000001 to 1");
+        assert_eq!(error, "lr_d=-5 is out of range: D learning rate takes 0.000001 to 1");
+        let error = settings.set_text(Key::Augment, "9").unwrap_err().to_string();
+        assert_eq!(error, "augment=9 is out of range: shift D's digits (pixels) takes whole numbers 0 to 4");
     }
 
     #[test]

@@ -561,6 +561,31 @@ mod tests {
     }
 
     #[test]
+    fn shifted_digits_change_what_d_sees_and_no_shifts_draw_no_random_numbers() {
+        let digits = tiny_digits(4);
+        let (model, train) = tiny();
+        for family in [Family::Dcgan, Family::Cgan] {
+            let model = model.clone().with_family(family);
+            let plain = Gan::new(model.clone(), train.clone(), &device()).step(&digits).read().unwrap();
+            let mut gan = Gan::new(model, train.clone().with_augment(2), &device());
+            let before = (conv_weights(&gan.generator), conv_weights(&gan.discriminator));
+            let shifted = gan.step(&digits).read().unwrap();
+            assert!(shifted.is_finite(), "{family:?}: {shifted:?}");
+            // Same weights, batch and z: only the shifts differ.
+            assert_ne!(plain.measures, shifted.measures, "{family:?}: the shifts changed nothing D saw");
+            let after = (conv_weights(&gan.generator), conv_weights(&gan.discriminator));
+            for (b, a) in before.0.iter().chain(&before.1).zip(after.0.iter().chain(&after.1)) {
+                assert_ne!(b, a, "{family:?}: a conv weight did not change in a shifted step");
+            }
+        }
+        // Without shifts the random stream is untouched, so such runs are as they always were.
+        let gan = Gan::new(model, train, &device());
+        let (mut used, mut fresh) = (StdRng::seed_from_u64(5), StdRng::seed_from_u64(5));
+        let _ = gan.augmented(Tensor::zeros([3, 1, 28, 28], &device()), &mut used);
+        assert_eq!(used.random::<u64>(), fresh.random::<u64>());
+    }
+
+    #[test]
     fn a_vae_reports_its_elbo_as_the_sum_of_its_terms_and_both_are_positive() {
         let (model, train) = tiny();
         let mut gan = Gan::new(model.with_family(Family::Vae), train, &device());

@@ -1064,6 +1064,7 @@ test('presenter mode with two models fits both columns and the shared latent exp
       for (const selector of ['#play', '#column-step', '#b-column-step', '#chart-prob > svg', '#b-chart-elbo > svg', '#grid', '#b-grid',
         '#b-reconstructions', '#sample', '#b-sample', '#walk', '#z0', '#z9']) {
         const b = await box(page, selector);
+        assert.ok(b.right > b.left && b.bottom > b.top, `${selector} at ${width}x${height} is not shown: ${JSON.stringify(b)}`);
         assert.ok(b.top >= 0 && b.left >= 0 && b.bottom <= height + 0.5 && b.right <= width + 0.5,
           `${selector} at ${width}x${height} is outside the screen: ${JSON.stringify(b)}`);
       }
