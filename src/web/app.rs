@@ -128,7 +128,7 @@ pub fn App() -> impl IntoView {
                 <RunColumn state=state ids=""/>
                 <RunColumn state=other ids="b-"/>
                 <LatentExplorer also=other/>
-                <KeepAndShare/>
+                <KeepAndShare also=other/>
             </div>
         }
         .into_any(),

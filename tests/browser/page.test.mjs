@@ -341,6 +341,14 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     assert.deepEqual(now, paused, 'both runs paused');
     assert.ok(await points(page, 'chart-prob') > 10);
     assert.ok(await points(page, 'b-chart-elbo') > 10);
+    // Each run saves itself, named by its model; the rest of the panel says whose it is.
+    assert.deepEqual([await text(page, '#save'), await text(page, '#b-save')], ['Save the DCGAN run', 'Save the VAE run']);
+    assert.match(await text(page, '#keep-which'), /are the DCGAN run's/);
+    for (const [button, family, step] of [['#save', 'dcgan', now[0]], ['#b-save', 'vae', now[1]]]) {
+      const saved = await download(page, button);
+      assert.equal(saved.name, `ganplay-${family}-step-${step}.ganplay`);
+      assert.ok(Buffer.from(saved.bytes).includes(`"family":"${family === 'vae' ? 'Vae' : 'Dcgan'}"`), `${saved.name} holds a ${family}`);
+    }
     console.log(`compare scores: DCGAN ${await text(page, '#quality-score')}, VAE ${await text(page, '#b-quality-score')}`);
     // One slider, both digits.
     const both = () => page.evaluate(() => [document.querySelector('#sample').toDataURL(), document.querySelector('#b-sample').toDataURL()]);
@@ -620,7 +628,7 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     await waitReady(page);
     await stepTo(page, 3);
     const saved = await download(page, '#save');
-    assert.equal(saved.name, 'ganplay-step-3.ganplay');
+    assert.equal(saved.name, 'ganplay-dcgan-step-3.ganplay');
     assert.equal(saved.bytes.subarray(0, 8).toString('latin1'), 'GANPLAY\0');
     await stepTo(page, 4);
     return { saved, expected: (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1) };
@@ -628,7 +636,7 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
   await withPage('?backend=cpu&preset=small&seed=1', async (page) => {
     await waitReady(page);
     await page.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
-    await page.waitForFunction(() => /Loaded ganplay-step-3\.ganplay: the run is at step 3/.test(document.querySelector('#notice')?.innerText));
+    await page.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay: the run is at step 3/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await stepCount(page), 3);
     // The settings came with the file.
     assert.equal(await page.locator('#seed').inputValue(), '5');
@@ -643,7 +651,7 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
   await withPage('?backend=webgpu&preset=tiny', async (gpu) => {
     await waitReady(gpu);
     await gpu.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
-    await gpu.waitForFunction(() => /Loaded ganplay-step-3\.ganplay/.test(document.querySelector('#notice')?.innerText));
+    await gpu.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay/.test(document.querySelector('#notice')?.innerText));
     await stepTo(gpu, 4);
     const row = (await download(gpu, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
     assert.equal(row[0], '4');

@@ -54,18 +54,35 @@ fn upload(state: PageState, ev: leptos::ev::Event) {
     });
 }
 
+/// A button that saves `state`'s run as a weights file.
 #[component]
-pub fn KeepAndShare() -> impl IntoView {
-    let state = PageState::get();
+fn SaveButton(state: PageState, id: &'static str, label: Signal<String>) -> impl IntoView {
     let ready = Memo::new(move |_| state.run.with(|r| r.ready));
     let saving = Memo::new(move |_| state.run.with(|r| r.saving));
+    view! {
+        <button id=id class="secondary" disabled=move || !ready.get() || saving.get()
+            on:click=move |_| state.update(|p| p.save())>{label}</button>
+    }
+}
+
+/// Saving, loading, snapshots and exports; `also`: a run compared beside this one, which can
+/// be saved too (loading, snapshots and exports act on the first run).
+#[component]
+pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView {
+    let state = PageState::get();
+    let ready = Memo::new(move |_| state.run.with(|r| r.ready));
     let (grid, sample) = (state.grid, state.sample);
+    let save_label = move |s: PageState| Signal::derive(move || match also {
+        None => "Save run".to_string(),
+        Some(_) => format!("Save the {} run", s.settings.with(|s| s.model.family.title())),
+    });
+    let first = move || state.settings.with(|s| s.model.family.title());
     view! {
         <section class="keep" aria-label="Save, load and export">
             <h2>"Keep and share"</h2>
             <div class="buttons">
-                <button id="save" class="secondary" disabled=move || !ready.get() || saving.get()
-                    on:click=move |_| state.update(|p| p.save())>"Save run"</button>
+                <SaveButton state=state id="save" label=save_label(state)/>
+                {also.map(|other| view! { <SaveButton state=other id="b-save" label=save_label(other)/> })}
                 <label class="button secondary" for="load-file">"Load run…"</label>
                 <input id="load-file" type="file" accept=".ganplay" class="visually-hidden" on:change=move |ev| upload(state, ev)/>
                 <button id="snapshot-now" class="secondary" disabled=move || !ready.get()
@@ -75,6 +92,9 @@ pub fn KeepAndShare() -> impl IntoView {
             </div>
             <p class="explain">"A saved run holds both networks, the optimizer's memory, the settings and the step: \
                 loaded later, it goes on exactly as if never stopped. The link in the address bar holds the settings and z."</p>
+            {also.map(|_| view! {
+                <p class="explain" id="keep-which">{move || format!("Loading a file, snapshots and the exports are the {} run's (the first).", first())}</p>
+            })}
             <div class="buttons">
                 <button id="export-grid" class="secondary" disabled=move || grid.with(|g| g.is_none())
                     on:click=move |_| export(state, Export::Grid)>"Grid as PNG"</button>

@@ -485,7 +485,7 @@ impl Page {
             Report::Saved { steps, .. } => {
                 self.run.saving = false;
                 let bytes = payload.expect("checked above");
-                vec![Effect::Download { name: format!("ganplay-step-{steps}.ganplay"), bytes }]
+                vec![Effect::Download { name: format!("ganplay-{}-step-{steps}.ganplay", self.settings.model.family.name()), bytes }]
             }
             Report::Snapshot { steps, report, thumbnail, .. } => {
                 self.snapshot(Snapshot { steps, report, thumbnail, bytes: payload.expect("checked above") })
@@ -1464,7 +1464,7 @@ mod tests {
         assert!(matches!(sent(&page.save())[..], [Command::Save]));
         assert!(page.run.saving);
         let effects = page.apply(Report::Saved { steps: 8, bytes: Vec::new() }, Some(vec![1, 2]));
-        assert!(matches!(&effects[..], [Effect::Download { name, .. }] if name == "ganplay-step-8.ganplay"));
+        assert!(matches!(&effects[..], [Effect::Download { name, .. }] if name == "ganplay-dcgan-step-8.ganplay"), "the file is named by its model and step");
         assert!(!page.run.saving);
         assert!(page.apply(Report::Saved { steps: 8, bytes: Vec::new() }, None).is_empty());
         assert!(page.messages.error.as_deref().unwrap().contains("came without its data"));
