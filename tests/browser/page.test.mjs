@@ -728,20 +728,25 @@ test('a damaged run kept in the browser is refused with the reason, and not offe
     await stepTo(page, 2);
     await page.click('#snapshot-now');
     await untilKept(page, 2);
-    // One byte near the end of the stored weights file flipped.
-    await page.evaluate(() => new Promise((resolve, reject) => {
+    // One byte near the end of the stored weights file flipped (marked, so a later write of
+    // the same step, an automatic snapshot still on its way, is seen and damaged again).
+    const damage = () => page.evaluate(() => new Promise((resolve, reject) => {
       const opening = indexedDB.open('ganplay', 1);
       opening.onsuccess = () => {
         const store = opening.result.transaction('runs', 'readwrite').objectStore('runs');
         const request = store.get('last');
         request.onsuccess = () => {
           const record = request.result;
+          if (record.damaged) { opening.result.close(); resolve(false); return; }
           record.bytes[record.bytes.length - 5] ^= 0xff;
-          store.put(record, 'last').onsuccess = () => resolve();
+          record.damaged = true;
+          store.put(record, 'last').onsuccess = () => { opening.result.close(); resolve(true); };
         };
       };
       opening.onerror = () => reject(opening.error);
     }));
+    assert.ok(await damage());
+    for (let quiet = 0; quiet < 3;) { await page.waitForTimeout(500); quiet = (await damage()) ? 0 : quiet + 1; }
     await page.reload();
     await waitReady(page);
     await page.locator('#kept-run').waitFor();
