@@ -385,7 +385,14 @@ impl Spec {
         let fail = |why: &str| SettingError { name: self.name, value: text.to_string(), why: why.to_string() };
         let value = match self.kind {
             Kind::Real { .. } => Value::Real(text.trim().parse::<f64>().map_err(|_| fail("is not a number"))?),
-            Kind::Whole { .. } => Value::Whole(text.trim().parse::<u64>().map_err(|_| fail("is not a whole number"))?),
+            Kind::Whole { min, max } => match text.trim().parse::<u64>() {
+                Ok(v) => Value::Whole(v),
+                // A number, but not a whole one of the range (-1, 2.5): the range says what is.
+                Err(_) if text.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+                    return Err(fail(&format!("is out of range: {} takes whole numbers {min} to {max}", self.label_in_a_sentence())));
+                }
+                Err(_) => return Err(fail("is not a whole number")),
+            },
             Kind::Choice(choices) => Value::Choice(Some(choices.iter().position(|(n, _)| *n == text).ok_or_else(|| {
                 let names = choices.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
                 fail(&format!("is not one of {names}"))
@@ -609,8 +616,11 @@ mod tests {
         assert_eq!(settings, before);
         let error = settings.set_text(Key::LrD, "-5").unwrap_err().to_string();
         assert_eq!(error, "lr_d=-5 is out of range: D learning rate takes 0.000001 to 1");
-        let error = settings.set_text(Key::Augment, "9").unwrap_err().to_string();
-        assert_eq!(error, "augment=9 is out of range: shift D's digits (pixels) takes whole numbers 0 to 4");
+        for text in ["9", "-1", "2.5"] {
+            let error = settings.set_text(Key::Augment, text).unwrap_err().to_string();
+            assert_eq!(error, format!("augment={text} is out of range: shift D's digits (pixels) takes whole numbers 0 to 4"));
+        }
+        assert_eq!(settings.set_text(Key::Augment, "two").unwrap_err().to_string(), "augment=two is not a whole number");
     }
 
     #[test]

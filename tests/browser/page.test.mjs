@@ -1069,7 +1069,7 @@ test('presenter mode fits the curves, the grid and the latent explorer on one pr
 });
 
 test('presenter mode with two models fits both columns and the shared latent explorer on one screen', { timeout: 300_000 }, async () => {
-  for (const [width, height] of [[1024, 768], [1280, 720], [1920, 1080]]) {
+  for (const [width, height] of [[800, 600], [1024, 768], [1280, 720], [1920, 1080]]) {
     await withPage('?backend=cpu&preset=tiny&compare=vae&layout=presenter', { viewport: { width, height } }, async (page) => {
       await waitReady(page);
       await page.click('#step-once');
@@ -1084,6 +1084,8 @@ test('presenter mode with two models fits both columns and the shared latent exp
       const [a, b] = [await box(page, '#grid'), await box(page, '#b-grid')];
       assert.ok(a.bottom - a.top >= 0.35 * height && Math.abs((a.bottom - a.top) - (b.bottom - b.top)) < 2,
         `the two grids are big and alike at ${width}x${height}: ${JSON.stringify([a, b])}`);
+      const slider = await box(page, '#z0');
+      assert.ok(slider.right - slider.left >= 60, `the z0 slider is ${slider.right - slider.left} px wide at ${width}x${height}`);
       const [s, t] = [await box(page, '#sample'), await box(page, '#b-sample')];
       assert.ok(Math.abs(s.top - t.top) < 2 && Math.abs((s.right - s.left) - (t.right - t.left)) < 2 && s.right <= t.left,
         `the two digits side by side, the same size: ${JSON.stringify([s, t])}`);

@@ -67,6 +67,8 @@ pub struct Messages {
     pub notice_until_play: bool,
     /// The notice no longer holds once the worker is ready ("moving the run…").
     pub notice_until_ready: bool,
+    /// The notice refused a value of this setting: it no longer holds once a value is taken.
+    pub notice_refused: Option<Key>,
 }
 
 /// A panic's message without where it happened: ("a panic injected for testing",
@@ -385,11 +387,13 @@ impl Page {
         self.messages.notice = Some(message.into());
         self.messages.notice_until_play = false;
         self.messages.notice_until_ready = false;
+        self.messages.notice_refused = None;
     }
 
     /// The user closed the notice.
     pub fn close_notice(&mut self) {
         self.messages.notice = None;
+        self.messages.notice_refused = None;
     }
 
     // ---- Reports from the training worker ----
@@ -546,6 +550,9 @@ impl Page {
             LoadKind::File | LoadKind::KeptRun => {
                 self.charts.clear();
                 self.quality.history.clear();
+                // What went wrong with the run before (a refused file, a divergence) no
+                // longer holds for this one.
+                self.clear_error();
             }
         }
         self.quality.collapse = None;
@@ -855,7 +862,11 @@ impl Page {
         let mut next = self.settings.clone();
         if let Err(e) = next.set_text(key, text) {
             self.notice(format!("Not changed: {e}."));
+            self.messages.notice_refused = Some(key);
             return Vec::new();
+        }
+        if self.messages.notice_refused == Some(key) {
+            self.close_notice();
         }
         self.adopt(next, Some(key))
     }
@@ -1228,6 +1239,22 @@ mod tests {
         assert!(effects.is_empty());
         assert_eq!((page.settings.clone(), page.charts.clone(), page.run.clone()), (settings, charts, run));
         assert_eq!(page.messages.error.as_deref(), Some("bad.ganplay was not loaded: damaged."));
+        // A file that loads next: the refusal no longer holds.
+        let settings = page.settings.clone();
+        page.apply(Report::Loaded { kind: LoadKind::File, settings, steps: 9, source: "good.ganplay".into() }, None);
+        assert_eq!(page.messages.error, None);
+    }
+
+    #[test]
+    fn a_refused_value_is_said_until_a_value_of_that_setting_is_taken() {
+        let mut page = ready_page("");
+        page.change(Key::Augment, "9");
+        assert!(page.messages.notice.as_deref().unwrap().starts_with("Not changed: augment=9 is out of range"));
+        page.change(Key::Batch, "20");
+        assert!(page.messages.notice.is_some(), "another setting's change leaves it");
+        page.change(Key::Augment, "2");
+        assert_eq!(page.messages.notice, None);
+        assert_eq!(page.settings.train.augment, 2);
     }
 
     #[test]
