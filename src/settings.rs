@@ -385,13 +385,15 @@ impl Spec {
         let fail = |why: &str| SettingError { name: self.name, value: text.to_string(), why: why.to_string() };
         let value = match self.kind {
             Kind::Real { .. } => Value::Real(text.trim().parse::<f64>().map_err(|_| fail("is not a number"))?),
-            Kind::Whole { min, max } => match text.trim().parse::<u64>() {
-                Ok(v) => Value::Whole(v),
+            Kind::Whole { min, max } => match (text.trim().parse::<u64>(), text.trim().parse::<f64>()) {
+                (Ok(v), _) => Value::Whole(v),
+                // A whole number written as a real one (2.0, 1e3).
+                (_, Ok(v)) if v.fract() == 0.0 && (min as f64..=max as f64).contains(&v) => Value::Whole(v as u64),
                 // A number, but not a whole one of the range (-1, 2.5): the range says what is.
-                Err(_) if text.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+                (_, Ok(v)) if v.is_finite() => {
                     return Err(fail(&format!("is out of range: {} takes whole numbers {min} to {max}", self.label_in_a_sentence())));
                 }
-                Err(_) => return Err(fail("is not a whole number")),
+                _ => return Err(fail("is not a whole number")),
             },
             Kind::Choice(choices) => Value::Choice(Some(choices.iter().position(|(n, _)| *n == text).ok_or_else(|| {
                 let names = choices.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
@@ -621,6 +623,9 @@ mod tests {
             assert_eq!(error, format!("augment={text} is out of range: shift D's digits (pixels) takes whole numbers 0 to 4"));
         }
         assert_eq!(settings.set_text(Key::Augment, "two").unwrap_err().to_string(), "augment=two is not a whole number");
+        settings.set_text(Key::Augment, "3.0").unwrap();
+        settings.set_text(Key::Seed, "1e3").unwrap();
+        assert_eq!((settings.train.augment, settings.train.seed), (3, 1000), "whole numbers written as real ones");
     }
 
     #[test]
