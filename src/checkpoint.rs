@@ -212,13 +212,13 @@ impl Checkpoint {
         }
         let bad_header = |e: serde_json::Error| CheckpointError::BadHeader(e.to_string());
         let mut header: serde_json::Value = serde_json::from_slice(take(16, header_len)?).map_err(bad_header)?;
-        // Files written before there were several model families hold DCGANs.
-        if let Some(model) = header.get_mut("model").and_then(|m| m.as_object_mut()) {
-            model.entry("family").or_insert_with(|| serde_json::to_value(Family::Dcgan).expect("a unit variant"));
-        }
-        // ... and before augmentation, none.
-        if let Some(train) = header.get_mut("train").and_then(|t| t.as_object_mut()) {
-            train.entry("augment").or_insert(serde_json::Value::from(0));
+        // Fields files written before them lack, with what such a file means: it holds a
+        // DCGAN (there was no other model), trained without shifts.
+        let added = [("model", "family", serde_json::to_value(Family::Dcgan).expect("a unit variant")), ("train", "augment", 0.into())];
+        for (part, field, meaning) in added {
+            if let Some(part) = header.get_mut(part).and_then(|p| p.as_object_mut()) {
+                part.entry(field).or_insert(meaning);
+            }
         }
         let header: Header = serde_json::from_value(header).map_err(bad_header)?;
         let mut at = 16 + header_len;

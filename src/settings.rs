@@ -356,17 +356,22 @@ impl Spec {
     pub fn check(&self, value: Value) -> Result<(), SettingError> {
         let fail = |why: String| Err(SettingError { name: self.name, value: self.format(value), why });
         match (self.kind, value) {
-            (Kind::Real { min, max, .. }, Value::Real(v)) if !(v.is_finite() && (min..=max).contains(&v)) => {
-                fail(format!("is out of range: {} takes {min} to {max}", self.label_in_a_sentence()))
-            }
-            (Kind::Whole { min, max }, Value::Whole(v)) if !(min..=max).contains(&v) => {
-                fail(format!("is out of range: {} takes whole numbers {min} to {max}", self.label_in_a_sentence()))
-            }
+            (Kind::Real { min, max, .. }, Value::Real(v)) if !(v.is_finite() && (min..=max).contains(&v)) => fail(self.out_of_range()),
+            (Kind::Whole { min, max }, Value::Whole(v)) if !(min..=max).contains(&v) => fail(self.out_of_range()),
             (Kind::Choice(choices), Value::Choice(Some(i))) if i >= choices.len() => fail("is not a choice".into()),
             (Kind::Real { .. }, Value::Real(_)) | (Kind::Whole { .. }, Value::Whole(_)) | (Kind::Choice(_), Value::Choice(_)) => {
                 Ok(())
             }
             _ => fail("is of the wrong kind".into()),
+        }
+    }
+
+    /// Why a value outside the range is refused, naming the range.
+    fn out_of_range(&self) -> String {
+        match self.kind {
+            Kind::Real { min, max, .. } => format!("is out of range: {} takes {min} to {max}", self.label_in_a_sentence()),
+            Kind::Whole { min, max } => format!("is out of range: {} takes whole numbers {min} to {max}", self.label_in_a_sentence()),
+            Kind::Choice(_) => "is not a choice".into(),
         }
     }
 
@@ -390,9 +395,7 @@ impl Spec {
                 // A whole number written as a real one (2.0, 1e3).
                 (_, Ok(v)) if v.fract() == 0.0 && (min as f64..=max as f64).contains(&v) => Value::Whole(v as u64),
                 // A number, but not a whole one of the range (-1, 2.5): the range says what is.
-                (_, Ok(v)) if v.is_finite() => {
-                    return Err(fail(&format!("is out of range: {} takes whole numbers {min} to {max}", self.label_in_a_sentence())));
-                }
+                (_, Ok(v)) if v.is_finite() => return Err(fail(&self.out_of_range())),
                 _ => return Err(fail("is not a whole number")),
             },
             Kind::Choice(choices) => Value::Choice(Some(choices.iter().position(|(n, _)| *n == text).ok_or_else(|| {
