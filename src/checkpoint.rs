@@ -213,8 +213,12 @@ impl Checkpoint {
         let bad_header = |e: serde_json::Error| CheckpointError::BadHeader(e.to_string());
         let mut header: serde_json::Value = serde_json::from_slice(take(16, header_len)?).map_err(bad_header)?;
         // Fields files written before them lack, with what such a file means: it holds a
-        // DCGAN (there was no other model), trained without shifts.
-        let added = [("model", "family", serde_json::to_value(Family::Dcgan).expect("a unit variant")), ("train", "augment", 0.into())];
+        // DCGAN (there was no other model) with no extra layers in G, trained without shifts.
+        let added = [
+            ("model", "family", serde_json::to_value(Family::Dcgan).expect("a unit variant")),
+            ("model", "refine", 0.into()),
+            ("train", "augment", 0.into()),
+        ];
         for (part, field, meaning) in added {
             if let Some(part) = header.get_mut(part).and_then(|p| p.as_object_mut()) {
                 part.entry(field).or_insert(meaning);
@@ -249,9 +253,8 @@ impl Checkpoint {
         if file == here {
             return Ok(());
         }
-        let (sizes, (g, d)) = (&self.model, file.network_names());
         Err(CheckpointError::OtherFamily {
-            file: format!("{} (nz {}, {g} {} wide, {d} {} wide)", file.long_name(), sizes.nz, sizes.ngf, sizes.ndf),
+            file: format!("{} ({})", file.long_name(), self.model.sizes()),
             here: here.long_name().to_string(),
             file_short: file.title(),
         })
@@ -485,14 +488,36 @@ mod tests {
     }
 
     #[test]
-    fn files_from_before_model_families_and_augmentation_read_as_unaugmented_dcgans() {
-        let bytes = Checkpoint::of_gan(&gan()).to_bytes();
+    fn files_from_before_model_families_extra_layers_and_augmentation_read_as_plain_unaugmented_dcgans() {
+        let gan = gan();
+        let bytes = Checkpoint::of_gan(&gan).to_bytes();
         let old = with_header(&bytes, |header| {
             header["model"].as_object_mut().unwrap().remove("family");
+            header["model"].as_object_mut().unwrap().remove("refine");
             header["train"].as_object_mut().unwrap().remove("augment");
         });
         let file = Checkpoint::from_bytes(&old).unwrap();
-        assert_eq!((file.model.family, file.train.augment), (Family::Dcgan, 0));
+        assert_eq!((file.model.family, file.model.refine, file.train.augment), (Family::Dcgan, 0, 0));
+        assert!(file.generator(&Device::flex()).is_ok());
+    }
+
+    #[test]
+    fn a_generator_with_extra_layers_resumes_where_it_was_and_its_file_says_so() {
+        let digits = crate::data::tests::tiny_digits(4);
+        let device = Device::flex().autodiff();
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3).with_refine(2);
+        let mut original = Gan::new(model.clone(), TrainConfig::new().with_batch_size(8), &device);
+        original.step(&digits).read().unwrap();
+        let file = Checkpoint::from_bytes(&Checkpoint::of_gan(&original).to_bytes()).unwrap();
+        assert_eq!(file.model, model);
+        let refused = file.of_family(Family::Vae).unwrap_err().to_string();
+        assert!(refused.contains("generator 3 wide with 2 extra layers, discriminator 3 wide"), "{refused}");
+        let mut resumed = file.into_gan(&device).unwrap();
+        assert_eq!(resumed.step(&digits).read().unwrap(), original.step(&digits).read().unwrap());
+        // A header that claims extra layers the weights lack is refused.
+        let mut claimed = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan()).to_bytes()).unwrap();
+        claimed.model.refine = 1;
+        assert!(matches!(claimed.generator(&Device::flex()), Err(CheckpointError::BadWeights { .. })));
     }
 
     #[test]

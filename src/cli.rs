@@ -15,7 +15,7 @@ use ganplay::readback::ready_now;
 use ganplay::image::GrayImage;
 use ganplay::layers::{ConvPath, force_conv_path};
 use ganplay::model::{Family, ModelConfig};
-use ganplay::settings::{Key, Kind, Settings, Spec, TABLE};
+use ganplay::settings::{Key, Kind, MAX_REFINE, Settings, Spec, TABLE};
 use ganplay::training::{Gan, StepReport, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
@@ -178,7 +178,7 @@ struct TrainArgs {
 
 #[derive(Args)]
 struct PretrainArgs {
-    #[arg(long, default_value_t = 19000)]
+    #[arg(long, default_value_t = 8000)]
     steps: u64,
     /// Width of G and D (ngf = ndf).
     #[arg(long, default_value_t = 64)]
@@ -204,6 +204,9 @@ struct PretrainArgs {
     /// Shift D's digits by up to this many pixels (0: off).
     #[arg(long, default_value = "0")]
     augment: String,
+    /// G's extra 3x3 layers at 14x14.
+    #[arg(long, default_value = "2")]
+    refine: String,
     /// From this share of the steps on (0 to 1), both learning rates fall linearly towards
     /// nothing at the last step, a step down at each `--log-every` chunk (the rate of its
     /// middle step). 1: they stay as they are.
@@ -246,6 +249,9 @@ struct BenchArgs {
     model: Vec<Family>,
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
+    /// G's extra 3x3 layers at 14x14.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_REFINE))]
+    refine: u64,
     /// Backends to time; by default every one available.
     #[arg(long, value_enum)]
     backend: Vec<BackendChoice>,
@@ -484,7 +490,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         .with_seed(args.seed)
         .with_ema(Some(args.ema));
     let mut settings = Settings::of_run(Settings::default().backend, model, train);
-    for (key, text) in [(Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment)] {
+    for (key, text) in [(Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment), (Key::Refine, &args.refine)] {
         settings.set_text(key, text).context("these settings are out of range")?;
     }
     // The file must pass the checks every reader of it makes (the page included).
@@ -495,9 +501,10 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let mut gan = Gan::new(model, train, &device(args.backend)?.autodiff());
     println!(
-        "pretraining width {} on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
+        "pretraining width {} ({} extra G layers) on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
          label smoothing {}, D steps {}, shifts {} px, average decay {}, seed {}",
         args.width,
+        gan.model.refine,
         args.backend,
         digits.len(),
         args.steps,
@@ -581,7 +588,7 @@ fn bench(args: BenchArgs) -> Result<()> {
         for &conv in &args.conv {
             force_conv_path(conv.path());
             for (&family, &width) in args.model.iter().flat_map(|f| args.widths.iter().map(move |w| (f, w))) {
-                let model = ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width);
+                let model = ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width).with_refine(args.refine as usize);
                 let flops = model.step_flops(args.batch_size);
                 let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(args.batch_size), &device);
                 for _ in 0..args.warmup {

@@ -94,6 +94,11 @@ pub struct ModelConfig {
     /// Discriminator width: its feature maps have ndf then 2*ndf channels.
     #[config(default = 32)]
     pub ndf: usize,
+    /// G's extra layers: 3x3 convolutions at 14x14 (2*ngf channels in and out, each with
+    /// batch norm and ReLU) between its two upsamplings. Weights files written before there
+    /// were any read as 0 (see `checkpoint`).
+    #[config(default = 0)]
+    pub refine: usize,
 }
 
 /// DCGAN weight init: conv weights drawn from N(0, 0.02).
@@ -131,6 +136,17 @@ fn upsample(channels: [usize; 2]) -> ConvTranspose2dConfig {
         .with_initializer(dcgan_init())
 }
 
+fn refine_layer(channels: usize, device: &Device) -> Refine {
+    Refine {
+        conv: Conv2dConfig::new([channels, channels], [3, 3])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .with_bias(false)
+            .with_initializer(dcgan_init())
+            .init(device),
+        norm: BatchNormConfig::new(channels).init(device),
+    }
+}
+
 fn downsample(channels: [usize; 2]) -> Conv2dConfig {
     Conv2dConfig::new(channels, [4, 4])
         .with_stride([2, 2])
@@ -140,6 +156,17 @@ fn downsample(channels: [usize; 2]) -> Conv2dConfig {
 }
 
 impl ModelConfig {
+    /// The sizes in words: "nz 100, generator 64 wide, discriminator 64 wide".
+    pub fn sizes(&self) -> String {
+        let (g, d) = self.family.network_names();
+        let extra = match self.refine {
+            0 => String::new(),
+            1 => " with 1 extra layer".into(),
+            n => format!(" with {n} extra layers"),
+        };
+        format!("nz {}, {g} {} wide{extra}, {d} {} wide", self.nz, self.ngf, self.ndf)
+    }
+
     /// Channels of G's input: z, and the one-hot class in a conditional model.
     pub fn generator_inputs(&self) -> usize {
         self.nz + if self.family.conditional() { CLASSES } else { 0 }
@@ -168,6 +195,7 @@ impl ModelConfig {
             norm1: BatchNormConfig::new(c1).init(device),
             up1: upsample([c1, c2]).init(device),
             norm2: BatchNormConfig::new(c2).init(device),
+            refine: (0..self.refine).map(|_| refine_layer(c2, device)).collect(),
             up2: upsample([c2, 1]).init(device),
         }
     }
@@ -200,7 +228,8 @@ impl ModelConfig {
             2.0 * (cin * cout * k * k) as f64 * (in_side * in_side) as f64
         };
         let (g1, g2) = (4 * self.ngf, 2 * self.ngf);
-        let g = conv_t(self.generator_inputs(), g1, 7, 1) + conv_t(g1, g2, 4, 7) + conv_t(g2, 1, 4, 14);
+        let refine = self.refine as f64 * conv(g2, g2, 3, 14);
+        let g = conv_t(self.generator_inputs(), g1, 7, 1) + conv_t(g1, g2, 4, 7) + refine + conv_t(g2, 1, 4, 14);
         let (d1, d2) = (self.ndf, 2 * self.ndf);
         // A conditional D's ten class planes cost one convolution of ten images a call, not one
         // a digit (`Discriminator::forward_conditioned`): left out, as the norms are.
@@ -231,7 +260,15 @@ pub struct Generator {
     norm1: BatchNorm,
     up1: ConvTranspose2d,
     norm2: BatchNorm,
+    refine: Vec<Refine>,
     up2: ConvTranspose2d,
+}
+
+/// One of G's extra layers: a 3x3 convolution that keeps the map's size, batch norm, ReLU.
+#[derive(Module, Debug)]
+pub struct Refine {
+    conv: Conv2d,
+    norm: BatchNorm,
 }
 
 impl Generator {
@@ -246,6 +283,7 @@ impl Generator {
     pub fn logits(&self, z: Tensor<4>) -> Tensor<4> {
         let x = relu(batch_norm(&self.norm1, dense_project(&self.project, z))); // 7x7
         let x = relu(batch_norm(&self.norm2, self.up1.forward(x))); // 14x14
+        let x = self.refine.iter().fold(x, |x, layer| relu(batch_norm(&layer.norm, layer.conv.forward(x))));
         self.up2.forward(x) // 28x28
     }
 
@@ -425,6 +463,25 @@ mod tests {
             let (a, b) = (read(a.unwrap()), read(b.unwrap()));
             assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-4), "{a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn extra_layers_refine_g_at_14x14_and_keep_its_picture() {
+        let device = Device::flex();
+        let plain = ModelConfig::new().with_nz(8).with_ngf(4);
+        let deeper = plain.clone().with_refine(2);
+        let (g, g2) = (plain.init_generator(&device), deeper.init_generator(&device));
+        // Two 3x3 convolutions of 2*ngf = 8 channels, and their norms (scale, shift, running
+        // mean and variance: burn counts all four).
+        assert_eq!(g2.num_params() - g.num_params(), 2 * (8 * 8 * 9 + 4 * 8));
+        let z = Tensor::<4>::random([3, 8, 1, 1], Distribution::Normal(0.0, 1.0), &device);
+        let images = g2.forward(z.clone());
+        assert_eq!(images.dims(), [3, 1, IMAGE_SIDE, IMAGE_SIDE]);
+        let values = images.into_data().try_to_vec::<f32>().unwrap();
+        assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)));
+        let (f, f2) = (plain.forward_flops().0, deeper.forward_flops().0);
+        assert_eq!(f2 - f, 2.0 * 2.0 * (8 * 8 * 9 * 14 * 14) as f64);
+        assert_eq!(deeper.sizes(), "nz 100, generator 4 wide with 2 extra layers, discriminator 32 wide".replace("nz 100", "nz 8"));
     }
 
     #[test]

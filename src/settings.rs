@@ -77,6 +77,7 @@ pub enum Key {
     Nz,
     Ngf,
     Ndf,
+    Refine,
     LrD,
     LrG,
     Batch,
@@ -139,6 +140,7 @@ pub const MAX_BATCH: u64 = 256;
 pub const MAX_SEED: u64 = 1_000_000_000;
 pub const MAX_D_STEPS: u64 = 5;
 pub const MAX_SHIFT: u64 = 4;
+pub const MAX_REFINE: u64 = 4;
 
 /// Every setting, in the form's order.
 pub const TABLE: &[Spec] = &[
@@ -189,6 +191,15 @@ pub const TABLE: &[Spec] = &[
         label: "D width",
         explain: "Feature maps in the discriminator. A D much stronger than G wins and G stops learning.",
         kind: Kind::Whole { min: 1, max: MAX_WIDTH },
+        applies: Applies::Rebuild,
+    },
+    Spec {
+        key: Key::Refine,
+        name: "refine",
+        label: "G's extra layers",
+        explain: "3x3 convolutions G adds at 14x14, before it draws the 28x28 digit: more layers to shape strokes with, \
+                  slower steps. Changing it starts over.",
+        kind: Kind::Whole { min: 0, max: MAX_REFINE },
         applies: Applies::Rebuild,
     },
     Spec {
@@ -291,6 +302,7 @@ impl Key {
         match (family, self) {
             (Family::Vae, Key::Ngf) => "Decoder width",
             (Family::Vae, Key::Ndf) => "Encoder width",
+            (Family::Vae, Key::Refine) => "Decoder's extra layers",
             (Family::Vae, Key::LrD) => "Encoder learning rate",
             (Family::Vae, Key::LrG) => "Decoder learning rate",
             (Family::Vae, Key::Ema) => "Average of the decoder (EMA)",
@@ -453,6 +465,7 @@ impl Settings {
             Key::Nz => Value::Whole(m.nz as u64),
             Key::Ngf => Value::Whole(m.ngf as u64),
             Key::Ndf => Value::Whole(m.ndf as u64),
+            Key::Refine => Value::Whole(m.refine as u64),
             Key::LrD => Value::Real(t.lr_d),
             Key::LrG => Value::Real(t.lr_g),
             Key::Batch => Value::Whole(t.batch_size as u64),
@@ -481,6 +494,7 @@ impl Settings {
             (Key::Nz, Value::Whole(v)) => m.nz = v as usize,
             (Key::Ngf, Value::Whole(v)) => m.ngf = v as usize,
             (Key::Ndf, Value::Whole(v)) => m.ndf = v as usize,
+            (Key::Refine, Value::Whole(v)) => m.refine = v as usize,
             (Key::LrD, Value::Real(v)) => t.lr_d = v,
             (Key::LrG, Value::Real(v)) => t.lr_g = v,
             (Key::Batch, Value::Whole(v)) => t.batch_size = v as usize,
@@ -495,7 +509,7 @@ impl Settings {
             (_, Value::Choice(None)) => return Ok(()),
             _ => unreachable!("check() matched the value to the row's kind"),
         }
-        if matches!(key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf) {
+        if matches!(key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf | Key::Refine) {
             self.auto_size = false;
         }
         Ok(())
@@ -613,7 +627,7 @@ mod tests {
         let before = settings.clone();
         for (key, text) in [(Key::LrD, "-5"), (Key::LrD, "0"), (Key::LrG, "NaN"), (Key::Beta1, "7.5"), (Key::Beta1, "0.9999999"),
             (Key::Batch, "100000000"), (Key::Batch, "0"), (Key::Ngf, "50000"), (Key::Nz, "1.5"), (Key::Seed, "-1"),
-            (Key::Loss, "mse"), (Key::DSteps, "1000000000"), (Key::Ema, "1"), (Key::Ema, "-0.5"), (Key::Augment, "5")]
+            (Key::Loss, "mse"), (Key::DSteps, "1000000000"), (Key::Ema, "1"), (Key::Ema, "-0.5"), (Key::Augment, "5"), (Key::Refine, "5")]
         {
             let error = settings.set_text(key, text).unwrap_err();
             assert_eq!((error.name, error.value.as_str()), (key.spec().name, text));

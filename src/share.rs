@@ -157,7 +157,7 @@ mod tests {
     fn a_written_address_reads_back_the_same() {
         let mut settings = Settings::of_run(
             BackendRequest::Cpu,
-            ModelConfig::new().with_nz(20).with_ngf(24).with_ndf(12),
+            ModelConfig::new().with_nz(20).with_ngf(24).with_ndf(12).with_refine(3),
             TrainConfig::new()
                 .with_lr_d(0.0003)
                 .with_lr_g(0.00015)

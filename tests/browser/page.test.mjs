@@ -276,7 +276,7 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     const dcgan = fs.readFileSync(path.join(here, '../../assets/pretrained/generator.ganplay'));
     await page.setInputFiles('#load-file', { name: 'dcgan.ganplay', mimeType: 'application/octet-stream', buffer: dcgan });
     await page.waitForFunction(() => document.querySelector('#error')?.innerText.includes('dcgan.ganplay'));
-    assert.match(await text(page, '#error'), /dcgan\.ganplay was not loaded: it holds a DCGAN \(nz 100, generator 64 wide, discriminator 64 wide\), and the run here is a VAE: choose DCGAN in the model menu first/);
+    assert.match(await text(page, '#error'), /dcgan\.ganplay was not loaded: it holds a DCGAN \(nz 100, generator 64 wide with 2 extra layers, discriminator 64 wide\), and the run here is a VAE: choose DCGAN in the model menu first/);
     const steps = await stepCount(page);
     assert.ok(steps >= 200);
     // The run kept in this browser is a VAE's: a page opened without a model goes on from it as one.
@@ -656,6 +656,38 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     const row = (await download(gpu, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
     assert.equal(row[0], '4');
     assert.ok(row.slice(1, 6).every((v) => Number.isFinite(Number(v))), row.join(','));
+  });
+});
+
+test('G\'s extra layers come from the address, train on the CPU, and a saved file brings them to WebGPU', { timeout: 300_000 }, async () => {
+  const saved = await withPage('?backend=cpu&preset=tiny&refine=2&seed=3', async (page) => {
+    await waitReady(page);
+    assert.equal(await page.locator('#refine').inputValue(), '2');
+    // Tiny's sizes with extra layers are no preset's.
+    assert.equal(await page.locator('#preset').inputValue(), 'custom');
+    await stepTo(page, 3);
+    const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
+    assert.ok(row.slice(1, 6).every((v) => Number.isFinite(Number(v))), row.join(','));
+    assert.ok(await spread(page, 'grid') > 5, 'the grid looks flat');
+    return download(page, '#save');
+  });
+  await withPage('?backend=webgpu&preset=tiny', async (page) => {
+    await waitReady(page);
+    assert.equal(await page.locator('#refine').inputValue(), '0');
+    await page.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
+    await page.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay/.test(document.querySelector('#notice')?.innerText));
+    assert.match(await text(page, '#notice'), /generator 16 wide with 2 extra layers, discriminator 8 wide\), and the run here was .*generator 16 wide, discriminator 8 wide/);
+    assert.equal(await page.locator('#refine').inputValue(), '2');
+    await page.waitForFunction(() => /refine=2/.test(location.search) && !/preset=/.test(location.search));
+    await stepTo(page, 4);
+    const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
+    assert.equal(row[0], '4');
+    assert.ok(row.slice(1, 6).every((v) => Number.isFinite(Number(v))), row.join(','));
+    // Changing it starts over with new networks.
+    await page.locator('#refine').fill('1');
+    await page.locator('#refine').dispatchEvent('change');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 0);
+    await page.waitForFunction(() => /refine=1/.test(location.search));
   });
 });
 

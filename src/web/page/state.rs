@@ -535,12 +535,14 @@ impl Page {
     /// this run) or started afresh (a file, the kept run).
     fn loaded(&mut self, kind: LoadKind, settings: Settings, steps: u64, source: &str) -> Effects {
         // A file of other sizes brings its own: the form follows it, and the note says so.
-        let sizes = |m: &crate::model::ModelConfig| {
-            let (g, d) = m.family.network_names();
-            format!("nz {}, {g} {} wide, {d} {} wide", m.nz, m.ngf, m.ndf)
-        };
-        let resized = (kind == LoadKind::File && settings.model != self.settings.model)
-            .then(|| format!(" It holds {} ({}), and the run here was {}: the sizes are now the file's.", settings.model.family.long_name(), sizes(&settings.model), sizes(&self.settings.model)));
+        let resized = (kind == LoadKind::File && settings.model != self.settings.model).then(|| {
+            format!(
+                " It holds {} ({}), and the run here was {}: the sizes are now the file's.",
+                settings.model.family.long_name(),
+                settings.model.sizes(),
+                self.settings.model.sizes()
+            )
+        });
         self.settings = settings;
         match kind {
             LoadKind::Snapshot => {
