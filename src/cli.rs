@@ -582,7 +582,7 @@ fn bench(args: BenchArgs) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-    println!("batch {}, median of {} steps after {} warm-up", args.batch_size, args.steps, args.warmup);
+    println!("batch {}, {} extra G layers, median of {} steps after {} warm-up", args.batch_size, args.refine, args.steps, args.warmup);
     for (backend, device) in devices {
         println!("{backend:?}: {device:?}");
         for &conv in &args.conv {

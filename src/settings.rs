@@ -56,9 +56,10 @@ impl Preset {
         choice_of(PRESETS, &Preset::ALL, name)
     }
 
-    /// The preset whose sizes `model` has, if any (whatever its family).
+    /// The preset whose sizes `model` has, if any (whatever its family, and however many
+    /// extra layers its G has: a preset is its widths).
     pub fn of(model: &ModelConfig) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.model() == model.clone().with_family(Family::Dcgan))
+        Self::ALL.into_iter().find(|p| p.model() == model.clone().with_family(Family::Dcgan).with_refine(0))
     }
 
     /// The preset a fresh page trains when the visitor chose no size: a real GPU trains the
@@ -316,6 +317,10 @@ impl Key {
             (Family::Vae, Key::Nz) => "How many numbers the encoder squeezes each digit into, and the decoder draws from; changing it starts over.",
             (Family::Vae, Key::Ngf) => "Feature maps in the decoder (G's shape): its capacity. Changing it starts over.",
             (Family::Vae, Key::Ndf) => "Feature maps in the encoder (D's shape). Changing it starts over.",
+            (Family::Vae, Key::Refine) => {
+                "3x3 convolutions the decoder adds at 14x14, before it draws the 28x28 digit: more layers to shape strokes with, \
+                 slower steps. Changing it starts over."
+            }
             (Family::Vae, Key::LrD) => "How big a step the encoder takes. Applies at once.",
             (Family::Vae, Key::LrG) => "How big a step the decoder takes. Too big and training blows up.",
             (Family::Vae, Key::Batch) => "Digits looked at in each step. Applies at once.",

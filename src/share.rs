@@ -125,7 +125,8 @@ impl PageSetup {
         let settings = &self.settings;
         let mut pairs = Vec::new();
         for spec in crate::settings::TABLE {
-            let size = matches!(spec.key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf);
+            // Sizes picked for the hardware are not written (extra layers are none then).
+            let size = matches!(spec.key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf | Key::Refine);
             if (size && settings.auto_size) || (spec.key == Key::Preset && settings.preset().is_none()) {
                 continue;
             }
@@ -193,7 +194,8 @@ mod tests {
         assert!(!setup.settings.auto_size);
         let (setup, _) = PageSetup::from_query("?seed=3");
         assert!(setup.settings.auto_size, "no size in the address: picked for the hardware");
-        assert!(!setup.to_query().contains("ngf="), "{}", setup.to_query());
+        assert!(!setup.to_query().contains("ngf=") && !setup.to_query().contains("refine="), "{}", setup.to_query());
+        assert!(PageSetup::from_query(&setup.to_query()).0.settings.auto_size, "its written address keeps it so");
     }
 
     #[test]

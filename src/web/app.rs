@@ -141,7 +141,7 @@ pub fn App() -> impl IntoView {
         <main>
             <section class="controls" aria-label="Training controls">
                 <RunButtons/>
-                <SettingsPanel/>
+                <SettingsPanel compare=compare/>
             </section>
             {board}
         </main>

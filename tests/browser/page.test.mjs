@@ -343,7 +343,19 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     assert.ok(await points(page, 'b-chart-elbo') > 10);
     // Each run saves itself, named by its model; the rest of the panel says whose it is.
     assert.deepEqual([await text(page, '#save'), await text(page, '#b-save')], ['Save the DCGAN run', 'Save the VAE run']);
-    assert.match(await text(page, '#keep-which'), /are the DCGAN run's/);
+    assert.match(await text(page, '#keep-which'), /A loaded file goes to the DCGAN run \(the first\)/);
+    // Each run exports its own curves, named by its model.
+    const curves = { dcgan: await download(page, '#export-csv'), vae: await download(page, '#b-export-csv') };
+    assert.equal(curves.dcgan.name, `ganplay-dcgan-metrics-step-${now[0]}.csv`);
+    assert.equal(curves.vae.name, `ganplay-vae-metrics-step-${now[1]}.csv`);
+    assert.match(curves.dcgan.bytes.toString(), /^step,loss_d/);
+    assert.match(curves.vae.bytes.toString(), /^step,reconstruction,kl,elbo/);
+    assert.equal(await text(page, '#b-export-grid'), 'VAE grid as PNG');
+    // One press snapshots both; each run lists its own.
+    await page.click('#snapshot-now');
+    await page.locator(`#snapshots li[data-step="${now[0]}"]`).waitFor();
+    await page.locator(`#b-snapshots li[data-step="${now[1]}"]`).waitFor();
+    assert.deepEqual(await page.locator('.run-snapshots h4').allInnerTexts(), ['The DCGAN run', 'The VAE run']);
     for (const [button, family, step] of [['#save', 'dcgan', now[0]], ['#b-save', 'vae', now[1]]]) {
       const saved = await download(page, button);
       assert.equal(saved.name, `ganplay-${family}-step-${step}.ganplay`);
@@ -364,6 +376,27 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     await page.selectOption('#compare', 'cgan');
     await page.waitForFunction(() => location.search.includes('compare=cgan') && document.querySelectorAll('.run-title').length === 2);
     assert.match(await page.locator('.run-column').nth(1).innerText(), /conditional DCGAN/);
+  });
+});
+
+test('with a VAE first and a DCGAN compared, the DCGAN\'s own settings are in the form, marked so, and reach it', { timeout: 180_000 }, async () => {
+  await withPage('?backend=cpu&preset=tiny&model=vae&compare=dcgan', async (page) => {
+    await waitReady(page);
+    const label = (id) => page.locator(`label[for="${id}"] > span`).innerText();
+    assert.equal(await label('loss'), 'Loss (DCGAN only)');
+    assert.match(await label('augment'), /\(DCGAN only\)$/);
+    assert.equal(await label('lr-d'), 'Encoder learning rate');
+    await page.selectOption('#loss', 'hinge');
+    await page.locator('#d-steps').fill('2');
+    await page.locator('#d-steps').dispatchEvent('change');
+    await page.waitForFunction(() => /loss=hinge/.test(location.search) && /d_steps=2/.test(location.search));
+    // The compared DCGAN's saved run holds them.
+    let header = '';
+    for (let tries = 0; tries < 10 && !(header.includes('"loss":"Hinge"') && header.includes('"d_steps":2')); tries++) {
+      await page.waitForTimeout(500);
+      header = Buffer.from((await download(page, '#b-save')).bytes).subarray(16, 2000).toString('latin1');
+    }
+    assert.ok(header.includes('"family":"Dcgan"') && header.includes('"loss":"Hinge"') && header.includes('"d_steps":2'), header);
   });
 });
 
@@ -655,7 +688,7 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     await stepTo(gpu, 4);
     const row = (await download(gpu, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
     assert.equal(row[0], '4');
-    assert.ok(row.slice(1, 6).every((v) => Number.isFinite(Number(v))), row.join(','));
+    assert.ok(row.slice(1, 6).every((v) => v !== '' && Number.isFinite(Number(v))), row.join(','));
   });
 });
 
@@ -663,11 +696,11 @@ test('G\'s extra layers come from the address, train on the CPU, and a saved fil
   const saved = await withPage('?backend=cpu&preset=tiny&refine=2&seed=3', async (page) => {
     await waitReady(page);
     assert.equal(await page.locator('#refine').inputValue(), '2');
-    // Tiny's sizes with extra layers are no preset's.
-    assert.equal(await page.locator('#preset').inputValue(), 'custom');
+    // A preset is its widths: tiny with extra layers is tiny.
+    assert.equal(await page.locator('#preset').inputValue(), 'tiny');
     await stepTo(page, 3);
     const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
-    assert.ok(row.slice(1, 6).every((v) => Number.isFinite(Number(v))), row.join(','));
+    assert.ok(row.slice(1, 6).every((v) => v !== '' && Number.isFinite(Number(v))), row.join(','));
     assert.ok(await spread(page, 'grid') > 5, 'the grid looks flat');
     return download(page, '#save');
   });
@@ -678,11 +711,11 @@ test('G\'s extra layers come from the address, train on the CPU, and a saved fil
     await page.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay/.test(document.querySelector('#notice')?.innerText));
     assert.match(await text(page, '#notice'), /generator 16 wide with 2 extra layers, discriminator 8 wide\), and the run here was .*generator 16 wide, discriminator 8 wide/);
     assert.equal(await page.locator('#refine').inputValue(), '2');
-    await page.waitForFunction(() => /refine=2/.test(location.search) && !/preset=/.test(location.search));
+    await page.waitForFunction(() => /refine=2/.test(location.search) && /preset=tiny/.test(location.search));
     await stepTo(page, 4);
     const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
     assert.equal(row[0], '4');
-    assert.ok(row.slice(1, 6).every((v) => Number.isFinite(Number(v))), row.join(','));
+    assert.ok(row.slice(1, 6).every((v) => v !== '' && Number.isFinite(Number(v))), row.join(','));
     // Changing it starts over with new networks.
     await page.locator('#refine').fill('1');
     await page.locator('#refine').dispatchEvent('change');
@@ -919,7 +952,14 @@ test('the address follows the setup, and opening it restores every parameter and
       await page.locator(`#${id}`).dispatchEvent('change');
       await page.waitForFunction((r) => new RegExp(r).test(document.querySelector('#notice')?.innerText ?? ''), reason.source);
       assert.equal(await page.locator(`#${id}`).inputValue(), kept);
+      // Said beside the field too, which may be far below the notice; only there.
+      assert.match(await text(page, `#${id}-refused`), reason);
+      assert.equal(await page.locator('.field .refused').count(), 1);
     }
+    // A value of that setting taken, both notes go.
+    await page.locator('#augment').fill('1');
+    await page.locator('#augment').dispatchEvent('change');
+    await page.waitForFunction(() => !document.querySelector('#augment-refused') && !document.querySelector('#notice'));
   });
 });
 
@@ -1116,6 +1156,8 @@ test('presenter mode with two models fits both columns and the shared latent exp
       const [a, b] = [await box(page, '#grid'), await box(page, '#b-grid')];
       assert.ok(a.bottom - a.top >= 0.35 * height && Math.abs((a.bottom - a.top) - (b.bottom - b.top)) < 2,
         `the two grids are big and alike at ${width}x${height}: ${JSON.stringify([a, b])}`);
+      const ticks = await page.locator('#chart-prob > svg .axes text.tick').evaluateAll((all) => all.map((t) => t.getBoundingClientRect().height));
+      assert.ok(ticks.length > 0 && Math.min(...ticks.filter((h) => h > 0)) >= 13, `chart tick labels ${ticks.map(Math.round)} px high at ${width}x${height}`);
       const slider = await box(page, '#z0');
       assert.ok(slider.right - slider.left >= 60, `the z0 slider is ${slider.right - slider.left} px wide at ${width}x${height}`);
       const [s, t] = [await box(page, '#sample'), await box(page, '#b-sample')];

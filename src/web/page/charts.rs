@@ -131,7 +131,7 @@ pub fn LineChart(
                     let y = f.y(t as f32);
                     view! {
                         <line class="grid" x1=LEFT y1=y x2=W - RIGHT y2=y></line>
-                        <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{tick_label(t, step)}</text>
+                        <text class="tick" x=LEFT - 6.0 y=y text-anchor="end" dominant-baseline="central">{tick_label(t, step)}</text>
                     }
                 })
                 .collect_view()
@@ -146,7 +146,7 @@ pub fn LineChart(
                     let x = f.x(t);
                     view! {
                         <line x1=x y1=H - BOTTOM x2=x y2=H - BOTTOM + 4.0></line>
-                        <text class="tick" x=x y=H - BOTTOM + 18.0 text-anchor="middle">{tick_label(t, step)}</text>
+                        <text class="tick" x=x y=H - BOTTOM + 7.0 text-anchor="middle" dominant-baseline="hanging">{tick_label(t, step)}</text>
                     }
                 })
                 .collect_view()
@@ -154,8 +154,8 @@ pub fn LineChart(
     };
     let axes = view! {
         <g class="axes">
-            {y_axis}
-            {x_axis}
+            <g class="y-ticks">{y_axis}</g>
+            <g class="x-ticks">{x_axis}</g>
             <line x1=LEFT y1=H - BOTTOM x2=W - RIGHT y2=H - BOTTOM></line>
             <line x1=LEFT y1=TOP x2=LEFT y2=H - BOTTOM></line>
             <text class="title" x=(LEFT + W - RIGHT) / 2.0 y=H - 4.0 text-anchor="middle">"training step"</text>

@@ -44,13 +44,21 @@ fn field_id(key: Key) -> String {
 
 /// One setting as the table declares it: a number field or a menu, its label and one line of
 /// explanation. A change goes to `Page::change`; a value it refuses is put back in the field.
+/// `only`: the compared model, where the setting means something for it alone.
 #[component]
-fn SettingField(key: Key) -> impl IntoView {
+fn SettingField(key: Key, only: Option<Family>) -> impl IntoView {
     let state = PageState::get();
     let spec = key.spec();
     let id = field_id(key);
-    let label = move || state.settings.with(|s| key.label_for(s.model.family));
-    let explain = move || state.settings.with(|s| key.explain_for(s.model.family));
+    let family = move || only.unwrap_or_else(|| state.settings.with(|s| s.model.family));
+    let label = move || {
+        let label = key.label_for(family());
+        match only {
+            Some(family) => format!("{label} ({} only)", family.title()),
+            None => label.to_string(),
+        }
+    };
+    let explain = move || key.explain_for(family());
     let text = Memo::new(move |_| state.settings.with(|s| s.text(key)));
     let on_change = move |ev: leptos::ev::Event| {
         state.update(|page| page.change(key, &event_target_value(&ev)));
@@ -78,25 +86,38 @@ fn SettingField(key: Key) -> impl IntoView {
         }
         .into_any(),
     };
+    // The note of a value just refused, beside the field as well as at the top of the page,
+    // which may be out of sight from a field far down the form.
+    let refused_id = format!("{id}-refused");
+    let refused = Memo::new(move |_| state.messages.with(|m| m.notice.clone().filter(|_| m.notice_refused == Some(key))));
     view! {
         <label class="field" for=id>
             <span>{label}</span>
             {control}
+            {move || refused.get().map(|why| view! { <small id=refused_id.clone() class="refused">{why}</small> })}
             <small>{explain}</small>
         </label>
     }
 }
 
 /// Every setting of the table, and the benchmark's result when `?bench=1` asked for one.
+/// `compare`: the family of a run compared beside this one, which follows these settings too.
 #[component]
-pub fn SettingsPanel() -> impl IntoView {
+pub fn SettingsPanel(compare: Option<Family>) -> impl IntoView {
     let state = PageState::get();
     let bench = state.bench;
-    // The rows that mean something for the run's model.
+    // The rows that mean something for the run's model, or for the compared one (marked so).
     let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
     let fields = move || {
         let family = family.get();
-        TABLE.iter().filter(|spec| spec.key.applies_to(family)).map(|spec| view! { <SettingField key=spec.key/> }).collect_view()
+        TABLE
+            .iter()
+            .filter_map(|spec| match (spec.key.applies_to(family), compare) {
+                (true, _) => Some(view! { <SettingField key=spec.key only=None/> }),
+                (false, Some(other)) if spec.key.applies_to(other) => Some(view! { <SettingField key=spec.key only=Some(other)/> }),
+                _ => None,
+            })
+            .collect_view()
     };
     view! {
         <div class="settings">{fields}<CompareChoice/></div>

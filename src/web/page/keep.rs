@@ -16,14 +16,18 @@ enum Export {
     Curves,
 }
 
-fn export(state: PageState, what: Export) {
+/// Exports `state`'s pictures or curves; `ids`: the prefix of its elements' ids ("" for the
+/// first run, "b-" for a run compared beside it); `family`: what goes before the picture's or
+/// the curves' name in the file's name ("dcgan-" when two runs share the page, so that their
+/// files differ; "" otherwise).
+fn export(state: PageState, what: Export, ids: &str, family: &str) {
     let steps = state.run.with_untracked(|r| r.step);
     let result = match what {
-        Export::Grid => download_canvas_png("grid", &format!("ganplay-grid-step-{steps}.png"), 4),
-        Export::Sample => download_canvas_png("sample", &format!("ganplay-sample-step-{steps}.png"), 10),
+        Export::Grid => download_canvas_png(&format!("{ids}grid"), &format!("ganplay-{family}grid-step-{steps}.png"), 4),
+        Export::Sample => download_canvas_png(&format!("{ids}sample"), &format!("ganplay-{family}sample-step-{steps}.png"), 10),
         Export::Curves => {
             let csv = state.charts.with_untracked(|h| state.quality.with_untracked(|q| h.to_csv_with(&q.history)));
-            download_bytes(&format!("ganplay-metrics-step-{steps}.csv"), csv.as_bytes(), "text/csv")
+            download_bytes(&format!("ganplay-{family}metrics-step-{steps}.csv"), csv.as_bytes(), "text/csv")
         }
     };
     if let Err(e) = result {
@@ -65,18 +69,27 @@ fn SaveButton(state: PageState, id: &'static str, label: Signal<String>) -> impl
     }
 }
 
-/// Saving, loading, snapshots and exports; `also`: a run compared beside this one, which can
-/// be saved too (loading, snapshots and exports act on the first run).
+/// Saving, loading, snapshots and exports; `also`: a run compared beside this one, with its own
+/// save, exports and snapshots (a file loads into the first run).
 #[component]
 pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView {
     let state = PageState::get();
     let ready = Memo::new(move |_| state.run.with(|r| r.ready));
-    let (grid, sample) = (state.grid, state.sample);
+    let title = move |s: PageState| s.settings.with(|s| s.model.family.title());
     let save_label = move |s: PageState| Signal::derive(move || match also {
         None => "Save run".to_string(),
-        Some(_) => format!("Save the {} run", s.settings.with(|s| s.model.family.title())),
+        Some(_) => format!("Save the {} run", title(s)),
     });
-    let first = move || state.settings.with(|s| s.model.family.title());
+    let snapshots = move |s: PageState, ids: &'static str| match also {
+        None => view! { <SnapshotList state=s ids=ids/> }.into_any(),
+        Some(_) => view! {
+            <div class="run-snapshots">
+                <h4>{move || format!("The {} run", title(s))}</h4>
+                <SnapshotList state=s ids=ids/>
+            </div>
+        }
+        .into_any(),
+    };
     view! {
         <section class="keep" aria-label="Save, load and export">
             <h2>"Keep and share"</h2>
@@ -86,34 +99,62 @@ pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView 
                 <label class="button secondary" for="load-file">"Load run…"</label>
                 <input id="load-file" type="file" accept=".ganplay" class="visually-hidden" on:change=move |ev| upload(state, ev)/>
                 <button id="snapshot-now" class="secondary" disabled=move || !ready.get()
-                    on:click=move |_| state.update(|p| p.snapshot_now())>
+                    on:click=move |_| {
+                        state.update(|p| p.snapshot_now());
+                        if let Some(other) = also.filter(|o| o.run.with_untracked(|r| r.ready)) {
+                            other.update(|p| p.snapshot_now());
+                        }
+                    }>
                     "Snapshot now"
                 </button>
             </div>
             <p class="explain">"A saved run holds both networks, the optimizer's memory, the settings and the step: \
                 loaded later, it goes on exactly as if never stopped. The link in the address bar holds the settings and z."</p>
             {also.map(|_| view! {
-                <p class="explain" id="keep-which">{move || format!("Loading a file, snapshots and the exports are the {} run's (the first).", first())}</p>
+                <p class="explain" id="keep-which">{move || format!("A loaded file goes to the {} run (the first); \
+                    \"Snapshot now\" takes one of each.", title(state))}</p>
             })}
-            <div class="buttons">
-                <button id="export-grid" class="secondary" disabled=move || grid.with(|g| g.is_none())
-                    on:click=move |_| export(state, Export::Grid)>"Grid as PNG"</button>
-                <button id="export-sample" class="secondary" disabled=move || sample.with(|s| s.is_none())
-                    on:click=move |_| export(state, Export::Sample)>"Digit as PNG"</button>
-                <button id="export-csv" class="secondary" on:click=move |_| export(state, Export::Curves)>"Curves as CSV"</button>
-            </div>
+            <ExportButtons state=state ids="" two=also.is_some()/>
+            {also.map(|other| view! { <ExportButtons state=other ids="b-" two=true/> })}
             <h3>"Snapshots"</h3>
             <p class="explain">"Taken every 250 steps or 20 seconds of training (the last five are kept). If a run collapses, go back to one. \
                 The newest is also kept in this browser, to go on from after a reload."</p>
-            <SnapshotList/>
+            <div class="snapshot-lists">
+                {snapshots(state, "")}
+                {also.map(|other| snapshots(other, "b-"))}
+            </div>
         </section>
     }
 }
 
-/// The snapshots kept in the page, newest first, each with a few digits and a way back to it.
+/// A run's exports: its digit grid, its big digit, its curves; `two`: whether two runs share
+/// the page, so each button and file names its model.
 #[component]
-pub fn SnapshotList() -> impl IntoView {
-    let state = PageState::get();
+fn ExportButtons(state: PageState, ids: &'static str, two: bool) -> impl IntoView {
+    let (grid, sample) = (state.grid, state.sample);
+    let family = move || state.settings.with_untracked(|s| s.model.family);
+    let file = move || if two { format!("{}-", family().name()) } else { String::new() };
+    // "Grid as PNG", or with two runs "DCGAN grid as PNG".
+    let label = move |what: &'static str| match two {
+        false => what.to_string(),
+        true => format!("{} {}{}", state.settings.with(|s| s.model.family.title()), what[..1].to_lowercase(), &what[1..]),
+    };
+    view! {
+        <div class="buttons">
+            <button id=format!("{ids}export-grid") class="secondary" disabled=move || grid.with(|g| g.is_none())
+                on:click=move |_| export(state, Export::Grid, ids, &file())>{move || label("Grid as PNG")}</button>
+            <button id=format!("{ids}export-sample") class="secondary" disabled=move || sample.with(|s| s.is_none())
+                on:click=move |_| export(state, Export::Sample, ids, &file())>{move || label("Digit as PNG")}</button>
+            <button id=format!("{ids}export-csv") class="secondary"
+                on:click=move |_| export(state, Export::Curves, ids, &file())>{move || label("Curves as CSV")}</button>
+        </div>
+    }
+}
+
+/// The snapshots of `state`'s run kept in the page, newest first, each with a few digits and a
+/// way back to it; `ids`: the prefix of the list's id.
+#[component]
+pub fn SnapshotList(state: PageState, ids: &'static str) -> impl IntoView {
     // Keyed by step: a new snapshot adds one item and leaves the others as they are.
     let item = move |s: Snapshot| {
         let label = format!("digits at step {}", s.steps);
@@ -129,7 +170,7 @@ pub fn SnapshotList() -> impl IntoView {
         }
     };
     view! {
-        <ol id="snapshots" class="snapshots">
+        <ol id=format!("{ids}snapshots") class="snapshots">
             <For each=move || state.snapshots.get().into_iter().rev() key=|s| s.steps children=item/>
         </ol>
     }
