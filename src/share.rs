@@ -116,6 +116,11 @@ impl PageSetup {
                 ignored.push(quoted(key, value));
             }
         }
+        // The same model beside itself, with the same settings and seed, would be the same run.
+        if setup.compare == Some(setup.settings.model.family) {
+            ignored.push(format!("compare={} (the model on show)", setup.settings.model.family.name()));
+            setup.compare = None;
+        }
         (setup, ignored)
     }
 
@@ -180,6 +185,8 @@ mod tests {
         assert!(ignored.is_empty(), "{ignored:?}");
         assert_eq!(read, setup);
         assert_eq!(PageSetup::from_query("?compare=flow").1, ["compare=flow"], "an unknown model is named");
+        let (same, ignored) = PageSetup::from_query("?compare=vae&model=vae");
+        assert_eq!((same.compare, ignored), (None, vec!["compare=vae (the model on show)".to_string()]), "the same run twice is not a comparison");
         // A preset's sizes are written as the preset and its sizes.
         settings.model = Preset::Small.model();
         let query = PageSetup { settings, ..Default::default() }.to_query();

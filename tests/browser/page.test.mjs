@@ -134,7 +134,7 @@ test('loads without errors, names the WebGPU adapter, trains on it and the curve
     console.log(`WebGPU (SwiftShader), tiny: ${warmUp}`);
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 3, null, { timeout: 400_000 });
     const ms = (Date.now() - started) / (await stepCount(page));
-    console.log(`WebGPU (SwiftShader), tiny, batch 32: about ${ms.toFixed(0)} ms/step including start-up`);
+    console.log(`WebGPU (SwiftShader), tiny, batch 16: about ${ms.toFixed(0)} ms/step including start-up`);
     await page.click('#play'); // pause
     await page.waitForFunction(() => document.querySelector('#play').innerText.includes('Play'));
     const paused = await stepCount(page);
@@ -321,6 +321,13 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     assert.deepEqual((await page.locator('.run-title').allInnerTexts()).map((t) => t.split('\n')[0].replace(/ step.*/, '')), ['DCGAN', 'VAE']);
     await page.waitForFunction(() => Number(document.querySelector('#b-grid')?.dataset.version) >= 1, null, { timeout: 120_000 });
     assert.equal(await page.locator('#b-notice').count(), 0, 'the second run starts once, without a rebuild');
+    // Before any training (so no snapshot is taken on its own), one press snapshots both; each
+    // run lists its own.
+    assert.equal(await page.locator('.snapshots li').count(), 0);
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="0"]').waitFor();
+    await page.locator('#b-snapshots li[data-step="0"]').waitFor();
+    assert.deepEqual(await page.locator('.run-snapshots h4').allInnerTexts(), ['The DCGAN run', 'The VAE run']);
     const started = Date.now();
     await page.click('#play');
     const steps = () => page.evaluate(() => [Number(document.querySelector('#column-step').innerText), Number(document.querySelector('#b-column-step').innerText)]);
@@ -351,11 +358,6 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     assert.match(curves.dcgan.bytes.toString(), /^step,loss_d/);
     assert.match(curves.vae.bytes.toString(), /^step,reconstruction,kl,elbo/);
     assert.equal(await text(page, '#b-export-grid'), 'VAE grid as PNG');
-    // One press snapshots both; each run lists its own.
-    await page.click('#snapshot-now');
-    await page.locator(`#snapshots li[data-step="${now[0]}"]`).waitFor();
-    await page.locator(`#b-snapshots li[data-step="${now[1]}"]`).waitFor();
-    assert.deepEqual(await page.locator('.run-snapshots h4').allInnerTexts(), ['The DCGAN run', 'The VAE run']);
     for (const [button, family, step] of [['#save', 'dcgan', now[0]], ['#b-save', 'vae', now[1]]]) {
       const saved = await download(page, button);
       assert.equal(saved.name, `ganplay-${family}-step-${step}.ganplay`);
@@ -373,6 +375,9 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     await page.screenshot({ path: path.join(artifacts, 'compare.png'), fullPage: true });
     // The menu opens the page again with another model beside the first.
     assert.equal(await page.locator('#compare').inputValue(), 'vae');
+    // The model on show is not offered beside itself (the same settings and seed: the same run).
+    assert.deepEqual(await page.locator('#compare option').evaluateAll((all) => all.map((o) => o.value)), ['', 'cgan', 'vae']);
+    assert.deepEqual(await page.locator('#model option').evaluateAll((all) => all.map((o) => o.value)), ['dcgan', 'cgan']);
     await page.selectOption('#compare', 'cgan');
     await page.waitForFunction(() => location.search.includes('compare=cgan') && document.querySelectorAll('.run-title').length === 2);
     assert.match(await page.locator('.run-column').nth(1).innerText(), /conditional DCGAN/);
@@ -589,12 +594,12 @@ test('unknown or out-of-range address settings are named in a note', { timeout: 
 });
 
 test('a shared address restores the settings, and size changes rebuild the networks', { timeout: 120_000 }, async () => {
-  await withPage('?backend=cpu&preset=small&lr_d=0.0005&lr_g=0.0001&beta1=0.3&batch=16&seed=9&nz=20&ndf=12', async (page) => {
+  await withPage('?backend=cpu&preset=small&lr_d=0.0006&lr_g=0.0001&beta1=0.3&batch=8&seed=9&nz=20&ndf=12', async (page) => {
     await waitReady(page);
     const values = {};
     for (const id of ['preset', 'lr-d', 'lr-g', 'beta1', 'batch', 'seed', 'nz', 'ngf', 'ndf']) values[id] = await page.locator(`#${id}`).inputValue();
     // small's G width, with nz and D width set apart from it: custom sizes.
-    assert.deepEqual(values, { preset: 'custom', 'lr-d': '0.0005', 'lr-g': '0.0001', beta1: '0.3', batch: '16', seed: '9', nz: '20', ngf: '24', ndf: '12' });
+    assert.deepEqual(values, { preset: 'custom', 'lr-d': '0.0006', 'lr-g': '0.0001', beta1: '0.3', batch: '8', seed: '9', nz: '20', ngf: '24', ndf: '12' });
     assert.equal(await page.locator('#notice').count(), 0);
     // nz=20: ten sliders (dimensions 0-9) and a working sample.
     assert.equal(await page.locator('.sliders input[type=range]').count(), 10);
@@ -1156,8 +1161,9 @@ test('presenter mode with two models fits both columns and the shared latent exp
       const [a, b] = [await box(page, '#grid'), await box(page, '#b-grid')];
       assert.ok(a.bottom - a.top >= 0.35 * height && Math.abs((a.bottom - a.top) - (b.bottom - b.top)) < 2,
         `the two grids are big and alike at ${width}x${height}: ${JSON.stringify([a, b])}`);
-      const ticks = await page.locator('#chart-prob > svg .axes text.tick').evaluateAll((all) => all.map((t) => t.getBoundingClientRect().height));
-      assert.ok(ticks.length > 0 && Math.min(...ticks.filter((h) => h > 0)) >= 13, `chart tick labels ${ticks.map(Math.round)} px high at ${width}x${height}`);
+      const ticks = (await page.locator('#chart-prob > svg .axes text.tick').evaluateAll((all) => all.map((t) => t.getBoundingClientRect().height)))
+        .filter((h) => h > 0);
+      assert.ok(ticks.length > 0 && Math.min(...ticks) >= 13, `chart tick labels ${ticks.map(Math.round)} px high at ${width}x${height}`);
       const slider = await box(page, '#z0');
       assert.ok(slider.right - slider.left >= 60, `the z0 slider is ${slider.right - slider.left} px wide at ${width}x${height}`);
       const [s, t] = [await box(page, '#sample'), await box(page, '#b-sample')];

@@ -70,7 +70,7 @@ try {
 } finally {
   server.kill();
 }
-const head = `| setup (CPU path, seed 42) | ${checkpoints.map((s) => `after ${s} s: score · Fréchet distance · classes · step`).join(' | ')} |`;
+const head = `| setup (CPU path; seed 42 unless it says) | ${checkpoints.map((s) => `after ${s} s: score · Fréchet distance · classes · step`).join(' | ')} |`;
 const table = [head, `|---|${checkpoints.map(() => '---').join('|')}|`, ...rows].join('\n');
 fs.mkdirSync(path.join(here, 'artifacts'), { recursive: true });
 fs.writeFileSync(path.join(here, 'artifacts', 'quality-per-minute.md'), table + '\n');

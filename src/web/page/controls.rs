@@ -44,9 +44,11 @@ fn field_id(key: Key) -> String {
 
 /// One setting as the table declares it: a number field or a menu, its label and one line of
 /// explanation. A change goes to `Page::change`; a value it refuses is put back in the field.
-/// `only`: the compared model, where the setting means something for it alone.
+/// `only`: the compared model, where the setting means something for it alone; `compared`: the
+/// model of a run compared beside this one, which the model menu does not offer (beside itself,
+/// with the same settings and seed, it would be the same run).
 #[component]
-fn SettingField(key: Key, only: Option<Family>) -> impl IntoView {
+fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> impl IntoView {
     let state = PageState::get();
     let spec = key.spec();
     let id = field_id(key);
@@ -71,7 +73,12 @@ fn SettingField(key: Key, only: Option<Family>) -> impl IntoView {
     };
     let control = match spec.kind {
         Kind::Choice(choices) => {
-            let options = choices.iter().map(|(name, words)| view! { <option value=*name>{*words}</option> }).collect_view();
+            let offered = move |name: &str| key != Key::Model || compared.is_none_or(|c| c.name() != name);
+            let options = choices
+                .iter()
+                .filter(|(name, _)| offered(name))
+                .map(|(name, words)| view! { <option value=*name>{*words}</option> })
+                .collect_view();
             // Sizes set by hand match no preset: the menu says "custom".
             let custom = (key == Key::Preset).then(|| view! { <option value="custom" disabled>"custom (the sizes below)"</option> });
             view! { <select id=id.clone() on:change=on_change prop:value=move || text.get()>{options}{custom}</select> }.into_any()
@@ -113,8 +120,10 @@ pub fn SettingsPanel(compare: Option<Family>) -> impl IntoView {
         TABLE
             .iter()
             .filter_map(|spec| match (spec.key.applies_to(family), compare) {
-                (true, _) => Some(view! { <SettingField key=spec.key only=None/> }),
-                (false, Some(other)) if spec.key.applies_to(other) => Some(view! { <SettingField key=spec.key only=Some(other)/> }),
+                (true, _) => Some(view! { <SettingField key=spec.key only=None compared=compare/> }),
+                (false, Some(other)) if spec.key.applies_to(other) => {
+                    Some(view! { <SettingField key=spec.key only=Some(other) compared=compare/> })
+                }
                 _ => None,
             })
             .collect_view()
@@ -139,10 +148,15 @@ fn CompareChoice() -> impl IntoView {
             let _ = window.location().set_search(&address);
         }
     };
-    let options = Family::ALL
-        .iter()
-        .map(|f| view! { <option value=f.name() selected=current == Some(*f)>{f.title()}</option> })
-        .collect_view();
+    // Beside itself, with the same settings and seed, a model would train the same run twice.
+    let shown = Memo::new(move |_| state.settings.with(|s| s.model.family));
+    let options = move || {
+        Family::ALL
+            .iter()
+            .filter(|f| **f != shown.get())
+            .map(|f| view! { <option value=f.name() selected=current == Some(*f)>{f.title()}</option> })
+            .collect_view()
+    };
     view! {
         <label class="field" for="compare">
             <span>"Compare with"</span>

@@ -132,12 +132,12 @@ pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView 
 #[component]
 fn ExportButtons(state: PageState, ids: &'static str, two: bool) -> impl IntoView {
     let (grid, sample) = (state.grid, state.sample);
-    let family = move || state.settings.with_untracked(|s| s.model.family);
+    let family = move || state.settings.with(|s| s.model.family);
     let file = move || if two { format!("{}-", family().name()) } else { String::new() };
     // "Grid as PNG", or with two runs "DCGAN grid as PNG".
     let label = move |what: &'static str| match two {
         false => what.to_string(),
-        true => format!("{} {}{}", state.settings.with(|s| s.model.family.title()), what[..1].to_lowercase(), &what[1..]),
+        true => format!("{} {}{}", family().title(), what[..1].to_lowercase(), &what[1..]),
     };
     view! {
         <div class="buttons">

@@ -339,7 +339,7 @@ impl Page {
     /// The page for an address: its setup, and a note on what it ignored.
     pub fn new(setup: PageSetup, ignored: &[String]) -> Self {
         let notice = (!ignored.is_empty())
-            .then(|| format!("Ignored address settings that are unknown or out of range: {}", ignored.join(", ")));
+            .then(|| format!("Ignored address settings that are unknown, out of range or not possible here: {}", ignored.join(", ")));
         Self {
             settings: setup.settings,
             run: Run::default(),
