@@ -376,9 +376,12 @@ impl Session {
                 gan.generator = gan.generator.clone().collapsed();
                 gan.ema = gan.ema.take().map(Generator::collapsed);
                 self.last_good = self.gan.as_ref().map(Gan::snapshot);
-                // Scored at once, before training moves the generator again.
+                // Scored at once, before training moves the generator again; then paused, so the
+                // collapse stays on screen (a fast run trains its way out of a zeroed layer
+                // before the next score, and the alarm would come and go in seconds).
                 self.score().await?;
                 self.send_grid().await?;
+                self.set_running(false);
             }
             Command::InjectFault(Fault::Panic) => panic!("a panic injected for testing"),
             Command::InjectFault(Fault::DeviceLost) => match &self.gpu {

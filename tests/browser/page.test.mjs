@@ -205,11 +205,11 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     await waitReady(page);
     const started = Date.now();
     await page.click('#play');
-    // A point every few seconds of training, with numbers (never NaN) and ten bars.
-    await page.waitForFunction(() => Number(document.querySelector('#quality').dataset.points) >= 2, null, { timeout: 120_000 });
+    // A point after a few seconds of training, with numbers (never NaN) and ten bars.
+    await page.waitForFunction(() => Number(document.querySelector('#quality').dataset.points) >= 1, null, { timeout: 120_000 });
     assert.match(await text(page, '#quality-score'), /^(\d+\.\d\d|—)$/);
     assert.equal(await page.locator('#histogram .bar').count(), 10);
-    assert.ok(await points(page, 'chart-score') >= 2);
+    assert.ok(await points(page, 'chart-score') >= 1);
     const cost = Number(await page.locator('#quality').getAttribute('data-cost-ms'));
     console.log(`quality scoring (500 digits, tiny, CPU): ${cost} ms every 8 s of training (${(cost / 80).toFixed(1)} %)`);
     // Once the run draws digits (a classifier score of 3 over six kinds or more), the hook makes G
@@ -221,12 +221,19 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     assert.match(alarm, /lower G learning rate.*label smoothing.*another loss/s);
     assert.equal(await page.locator('#chart-prob .marker').count(), 1, 'the moment is marked on the curves');
     await page.screenshot({ path: path.join(artifacts, 'collapse-alarm.png'), fullPage: true });
+    // The hook pauses the run with the collapse on screen (a fast run trains its way out of it
+    // within seconds); the way back, where a snapshot came before it.
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play');
     const back = page.locator('#collapse-go-back');
     if (await back.count()) {
       await back.click();
       await page.waitForFunction(() => /Loaded the snapshot at step/.test(document.querySelector('#notice')?.innerText ?? ''));
       await page.locator('#collapse-alarm').waitFor({ state: 'detached' });
     }
+    // Training goes on, and the panel goes on scoring every few seconds.
+    const scored = await points(page, 'chart-score');
+    await page.click('#play');
+    await page.waitForFunction((n) => Number(document.querySelector('#chart-score > svg').dataset.points) > n, scored, { timeout: 60_000 });
   });
 });
 
