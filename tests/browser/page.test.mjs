@@ -1156,6 +1156,8 @@ test('presenter mode with two models fits both columns and the shared latent exp
   for (const [width, height] of [[800, 600], [1024, 768], [1280, 720], [1920, 1080]]) {
     await withPage('?backend=cpu&preset=tiny&compare=vae&layout=presenter', { viewport: { width, height } }, async (page) => {
       await waitReady(page);
+      // The compared run ready too (its first digits drawn), so that it takes the step.
+      await page.waitForFunction(() => Number(document.querySelector('#b-grid')?.dataset.version) >= 1, null, { timeout: 120_000 });
       await page.click('#step-once');
       await page.waitForFunction(() => Number(document.querySelector('#b-column-step').innerText) >= 1);
       for (const selector of ['#play', '#column-step', '#b-column-step', '#chart-prob > svg', '#b-chart-elbo > svg', '#grid', '#b-grid',
