@@ -101,7 +101,7 @@ pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView 
                 <button id="snapshot-now" class="secondary" disabled=move || !ready.get()
                     on:click=move |_| {
                         state.update(|p| p.snapshot_now());
-                        if let Some(other) = also.filter(|o| o.run.with_untracked(|r| r.ready)) {
+                        if let Some(other) = also {
                             other.update(|p| p.snapshot_now());
                         }
                     }>

@@ -959,6 +959,10 @@ impl Page {
     }
 
     pub fn snapshot_now(&mut self) -> Effects {
+        // Before its networks are built a worker has nothing to snapshot.
+        if !self.run.ready {
+            return Vec::new();
+        }
         vec![Effect::Trainer(Command::Snapshot)]
     }
 
