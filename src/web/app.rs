@@ -54,11 +54,12 @@ fn test_hooks_on() -> bool {
 }
 
 /// The address follows the setup and z (debounced: browsers throttle frequent address changes).
-fn follow_in_address(state: PageState, compare: Option<Family>) {
+fn follow_in_address(state: PageState, compare: Signal<Option<Family>>) {
     let pending = StoredValue::new(false);
     let query = StoredValue::new(String::new());
     Effect::new(move |_| {
         let presenter = state.presenter.get();
+        let compare = compare.get();
         let address = state.settings.with(|settings| state.latent.with(|latent| address(settings, latent, presenter, compare)));
         query.set_value(address);
         if pending.get_value() {
@@ -88,9 +89,10 @@ pub fn App() -> impl IntoView {
         ignored.extend(search.trim_start_matches('?').split('&').filter(|p| p.starts_with("fault=")).map(str::to_string));
     }
     let presenter = setup.presenter;
-    let compare = setup.compare;
     // A second run to compare with: its own workers, following the first.
-    let compared = compare.map(|family| PageState::new(Page::compared(&setup, family), presenter));
+    let compared = setup.compare.map(|family| PageState::new(Page::compared(&setup, family), presenter));
+    // Its model: the address's, until the first run becomes that model and the two trade.
+    let compare = Signal::derive(move || compared.map(|other| other.settings.with(|s| s.model.family)));
     let state = PageState::new(Page::new(setup, &ignored), presenter);
     provide_context(state);
     if let Err(e) = state.start() {

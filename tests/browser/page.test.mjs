@@ -286,10 +286,11 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     assert.match(await text(page, '#error'), /dcgan\.ganplay was not loaded: it holds a DCGAN \(nz 100, generator 64 wide with 2 extra layers, discriminator 64 wide\), and the run here is a VAE: choose DCGAN in the model menu first/);
     const steps = await stepCount(page);
     assert.ok(steps >= 200);
-    // The run kept in this browser is a VAE's: a page opened without a model goes on from it as one.
+    // The run kept in this browser is a VAE's: a page opened without a model goes on from it as
+    // one, even a page that compares a VAE with a DCGAN: the compared run becomes the DCGAN.
     await page.click('#snapshot-now');
     await untilKept(page, steps);
-    await page.goto(`${base}?backend=cpu`);
+    await page.goto(`${base}?backend=cpu&compare=vae`);
     await waitReady(page);
     await page.locator('#kept-run').waitFor();
     assert.match(await text(page, '#kept-run'), /\(VAE tiny networks, step \d+\)/);
@@ -297,6 +298,12 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     await page.waitForFunction(() => /Loaded the run kept in this browser/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await page.locator('#model').inputValue(), 'vae');
     assert.equal(await stepCount(page), steps);
+    await page.waitForFunction(() => /now a DCGAN/.test(document.querySelector('#b-notice')?.innerText));
+    assert.deepEqual((await page.locator('.run-title').allInnerTexts()).map((t) => t.split('\n')[0].replace(/ step.*/, '')), ['VAE', 'DCGAN']);
+    await page.waitForFunction(() => /model=vae/.test(location.search) && /compare=dcgan/.test(location.search));
+    assert.equal(await page.locator('#compare').inputValue(), 'dcgan');
+    assert.deepEqual(await page.locator('#model option').evaluateAll((all) => all.map((o) => o.value)), ['cgan', 'vae']);
+    assert.equal(await text(page, '#b-save'), 'Save the DCGAN run');
   });
 });
 
@@ -394,6 +401,12 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
 test('with a VAE first and a DCGAN compared, the DCGAN\'s own settings are in the form, marked so, and reach it', { timeout: 180_000 }, async () => {
   await withPage('?backend=cpu&preset=tiny&model=vae&compare=dcgan', async (page) => {
     await waitReady(page);
+    // A step pressed as soon as the first run is ready, most likely before the compared one is:
+    // both take it.
+    await page.click('#step-once');
+    await page.waitForFunction(() => ['#column-step', '#b-column-step'].every((s) => document.querySelector(s).innerText === '1'), null, { timeout: 60_000 });
+    await page.waitForTimeout(1000);
+    assert.deepEqual(await page.evaluate(() => ['#column-step', '#b-column-step'].map((s) => document.querySelector(s).innerText)), ['1', '1']);
     const label = (id) => page.locator(`label[for="${id}"] > span`).innerText();
     assert.equal(await label('loss'), 'Loss (DCGAN only)');
     assert.match(await label('augment'), /\(DCGAN only\)$/);

@@ -108,15 +108,15 @@ fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> imp
 }
 
 /// Every setting of the table, and the benchmark's result when `?bench=1` asked for one.
-/// `compare`: the family of a run compared beside this one, which follows these settings too.
+/// `compare`: the model of a run compared beside this one, which follows these settings too.
 #[component]
-pub fn SettingsPanel(compare: Option<Family>) -> impl IntoView {
+pub fn SettingsPanel(compare: Signal<Option<Family>>) -> impl IntoView {
     let state = PageState::get();
     let bench = state.bench;
     // The rows that mean something for the run's model, or for the compared one (marked so).
-    let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
+    let shown = Memo::new(move |_| state.settings.with(|s| s.model.family));
     let fields = move || {
-        let family = family.get();
+        let (family, compare) = (shown.get(), compare.get());
         TABLE
             .iter()
             .filter_map(|spec| match (spec.key.applies_to(family), compare) {
@@ -129,17 +129,18 @@ pub fn SettingsPanel(compare: Option<Family>) -> impl IntoView {
             .collect_view()
     };
     view! {
-        <div class="settings">{fields}<CompareChoice/></div>
+        <div class="settings">{fields}<CompareChoice compare=compare shown=shown/></div>
         {move || bench.get().map(|b| view! { <p id="bench" class="bench">{b}</p> })}
     }
 }
 
 /// Trains a second model beside this one (`?compare=`): the page opens again with both, the
-/// same settings and z, one set of buttons and sliders.
+/// same settings and z, one set of buttons and sliders. `shown`: the model of the first run,
+/// which is not offered (beside itself, with the same settings and seed, a model would train
+/// the same run twice).
 #[component]
-fn CompareChoice() -> impl IntoView {
+fn CompareChoice(compare: Signal<Option<Family>>, shown: Memo<Family>) -> impl IntoView {
     let state = PageState::get();
-    let current = crate::share::PageSetup::from_query(&web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()).0.compare;
     let on_change = move |ev: leptos::ev::Event| {
         let compare = Family::from_name(&event_target_value(&ev));
         let presenter = state.presenter.get_untracked();
@@ -148,20 +149,18 @@ fn CompareChoice() -> impl IntoView {
             let _ = window.location().set_search(&address);
         }
     };
-    // Beside itself, with the same settings and seed, a model would train the same run twice.
-    let shown = Memo::new(move |_| state.settings.with(|s| s.model.family));
     let options = move || {
         Family::ALL
             .iter()
             .filter(|f| **f != shown.get())
-            .map(|f| view! { <option value=f.name() selected=current == Some(*f)>{f.title()}</option> })
+            .map(|f| view! { <option value=f.name()>{f.title()}</option> })
             .collect_view()
     };
     view! {
         <label class="field" for="compare">
             <span>"Compare with"</span>
-            <select id="compare" on:change=on_change>
-                <option value="" selected=current.is_none()>"nothing (one model)"</option>
+            <select id="compare" on:change=on_change prop:value=move || compare.get().map_or("", Family::name)>
+                <option value="">"nothing (one model)"</option>
                 {options}
             </select>
             <small>"Trains a second model beside this one on the same digits, with the same settings and z, to see how \

@@ -254,6 +254,9 @@ pub struct Links {
     /// `Running` report must confirm: one that came while it was still pausing (or starting)
     /// is sent when that report comes.
     catch_up: Option<bool>,
+    /// Steps the run it follows took while this one's networks were not built yet: taken
+    /// once they are, so the two stay at the same step.
+    owed_steps: u32,
     /// The snapshot the collapse alarm offers, kept while the alarm is up (the list moves on).
     before_collapse: Option<(u64, Payload)>,
     /// Grids and samples that arrived: each is a repaint, even of the same picture.
@@ -544,6 +547,16 @@ impl Page {
             )
         });
         self.settings = settings;
+        // A compared run that went back to a snapshot of its own trains on with the settings
+        // of the run it follows that apply at once (the form shows those), not the snapshot's.
+        let mut effects = Vec::new();
+        if let Some(lead) = self.links.lead.as_ref().filter(|_| kind == LoadKind::Snapshot) {
+            let tuned = self.settings.tuned(&lead.settings);
+            if tuned != self.settings {
+                self.settings = tuned;
+                effects.push(Effect::Trainer(Command::Tune(self.settings.clone())));
+            }
+        }
         match kind {
             LoadKind::Snapshot => {
                 self.charts.keep_until(steps);
@@ -563,11 +576,12 @@ impl Page {
         // A run that was training when it moved to another backend goes on training.
         if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
             self.notice(format!("Loaded {source}: the run goes on from step {steps}."));
-            return vec![Effect::Trainer(Command::Play)];
+            effects.push(Effect::Trainer(Command::Play));
+            return effects;
         }
         self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{}", resized.unwrap_or_default()));
         self.messages.notice_until_play = true;
-        Vec::new()
+        effects
     }
 
     /// A new worker: fresh networks, or (after a crash, a lost GPU or a change of backend) the
@@ -611,9 +625,13 @@ impl Page {
             self.latent.to = latent_from_seed(self.latent.seed + 1_000_000, nz);
         }
         let mut effects = self.request_sample();
-        // A compared run that comes up while the run it follows trains joins in.
+        // A compared run that comes up while the run it follows trains joins in; one that
+        // comes up after it took single steps takes them too.
+        let owed = std::mem::take(&mut self.links.owed_steps);
         if self.links.lead.as_ref().is_some_and(|lead| lead.running) {
             effects.push(Effect::Trainer(Command::Play));
+        } else {
+            (0..owed).for_each(|_| effects.extend(self.single_step()));
         }
         if std::mem::take(&mut self.links.bench) {
             self.bench = Some("Benchmark running…".into());
@@ -827,6 +845,7 @@ impl Page {
         self.quality.history.clear();
         self.quality.collapse = None;
         self.links.before_collapse = None;
+        self.links.owed_steps = 0;
         vec![Effect::Trainer(Command::Reset(self.settings.clone()))]
     }
 
@@ -919,7 +938,12 @@ impl Page {
         let last = self.links.lead.replace(lead.clone());
         let mut effects = Vec::new();
         let mut settings = lead.settings.clone();
-        settings.model.family = self.settings.model.family;
+        // Its own model, unless the run it follows has just become that model (a run kept in
+        // the browser brings its own): then the two trade, so no model is beside itself.
+        let own = self.settings.model.family;
+        let before = last.as_ref().map(|l| l.settings.model.family);
+        let traded = lead.settings.model.family == own && before.is_some_and(|b| b != own);
+        settings.model.family = if traded { before.unwrap_or(own) } else { own };
         if settings.auto_size && self.settings.auto_size {
             // Sizes left to the hardware: each worker picks them for itself (the same ones),
             // whichever of the two is ready first.
@@ -928,6 +952,13 @@ impl Page {
         }
         if last.as_ref().is_none_or(|l| l.settings != lead.settings) && settings != self.settings {
             effects.extend(self.adopt(settings, None));
+            if traded {
+                self.notice(format!(
+                    "The first run is now {}, so this one is now {}: training starts over.",
+                    own.long_name(),
+                    self.settings.model.family.long_name()
+                ));
+            }
         }
         let same_z = |a: &Latent, b: &Latent| (&a.from, &a.to, a.walk, a.class) == (&b.from, &b.to, b.walk, b.class);
         if last.as_ref().is_none_or(|l| !same_z(&l.latent, &lead.latent)) && !same_z(&self.latent, &lead.latent) && lead.latent.nz == self.latent.nz {
@@ -939,8 +970,13 @@ impl Page {
             if lead.resets != last.resets {
                 effects.extend(self.user_reset());
             }
-            if lead.single_steps != last.single_steps {
-                effects.extend(self.single_step());
+            let stepped = lead.single_steps.wrapping_sub(last.single_steps);
+            if stepped > 0 {
+                if self.run.ready {
+                    effects.extend(self.single_step());
+                } else {
+                    self.links.owed_steps += stepped;
+                }
             }
             if lead.running != last.running {
                 // Confirmed by this run's next `Running` report, or sent then if it cannot be now.
@@ -1418,6 +1454,69 @@ mod tests {
         lead.apply(Report::Running(true), None);
         assert!(sent(&vae.follow(&lead.lead())).is_empty(), "still running: nothing to send yet");
         assert!(matches!(sent(&vae.apply(Report::Running(false), None))[..], [Command::Play]));
+    }
+
+    #[test]
+    fn steps_taken_before_a_compared_run_is_ready_are_taken_once_it_is() {
+        let mut lead = ready_page("?model=dcgan");
+        let mut vae = page("?model=vae");
+        vae.apply(Report::Listening, None);
+        assert!(sent(&vae.follow(&lead.lead())).is_empty());
+        lead.single_step();
+        lead.single_step();
+        assert!(sent(&vae.follow(&lead.lead())).is_empty(), "no networks to step yet");
+        let mut settings = lead.settings.clone();
+        settings.model.family = crate::model::Family::Vae;
+        let effects = sent(&vae.apply(Report::Ready { settings: settings.clone() }, None));
+        assert_eq!(effects.iter().filter(|c| matches!(c, Command::Step)).count(), 2, "{effects:?}");
+        // Once taken, not again; and a reset forgets steps owed to the networks it replaces.
+        assert!(!sent(&vae.apply(Report::Ready { settings: settings.clone() }, None)).contains(&Command::Step));
+        vae.reset();
+        lead.single_step();
+        vae.follow(&lead.lead());
+        lead.user_reset();
+        vae.follow(&lead.lead());
+        assert!(!sent(&vae.apply(Report::Ready { settings }, None)).contains(&Command::Step));
+    }
+
+    #[test]
+    fn a_first_run_that_becomes_the_compared_model_trades_models_with_it() {
+        let mut lead = ready_page("?model=dcgan");
+        let mut vae = page("?model=vae");
+        vae.apply(Report::Listening, None);
+        vae.follow(&lead.lead());
+        // A VAE kept in the browser, gone on from: the first run is a VAE now.
+        let mut kept = lead.settings.clone();
+        kept.model.family = crate::model::Family::Vae;
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: kept, steps: 300, source: "the run kept".into() }, None);
+        let effects = sent(&vae.follow(&lead.lead()));
+        assert_eq!(vae.settings.model.family, crate::model::Family::Dcgan, "the model the first run was");
+        assert!(matches!(&effects[..], [Command::Reset(s)] if s.model.family == crate::model::Family::Dcgan), "{effects:?}");
+        assert!(vae.messages.notice.as_deref().is_some_and(|n| n.contains("now a DCGAN")), "{:?}", vae.messages.notice);
+        // Other changes keep it a DCGAN.
+        lead.change(Key::LrG, "0.001");
+        vae.follow(&lead.lead());
+        assert_eq!(vae.settings.model.family, crate::model::Family::Dcgan);
+    }
+
+    #[test]
+    fn a_compared_run_back_at_its_own_snapshot_keeps_the_first_runs_rates() {
+        let mut lead = ready_page("?model=dcgan");
+        let mut vae = page("?model=vae");
+        vae.apply(Report::Listening, None);
+        let mut settings = lead.settings.clone();
+        settings.model.family = crate::model::Family::Vae;
+        vae.apply(Report::Ready { settings }, None);
+        vae.follow(&lead.lead());
+        let then = vae.settings.clone();
+        lead.change(Key::LrG, "0.001");
+        vae.follow(&lead.lead());
+        // The snapshot was taken with the rate before the change.
+        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: then, steps: 250, source: "the snapshot at step 250".into() };
+        let effects = sent(&vae.apply(loaded, None));
+        assert!(matches!(&effects[..], [Command::Tune(t)] if t.train.lr_g == 0.001), "{effects:?}");
+        assert_eq!(vae.settings.train.lr_g, 0.001);
+        assert_eq!(vae.settings.model.family, crate::model::Family::Vae);
     }
 
     #[test]
