@@ -33,6 +33,8 @@ const GENERATOR_AVERAGE: &str = "generator_average";
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CheckpointError {
+    #[error("the file is empty")]
+    Empty,
     #[error("this is not a ganplay weights file (it does not start with GANPLAY)")]
     NotACheckpoint,
     #[error("this weights file has format version {0}; this ganplay reads version {VERSION}")]
@@ -198,6 +200,9 @@ impl Checkpoint {
             let needed = at.checked_add(len).ok_or(CheckpointError::Truncated { needed: usize::MAX, found: bytes.len() })?;
             bytes.get(at..needed).ok_or(CheckpointError::Truncated { needed, found: bytes.len() })
         };
+        if bytes.is_empty() {
+            return Err(CheckpointError::Empty);
+        }
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(CheckpointError::NotACheckpoint);
         }
@@ -413,6 +418,7 @@ mod tests {
         let bytes = Checkpoint::of_gan(&gan()).to_bytes();
         let err = |b: &[u8]| Checkpoint::from_bytes(b).err().expect("refused");
         assert_eq!(err(b"PK\x03\x04 a zip file"), CheckpointError::NotACheckpoint);
+        assert_eq!(err(b""), CheckpointError::Empty);
         assert!(matches!(err(&bytes[..bytes.len() - 10]), CheckpointError::Truncated { .. }));
         assert!(matches!(err(&bytes[..14]), CheckpointError::Truncated { needed: 16, .. }));
         let mut newer = bytes.clone();

@@ -351,6 +351,12 @@ impl Session {
                 // Always answered, so the page's "pausing" ends even if the run had stopped.
                 self.running = false;
                 send(Report::Running(false));
+                // The grid and the latent explorer's digit then show the step the run stopped at
+                // (while training they are redrawn only every few seconds).
+                let stopped_at = self.gan.as_ref().map(|g| g.steps).filter(|steps| *steps > 0);
+                if stopped_at.is_some_and(|steps| self.generator_sent != Some(Weights::Run { steps })) {
+                    self.send_grid().await?;
+                }
             }
             Command::Step => {
                 self.set_running(false);
@@ -682,11 +688,13 @@ impl Session {
     async fn bench(&mut self, steps: u32) -> Result<(), String> {
         self.set_running(false);
         let device = self.device.clone().ok_or("The networks are not built yet.")?.autodiff();
-        let family = self.gan()?.model.family;
+        let (family, refine) = (self.gan()?.model.family, self.gan()?.model.refine);
         let mut results = Vec::new();
         for preset in Preset::ALL {
-            // Batch 64, the DCGAN example's and the command line's benchmark; the run's model.
-            let mut gan = Gan::new(preset.model().with_family(family), TrainConfig::new().with_batch_size(64), &device);
+            // Batch 64, the DCGAN example's and the command line's benchmark; the run's model,
+            // with its extra layers.
+            let model = ModelConfig { refine, ..preset.model().with_family(family) };
+            let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(64), &device);
             gan.step(&self.digits).read_async().await?; // warm-up: shader compilation, allocation
             let started = now_ms();
             for _ in 0..steps.max(1) {

@@ -360,6 +360,9 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
       if (now[0] === paused[0] && now[1] === paused[1]) break;
     }
     assert.deepEqual(now, paused, 'both runs paused');
+    // Paused, each grid shows the step its run stopped at (not the last redraw while training).
+    await page.waitForFunction(([a, b]) => document.querySelector('#weights').innerText === `Showing your run at step ${a}.`
+      && document.querySelector('#b-weights').innerText === `Showing your run at step ${b}.`, now, { timeout: 30_000 });
     assert.ok(await points(page, 'chart-prob') > 10);
     assert.ok(await points(page, 'b-chart-elbo') > 10);
     // Each run saves itself, named by its model; the rest of the panel says whose it is.
@@ -908,6 +911,7 @@ test('a wrong, truncated, foreign or crafted file is refused and the run goes on
     await page.click('#play');
     for (const [name, buffer, reason] of [
       ['photo.png', Buffer.from('\x89PNG\r\n\x1a\n not weights', 'latin1'), /not a ganplay weights file/],
+      ['empty.ganplay', Buffer.alloc(0), /the file is empty/],
       ['cut.ganplay', real.bytes.subarray(0, real.bytes.length - 100), /truncated/],
       ['flipped.ganplay', Buffer.from(real.bytes.map((b, i) => (i === real.bytes.length - 5 ? b ^ 0xff : b))), /damaged/],
       // Settings out of range in an intact file: the same checks as the form and the address.
@@ -923,6 +927,8 @@ test('a wrong, truncated, foreign or crafted file is refused and the run goes on
       const message = await text(page, '#error');
       assert.match(message, reason, message);
       assert.match(message, new RegExp(`${name.replace('.', '\\.')} was not loaded: .*The current run goes on unchanged`));
+      // Said beside the button too, where the eyes are.
+      assert.equal(await text(page, '#load-refused'), message);
       await page.waitForFunction((n) => Number(document.querySelector('#step').innerText) > n + 5, before);
       assert.equal(await text(page, '#play'), 'Pause');
     }

@@ -119,7 +119,24 @@ pub fn LineChart(
                     })
                 })
             };
-            view! { <polyline points=points stroke=color stroke-dasharray=dash fill="none" stroke-width="2" data-series=name></polyline> }
+            // A line needs two points: a lone one (the first score of a run) is drawn as a dot.
+            let lone = move || {
+                frame.with(|f| {
+                    rows.with(|rows| {
+                        let mut finite = rows.iter().filter_map(|(step, values)| values.get(value).copied().filter(|v| v.is_finite()).map(|v| (*step, v)));
+                        match (finite.next(), finite.next()) {
+                            (Some((step, v)), None) => Some(view! {
+                                <circle class="lone" cx=f.x(step as f64) cy=f.y(v.clamp(f.lo(), f.hi())) r="4" fill=color data-series=name></circle>
+                            }),
+                            _ => None,
+                        }
+                    })
+                })
+            };
+            view! {
+                <polyline points=points stroke=color stroke-dasharray=dash fill="none" stroke-width="2" data-series=name></polyline>
+                {lone}
+            }
         })
         .collect_view();
     let y_axis = move || {

@@ -164,7 +164,8 @@ fn CompareChoice(compare: Signal<Option<Family>>, shown: Memo<Family>) -> impl I
                 {options}
             </select>
             <small>"Trains a second model beside this one on the same digits, with the same settings and z, to see how \
-                they differ. The page opens again with both."</small>
+                they differ. Each trains at its own speed, so compare them at the same step on their curves. The page \
+                opens again with both."</small>
         </label>
     }
 }

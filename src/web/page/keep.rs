@@ -108,6 +108,9 @@ pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView 
                     "Snapshot now"
                 </button>
             </div>
+            // A refused file, said here too: the error at the top of the page is out of sight.
+            {move || state.messages.with(|m| m.error.clone().filter(|_| m.error_about_file))
+                .map(|why| view! { <p id="load-refused" class="refused">{why}</p> })}
             <p class="explain">"A saved run holds both networks, the optimizer's memory, the settings and the step: \
                 loaded later, it goes on exactly as if never stopped. The link in the address bar holds the settings and z."</p>
             {also.map(|_| view! {

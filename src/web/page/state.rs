@@ -69,6 +69,8 @@ pub struct Messages {
     pub notice_until_ready: bool,
     /// The notice refused a value of this setting: it no longer holds once a value is taken.
     pub notice_refused: Option<Key>,
+    /// The error is a file refused by "Load run…" (said beside the button as well).
+    pub error_about_file: bool,
 }
 
 /// A panic's message without where it happened: ("a panic injected for testing",
@@ -379,11 +381,19 @@ impl Page {
     fn error_with(&mut self, message: impl Into<String>, details: Option<String>) {
         self.messages.error = Some(message.into());
         self.messages.details = details;
+        self.messages.error_about_file = false;
+    }
+
+    /// A file picked with "Load run…" was refused.
+    fn file_refused(&mut self, message: impl Into<String>, details: Option<String>) {
+        self.error_with(message, details);
+        self.messages.error_about_file = true;
     }
 
     fn clear_error(&mut self) {
         self.messages.error = None;
         self.messages.details = None;
+        self.messages.error_about_file = false;
     }
 
     fn notice(&mut self, message: impl Into<String>) {
@@ -486,7 +496,13 @@ impl Page {
                 // What it times: single steps at batch 64, each waited for; training here runs at
                 // its own batch size and queues several steps before waiting.
                 let batch = self.settings.train.batch_size;
-                self.bench = Some(format!("{backend} — {text} (batch 64, one step at a time; training here uses batch {batch})"));
+                let drawing = self.settings.model.family.network_names().0;
+                let layers = match self.settings.model.refine {
+                    0 => String::new(),
+                    1 => format!(", the {drawing} with 1 extra layer"),
+                    n => format!(", the {drawing} with {n} extra layers"),
+                };
+                self.bench = Some(format!("{backend} — {text} (batch 64{layers}, one step at a time; training here uses batch {batch})"));
                 Vec::new()
             }
             Report::Saved { steps, .. } => {
@@ -506,12 +522,16 @@ impl Page {
                 self.error_with(format!("{message} This browser no longer keeps it."), details);
                 self.forget_kept()
             }
-            Report::LoadRefused { message, details, .. } => {
+            Report::LoadRefused { kind, message, details } => {
                 self.links.resume_after_move = false;
                 if std::mem::take(&mut self.messages.notice_until_ready) {
                     self.messages.notice = None;
                 }
-                self.error_with(message, details);
+                if kind == LoadKind::File {
+                    self.file_refused(message, details);
+                } else {
+                    self.error_with(message, details);
+                }
                 Vec::new()
             }
             Report::DeviceLost(why) => self.recover(format!("The GPU stopped working (device lost: {why})"), None),
@@ -1006,10 +1026,10 @@ impl Page {
     pub fn file_too_large(&mut self, name: &str, size: f64) -> bool {
         let too_large = size > crate::checkpoint::MAX_FILE_BYTES as f64;
         if too_large {
-            self.error(format!(
+            self.file_refused(format!(
                 "{name} was not loaded: it is {:.0} MB, too large for a ganplay weights file. The current run goes on unchanged.",
                 size / 1e6
-            ));
+            ), None);
         }
         too_large
     }
@@ -1281,6 +1301,7 @@ mod tests {
         assert!(effects.is_empty());
         assert_eq!((page.settings.clone(), page.charts.clone(), page.run.clone()), (settings, charts, run));
         assert_eq!(page.messages.error.as_deref(), Some("bad.ganplay was not loaded: damaged."));
+        assert!(page.messages.error_about_file, "said beside the button too");
         // A file that loads next: the refusal no longer holds.
         let settings = page.settings.clone();
         page.apply(Report::Loaded { kind: LoadKind::File, settings, steps: 9, source: "good.ganplay".into() }, None);
@@ -1517,6 +1538,19 @@ mod tests {
         assert!(matches!(&effects[..], [Command::Tune(t)] if t.train.lr_g == 0.001), "{effects:?}");
         assert_eq!(vae.settings.train.lr_g, 0.001);
         assert_eq!(vae.settings.model.family, crate::model::Family::Vae);
+    }
+
+    #[test]
+    fn the_benchmark_says_what_it_timed() {
+        let mut page = page("?refine=2&model=vae&preset=tiny");
+        page.apply(Report::Listening, None);
+        assert_eq!(page.settings.model.refine, 2);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        page.apply(Report::Bench { backend: "CPU".into(), results: vec![(Preset::Tiny, 40.0), (Preset::Small, 90.0)] }, None);
+        assert_eq!(
+            page.bench.as_deref(),
+            Some("CPU — tiny: 40 ms/step, small: 90 ms/step (batch 64, the decoder with 2 extra layers, one step at a time; training here uses batch 16)")
+        );
     }
 
     #[test]

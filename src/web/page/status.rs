@@ -10,7 +10,8 @@ pub fn StatusBar() -> impl IntoView {
     let state = PageState::get();
     let (backend, presenter) = (state.backend, state.presenter);
     let step = Memo::new(move |_| state.run.with(|r| r.step));
-    let rate = Memo::new(move |_| state.run.with(|r| r.steps_per_second));
+    // The speed while training; a speed measured before a pause would be stale.
+    let rate = Memo::new(move |_| state.run.with(|r| r.running.then_some(r.steps_per_second)));
     let kernels = Memo::new(move |_| state.run.with(|r| r.kernels));
     view! {
         <header>
@@ -30,7 +31,10 @@ pub fn StatusBar() -> impl IntoView {
                     }.into_any(),
                 })}
                 <span class="counter">"step "<b id="step">{move || step.get()}</b></span>
-                <span class="counter"><b id="rate">{move || format!("{:.1}", rate.get())}</b>" steps/s"</span>
+                <span class="counter">{move || match rate.get() {
+                    Some(rate) => view! { <b id="rate">{format!("{rate:.1}")}</b>" steps/s" }.into_any(),
+                    None => view! { <b id="rate">{move || if step.get() > 0 { "paused" } else { "not started" }}</b> }.into_any(),
+                }}</span>
             </div>
             <div class="buttons top">
                 <button id="presenter" class="secondary" aria-pressed=move || presenter.get().to_string()
