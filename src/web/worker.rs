@@ -19,7 +19,7 @@ use super::{draw_digit, next_tick, now_ms, send, serve};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::classifier::Classifier;
 use crate::data::{Digits, Mnist, load_mnist};
-use crate::quality::Gaussian;
+use crate::quality::{Gaussian, PAGE_DIGITS as SCORED, PAGE_SEED};
 use crate::image::GrayImage;
 use crate::latent::normal_values;
 use crate::model::{CLASSES, Family, Generator, ModelConfig};
@@ -42,9 +42,6 @@ const SNAPSHOT_EVERY_MS: f64 = 20_000.0;
 const PRETRAINED: &str = "assets/pretrained/generator.ganplay";
 /// The digit classifier that scores the run's digits.
 const CLASSIFIER: &str = "assets/classifier/classifier.bin";
-/// Digits scored each time, drawn from the same latent vectors (so the curve follows G, not the
-/// draw of z).
-const SCORED: usize = 500;
 /// The run is scored after this long of training (scoring 500 tiny-model digits on the CPU
 /// takes about 0.7 s: under a tenth of the training time).
 const QUALITY_EVERY_MS: f64 = 8000.0;
@@ -595,7 +592,7 @@ impl Session {
         let (step, nz) = self.gan.as_ref().map_or((0, 0), |g| (g.steps, g.model.nz));
         let Some(judge) = self.judge.as_mut() else { return Ok(()) };
         if judge.z.len() != SCORED * nz {
-            judge.z = normal_values(&mut StdRng::seed_from_u64(0x5C0_2E), SCORED * nz);
+            judge.z = normal_values(&mut StdRng::seed_from_u64(PAGE_SEED), SCORED * nz);
         }
         let z = judge.z.clone();
         // Read back first: the classifier runs on the CPU, and a GPU's tensors are read with await.

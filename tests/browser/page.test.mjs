@@ -210,6 +210,12 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     assert.match(await text(page, '#quality-score'), /^(\d+\.\d\d|—)$/);
     assert.equal(await page.locator('#histogram .bar').count(), 10);
     assert.ok(await points(page, 'chart-score') >= 1);
+    // For scale, the shipped generator's score as the page scores a run (assets/pretrained/quality.json):
+    // a sentence and a dashed level on the score chart.
+    const shipped = JSON.parse(fs.readFileSync(path.join(here, '../../assets/pretrained/quality.json'), 'utf8'));
+    assert.match(await text(page, '#quality-reference'), new RegExp(`trained for ${shipped.steps} steps on a GPU, scores ${shipped.quality.score.toFixed(2)} `
+      + `with a Fréchet distance of ${shipped.quality.frechet.toFixed(1)} \\(the dashed line\\); real digits it never trained on score ${shipped.real_score.toFixed(2)}`));
+    assert.equal(await page.locator('#chart-score .level text').innerHTML(), `pretrained ${shipped.quality.score.toFixed(1)}`);
     const cost = Number(await page.locator('#quality').getAttribute('data-cost-ms'));
     console.log(`quality scoring (500 digits, tiny, CPU): ${cost} ms every 8 s of training (${(cost / 80).toFixed(1)} %)`);
     // Once the run draws digits (a classifier score of 3 over six kinds or more), the hook makes G

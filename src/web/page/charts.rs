@@ -72,7 +72,8 @@ fn step_of(ticks: &[f64]) -> f64 {
 }
 
 /// A line chart over steps: one polyline a series, fixed or fitted y range, round ticks, axis
-/// titles, and a marked step (a dashed line) when `marker` holds one.
+/// titles, a marked step (a dashed line) when `marker` holds one, and a marked value (a
+/// dashed level, labelled) when `level` holds one.
 #[component]
 pub fn LineChart(
     #[prop(into)] rows: Signal<Rows>,
@@ -84,6 +85,7 @@ pub fn LineChart(
     series: Vec<Series>,
     fixed_range: Option<(f32, f32)>,
     #[prop(optional, into)] marker: Option<Signal<Option<(u64, &'static str)>>>,
+    #[prop(optional, into)] level: Option<Signal<Option<(f32, String)>>>,
 ) -> impl IntoView {
     // The frame is worked out once an update; the lines are built once and only their points
     // change as training runs.
@@ -192,11 +194,21 @@ pub fn LineChart(
             </g>
         })
     };
+    let level = move || {
+        let (value, label) = level.and_then(|l| l.get())?;
+        let y = frame.with(|f| (value >= f.lo() && value <= f.hi()).then(|| f.y(value)))?;
+        Some(view! {
+            <g class="level">
+                <line x1=LEFT y1=y x2=W - RIGHT y2=y></line>
+                <text x=W - RIGHT - 4.0 y=y - 5.0 text-anchor="end">{label}</text>
+            </g>
+        })
+    };
     let count = move || rows.with(|r| r.len());
     view! {
         <figure class="chart" id=id>
             <figcaption><strong>{title}</strong><span class="legend">{legend}</span></figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title data-points=count>{axes}{polylines}{mark}</svg>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title data-points=count>{axes}{level}{polylines}{mark}</svg>
             <p class="explain">{explain}</p>
         </figure>
     }

@@ -8,10 +8,32 @@ use super::charts::{LineChart, Rows};
 use super::signals::{PageState, run_id};
 use crate::classifier::CLASSES;
 use crate::model::Family;
-use crate::quality::COVERED_SHARE;
+use crate::quality::{COVERED_SHARE, Reference};
 
 const SCORE: usize = 0;
 const FRECHET: usize = 1;
+
+/// Where the shipped generator's quality, as the page scores a run, is served.
+const REFERENCE: &str = "assets/pretrained/quality.json";
+
+/// The shipped generator's quality, once fetched: the panel's reference line (a scale for a
+/// run's score). Without the file the panel goes without it.
+#[derive(Clone, Copy)]
+pub struct PretrainedQuality(RwSignal<Option<Reference>>);
+
+impl PretrainedQuality {
+    /// Fetched once for the page (both runs of a comparison read it).
+    pub fn fetch() -> Self {
+        let reference = RwSignal::new(None);
+        leptos::task::spawn_local(async move {
+            match crate::web::files::fetch_text(REFERENCE).await.and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string())) {
+                Ok(found) => reference.set(Some(found)),
+                Err(why) => leptos::logging::warn!("no reference line in the quality panel: {REFERENCE}: {why}"),
+            }
+        });
+        Self(reference)
+    }
+}
 
 /// The panel's explanations for a model family: the score's, the distance's, the bars' label
 /// and the bars'. A VAE's digits are its decoder's.
@@ -73,6 +95,20 @@ pub fn QualityPanel() -> impl IntoView {
             .collect_view()
     };
     let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
+    let pretrained = use_context::<PretrainedQuality>().map(|p| p.0);
+    let reference = Memo::new(move |_| pretrained.and_then(|p| p.get()));
+    let level = Signal::derive(move || reference.get().map(|r| (r.quality.score as f32, format!("pretrained {:.1}", r.quality.score))));
+    let scale = move || {
+        reference.get().map(|r| {
+            view! {
+                <p id=run_id("quality-reference") class="explain">{format!(
+                    "For scale: the DCGAN shipped with this page, trained for {} steps on a GPU, scores {:.2} with a Fréchet \
+                     distance of {:.1} (the dashed line); real digits it never trained on score {:.2}.",
+                    r.steps, r.quality.score, r.quality.frechet, r.real_score
+                )}</p>
+            }
+        })
+    };
     let panel = move || {
         let [score_words, distance_words, bars_label, bars_words] = words(family.get());
         if let Some(why) = unavailable.get() {
@@ -85,6 +121,7 @@ pub fn QualityPanel() -> impl IntoView {
                 <span>"Fréchet distance "<b id=run_id("quality-fd")>{move || shown(latest.get().map(|q| q.frechet), 1)}</b></span>
                 <span>"digits drawn "<b id=run_id("quality-classes")>{move || latest.get().map_or("—".to_string(), |q| q.classes_drawn().to_string())}</b>" / 10"</span>
             </div>
+            {scale}
             {move || collapse.get().map(|c| {
                 let back = c.snapshot_before;
                 view! {
@@ -99,7 +136,7 @@ pub fn QualityPanel() -> impl IntoView {
                 }
             })}
             <div class="quality-charts">
-                <LineChart rows=rows marker=marker id=run_id("chart-score") title="Classifier score" y_title="score" fixed_range=Some((0.0, 10.0))
+                <LineChart rows=rows marker=marker level=level id=run_id("chart-score") title="Classifier score" y_title="score" fixed_range=Some((0.0, 10.0))
                     explain=score_words
                     series=vec![("score", "#009e73", "", SCORE)]/>
                 <LineChart rows=rows marker=marker id=run_id("chart-fd") title="Fréchet distance" y_title="distance" fixed_range=None
