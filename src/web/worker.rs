@@ -349,10 +349,14 @@ impl Session {
                 self.running = false;
                 send(Report::Running(false));
                 // The grid and the latent explorer's digit then show the step the run stopped at
-                // (while training they are redrawn only every few seconds).
+                // (while training they are redrawn only every few seconds), and a snapshot keeps
+                // it (also in the browser, for a reload), if it moved since the last one.
                 let stopped_at = self.gan.as_ref().map(|g| g.steps).filter(|steps| *steps > 0);
                 if stopped_at.is_some_and(|steps| self.generator_sent != Some(Weights::Run { steps })) {
                     self.send_grid().await?;
+                }
+                if stopped_at.is_some_and(|steps| steps > self.snapshot_at.0) {
+                    self.snapshot().await?;
                 }
             }
             Command::Step => {

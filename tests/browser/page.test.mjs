@@ -216,6 +216,10 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     assert.match(await text(page, '#quality-reference'), new RegExp(`trained for ${shipped.steps} steps on a GPU, scores ${shipped.quality.score.toFixed(2)} `
       + `with a Fréchet distance of ${shipped.quality.frechet.toFixed(1)} \\(the dashed line\\); real digits it never trained on score ${shipped.real_score.toFixed(2)}`));
     assert.equal(await page.locator('#chart-score .level text').innerHTML(), `pretrained ${shipped.quality.score.toFixed(1)}`);
+    // The first scoring also reads the held-out digits' features once: the cost is a later one's
+    // (the next point, or the collapse's, which replaces a point of the same step).
+    await page.waitForFunction(() => Number(document.querySelector('#quality').dataset.points) >= 2 || document.querySelector('#collapse-alarm'),
+      null, { timeout: 120_000 });
     const cost = Number(await page.locator('#quality').getAttribute('data-cost-ms'));
     console.log(`quality scoring (500 digits, tiny, CPU): ${cost} ms every 8 s of training (${(cost / 80).toFixed(1)} %)`);
     // Once the run draws digits (a classifier score of 3 over six kinds or more), the hook makes G
@@ -889,6 +893,9 @@ test('snapshots are taken as training runs, and a run can go back to one', { tim
       null, { timeout: 240_000 });
     await page.click('#play');
     await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play');
+    // A pause keeps the step it stopped at (a reload then goes on from there).
+    const paused = await stepCount(page);
+    await page.locator(`#snapshots li[data-step="${paused}"]`).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(artifacts, 'snapshots.png'), fullPage: true });
     await page.click('#snapshots li[data-step="3"] button');
     await page.waitForFunction(() => /Loaded the snapshot at step 3/.test(document.querySelector('#notice')?.innerText));

@@ -120,7 +120,7 @@ pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView 
             <ExportButtons state=state ids="" two=also.is_some()/>
             {also.map(|other| view! { <ExportButtons state=other ids="b-" two=true/> })}
             <h3>"Snapshots"</h3>
-            <p class="explain">"Taken every 250 steps or 20 seconds of training (the last five are kept). If a run collapses, go back to one. \
+            <p class="explain">"Taken every 250 steps or 20 seconds of training, and at each pause (the last five are kept). If a run collapses, go back to one. \
                 The newest is also kept in this browser, to go on from after a reload."</p>
             <div class="snapshot-lists">
                 {snapshots(state, "")}

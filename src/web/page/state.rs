@@ -462,7 +462,7 @@ impl Page {
                 self.run.running = running;
                 self.run.pausing = false;
                 if running && std::mem::take(&mut self.messages.notice_until_play) {
-                    self.messages.notice = None;
+                    self.close_notice();
                 }
                 // A compared run whose play or pause crossed one of its own on the way catches
                 // up (once; a stop of its own, an error or a divergence, is left as it is).
@@ -904,6 +904,8 @@ impl Page {
         if let Err(e) = next.set_text(key, text) {
             self.notice(format!("Not changed: {e}."));
             self.messages.notice_refused = Some(key);
+            // Once training goes on, the field shows what it trains with: the note is old news.
+            self.messages.notice_until_play = true;
             return Vec::new();
         }
         if self.messages.notice_refused == Some(key) {
@@ -1318,6 +1320,10 @@ mod tests {
         page.change(Key::Augment, "2");
         assert_eq!(page.messages.notice, None);
         assert_eq!(page.settings.train.augment, 2);
+        // Or until training goes on.
+        page.change(Key::Augment, "9");
+        page.apply(Report::Running(true), None);
+        assert_eq!(page.messages.notice, None);
     }
 
     #[test]
