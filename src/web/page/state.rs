@@ -1422,14 +1422,20 @@ mod tests {
         assert!(sent(&page.apply(Report::Quality { step: 12, quality: Some(quality(8)), millis: 1.0 }, None)).is_empty());
     }
 
-    #[test]
-    fn a_compared_run_follows_settings_z_and_the_buttons_but_keeps_its_model() {
-        let mut lead = ready_page("?model=dcgan");
+    /// A ready DCGAN, and a VAE compared beside it, ready with the DCGAN's settings.
+    fn dcgan_and_compared_vae() -> (Page, Page) {
+        let lead = ready_page("?model=dcgan");
         let mut vae = page("?model=vae");
         vae.apply(Report::Listening, None);
         let mut settings = lead.settings.clone();
         settings.model.family = crate::model::Family::Vae;
         vae.apply(Report::Ready { settings }, None);
+        (lead, vae)
+    }
+
+    #[test]
+    fn a_compared_run_follows_settings_z_and_the_buttons_but_keeps_its_model() {
+        let (mut lead, mut vae) = dcgan_and_compared_vae();
         assert!(sent(&vae.follow(&lead.lead())).is_empty(), "nothing to follow yet");
         // Sizes left to the hardware, picked by the lead's worker first: not a change to follow.
         let mut follower = page("?model=vae");
@@ -1528,12 +1534,7 @@ mod tests {
 
     #[test]
     fn a_compared_run_back_at_its_own_snapshot_keeps_the_first_runs_rates() {
-        let mut lead = ready_page("?model=dcgan");
-        let mut vae = page("?model=vae");
-        vae.apply(Report::Listening, None);
-        let mut settings = lead.settings.clone();
-        settings.model.family = crate::model::Family::Vae;
-        vae.apply(Report::Ready { settings }, None);
+        let (mut lead, mut vae) = dcgan_and_compared_vae();
         vae.follow(&lead.lead());
         let then = vae.settings.clone();
         lead.change(Key::LrG, "0.001");
