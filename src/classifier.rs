@@ -17,8 +17,8 @@ use rand::{RngExt, SeedableRng};
 
 use crate::data::{Digits, PIXELS};
 use crate::latent::normal_values;
-use crate::model::IMAGE_SIDE;
-use crate::quality::{Gaussian, Quality};
+use crate::model::{Generator, IMAGE_SIDE, ModelConfig};
+use crate::quality::{Gaussian, PAGE_DIGITS, PAGE_SEED, Quality, Reference};
 
 /// Length of the feature vector the Fréchet distance compares.
 pub const FEATURES: usize = 32;
@@ -115,6 +115,25 @@ impl Classifier {
         let indices: Vec<usize> = (0..held_out.len()).collect();
         let (_, features) = self.judge(held_out.batch(&indices, &device)).await?;
         Gaussian::of(&features).ok_or_else(|| "too few held-out digits".to_string())
+    }
+
+    /// `generator`'s quality as the page scores a run (`PAGE_DIGITS` from `PAGE_SEED`), with the
+    /// score of the `held_out` digits themselves, whose features are `reference`: the scale the
+    /// page shows beside a run's score. `None` when the classifier cannot say.
+    pub async fn measure_reference(
+        &self,
+        generator: &Generator,
+        model: &ModelConfig,
+        steps: u64,
+        held_out: &Digits,
+        reference: &Gaussian,
+    ) -> Result<Option<Reference>, String> {
+        let device = generator.devices()[0].clone();
+        let z = crate::latent::latent(&mut StdRng::seed_from_u64(PAGE_SEED), PAGE_DIGITS, model.nz, &device);
+        let Some(quality) = self.quality(generator.forward(model.generator_input(z, None)), reference).await? else { return Ok(None) };
+        let all: Vec<usize> = (0..held_out.len()).collect();
+        let Some(real) = self.quality(held_out.batch(&all, &device), reference).await? else { return Ok(None) };
+        Ok(Some(Reference { family: model.family, quality, steps, real_score: real.score }))
     }
 
     /// What the classifier makes of `images` ([n, 1, 28, 28] in [-1, 1]): `None` when it

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ganplay::checkpoint::Checkpoint;
 use ganplay::classifier::Classifier;
 use ganplay::data::{Digits, Mnist};
-use ganplay::quality::{Gaussian, PAGE_DIGITS, PAGE_SEED, Quality, Reference};
+use ganplay::quality::{Gaussian, PAGE_DIGITS, Quality};
 use ganplay::readback::ready_now;
 use ganplay::image::GrayImage;
 use ganplay::layers::{ConvPath, force_conv_path};
@@ -368,15 +368,11 @@ fn train_classifier(epochs: usize, seed: u64, out: &Path, data: &Path) -> Result
 
 /// Writes `generator`'s quality as the page scores a run to `path` (see `quality::Reference`).
 fn write_reference(judge: &Judge, held_out: &Digits, generator: &Generator, model: &ModelConfig, steps: u64, path: &Path) -> Result<Quality> {
-    let quality = judge
-        .score(|z| generator.forward(model.generator_input(z, None)), model.nz, PAGE_DIGITS, PAGE_SEED)?
+    let reference = ready_now(judge.classifier.measure_reference(generator, model, steps, held_out, &judge.reference))
+        .map_err(anyhow::Error::msg)?
         .context("the classifier could not score the generator's digits")?;
-    let all: Vec<usize> = (0..held_out.len()).collect();
-    let real = ready_now(judge.classifier.quality(held_out.batch(&all, &Device::flex()), &judge.reference)).map_err(anyhow::Error::msg)?;
-    let real_score = real.context("the classifier could not score the held-out digits")?.score;
-    let reference = Reference { quality: quality.clone(), steps, real_score };
     std::fs::write(path, serde_json::to_string_pretty(&reference)? + "\n").with_context(|| format!("writing {}", path.display()))?;
-    Ok(quality)
+    Ok(reference.quality)
 }
 
 fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Path, reference: Option<&Path>) -> Result<()> {

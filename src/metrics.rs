@@ -136,6 +136,19 @@ pub fn nice_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
     (0..=count).map(|i| ((first + i as f64 * step) * scale).round() / scale).collect()
 }
 
+/// A count with its thousands grouped: 8000 as "8,000".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A tick's label, with as many decimals as the ticks' `step` needs (0.25 steps: "0.50").
 pub fn tick_label(value: f64, step: f64) -> String {
     let decimals = (0..6).find(|&d| {
@@ -147,6 +160,12 @@ pub fn tick_label(value: f64, step: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        let grouped: Vec<String> = [0, 999, 1000, 8000, 1234567].into_iter().map(super::thousands).collect();
+        assert_eq!(grouped, ["0", "999", "1,000", "8,000", "1,234,567"]);
+    }
+
     use super::*;
 
     #[test]

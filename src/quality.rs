@@ -13,16 +13,18 @@ pub const COLLAPSE_BELOW: usize = 6;
 /// this classifier score on.
 pub const DIGITS_SCORE: f64 = 3.0;
 
-/// Digits the page scores each time, drawn from the same latent vectors (so its curve follows
-/// G, not the draw of z), and the seed of those vectors.
+/// Digits a run is scored on each time, drawn from the same latent vectors (so the curve
+/// follows G, not the draw of z), and the seed of those vectors.
 pub const PAGE_DIGITS: usize = 500;
 pub const PAGE_SEED: u64 = 0x5C0_2E;
 
-/// The shipped generator's quality as the page scores a run (`PAGE_DIGITS` from `PAGE_SEED`):
-/// the reference line of the page's quality panel, written next to the generator
+/// A generator's quality scored as a run is (`PAGE_DIGITS` from `PAGE_SEED`), and what real
+/// digits score: a scale for a run's score. The shipped generator's is written next to it
 /// (`assets/pretrained/quality.json`) by `ganplay pretrain` and `ganplay score --reference`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reference {
+    /// The generator's model.
+    pub family: crate::model::Family,
     pub quality: Quality,
     /// Steps the generator was trained for.
     pub steps: u64,

@@ -92,7 +92,7 @@ pub fn App() -> impl IntoView {
     // A second run to compare with: its own workers, following the first.
     let compared = setup.compare.map(|family| PageState::new(Page::compared(&setup, family), presenter));
     // Its model: the address's, until the first run becomes that model and the two trade.
-    let compare = Signal::derive(move || compared.map(|other| other.settings.with(|s| s.model.family)));
+    let compare: Signal<Option<Family>> = Memo::new(move |_| compared.map(|other| other.settings.with(|s| s.model.family))).into();
     let state = PageState::new(Page::new(setup, &ignored), presenter);
     provide_context(state);
     provide_context(PretrainedQuality::fetch());

@@ -149,13 +149,12 @@ fn CompareChoice(compare: Signal<Option<Family>>, shown: Memo<Family>) -> impl I
             let _ = window.location().set_search(&address);
         }
     };
-    let options = move || {
-        Family::ALL
-            .iter()
-            .filter(|f| **f != shown.get())
-            .map(|f| view! { <option value=f.name()>{f.title()}</option> })
-            .collect_view()
-    };
+    // Every model has its option for good (a list rebuilt under a selection could show another
+    // model than the one compared); the model on show is hidden and cannot be picked.
+    let options = Family::ALL
+        .iter()
+        .map(|&f| view! { <option value=f.name() hidden=move || shown.get() == f disabled=move || shown.get() == f>{f.title()}</option> })
+        .collect_view();
     view! {
         <label class="field" for="compare">
             <span>"Compare with"</span>

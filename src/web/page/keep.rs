@@ -53,7 +53,10 @@ fn upload(state: PageState, ev: leptos::ev::Event) {
     leptos::task::spawn_local(async move {
         match read_file(&file).await {
             Ok(bytes) => state.update(|page| page.load_file(name, bytes)),
-            Err(e) => state.fail(format!("{e}. The current run goes on unchanged.")),
+            Err(e) => state.update(|page| {
+                page.file_unreadable(&e);
+                Vec::new()
+            }),
         }
     });
 }

@@ -102,9 +102,9 @@ pub fn QualityPanel() -> impl IntoView {
         reference.get().map(|r| {
             view! {
                 <p id=run_id("quality-reference") class="explain">{format!(
-                    "For scale: the DCGAN shipped with this page, trained for {} steps on a GPU, scores {:.2} with a Fréchet \
-                     distance of {:.1} (the dashed line); real digits it never trained on score {:.2}.",
-                    r.steps, r.quality.score, r.quality.frechet, r.real_score
+                    "For scale, the dashed line: the {} shipped with this page, trained for {} steps, scores {:.2} (Fréchet \
+                     distance {:.1}); real digits it never trained on score {:.2}.",
+                    r.family.title(), crate::metrics::thousands(r.steps), r.quality.score, r.quality.frechet, r.real_score
                 )}</p>
             }
         })
@@ -156,3 +156,4 @@ pub fn QualityPanel() -> impl IntoView {
         </section>
     }
 }
+

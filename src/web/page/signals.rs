@@ -190,7 +190,8 @@ impl PageState {
         self.lead_follower();
     }
 
-    /// Makes `other` follow this run: its settings (but its model), z, and run buttons.
+    /// Makes `other` follow this run: its settings (but its model: the two trade if this run
+    /// takes the other's), z, and run buttons.
     pub fn set_follower(self, other: PageState) {
         self.follower.set_value(Some((other, None)));
     }

@@ -294,7 +294,8 @@ pub struct Page {
 }
 
 /// What a run compared beside this one takes from it (`Page::follow`): the settings (the
-/// follower keeps its own model family), the latent explorer, and the run buttons pressed.
+/// follower keeps its own model family, unless the lead takes it: then they trade), the latent
+/// explorer, and the run buttons pressed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lead {
     pub settings: Settings,
@@ -463,6 +464,10 @@ impl Page {
                 self.run.pausing = false;
                 if running && std::mem::take(&mut self.messages.notice_until_play) {
                     self.close_notice();
+                }
+                if !running && self.links.owed_steps > 0 && self.links.lead.as_ref().is_some_and(|lead| !lead.running) {
+                    let owed = std::mem::take(&mut self.links.owed_steps);
+                    return (0..owed).flat_map(|_| self.single_step()).collect();
                 }
                 // A compared run whose play or pause crossed one of its own on the way catches
                 // up (once; a stop of its own, an error or a divergence, is left as it is).
@@ -684,10 +689,14 @@ impl Page {
             family => format!("{} {size}", family.title()),
         };
         let keep = KeptRun { steps: snapshot.steps, what, bytes: snapshot.bytes.clone() };
-        // A collapsed run does not replace the run kept in the browser, nor does a compared one.
-        let collapsed = self.quality.collapse.is_some() || self.links.compared;
-        // This run's own snapshot replaces the one an earlier visit kept.
-        self.kept = None;
+        // A collapsed run does not replace the run kept in the browser, nor does a compared one,
+        // nor one still short of the kept run that the page offers to go on from.
+        let shorter = self.kept.as_ref().is_some_and(|kept| snapshot.steps < kept.steps);
+        let collapsed = self.quality.collapse.is_some() || self.links.compared || shorter;
+        // This run's own snapshot replaces the one an earlier visit kept (the offer goes).
+        if !shorter {
+            self.kept = None;
+        }
         self.snapshots.retain(|s| s.steps != snapshot.steps);
         self.snapshots.push(snapshot);
         let extra = self.snapshots.len().saturating_sub(SNAPSHOTS_KEPT);
@@ -955,7 +964,8 @@ impl Page {
     }
 
     /// Follows the run it is compared with: what changed there since the last call happens
-    /// here too (settings but the model family, z and class, play and pause, reset, step).
+    /// here too (settings but the model family, z and class, play and pause, reset, step). If
+    /// the run it follows has become this one's model, this one takes the model that run had.
     pub fn follow(&mut self, lead: &Lead) -> Effects {
         let last = self.links.lead.replace(lead.clone());
         let mut effects = Vec::new();
@@ -993,12 +1003,11 @@ impl Page {
                 effects.extend(self.user_reset());
             }
             let stepped = lead.single_steps.wrapping_sub(last.single_steps);
-            if stepped > 0 {
-                if self.run.ready {
-                    effects.extend(self.single_step());
-                } else {
-                    self.links.owed_steps += stepped;
-                }
+            if self.run.ready && !self.run.running {
+                (0..stepped).for_each(|_| effects.extend(self.single_step()));
+            } else {
+                // Taken once its networks are built, or once it has stopped.
+                self.links.owed_steps += stepped;
             }
             if lead.running != last.running {
                 // Confirmed by this run's next `Running` report, or sent then if it cannot be now.
@@ -1077,6 +1086,11 @@ impl Page {
     /// A failure of the browser layer (a download, a file read, a worker that would not start).
     pub fn failed(&mut self, message: String) {
         self.error(message);
+    }
+
+    /// A file picked with "Load run…" could not be read.
+    pub fn file_unreadable(&mut self, why: &str) {
+        self.file_refused(format!("{why}. The current run goes on unchanged."), None);
     }
 
     // ---- The latent explorer ----
@@ -1510,6 +1524,12 @@ mod tests {
         lead.user_reset();
         vae.follow(&lead.lead());
         assert!(!sent(&vae.apply(Report::Ready { settings }, None)).contains(&Command::Step));
+        // A step the lead took while this run was still stopping is taken once it has stopped.
+        vae.apply(Report::Running(true), None);
+        lead.apply(Report::Ready { settings: lead.settings.clone() }, None);
+        lead.single_step();
+        assert!(sent(&vae.follow(&lead.lead())).is_empty(), "still running");
+        assert_eq!(sent(&vae.apply(Report::Running(false), None)), vec![Command::Step]);
     }
 
     #[test]
@@ -1763,6 +1783,14 @@ mod tests {
             page.apply(Report::Snapshot { steps: step, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
         }
         assert_eq!(page.snapshots.iter().map(|s| s.steps).collect::<Vec<_>>(), [3, 4, 5, 6, 7]);
+        assert!(page.kept.is_none());
+        // A new run short of the kept one (a pause a few steps in) leaves it, and its offer.
+        let mut page = ready_page("");
+        page.kept_found(KeptRun { steps: 5000, what: "tiny".into(), bytes: vec![] });
+        let snapshot = |steps| Report::Snapshot { steps, report: None, thumbnail: String::new(), bytes: Vec::new() };
+        assert!(page.apply(snapshot(20), Some(vec![])).is_empty());
+        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(5000));
+        assert!(matches!(page.apply(snapshot(5000), Some(vec![]))[..], [Effect::Keep(ref k)] if k.steps == 5000));
         assert!(page.kept.is_none());
     }
 }
