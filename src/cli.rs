@@ -370,7 +370,7 @@ fn train_classifier(epochs: usize, seed: u64, out: &Path, data: &Path) -> Result
 fn write_reference(judge: &Judge, held_out: &Digits, generator: &Generator, model: &ModelConfig, steps: u64, path: &Path) -> Result<Quality> {
     let reference = ready_now(judge.classifier.measure_reference(generator, model, steps, held_out, &judge.reference))
         .map_err(anyhow::Error::msg)?
-        .context("the classifier could not score the generator's digits")?;
+        .context("the classifier could not score the generator's digits or the held-out digits")?;
     std::fs::write(path, serde_json::to_string_pretty(&reference)? + "\n").with_context(|| format!("writing {}", path.display()))?;
     Ok(reference.quality)
 }

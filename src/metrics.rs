@@ -160,13 +160,13 @@ pub fn tick_label(value: f64, step: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn thousands_are_grouped() {
-        let grouped: Vec<String> = [0, 999, 1000, 8000, 1234567].into_iter().map(super::thousands).collect();
+        let grouped: Vec<String> = [0, 999, 1000, 8000, 1234567].into_iter().map(thousands).collect();
         assert_eq!(grouped, ["0", "999", "1,000", "8,000", "1,234,567"]);
     }
-
-    use super::*;
 
     #[test]
     fn ticks_fall_on_round_values_and_cover_the_range() {

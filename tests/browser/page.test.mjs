@@ -213,7 +213,7 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     // For scale, the shipped generator's score as the page scores a run (assets/pretrained/quality.json):
     // a sentence and a dashed level on the score chart.
     const shipped = JSON.parse(fs.readFileSync(path.join(here, '../../assets/pretrained/quality.json'), 'utf8'));
-    assert.match(await text(page, '#quality-reference'), new RegExp(`the dashed line: the DCGAN shipped with this page, trained for `
+    assert.match(await text(page, '#quality-reference'), new RegExp(`the dashed line: the ${{ Dcgan: 'DCGAN', Cgan: 'conditional DCGAN', Vae: 'VAE' }[shipped.family]} shipped with this page, trained for `
       + `${shipped.steps.toLocaleString('en-US')} steps, scores ${shipped.quality.score.toFixed(2)} \\(Fréchet distance ${shipped.quality.frechet.toFixed(1)}\\); `
       + `real digits it never trained on score ${shipped.real_score.toFixed(2)}`));
     assert.equal(await page.locator('#chart-score .level text').innerHTML(), `pretrained ${shipped.quality.score.toFixed(1)}`);

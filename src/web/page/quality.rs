@@ -156,4 +156,3 @@ pub fn QualityPanel() -> impl IntoView {
         </section>
     }
 }
-

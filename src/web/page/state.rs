@@ -256,8 +256,8 @@ pub struct Links {
     /// `Running` report must confirm: one that came while it was still pausing (or starting)
     /// is sent when that report comes.
     catch_up: Option<bool>,
-    /// Steps the run it follows took while this one's networks were not built yet: taken
-    /// once they are, so the two stay at the same step.
+    /// Steps the run it follows took while this one could not (its networks not built yet, or
+    /// still training or stopping): taken once it can, so the two stay at the same step.
     owed_steps: u32,
     /// The snapshot the collapse alarm offers, kept while the alarm is up (the list moves on).
     before_collapse: Option<(u64, Payload)>,
@@ -465,18 +465,23 @@ impl Page {
                 if running && std::mem::take(&mut self.messages.notice_until_play) {
                     self.close_notice();
                 }
-                if !running && self.links.owed_steps > 0 && self.links.lead.as_ref().is_some_and(|lead| !lead.running) {
-                    let owed = std::mem::take(&mut self.links.owed_steps);
-                    return (0..owed).flat_map(|_| self.single_step()).collect();
-                }
                 // A compared run whose play or pause crossed one of its own on the way catches
                 // up (once; a stop of its own, an error or a divergence, is left as it is).
-                match self.links.catch_up.take() {
+                let mut effects = match self.links.catch_up.take() {
                     Some(want) if want != running && self.run.ready && !self.links.handing_over => {
                         vec![Effect::Trainer(if want { Command::Play } else { Command::Pause })]
                     }
                     _ => Vec::new(),
+                };
+                // Stopped with networks to step: the steps the run it follows took meanwhile, if
+                // it is still stopped (if it trains again, this one trains along instead).
+                if !running && self.run.ready && !self.links.handing_over && self.links.owed_steps > 0 {
+                    let owed = std::mem::take(&mut self.links.owed_steps);
+                    if self.links.lead.as_ref().is_some_and(|lead| !lead.running) {
+                        effects.extend((0..owed).flat_map(|_| self.single_step()));
+                    }
                 }
+                effects
             }
             Report::Quality { step, quality, millis } => {
                 self.quality.cost_ms = millis;
@@ -1083,7 +1088,7 @@ impl Page {
         }
     }
 
-    /// A failure of the browser layer (a download, a file read, a worker that would not start).
+    /// A failure of the browser layer (a download, a worker that would not start).
     pub fn failed(&mut self, message: String) {
         self.error(message);
     }
@@ -1530,6 +1535,18 @@ mod tests {
         lead.single_step();
         assert!(sent(&vae.follow(&lead.lead())).is_empty(), "still running");
         assert_eq!(sent(&vae.apply(Report::Running(false), None)), vec![Command::Step]);
+        // Reset while training: a step the lead takes before this run's new networks are built
+        // waits for them, not for the stop its worker reports on its way to the reset.
+        vae.apply(Report::Running(true), None);
+        lead.user_reset();
+        vae.follow(&lead.lead());
+        lead.apply(Report::Running(false), None);
+        lead.apply(Report::Ready { settings: lead.settings.clone() }, None);
+        lead.single_step();
+        vae.follow(&lead.lead());
+        assert!(!sent(&vae.apply(Report::Running(false), None)).contains(&Command::Step));
+        let settings = vae.settings.clone();
+        assert_eq!(sent(&vae.apply(Report::Ready { settings }, None)).iter().filter(|c| **c == Command::Step).count(), 1);
     }
 
     #[test]
