@@ -73,11 +73,7 @@ pub async fn read_file(file: &web_sys::File) -> Result<super::JsBytes, String> {
 
 /// The text at `url` (an asset served with the page).
 pub async fn fetch_text(url: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
     let fail = |e: JsValue| format!("{e:?}");
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await.map_err(fail)?.unchecked_into();
-    if !response.ok() {
-        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
-    }
+    let response = super::fetch(url).await?;
     JsFuture::from(response.text().map_err(fail)?).await.map_err(fail)?.as_string().ok_or_else(|| "not text".to_string())
 }

@@ -51,6 +51,20 @@ pub fn check_static_constructors(module: &str) {
     }
 }
 
+/// The server's answer for `url` (an asset served with the page), or why there is none, in
+/// words (works in the page and in a worker).
+pub async fn fetch(url: &str) -> Result<web_sys::Response, String> {
+    let promise = match web_sys::window() {
+        Some(window) => window.fetch_with_str(url),
+        None => js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>().fetch_with_str(url),
+    };
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| format!("{e:?}"))?.unchecked_into();
+    if !response.ok() {
+        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
+    }
+    Ok(response)
+}
+
 /// Milliseconds since the page or worker started (works in both).
 pub fn now_ms() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())

@@ -13,7 +13,6 @@ use rand::rngs::StdRng;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::DedicatedWorkerGlobalScope;
 
 use super::{draw_digit, next_tick, now_ms, send, serve};
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -62,10 +61,6 @@ struct Judge {
     reference: Option<Gaussian>,
     /// The latent vectors scored, `SCORED` x nz.
     z: Vec<f32>,
-}
-
-fn scope() -> DedicatedWorkerGlobalScope {
-    js_sys::global().unchecked_into()
 }
 
 /// Messages from the page, and a way to wake the loop when one arrives.
@@ -213,11 +208,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
 /// The bytes at `url`, or why not (in words).
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let fail = |e: JsValue| format!("{e:?}");
-    let response = JsFuture::from(scope().fetch_with_str(url)).await.map_err(fail)?;
-    let response: web_sys::Response = response.unchecked_into();
-    if !response.ok() {
-        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
-    }
+    let response = super::fetch(url).await?;
     let buffer = JsFuture::from(response.array_buffer().map_err(fail)?).await.map_err(fail)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

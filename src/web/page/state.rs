@@ -473,13 +473,9 @@ impl Page {
                     }
                     _ => Vec::new(),
                 };
-                // Stopped with networks to step: the steps the run it follows took meanwhile, if
-                // it is still stopped (if it trains again, this one trains along instead).
-                if !running && self.run.ready && !self.links.handing_over && self.links.owed_steps > 0 {
-                    let owed = std::mem::take(&mut self.links.owed_steps);
-                    if self.links.lead.as_ref().is_some_and(|lead| !lead.running) {
-                        effects.extend((0..owed).flat_map(|_| self.single_step()));
-                    }
+                // Stopped with networks to step: the steps the run it follows took meanwhile.
+                if !running && self.run.ready && !self.links.handing_over {
+                    effects.extend(self.take_owed_steps());
                 }
                 effects
             }
@@ -657,12 +653,10 @@ impl Page {
         let mut effects = self.request_sample();
         // A compared run that comes up while the run it follows trains joins in; one that
         // comes up after it took single steps takes them too.
-        let owed = std::mem::take(&mut self.links.owed_steps);
         if self.links.lead.as_ref().is_some_and(|lead| lead.running) {
             effects.push(Effect::Trainer(Command::Play));
-        } else {
-            (0..owed).for_each(|_| effects.extend(self.single_step()));
         }
+        effects.extend(self.take_owed_steps());
         if std::mem::take(&mut self.links.bench) {
             self.bench = Some("Benchmark running…".into());
             effects.push(Effect::Trainer(Command::Bench { steps: BENCH_STEPS }));
@@ -901,6 +895,16 @@ impl Page {
         }
     }
 
+    /// The steps owed to the run this one follows (see `Links::owed_steps`), taken if that run
+    /// is stopped; if it trains again, this one trains along instead, and they are dropped.
+    fn take_owed_steps(&mut self) -> Effects {
+        let owed = std::mem::take(&mut self.links.owed_steps);
+        if self.links.lead.as_ref().is_some_and(|lead| lead.running) {
+            return Vec::new();
+        }
+        (0..owed).flat_map(|_| self.single_step()).collect()
+    }
+
     pub fn single_step(&mut self) -> Effects {
         if !self.run.ready || self.run.running {
             return Vec::new();
@@ -1007,12 +1011,10 @@ impl Page {
             if lead.resets != last.resets {
                 effects.extend(self.user_reset());
             }
-            let stepped = lead.single_steps.wrapping_sub(last.single_steps);
+            // Taken now if it can, else once its networks are built or once it has stopped.
+            self.links.owed_steps += lead.single_steps.wrapping_sub(last.single_steps);
             if self.run.ready && !self.run.running {
-                (0..stepped).for_each(|_| effects.extend(self.single_step()));
-            } else {
-                // Taken once its networks are built, or once it has stopped.
-                self.links.owed_steps += stepped;
+                effects.extend(self.take_owed_steps());
             }
             if lead.running != last.running {
                 // Confirmed by this run's next `Running` report, or sent then if it cannot be now.
