@@ -228,6 +228,16 @@ struct PretrainArgs {
     out: PathBuf,
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
+    /// Keep the whole run (both networks, Adam's state, the average) in this file, rewritten at
+    /// each scoring. If it exists, the run goes on from it with the settings it holds (the flags
+    /// above other than `--steps` and `--decay-from` are then ignored), keeping the generator in
+    /// `--out` unless a later average scores better: one run can span several sittings.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Stop at the first scoring after which the next chunk would end past this many seconds
+    /// (0: no limit); the kept generator's preview and numbers are written as at the end.
+    #[arg(long, default_value_t = 0)]
+    max_seconds: u64,
 }
 
 /// A share of a run's steps: a number from 0 to 1.
@@ -502,48 +512,58 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
 }
 
 fn pretrain(args: PretrainArgs) -> Result<()> {
-    let model = ModelConfig::new().with_ngf(args.width).with_ndf(args.width);
-    let train = TrainConfig::new()
-        .with_batch_size(args.batch)
-        .with_lr_g(args.lr_g)
-        .with_lr_d(args.lr_d)
-        .with_seed(args.seed)
-        .with_ema(Some(args.ema));
-    let mut settings = Settings::of_run(Settings::default().backend, model, train);
-    for (key, text) in [(Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment), (Key::Refine, &args.refine)] {
-        settings.set_text(key, text).context("these settings are out of range")?;
-    }
-    // The file must pass the checks every reader of it makes (the page included).
-    settings.check().context("these settings are out of range")?;
-    let Settings { model, train, .. } = settings;
-    let rates = (train.lr_g, train.lr_d);
     let Mnist { train: digits, held_out } = load_mnist_folder(&args.data)?;
     let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
-    let mut gan = Gan::new(model, train, &device(args.backend)?.autodiff());
+    let device = device(args.backend)?.autodiff();
+    let state = args.state.as_deref().filter(|path| path.exists());
+    let mut gan = match state {
+        Some(path) => resumed_pretraining(path, &device)?,
+        None => {
+            let (model, train) = pretraining_settings(&args)?;
+            Gan::new(model, train, &device)
+        }
+    };
+    let rates = (gan.train.lr_g, gan.train.lr_d);
     println!(
         "pretraining width {} ({} extra G layers) on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
          label smoothing {}, D steps {}, shifts {} px, average decay {}, seed {}",
-        args.width,
+        gan.model.ngf,
         gan.model.refine,
         args.backend,
         digits.len(),
         args.steps,
-        args.batch,
-        args.lr_g,
-        args.lr_d,
+        gan.train.batch_size,
+        rates.0,
+        rates.1,
         if args.decay_from < 1.0 { format!("falling from {:.0} % of the steps", args.decay_from * 100.0) } else { "constant".into() },
         gan.train.loss.name(),
         gan.train.label_smoothing,
         gan.train.d_steps,
         gan.train.augment,
-        args.ema,
-        args.seed
+        gan.train.ema.unwrap_or(0.0),
+        gan.train.seed
     );
     std::fs::create_dir_all(&args.out)?;
     let weights = args.out.join("generator.ganplay");
     let started = Instant::now();
-    let mut best: Option<(f64, u64)> = None;
+    // Going on, the generator kept by the earlier sittings is the one to beat.
+    let mut best: Option<(f64, u64)> = match state {
+        Some(_) if weights.exists() => {
+            let checkpoint = Checkpoint::from_bytes(&std::fs::read(&weights)?).with_context(|| format!("loading {}", weights.display()))?;
+            let generator = checkpoint.generator(&Device::flex())?.valid();
+            let quality = judge.score(|z| generator.forward(z), checkpoint.model.nz, SCORED_WHILE_TRAINING, 7)?;
+            println!("to beat: {} at step {} ({})", quality_line(quality.clone()), checkpoint.steps, weights.display());
+            Some((quality.map_or(0.0, |q| q.score), checkpoint.steps))
+        }
+        _ => None,
+    };
+    let mut chunk_seconds = 0.0;
     while gan.steps < args.steps {
+        let elapsed = started.elapsed().as_secs_f64();
+        if args.max_seconds > 0 && elapsed + chunk_seconds > args.max_seconds as f64 {
+            println!("stopping at step {} ({elapsed:.0} s): the next chunk would end past --max-seconds {}", gan.steps, args.max_seconds);
+            break;
+        }
         let chunk = args.log_every.min(args.steps - gan.steps);
         // Learning rates for this chunk, held within it: (1 - done) / (1 - decay_from) of
         // the set ones once `decay_from` of the steps are done.
@@ -560,6 +580,13 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
             best = Some((score, gan.steps));
             std::fs::write(&weights, Checkpoint::generator_only_f16(&gan).to_bytes())?;
         }
+        if let Some(path) = &args.state {
+            // Written whole, then renamed: a run stopped while writing keeps the last state.
+            let partial = path.with_extension("partial");
+            std::fs::write(&partial, Checkpoint::of_gan(&gan).to_bytes())?;
+            std::fs::rename(&partial, path)?;
+        }
+        chunk_seconds = started.elapsed().as_secs_f64() - elapsed;
     }
     let (score, step) = best.context("no steps were run")?;
     // What ships is the file (f16): its preview and its numbers are drawn from it.
@@ -579,6 +606,37 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         reference.display()
     );
     Ok(())
+}
+
+/// The model and training settings `pretrain`'s flags ask for, checked as every reader of the
+/// file it writes checks them (the page included).
+fn pretraining_settings(args: &PretrainArgs) -> Result<(ModelConfig, TrainConfig)> {
+    let model = ModelConfig::new().with_ngf(args.width).with_ndf(args.width);
+    let train = TrainConfig::new()
+        .with_batch_size(args.batch)
+        .with_lr_g(args.lr_g)
+        .with_lr_d(args.lr_d)
+        .with_seed(args.seed)
+        .with_ema(Some(args.ema));
+    let mut settings = Settings::of_run(Settings::default().backend, model, train);
+    for (key, text) in [(Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment), (Key::Refine, &args.refine)] {
+        settings.set_text(key, text).context("these settings are out of range")?;
+    }
+    settings.check().context("these settings are out of range")?;
+    Ok((settings.model, settings.train))
+}
+
+/// A pretraining run kept by `--state`, on `device`, ready for its next step.
+fn resumed_pretraining(path: &Path, device: &Device) -> Result<Gan> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
+    checkpoint.of_family(Family::Dcgan).with_context(|| format!("{} is not a DCGAN run", path.display()))?;
+    let gan = checkpoint.into_gan(device)?;
+    if gan.ema.is_none() {
+        bail!("{} keeps no moving average of G's weights: not a pretraining run", path.display());
+    }
+    println!("going on from {} at step {}, with the settings it holds", path.display(), gan.steps);
+    Ok(gan)
 }
 
 fn sample(weights: &Path, out: &Path, count: usize, seed: u64) -> Result<()> {
