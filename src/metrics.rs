@@ -32,7 +32,7 @@ impl MetricPoint {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricHistory {
     points: Vec<MetricPoint>,
     capacity: usize,
@@ -80,12 +80,18 @@ impl MetricHistory {
         self.pending = None;
     }
 
+    /// The points, and the steps gathered for the next one (fewer than a point's span): every
+    /// step reported, up to the last.
+    fn rows(&self) -> impl Iterator<Item = &MetricPoint> {
+        self.points.iter().chain(self.pending.as_ref())
+    }
+
     /// The history as CSV, one row a point, with the quality scores taken during each row's
     /// steps (empty where none was).
     pub fn to_csv_with(&self, quality: &crate::quality::QualityHistory) -> String {
         let mut out = String::new();
         let mut after = None;
-        for (line, p) in self.to_csv().lines().zip(std::iter::once(None).chain(self.points.iter().map(Some))) {
+        for (line, p) in self.to_csv().lines().zip(std::iter::once(None).chain(self.rows().map(Some))) {
             let extra = match p {
                 None => "score,frechet_distance,classes_drawn".to_string(),
                 Some(p) => {
@@ -101,9 +107,9 @@ impl MetricHistory {
 
     /// The history as CSV, one row a point, with the columns of the run's family.
     pub fn to_csv(&self) -> String {
-        let family = self.points.first().map_or(Default::default(), |p| p.report.measures.family());
+        let family = self.rows().next().map_or(Default::default(), |p| p.report.measures.family());
         let mut out = format!("step,{},steps_averaged\n", Measures::names(family).join(","));
-        for p in &self.points {
+        for p in self.rows() {
             let values: Vec<String> = p.report.measures.values().iter().map(f32::to_string).collect();
             out += &format!("{},{},{}\n", p.report.step, values.join(","), p.steps);
         }
@@ -248,5 +254,18 @@ mod tests {
         let mut vae = MetricHistory::new(4);
         vae.push(&StepReport { step: 1, measures: Measures::Vae { reconstruction: 180.0, kl: 20.0 } });
         assert_eq!(vae.to_csv(), "step,reconstruction,kl,elbo,steps_averaged\n1,180,20,-200,1\n");
+    }
+
+    #[test]
+    fn csv_reaches_the_last_step_though_its_point_is_not_full() {
+        let mut history = MetricHistory::new(4);
+        (1..=11).for_each(|step| history.push(&report(step)));
+        // Points of 4 steps by now: the last steps wait for the rest of theirs.
+        assert!(history.points().last().unwrap().report.step < 11);
+        let csv = history.to_csv();
+        let last = csv.lines().last().unwrap();
+        assert!(last.starts_with("11,"), "{csv}");
+        let steps: u32 = csv.lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse::<u32>().unwrap()).sum();
+        assert_eq!(steps, 11, "every step in exactly one row: {csv}");
     }
 }

@@ -214,7 +214,7 @@ impl Quality {
 
 /// The quality of a run over its steps: a point every few seconds of training, `None` where the
 /// classifier could not say (shown as "—", never as NaN).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QualityHistory {
     points: Vec<(u64, Option<Quality>)>,
 }

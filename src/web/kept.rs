@@ -50,9 +50,13 @@ fn field(record: &JsValue, name: &str) -> JsValue {
 /// Keeps `run` in place of the one kept before.
 pub async fn keep(run: &KeptRun) -> Result<(), String> {
     let record = js_sys::Object::new();
-    for (name, value) in
-        [("steps", JsValue::from(run.steps as f64)), ("what", run.what.as_str().into()), ("bytes", (*run.bytes).clone().into())]
-    {
+    let curves = run.curves.as_deref().map_or(JsValue::UNDEFINED, JsValue::from);
+    for (name, value) in [
+        ("steps", JsValue::from(run.steps as f64)),
+        ("what", run.what.as_str().into()),
+        ("bytes", (*run.bytes).clone().into()),
+        ("curves", curves),
+    ] {
         js_sys::Reflect::set(&record, &name.into(), &value).map_err(|e| format!("{e:?}"))?;
     }
     settle(keep_run(&record)).await.map(|_| ())
@@ -70,7 +74,9 @@ pub async fn kept() -> Result<Option<KeptRun>, String> {
         return Ok(None);
     };
     let what = field(&record, "what").as_string().unwrap_or_default();
-    Ok(Some(KeptRun { steps: steps as u64, what, bytes: JsBytes::new(bytes) }))
+    // Curves that do not read are passed over: the run is shown from its step on.
+    let curves = field(&record, "curves").as_string();
+    Ok(Some(KeptRun { steps: steps as u64, what, bytes: JsBytes::new(bytes), curves }))
 }
 
 /// Forgets the kept run.

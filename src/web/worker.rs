@@ -477,7 +477,8 @@ impl Session {
                     }
                     e => (e.to_string(), None),
                 };
-                let message = format!("{source} was not loaded: {reason}. The current run goes on unchanged.");
+                // The page says what goes on (the run under way, if one has started).
+                let message = format!("{source} was not loaded: {reason}.");
                 send(Report::LoadRefused { kind, message, details });
                 return Ok(());
             }

@@ -304,7 +304,7 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     await page.goto(`${base}?backend=cpu&compare=vae`);
     await waitReady(page);
     await page.locator('#kept-run').waitFor();
-    assert.match(await text(page, '#kept-run'), /\(VAE tiny networks, step \d+\)/);
+    assert.match(await text(page, '#kept-run'), /\(tiny VAE, step \d+\)/);
     await page.click('#kept-go-on');
     await page.waitForFunction(() => /Loaded the run kept in this browser/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await page.locator('#model').inputValue(), 'vae');
@@ -336,6 +336,20 @@ test('a conditional DCGAN draws a row of each digit, and the class buttons redra
     assert.equal(await buttons.nth(7).getAttribute('aria-pressed'), 'true');
     await page.waitForFunction((b) => document.querySelector('#sample').toDataURL() !== b, before, { timeout: 30_000 });
     await page.screenshot({ path: path.join(artifacts, 'cgan.png'), fullPage: true });
+    // The keyboard: the arrows on a digit button go to the next digit (and take the focus
+    // along), leaving the latent sliders alone; a digit key picks that digit.
+    const z0 = await page.locator('#z0').inputValue();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await buttons.nth(8).getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), '8');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await buttons.nth(6).getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.locator('#z0').inputValue(), z0, 'the sliders stay');
+    await page.locator('#play').focus();
+    await page.keyboard.press('3');
+    assert.equal(await buttons.nth(3).getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.locator('.classes button.class[aria-pressed="true"]').count(), 1);
   });
 });
 
@@ -804,22 +818,25 @@ test('a reload keeps the run: the page offers to go on from its last snapshot, o
     await page.locator('#snapshots li[data-step="3"]').waitFor();
     await untilKept(page, 3);
     await stepTo(page, 4);
-    const expected = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1);
+    const expected = (await download(page, '#export-csv')).bytes.toString().trim();
 
     // A reload (another setup in the address, even) offers the kept run; going on resumes it exactly.
     await page.goto(page.url().replace('seed=9', 'seed=1').replace('preset=tiny', 'preset=small'));
     await waitReady(page);
     await page.locator('#kept-run').waitFor();
-    assert.match(await text(page, '#kept-run'), /Your run from last time \(tiny networks, step 3\) is kept in this browser/);
+    assert.match(await text(page, '#kept-run'), /Your run from last time \(tiny DCGAN, step 3\) is kept in this browser\. Training here replaces it once the new run gets that far\./);
     await page.screenshot({ path: path.join(artifacts, 'kept-run.png') });
     await page.click('#kept-go-on');
     await page.waitForFunction(() => /Loaded the run kept in this browser \(step 3\)/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await page.locator('#kept-run').count(), 0);
     assert.equal(await stepCount(page), 3);
     assert.equal(await page.locator('#seed').inputValue(), '9');
+    // Its curves came along: the charts show steps 1 to 3 before any new step.
+    assert.equal(await points(page, 'chart-prob'), 3);
     await stepTo(page, 4);
-    const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1);
-    assert.equal(row, expected, 'the resumed step differs from the original');
+    const csv = (await download(page, '#export-csv')).bytes.toString().trim();
+    assert.equal(csv.split('\n').at(-1), expected.split('\n').at(-1), 'the resumed step differs from the original');
+    assert.equal(csv, expected, 'the curves after going on are the run\'s own');
 
     // Forgotten, it is offered no more.
     await page.reload();
@@ -863,7 +880,8 @@ test('a damaged run kept in the browser is refused with the reason, and not offe
     await page.click('#kept-go-on');
     await page.locator('#error').waitFor();
     const message = await text(page, '#error');
-    assert.match(message, /the run kept in this browser \(step 2\) was not loaded: .*damaged.*The current run goes on unchanged\. This browser no longer keeps it\./, message);
+    assert.match(message, /the run kept in this browser \(step 2\) was not loaded: .*damaged.*\. This browser no longer keeps it\./, message);
+    assert.doesNotMatch(message, /goes on unchanged/, 'no run had started');
     assert.equal(await stepCount(page), 0);
     await untilKept(page, null);
     await stepTo(page, 1);
@@ -1006,11 +1024,17 @@ test('the address follows the setup, and opening it restores every parameter and
       // Said beside the field too, which may be far below the notice; only there.
       assert.match(await text(page, `#${id}-refused`), reason);
       assert.equal(await page.locator('.field .refused').count(), 1);
+      // A screen reader hears the field by its label, the refusal and the explanation as its
+      // description, and that the field is in error.
+      assert.equal(await page.locator(`#${id}`).getAttribute('aria-describedby'), `${id}-refused ${id}-explain`);
+      assert.equal(await page.locator(`#${id}`).getAttribute('aria-invalid'), 'true');
     }
-    // A value of that setting taken, both notes go.
+    // A value taken, both notes go.
     await page.locator('#augment').fill('1');
     await page.locator('#augment').dispatchEvent('change');
     await page.waitForFunction(() => !document.querySelector('#augment-refused') && !document.querySelector('#notice'));
+    assert.equal(await page.locator('#augment').getAttribute('aria-describedby'), 'augment-explain');
+    assert.equal(await page.locator('#augment').getAttribute('aria-invalid'), null);
   });
 });
 
@@ -1187,6 +1211,26 @@ test('presenter mode fits the curves, the grid and the latent explorer on one pr
         }
       }
       await page.screenshot({ path: path.join(artifacts, `presenter-${width}x${height}.png`) });
+    });
+  }
+});
+
+test('presenter mode fits a conditional DCGAN\'s ten rows and digit buttons under a note, at every projector size', { timeout: 300_000 }, async () => {
+  for (const [width, height] of [[1024, 768], [1280, 720], [1920, 1080]]) {
+    // A refused address value puts a note at the top, as the kept-run offer does after a reload.
+    await withPage('?backend=cpu&preset=tiny&model=cgan&layout=presenter&lr_d=77', { viewport: { width, height } }, async (page) => {
+      await waitReady(page);
+      await page.locator('#notice').waitFor();
+      const latent = await box(page, '.latent');
+      const samples = await box(page, '.samples');
+      for (const [selector, within] of [['#grid', samples], ['#sample', latent], ['.classes button.class >> nth=9', latent], ['#z9', latent], ['#walk', latent]]) {
+        const b = await box(page, selector);
+        assert.ok(b.top >= within.top && b.bottom <= within.bottom + 0.5 && b.bottom <= height + 0.5 && b.right <= width + 0.5,
+          `${selector} at ${width}x${height} is cut off: ${JSON.stringify(b)} in ${JSON.stringify(within)}`);
+      }
+      const sample = await box(page, '#sample');
+      assert.ok(sample.bottom - sample.top >= 100, `the big digit is ${sample.bottom - sample.top} px high`);
+      await page.screenshot({ path: path.join(artifacts, `presenter-cgan-${width}x${height}.png`) });
     });
   }
 });

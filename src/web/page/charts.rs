@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::signals::{PageState, run_id};
 use crate::metrics::{MetricHistory, nice_ticks, tick_label};
 use crate::model::Family;
+use crate::training::LossKind;
 
 /// Chart geometry, in the SVG's own units (it scales to its box).
 const W: f32 = 420.0;
@@ -228,6 +229,17 @@ fn rows_of(history: &MetricHistory) -> Rows {
     history.points().iter().map(|p| (p.report.step, p.report.measures.values())).collect()
 }
 
+/// What the loss curves mean under `loss`.
+fn loss_words(loss: LossKind) -> &'static str {
+    match loss {
+        LossKind::Hinge => "Each player's score of its own mistakes: lower is better for it. They fight, so when one wins \
+                            the other's loss rises. With the hinge loss, G's loss is minus D's raw score for its digits, so it \
+                            goes below zero when D finds them real-looking; D's stays at or above zero.",
+        LossKind::Bce | LossKind::LeastSquares => "Each player's score of its own mistakes: lower is better for it. They fight, \
+                            so when one wins the other's loss rises. Neither reaching zero is normal.",
+    }
+}
+
 /// The run's curves, side by side: what D believes and the losses for a GAN; the ELBO and
 /// its two terms for a VAE.
 #[component]
@@ -236,9 +248,9 @@ pub fn Charts() -> impl IntoView {
     let history = Memo::new(move |_| state.charts.with(rows_of));
     // Where mode collapse began, if it did.
     let collapse = Signal::derive(move || state.quality.with(|q| q.collapse.as_ref().map(|c| (c.step, "collapse"))));
-    let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
-    move || match family.get() {
-        Family::Dcgan | Family::Cgan => view! {
+    let shape = Memo::new(move |_| state.settings.with(|s| (s.model.family, s.train.loss)));
+    move || match shape.get() {
+        (Family::Dcgan | Family::Cgan, loss) => view! {
             <section class="charts" aria-label="Training curves">
                 <LineChart rows=history marker=collapse id=run_id("chart-prob") title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
                     explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
@@ -248,11 +260,10 @@ pub fn Charts() -> impl IntoView {
                     series=vec![
                         ("D(x)", "#0072b2", "", D_REAL),
                         ("D(G(z)) before", "#d55e00", "", D_FAKE_BEFORE),
-                        ("D(G(z)) after", "#e69f00", "7 4", D_FAKE_AFTER),
+                        ("D(G(z)) after", "#cc79a7", "7 4", D_FAKE_AFTER),
                     ]/>
                 <LineChart rows=history marker=collapse id=run_id("chart-loss") title="Losses" y_title="loss" fixed_range=None
-                    explain="Each player's score of its own mistakes: lower is better for it. They fight, so when one \
-                             wins the other's loss rises. Neither reaching zero is normal."
+                    explain=loss_words(loss)
                     series=vec![
                         ("loss D", "#0072b2", "", LOSS_D),
                         ("loss G", "#d55e00", "7 4", LOSS_G),
@@ -260,7 +271,7 @@ pub fn Charts() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Family::Vae => view! {
+        (Family::Vae, _) => view! {
             <section class="charts" aria-label="Training curves">
                 <LineChart rows=history id=run_id("chart-elbo") title="ELBO" y_title="nats a digit" fixed_range=None
                     explain="The evidence lower bound: how likely the VAE finds real digits, at least (higher is better). \

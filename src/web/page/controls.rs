@@ -71,6 +71,18 @@ fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> imp
             }
         }
     };
+    // The note of a value just refused, beside the field as well as at the top of the page,
+    // which may be out of sight from a field far down the form.
+    let refused_id = format!("{id}-refused");
+    let explain_id = format!("{id}-explain");
+    let refused = Memo::new(move |_| state.messages.with(|m| m.notice.clone().filter(|_| m.notice_refused == Some(key))));
+    // A screen reader names the control by its label alone, and reads the explanation (and the
+    // refusal, first) as its description.
+    let described = {
+        let (refused_id, explain_id) = (refused_id.clone(), explain_id.clone());
+        Memo::new(move |_| if refused.get().is_some() { format!("{refused_id} {explain_id}") } else { explain_id.clone() })
+    };
+    let invalid = move || refused.get().is_some().then_some("true");
     let control = match spec.kind {
         Kind::Choice(choices) => {
             let offered = move |name: &str| key != Key::Model || compared.is_none_or(|c| c.name() != name);
@@ -81,29 +93,30 @@ fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> imp
                 .collect_view();
             // Sizes set by hand match no preset: the menu says "custom".
             let custom = (key == Key::Preset).then(|| view! { <option value="custom" disabled>"custom (the sizes below)"</option> });
-            view! { <select id=id.clone() on:change=on_change prop:value=move || text.get()>{options}{custom}</select> }.into_any()
+            view! {
+                <select id=id.clone() on:change=on_change prop:value=move || text.get() aria-describedby=move || described.get()
+                    aria-invalid=invalid>{options}{custom}</select>
+            }
+            .into_any()
         }
         Kind::Real { min, max, step } => view! {
             <input id=id.clone() type="number" min=min.to_string() max=max.to_string() step=step.to_string()
-                prop:value=move || text.get() on:change=on_change/>
+                prop:value=move || text.get() on:change=on_change aria-describedby=move || described.get() aria-invalid=invalid/>
         }
         .into_any(),
         Kind::Whole { min, max } => view! {
-            <input id=id.clone() type="number" min=min.to_string() max=max.to_string() step="1" prop:value=move || text.get() on:change=on_change/>
+            <input id=id.clone() type="number" min=min.to_string() max=max.to_string() step="1" prop:value=move || text.get()
+                on:change=on_change aria-describedby=move || described.get() aria-invalid=invalid/>
         }
         .into_any(),
     };
-    // The note of a value just refused, beside the field as well as at the top of the page,
-    // which may be out of sight from a field far down the form.
-    let refused_id = format!("{id}-refused");
-    let refused = Memo::new(move |_| state.messages.with(|m| m.notice.clone().filter(|_| m.notice_refused == Some(key))));
     view! {
-        <label class="field" for=id>
-            <span>{label}</span>
+        <div class="field">
+            <label for=id><span>{label}</span></label>
             {control}
             {move || refused.get().map(|why| view! { <small id=refused_id.clone() class="refused">{why}</small> })}
-            <small>{explain}</small>
-        </label>
+            <small id=explain_id>{explain}</small>
+        </div>
     }
 }
 

@@ -7,12 +7,13 @@ use wasm_bindgen::JsCast;
 use super::signals::PageState;
 
 /// The keyboard shortcuts, as the dialog lists them (see `shortcuts.rs`).
-pub const SHORTCUTS: [(&str, &str); 9] = [
+pub const SHORTCUTS: [(&str, &str); 10] = [
     ("Space", "play / pause"),
     ("S", "one training step"),
     ("R", "reset: new networks"),
     ("← →", "move the selected latent slider"),
     ("↑ ↓", "select another latent slider"),
+    ("0 – 9", "the digit a conditional DCGAN draws (← → on a digit button: the next)"),
     ("N", "new random z"),
     ("P", "presenter mode on / off"),
     ("?", "this help"),

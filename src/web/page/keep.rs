@@ -192,8 +192,8 @@ pub fn KeptRunOffer() -> impl IntoView {
         offer.get().map(|(steps, what)| {
             view! {
                 <div id="kept-run" class="notice offer" role="status">
-                    <span>{format!("Your run from last time ({what} networks, step {steps}) is kept in this browser. ")}
-                        <small>"Training here replaces it at the next snapshot."</small></span>
+                    <span>{format!("Your run from last time ({what}, step {steps}) is kept in this browser. ")}
+                        <small>"Training here replaces it once the new run gets that far."</small></span>
                     <button id="kept-go-on" disabled=move || !ready.get() on:click=move |_| state.update(|p| p.go_on_from_kept())>
                         "Go on from it"
                     </button>

@@ -45,14 +45,15 @@ fn words(family: Family) -> [&'static str; 4] {
             "How many of the decoder's digits the classifier reads as each digit",
             "Which digits the decoder draws from random z, as the classifier reads 500 of them. Even bars: every digit is drawn. \
              Early blurry digits read as a few kinds; the bars even out as the VAE learns, and it does not collapse as a GAN can: \
-             it is trained to redraw every digit.",
+             it is trained to redraw every digit. An orange bar: a digit under 3 % of them, not counted as drawn.",
         ],
         Family::Dcgan | Family::Cgan => [
             "How clearly G's digits read as digits, and how evenly the ten kinds come: 10 is perfect; 1 is noise, or one digit only.",
             "How far G's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable.",
             "How many of G's digits the classifier reads as each digit",
             "Which digits G draws, as the classifier reads 500 of them. Even bars: every digit is drawn. \
-             A few tall bars: G has collapsed onto a few digits (mode collapse).",
+             A few tall bars: G has collapsed onto a few digits (mode collapse). An orange bar: a digit under 3 % of them, \
+             not counted as drawn.",
         ],
     }
 }

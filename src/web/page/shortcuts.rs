@@ -1,5 +1,6 @@
 //! Keyboard shortcuts (listed in the help dialog): Space play/pause, S step, R reset, arrows
-//! for the latent sliders, N new z, P presenter mode, ? help, Esc close.
+//! for the latent sliders (or between a conditional model's digits), 0–9 its digit, N new z,
+//! P presenter mode, ? help, Esc close.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -20,12 +21,42 @@ fn target_is(event: &web_sys::KeyboardEvent, tag: &str) -> bool {
     event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.tag_name() == tag)
 }
 
+/// A conditional model's digit buttons ("digit 0 … 9"), where the page shows them.
+fn digit_buttons() -> Option<web_sys::NodeList> {
+    let document = web_sys::window()?.document()?;
+    document.query_selector_all(".classes button.class").ok().filter(|buttons| buttons.length() > 0)
+}
+
+/// Draws digit `class` and moves the focus to its button, if the focus was on the digits.
+fn choose_digit(state: PageState, class: u8, focus: bool) {
+    state.update(|p| p.set_class(class));
+    if focus {
+        let button = digit_buttons().and_then(|b| b.item(class as u32)).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(button) = button {
+            let _ = button.focus();
+        }
+    }
+}
+
 /// Acts on a key; true when it was a shortcut.
 fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
     let ready = state.run.with_untracked(|r| r.ready);
     // Space and the arrows on a focused button or slider are theirs.
     let on_range = target_is(event, "INPUT");
-    match event.key().as_str() {
+    // The arrows on a digit button move between the digits, as in any group of buttons.
+    let on_digit = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.class_list().contains("class"));
+    let key = event.key();
+    let digits = crate::classifier::CLASSES as u8;
+    match key.as_str() {
+        "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" if on_digit => {
+            let class = state.latent.with_untracked(|l| l.class);
+            let forward = matches!(key.as_str(), "ArrowRight" | "ArrowDown");
+            choose_digit(state, if forward { (class + 1) % digits } else { (class + digits - 1) % digits }, true);
+        }
+        // A conditional model's digit by its number.
+        digit if digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit() && digit_buttons().is_some() => {
+            choose_digit(state, digit.as_bytes()[0] - b'0', on_digit);
+        }
         " " if !target_is(event, "BUTTON") && !on_range && ready => state.update(|p| p.play_pause()),
         "s" | "S" => state.update(|p| p.single_step()),
         "r" | "R" => state.update(|p| p.user_reset()),

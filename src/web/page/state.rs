@@ -39,7 +39,11 @@ pub struct Run {
     pub ready: bool,
     pub running: bool,
     pub step: u64,
+    /// Steps a second over the last few seconds of training (`SPEED_SECONDS`): the worker's
+    /// figure for each chunk jumps with what else the machine does.
     pub steps_per_second: f32,
+    /// Steps and seconds of training behind `steps_per_second`, older chunks fading.
+    speed_window: (f64, f64),
     /// Which generator the pictures come from.
     pub showing: Option<Weights>,
     /// A save is on its way.
@@ -52,6 +56,29 @@ pub struct Run {
     /// Times the user pressed reset and step: what a compared run follows.
     pub resets: u32,
     pub single_steps: u32,
+}
+
+/// The time over which the speed on show is averaged, older chunks fading: `exp(-t / this)`.
+const SPEED_SECONDS: f64 = 3.0;
+
+impl Run {
+    /// A chunk of `steps` steps trained at `rate` steps a second.
+    fn add_speed(&mut self, steps: usize, rate: f32) {
+        if steps == 0 || !(rate.is_finite() && rate > 0.0) {
+            return;
+        }
+        let seconds = steps as f64 / rate as f64;
+        let fade = (-seconds / SPEED_SECONDS).exp();
+        let (s, t) = self.speed_window;
+        self.speed_window = (s * fade + steps as f64, t * fade + seconds);
+        self.steps_per_second = (self.speed_window.0 / self.speed_window.1) as f32;
+    }
+
+    /// Training stopped: the next speed is measured afresh.
+    fn clear_speed(&mut self) {
+        self.steps_per_second = 0.0;
+        self.speed_window = (0.0, 0.0);
+    }
 }
 
 /// What the page tells the user: an error stays until they act (play, step, reset); a notice
@@ -121,12 +148,22 @@ impl PartialEq for Snapshot {
     }
 }
 
-/// A run an earlier visit left in this browser: its step, what it is (for the offer), its file.
+/// A run an earlier visit left in this browser: its step, what it is (for the offer), its file,
+/// and its curves (`KeptCurves` as JSON; none from a page of before they were kept).
 #[derive(Clone)]
 pub struct KeptRun {
     pub steps: u64,
     pub what: String,
     pub bytes: Payload,
+    pub curves: Option<String>,
+}
+
+/// The curves of a run kept in the browser, so that going on from it after a reload shows the
+/// run's history, not an empty chart.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptCurves {
+    charts: MetricHistory,
+    quality: crate::quality::QualityHistory,
 }
 
 impl PartialEq for KeptRun {
@@ -230,6 +267,8 @@ pub struct QualityPanel {
 pub struct Links {
     /// A run to go on from once a new training worker listens: its step and weights file.
     pending_restore: Option<(u64, Payload)>,
+    /// The curves of the kept run on its way to the worker, shown once it is loaded.
+    kept_curves: Option<String>,
     restarts: u32,
     /// The sampler is listening, and holds the generator on show.
     sampler_listening: bool,
@@ -385,6 +424,11 @@ impl Page {
         self.messages.error_about_file = false;
     }
 
+    /// What a refused load leaves: the run under way, if one has started.
+    fn goes_on_unchanged(&self) -> &'static str {
+        if self.run.step > 0 { " The current run goes on unchanged." } else { "" }
+    }
+
     /// A file picked with "Load run…" was refused.
     fn file_refused(&mut self, message: impl Into<String>, details: Option<String>) {
         self.error_with(message, details);
@@ -462,6 +506,9 @@ impl Page {
             Report::Running(running) => {
                 self.run.running = running;
                 self.run.pausing = false;
+                if !running {
+                    self.run.clear_speed();
+                }
                 if running && std::mem::take(&mut self.messages.notice_until_play) {
                     self.close_notice();
                 }
@@ -525,7 +572,8 @@ impl Page {
             }
             Report::Loaded { kind, settings, steps, source } => self.loaded(kind, settings, steps, &source),
             Report::LoadRefused { kind: LoadKind::KeptRun, message, details } => {
-                self.error_with(format!("{message} This browser no longer keeps it."), details);
+                self.links.kept_curves = None;
+                self.error_with(format!("{message}{} This browser no longer keeps it.", self.goes_on_unchanged()), details);
                 self.forget_kept()
             }
             Report::LoadRefused { kind, message, details } => {
@@ -533,6 +581,7 @@ impl Page {
                 if std::mem::take(&mut self.messages.notice_until_ready) {
                     self.messages.notice = None;
                 }
+                let message = format!("{message}{}", self.goes_on_unchanged());
                 if kind == LoadKind::File {
                     self.file_refused(message, details);
                 } else {
@@ -591,6 +640,14 @@ impl Page {
             LoadKind::File | LoadKind::KeptRun => {
                 self.charts.clear();
                 self.quality.history.clear();
+                // The kept run's own curves, up to its step.
+                let curves = self.links.kept_curves.take().filter(|_| kind == LoadKind::KeptRun);
+                if let Some(curves) = curves.and_then(|json| serde_json::from_str::<KeptCurves>(&json).ok()) {
+                    self.charts = curves.charts;
+                    self.charts.keep_until(steps);
+                    self.quality.history = curves.quality;
+                    self.quality.history.keep_until(steps);
+                }
                 // What went wrong with the run before (a refused file, a divergence) no
                 // longer holds for this one.
                 self.clear_error();
@@ -615,7 +672,7 @@ impl Page {
     fn trainer_listening(&mut self) -> Effects {
         match self.links.pending_restore.take() {
             Some((steps, bytes)) => {
-                self.run.steps_per_second = 0.0;
+                self.run.clear_speed();
                 let load = Command::Load { kind: LoadKind::Snapshot, source: format!("the snapshot at step {steps}"), bytes: Vec::new() };
                 vec![Effect::Trainer(Command::Reset(Settings { auto_size: false, ..self.settings.clone() })), Effect::TrainerWith(load, bytes)]
             }
@@ -676,18 +733,14 @@ impl Page {
                 }
             }
         }
-        self.run.steps_per_second = steps_per_second;
+        self.run.add_speed(reports.len(), steps_per_second);
         reports.iter().for_each(|r| self.charts.push(r));
         effects
     }
 
     fn snapshot(&mut self, snapshot: Snapshot) -> Effects {
         let size = self.settings.preset().map_or("custom-size", |p| p.name());
-        let what = match self.settings.model.family {
-            crate::model::Family::Dcgan => size.to_string(),
-            family => format!("{} {size}", family.title()),
-        };
-        let keep = KeptRun { steps: snapshot.steps, what, bytes: snapshot.bytes.clone() };
+        let what = format!("{size} {}", self.settings.model.family.title());
         // A collapsed run does not replace the run kept in the browser, nor does a compared one,
         // nor one still short of the kept run that the page offers to go on from.
         let shorter = self.kept.as_ref().is_some_and(|kept| snapshot.steps < kept.steps);
@@ -700,7 +753,14 @@ impl Page {
         self.snapshots.push(snapshot);
         let extra = self.snapshots.len().saturating_sub(SNAPSHOTS_KEPT);
         self.snapshots.drain(..extra);
-        if collapsed { Vec::new() } else { vec![Effect::Keep(keep)] }
+        if collapsed {
+            return Vec::new();
+        }
+        let curves = KeptCurves { charts: self.charts.clone(), quality: self.quality.history.clone() };
+        let curves = serde_json::to_string(&curves).ok();
+        let steps = self.snapshots.last().map_or(0, |s| s.steps);
+        let bytes = self.snapshots.last().map(|s| s.bytes.clone()).expect("just pushed");
+        vec![Effect::Keep(KeptRun { steps, what, bytes, curves })]
     }
 
     /// A worker on another backend, going on from `run` (or starting afresh).
@@ -868,7 +928,7 @@ impl Page {
     pub fn reset(&mut self) -> Effects {
         self.run.ready = false;
         self.run.step = 0;
-        self.run.steps_per_second = 0.0;
+        self.run.clear_speed();
         self.charts.clear();
         self.quality.history.clear();
         self.quality.collapse = None;
@@ -926,8 +986,13 @@ impl Page {
             self.messages.notice_until_play = true;
             return Vec::new();
         }
-        if self.messages.notice_refused == Some(key) {
+        // The user has moved on: a note on a refused value, or a refused file's error (which
+        // may have asked for this very change, "choose that model first"), is old news.
+        if self.messages.notice_refused.is_some() {
             self.close_notice();
+        }
+        if self.messages.error_about_file {
+            self.clear_error();
         }
         self.adopt(next, Some(key))
     }
@@ -1045,8 +1110,9 @@ impl Page {
         let too_large = size > crate::checkpoint::MAX_FILE_BYTES as f64;
         if too_large {
             self.file_refused(format!(
-                "{name} was not loaded: it is {:.0} MB, too large for a ganplay weights file. The current run goes on unchanged.",
-                size / 1e6
+                "{name} was not loaded: it is {:.0} MB, too large for a ganplay weights file.{}",
+                size / 1e6,
+                self.goes_on_unchanged()
             ), None);
         }
         too_large
@@ -1075,6 +1141,7 @@ impl Page {
     pub fn go_on_from_kept(&mut self) -> Effects {
         let Some(run) = self.kept.take() else { return Vec::new() };
         let source = format!("the run kept in this browser (step {})", run.steps);
+        self.links.kept_curves = run.curves;
         vec![Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, source, bytes: Vec::new() }, run.bytes)]
     }
 
@@ -1097,7 +1164,7 @@ impl Page {
 
     /// A file picked with "Load run…" could not be read.
     pub fn file_unreadable(&mut self, why: &str) {
-        self.file_refused(format!("{why}. The current run goes on unchanged."), None);
+        self.file_refused(format!("{why}.{}", self.goes_on_unchanged()), None);
     }
 
     // ---- The latent explorer ----
@@ -1253,6 +1320,26 @@ mod tests {
     }
 
     #[test]
+    fn the_speed_on_show_is_the_last_seconds_average_and_starts_afresh_after_a_pause() {
+        let mut page = ready_page("");
+        page.apply(Report::Running(true), None);
+        // 10 steps in 1 s, then 10 in 0.25 s: not 40, not 10, but what the last seconds did.
+        page.apply(Report::Steps { reports: (1..=10).map(report).collect(), steps_per_second: 10.0 }, None);
+        assert_eq!(page.run.steps_per_second, 10.0);
+        page.apply(Report::Steps { reports: (11..=20).map(report).collect(), steps_per_second: 40.0 }, None);
+        let fade = (-0.25f64 / 3.0).exp();
+        let expected = (10.0 * fade + 10.0) / (1.0 * fade + 0.25);
+        assert!((page.run.steps_per_second as f64 - expected).abs() < 1e-3, "{}", page.run.steps_per_second);
+        // A chunk long ago weighs little against the last few seconds.
+        page.apply(Report::Steps { reports: (21..=300).map(report).collect(), steps_per_second: 28.0 }, None);
+        assert!((page.run.steps_per_second - 28.0).abs() < 0.5, "{}", page.run.steps_per_second);
+        page.apply(Report::Running(false), None);
+        page.apply(Report::Running(true), None);
+        page.apply(Report::Steps { reports: (301..=305).map(report).collect(), steps_per_second: 5.0 }, None);
+        assert_eq!(page.run.steps_per_second, 5.0);
+    }
+
+    #[test]
     fn a_report_of_steps_extends_the_charts_and_moves_the_counter() {
         let mut page = ready_page("");
         steps(&mut page, 1..=4);
@@ -1316,6 +1403,31 @@ mod tests {
     }
 
     #[test]
+    fn the_kept_run_brings_its_curves_to_the_next_visit() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=5);
+        page.apply(Report::Quality { step: 4, quality: None, millis: 1.0 }, None);
+        let effects = page.apply(Report::Snapshot { steps: 5, report: Some(report(5)), thumbnail: "data:".into(), bytes: Vec::new() }, Some(vec![5; 8]));
+        let [Effect::Keep(kept)] = &effects[..] else { panic!("{effects:?}") };
+        let (charts, quality) = (page.charts.clone(), page.quality.history.clone());
+        // The next visit: the offer, then going on from it.
+        let mut next = ready_page("");
+        next.kept_found(kept.clone());
+        next.go_on_from_kept();
+        next.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: next.settings.clone(), steps: 5, source: "the run kept".into() }, None);
+        assert_eq!((next.charts.clone(), next.quality.history.clone()), (charts, quality));
+        // A file loaded later starts its own curves.
+        next.apply(Report::Loaded { kind: LoadKind::File, settings: next.settings.clone(), steps: 2, source: "a.ganplay".into() }, None);
+        assert_eq!(next.charts.points().len(), 0);
+        // Curves that do not read (or a record of before they were kept) leave the charts empty.
+        let mut old = ready_page("");
+        old.kept_found(KeptRun { curves: Some("{".into()), ..kept.clone() });
+        old.go_on_from_kept();
+        old.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: old.settings.clone(), steps: 5, source: "the run kept".into() }, None);
+        assert_eq!((old.run.step, old.charts.points().len()), (5, 0));
+    }
+
+    #[test]
     fn a_refused_load_leaves_the_run_untouched() {
         let mut page = ready_page("?seed=4");
         steps(&mut page, 1..=5);
@@ -1323,7 +1435,7 @@ mod tests {
         let effects = page.apply(Report::LoadRefused { kind: LoadKind::File, message: "bad.ganplay was not loaded: damaged.".into(), details: None }, None);
         assert!(effects.is_empty());
         assert_eq!((page.settings.clone(), page.charts.clone(), page.run.clone()), (settings, charts, run));
-        assert_eq!(page.messages.error.as_deref(), Some("bad.ganplay was not loaded: damaged."));
+        assert_eq!(page.messages.error.as_deref(), Some("bad.ganplay was not loaded: damaged. The current run goes on unchanged."));
         assert!(page.messages.error_about_file, "said beside the button too");
         // A file that loads next: the refusal no longer holds.
         let settings = page.settings.clone();
@@ -1332,15 +1444,17 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_value_is_said_until_a_value_of_that_setting_is_taken() {
+    fn a_refused_value_is_said_until_a_value_is_taken() {
         let mut page = ready_page("");
         page.change(Key::Augment, "9");
         assert!(page.messages.notice.as_deref().unwrap().starts_with("Not changed: augment=9 is out of range"));
-        page.change(Key::Batch, "20");
-        assert!(page.messages.notice.is_some(), "another setting's change leaves it");
         page.change(Key::Augment, "2");
         assert_eq!(page.messages.notice, None);
         assert_eq!(page.settings.train.augment, 2);
+        // Another setting's change: the user has moved on.
+        page.change(Key::Augment, "9");
+        page.change(Key::LrD, "0.001");
+        assert_eq!(page.messages.notice, None);
         // Or until training goes on.
         page.change(Key::Augment, "9");
         page.apply(Report::Running(true), None);
@@ -1348,9 +1462,25 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_file_before_any_training_promises_no_run_and_goes_once_the_user_changes_a_setting() {
+        let mut page = ready_page("");
+        let message = "cgan.ganplay was not loaded: it holds a conditional DCGAN; choose that model first.";
+        page.apply(Report::LoadRefused { kind: LoadKind::File, message: message.into(), details: None }, None);
+        assert_eq!(page.messages.error.as_deref(), Some(message), "no run has started to go on");
+        page.change(Key::Model, "cgan");
+        assert_eq!((page.messages.error.clone(), page.messages.error_about_file), (None, false));
+        // Once a run has started, the refusal says it goes on.
+        let settings = page.settings.clone();
+        page.apply(Report::Ready { settings }, None);
+        steps(&mut page, 1..=2);
+        page.apply(Report::LoadRefused { kind: LoadKind::File, message: "bad.ganplay was not loaded: damaged.".into(), details: None }, None);
+        assert_eq!(page.messages.error.as_deref(), Some("bad.ganplay was not loaded: damaged. The current run goes on unchanged."));
+    }
+
+    #[test]
     fn a_refused_kept_run_is_forgotten() {
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 3, what: "tiny".into(), bytes: vec![1] });
+        page.kept_found(KeptRun { steps: 3, what: "tiny".into(), bytes: vec![1], curves: None });
         let effects = page.go_on_from_kept();
         assert!(matches!(sent(&effects)[..], [Command::Load { kind: LoadKind::KeptRun, .. }]));
         let effects = page.apply(Report::LoadRefused { kind: LoadKind::KeptRun, message: "It is damaged.".into(), details: Some("crc".into()) }, None);
@@ -1797,7 +1927,7 @@ mod tests {
     #[test]
     fn snapshots_keep_the_last_five_and_replace_the_kept_offer() {
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 1, what: "tiny".into(), bytes: vec![] });
+        page.kept_found(KeptRun { steps: 1, what: "tiny".into(), bytes: vec![], curves: None });
         for step in 1..=7 {
             page.apply(Report::Snapshot { steps: step, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
         }
@@ -1805,7 +1935,7 @@ mod tests {
         assert!(page.kept.is_none());
         // A new run short of the kept one (a pause a few steps in) leaves it, and its offer.
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 5000, what: "tiny".into(), bytes: vec![] });
+        page.kept_found(KeptRun { steps: 5000, what: "tiny".into(), bytes: vec![], curves: None });
         let snapshot = |steps| Report::Snapshot { steps, report: None, thumbnail: String::new(), bytes: Vec::new() };
         assert!(page.apply(snapshot(20), Some(vec![])).is_empty());
         assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(5000));

@@ -13,13 +13,22 @@ pub fn StatusBar() -> impl IntoView {
     // The speed while training; a speed measured before a pause would be stale.
     let rate = Memo::new(move |_| state.run.with(|r| r.running.then_some(r.steps_per_second)));
     let kernels = Memo::new(move |_| state.run.with(|r| r.kernels));
+    // What a screen reader is told: training starts, or stops at a step (the counters, which
+    // change several times a second, are not announced).
+    let running = Memo::new(move |_| state.run.with(|r| r.running));
+    let spoken = move || match (running.get(), step.get_untracked()) {
+        (true, _) => "Training.".to_string(),
+        (false, 0) => String::new(),
+        (false, step) => format!("Paused at step {step}."),
+    };
     view! {
         <header>
             <h1>"ganplay"</h1>
             <p class="tagline">"Watch a generator learn to draw digits, on your own machine."</p>
-            <div id="status" role="status" aria-live="polite">
+            <div id="status">
+                <span class="visually-hidden" role="status">{spoken}</span>
                 // Plain words; the technical name on hover.
-                <span id="backend" data-gpu=move || backend.with(|b| b.as_ref().map(|b| b.on_gpu.to_string()))
+                <span id="backend" aria-live="polite" data-gpu=move || backend.with(|b| b.as_ref().map(|b| b.on_gpu.to_string()))
                     title=move || backend.with(|b| b.as_ref().map(|b| b.name.clone()))>
                     {move || backend.with(|b| b.as_ref().map_or("Starting…", |b| b.in_words()))}
                 </span>
