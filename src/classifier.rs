@@ -139,9 +139,14 @@ impl Classifier {
     /// What the classifier makes of `images` ([n, 1, 28, 28] in [-1, 1]): `None` when it
     /// cannot say (too few images, a value that is not a number).
     pub async fn quality(&self, images: Tensor<4>, reference: &Gaussian) -> Result<Option<Quality>, String> {
+        self.quality_asked(images, reference, None).await
+    }
+
+    /// `quality` of digits a conditional model drew when asked for the classes `asked`.
+    pub async fn quality_asked(&self, images: Tensor<4>, reference: &Gaussian, asked: Option<&[u8]>) -> Result<Option<Quality>, String> {
         let device = self.conv1.weight.val().device();
         let (probabilities, features) = self.judge(images.to_device(&device)).await?;
-        Ok(Quality::judge(&probabilities, &features, reference))
+        Ok(Quality::judge_asked(&probabilities, &features, reference, asked))
     }
 
     /// For digits a conditional generator drew (`images`) when asked for the classes `asked`:

@@ -91,13 +91,21 @@ impl MetricHistory {
     pub fn to_csv_with(&self, quality: &crate::quality::QualityHistory) -> String {
         let mut out = String::new();
         let mut after = None;
+        // A conditional model's scores also say how many digits read as the one asked for.
+        let asked = quality.points().iter().any(|(_, q)| q.as_ref().is_some_and(|q| q.asked.is_some()));
         for (line, p) in self.to_csv().lines().zip(std::iter::once(None).chain(self.rows().map(Some))) {
             let extra = match p {
+                None if asked => "score,frechet_distance,classes_drawn,read_as_asked".to_string(),
                 None => "score,frechet_distance,classes_drawn".to_string(),
                 Some(p) => {
                     let cell = quality.within(after, p.report.step).and_then(|(_, q)| q.as_ref());
                     after = Some(p.report.step);
-                    cell.map_or(",,".to_string(), |q| format!("{:.4},{:.4},{}", q.score, q.frechet, q.classes_drawn()))
+                    let cells = cell.map_or(",,".to_string(), |q| format!("{:.4},{:.4},{}", q.score, q.frechet, q.classes_drawn()));
+                    match (asked, cell.and_then(|q| q.asked)) {
+                        (false, _) => cells,
+                        (true, Some(share)) => format!("{cells},{share:.4}"),
+                        (true, None) => format!("{cells},"),
+                    }
                 }
             };
             out += &format!("{line},{extra}\n");
@@ -254,6 +262,23 @@ mod tests {
         let mut vae = MetricHistory::new(4);
         vae.push(&StepReport { step: 1, measures: Measures::Vae { reconstruction: 180.0, kl: 20.0 } });
         assert_eq!(vae.to_csv(), "step,reconstruction,kl,elbo,steps_averaged\n1,180,20,-200,1\n");
+    }
+
+    #[test]
+    fn a_conditional_runs_csv_says_how_many_digits_read_as_asked() {
+        let mut history = MetricHistory::new(8);
+        (1..=3).for_each(|step| history.push(&report(step)));
+        let quality = |asked| crate::quality::Quality { score: 8.0, frechet: 2.0, histogram: [0.1; 10], asked };
+        let mut scores = crate::quality::QualityHistory::default();
+        scores.push(2, Some(quality(Some(0.875))));
+        let csv = history.to_csv_with(&scores);
+        let lines: Vec<_> = csv.lines().collect();
+        assert!(lines[0].ends_with(",score,frechet_distance,classes_drawn,read_as_asked"), "{csv}");
+        assert!(lines[2].ends_with(",8.0000,2.0000,10,0.8750") && lines[3].ends_with(",,,,"), "{csv}");
+        // An unconditional run's has no such column.
+        let mut plain = crate::quality::QualityHistory::default();
+        plain.push(2, Some(quality(None)));
+        assert!(history.to_csv_with(&plain).lines().next().unwrap().ends_with(",classes_drawn"));
     }
 
     #[test]

@@ -162,6 +162,10 @@ pub struct Quality {
     pub frechet: f64,
     /// Share of the digits the classifier puts in each class.
     pub histogram: [f64; CLASSES],
+    /// A conditional model's: the share of its digits the classifier reads as the digit it was
+    /// asked to draw. (Absent from files written before it was measured.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked: Option<f64>,
 }
 
 impl Quality {
@@ -169,16 +173,24 @@ impl Quality {
     /// `FEATURES`) of the same digits, against the held-out digits' `reference`. `None` when
     /// there are too few digits or a value is not finite.
     pub fn judge(probabilities: &[f32], features: &[f32], reference: &Gaussian) -> Option<Self> {
+        Self::judge_asked(probabilities, features, reference, None)
+    }
+
+    /// `judge`, for digits a conditional model drew when asked for the classes `asked` (one a
+    /// digit): with the share read as asked.
+    pub fn judge_asked(probabilities: &[f32], features: &[f32], reference: &Gaussian, asked: Option<&[u8]>) -> Option<Self> {
         let n = probabilities.len() / CLASSES;
         if n < 2 || probabilities.iter().chain(features).any(|v| !v.is_finite()) {
             return None;
         }
         let mut marginal = [0.0f64; CLASSES];
         let mut histogram = [0.0f64; CLASSES];
-        for row in probabilities.chunks_exact(CLASSES) {
+        let mut read_as_asked = 0;
+        for (i, row) in probabilities.chunks_exact(CLASSES).enumerate() {
             row.iter().enumerate().for_each(|(c, &p)| marginal[c] += p as f64 / n as f64);
             let top = (0..CLASSES).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0);
             histogram[top] += 1.0 / n as f64;
+            read_as_asked += asked.is_some_and(|asked| asked.get(i) == Some(&(top as u8))) as usize;
         }
         let kl: f64 = probabilities
             .chunks_exact(CLASSES)
@@ -186,7 +198,8 @@ impl Quality {
             .sum::<f64>()
             / n as f64;
         let frechet = frechet_distance(&Gaussian::of(features)?, reference);
-        let quality = Self { score: kl.exp(), frechet, histogram };
+        let asked = asked.map(|_| read_as_asked as f64 / n as f64);
+        let quality = Self { score: kl.exp(), frechet, histogram, asked };
         (quality.score.is_finite() && quality.frechet.is_finite()).then_some(quality)
     }
 
@@ -208,7 +221,8 @@ impl Quality {
 
     /// One line, as the command line prints it: `score 7.9 fd 12.3 classes 10/10`.
     pub fn line(&self) -> String {
-        format!("score {:.2} fd {:.2} classes {}/{CLASSES}", self.score, self.frechet, self.classes_drawn())
+        let asked = self.asked.map_or(String::new(), |a| format!(" read as asked {:.1} %", a * 100.0));
+        format!("score {:.2} fd {:.2} classes {}/{CLASSES}{asked}", self.score, self.frechet, self.classes_drawn())
     }
 }
 
@@ -304,5 +318,21 @@ mod tests {
         assert!(collapsed.collapsed() && (collapsed.histogram[7] - 1.0).abs() < 1e-12);
         assert_eq!(Quality::judge(&[f32::NAN; 20], &features[..2 * FEATURES], &reference), None, "no NaN");
         assert_eq!(collapsed.line(), format!("score 1.00 fd {:.2} classes 1/10", collapsed.frechet));
+        assert_eq!(quality.asked, None, "only a conditional model's digits are asked for");
+    }
+
+    #[test]
+    fn a_conditional_models_digits_are_checked_against_the_digit_asked_for() {
+        let features: Vec<f32> = (0..100 * FEATURES).map(|i| ((i * 7919) % 13) as f32).collect();
+        let reference = Gaussian::of(&features).unwrap();
+        // 100 digits read as 0 to 9 in turn; asked for 0 to 9 in turn, but every tenth for a 9.
+        let read: Vec<f32> = (0..100).flat_map(|i| (0..CLASSES).map(move |c| if c == i % 10 { 0.9 } else { 0.01 })).collect();
+        let asked: Vec<u8> = (0..100).map(|i| if i % 10 == 3 { 9 } else { (i % 10) as u8 }).collect();
+        let quality = Quality::judge_asked(&read, &features, &reference, Some(&asked)).unwrap();
+        assert!((quality.asked.unwrap() - 0.9).abs() < 1e-12, "{quality:?}");
+        assert!(quality.line().ends_with("classes 10/10 read as asked 90.0 %"), "{}", quality.line());
+        // Files of before the share was measured read as not measured.
+        let old = r#"{"score": 9.0, "frechet": 1.0, "histogram": [0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1]}"#;
+        assert_eq!(serde_json::from_str::<Quality>(old).unwrap().asked, None);
     }
 }

@@ -586,6 +586,8 @@ impl Session {
         let started = now_ms();
         self.last_quality_ms = started;
         let (step, nz) = self.gan.as_ref().map_or((0, 0), |g| (g.steps, g.model.nz));
+        // A conditional model draws 0 to 9 in turn (`draw` with no classes).
+        let asked = self.gan.as_ref().is_some_and(|g| g.model.family.conditional()).then(|| crate::model::classes_in_turn(SCORED));
         let Some(judge) = self.judge.as_mut() else { return Ok(()) };
         if judge.z.len() != SCORED * nz {
             judge.z = normal_values(&mut StdRng::seed_from_u64(PAGE_SEED), SCORED * nz);
@@ -599,7 +601,7 @@ impl Session {
             judge.reference = Some(judge.classifier.reference(&judge.held_out).await?);
         }
         let reference = judge.reference.as_ref().expect("set above");
-        let quality = judge.classifier.quality(images, reference).await?;
+        let quality = judge.classifier.quality_asked(images, reference, asked.as_deref()).await?;
         send(Report::Quality { step, quality, millis: (now_ms() - started) as f32 });
         // Scoring time is not training time.
         self.last_quality_ms = now_ms();

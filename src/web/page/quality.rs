@@ -121,6 +121,12 @@ pub fn QualityPanel() -> impl IntoView {
                 <span>"classifier score "<b id=run_id("quality-score")>{move || shown(latest.get().map(|q| q.score), 2)}</b>" / 10"</span>
                 <span>"Fréchet distance "<b id=run_id("quality-fd")>{move || shown(latest.get().map(|q| q.frechet), 1)}</b></span>
                 <span>"digits drawn "<b id=run_id("quality-classes")>{move || latest.get().map_or("—".to_string(), |q| q.classes_drawn().to_string())}</b>" / 10"</span>
+                // A conditional model's: does it draw the digit it is asked for?
+                {move || (family.get() == Family::Cgan).then(|| view! {
+                    <span title="Of the 500 digits, drawn 0 to 9 in turn, the share the classifier reads as the digit asked for">
+                        "read as the digit asked for "<b id=run_id("quality-asked")>{move || shown(latest.get().and_then(|q| q.asked).map(|a| a * 100.0), 0)}</b>" %"
+                    </span>
+                })}
             </div>
             {scale}
             {move || collapse.get().map(|c| {

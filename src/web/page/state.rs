@@ -204,10 +204,9 @@ pub struct Latent {
 }
 
 impl Latent {
-    /// The big sample's z.
+    /// The big sample's z: `walk` of the way from `from` to `to`, along the sphere z lies near.
     pub fn current(&self) -> Vec<f32> {
-        let t = self.walk;
-        self.from.iter().zip(&self.to).map(|(a, b)| round_latent(a * (1.0 - t) + b * t)).collect()
+        crate::latent::slerp(&self.from, &self.to, self.walk).into_iter().map(round_latent).collect()
     }
 
     /// Sliders shown: the first latent dimensions.
@@ -1815,7 +1814,7 @@ mod tests {
     fn quality(classes: usize) -> Quality {
         let mut histogram = [0.0; 10];
         (0..classes).for_each(|c| histogram[c] = 1.0 / classes as f64);
-        Quality { score: classes as f64 * 0.9, frechet: 3.0, histogram }
+        Quality { score: classes as f64 * 0.9, frechet: 3.0, histogram, asked: None }
     }
 
     #[test]
