@@ -339,9 +339,12 @@ impl Judge {
     }
 
     /// The quality of what `generate` draws from `count` latent vectors of `seed`.
-    fn score(&self, generate: impl Fn(Tensor<4>) -> Tensor<4>, nz: usize, count: usize, seed: u64) -> Result<Option<Quality>> {
-        let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, nz, &Device::flex());
-        ready_now(self.classifier.quality(generate(z), &self.reference)).map_err(anyhow::Error::msg)
+    /// The quality of `count` digits `generate` draws from z of `model` (seeded); a conditional
+    /// model's digits are asked for 0 to 9 in turn, and checked against that.
+    fn score(&self, generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Result<Option<Quality>> {
+        let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, model.nz, &Device::flex());
+        let asked = model.family.conditional().then(|| ganplay::model::classes_in_turn(count));
+        ready_now(self.classifier.quality_asked(generate(z), &self.reference, asked.as_deref())).map_err(anyhow::Error::msg)
     }
 }
 
@@ -395,7 +398,7 @@ fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Pa
         let quality = write_reference(&judge, &held_out, &generator, &checkpoint.model, checkpoint.steps, path)?;
         println!("as the page scores it: {} ({PAGE_DIGITS} digits); wrote {}", quality.line(), path.display());
     }
-    let quality = judge.score(|z| generator.forward(checkpoint.model.generator_input(z, None)), checkpoint.model.nz, samples, seed)?;
+    let quality = judge.score(|z| generator.forward(checkpoint.model.generator_input(z, None)), &checkpoint.model, samples, seed)?;
     println!("{} (step {}, {samples} digits)", quality_line(quality.clone()), checkpoint.steps);
     if let Some(q) = quality {
         let shares = q.histogram.iter().enumerate().map(|(c, s)| format!("{c}: {:.1} %", s * 100.0)).collect::<Vec<_>>();
@@ -494,7 +497,7 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
             let report = pending.read().map_err(anyhow::Error::msg)?;
             let mut line = report_line(&report, last);
             if let Some(judge) = judge {
-                let quality = judge.score(|z| gan.generate(z), gan.model.nz, SCORED_WHILE_TRAINING, 7)?;
+                let quality = judge.score(|z| gan.generate(z), &gan.model, SCORED_WHILE_TRAINING, 7)?;
                 line = format!("{line} {}", quality_line(quality));
             }
             bar.suspend(|| println!("{line}"));
@@ -551,7 +554,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         Some(_) if weights.exists() => {
             let checkpoint = Checkpoint::from_bytes(&std::fs::read(&weights)?).with_context(|| format!("loading {}", weights.display()))?;
             let generator = checkpoint.generator(&Device::flex())?.valid();
-            let quality = judge.score(|z| generator.forward(z), checkpoint.model.nz, SCORED_WHILE_TRAINING, 7)?;
+            let quality = judge.score(|z| generator.forward(z), &checkpoint.model, SCORED_WHILE_TRAINING, 7)?;
             println!("to beat: {} at step {} ({})", quality_line(quality.clone()), checkpoint.steps, weights.display());
             Some((quality.map_or(0.0, |q| q.score), checkpoint.steps))
         }
@@ -573,7 +576,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         run_steps(&mut gan, &digits, chunk, chunk, None)?;
         // The file records the rates as set (a fallen one may lie below the settings' range).
         (gan.train.lr_g, gan.train.lr_d) = rates;
-        let quality = judge.score(|z| gan.generate(z), gan.model.nz, SCORED_WHILE_TRAINING, 7)?;
+        let quality = judge.score(|z| gan.generate(z), &gan.model, SCORED_WHILE_TRAINING, 7)?;
         let score = quality.as_ref().map_or(0.0, |q| q.score);
         println!("step {} ({:.0} s): {}", gan.steps, started.elapsed().as_secs_f64(), quality_line(quality));
         if best.is_none_or(|(top, _)| score > top) {
