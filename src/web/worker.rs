@@ -486,17 +486,7 @@ impl Session {
         self.set_running(false);
         let (settings, steps) = (self.settings_of(&gan), gan.steps);
         send(Report::Loaded { kind, settings, steps, source: source.to_string() });
-        self.start(gan).await?;
-        // A run from a file comes without its scores (the kept run brings its own, a snapshot
-        // keeps the run's): scored at once, the panel says how good its digits are before any
-        // training.
-        if kind == LoadKind::File && steps > 0 && self.judge.is_some() {
-            if let Err(why) = self.score().await {
-                self.judge = None;
-                send(Report::QualityUnavailable(format!("scoring failed ({why})")));
-            }
-        }
-        Ok(())
+        self.start(gan).await
     }
 
     /// The run as a weights file, read back without blocking (as WebGPU requires).
