@@ -228,14 +228,17 @@ struct PretrainArgs {
     out: PathBuf,
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
-    /// Keep the whole run (both networks, Adam's state, the average) in this file, rewritten at
-    /// each scoring. If it exists, the run goes on from it with the settings it holds (the flags
-    /// above other than `--steps` and `--decay-from` are then ignored), keeping the generator in
-    /// `--out` unless a later average scores better: one run can span several sittings.
+    /// Keep the whole run (both networks, Adam's state, the average) in this file, and the best
+    /// score so far beside it (FILE.best), rewritten at each scoring. If it exists, the run goes
+    /// on from it with the model and training settings it holds (their flags are then ignored),
+    /// keeping the generator in `--out` unless a later average scores better: one run can span
+    /// several sittings. `--steps`, `--decay-from` and `--log-every` set the schedule: give every
+    /// sitting the same.
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Stop at the first scoring after which the next chunk would end past this many seconds
-    /// (0: no limit); the kept generator's preview and numbers are written as at the end.
+    /// End this sitting at the first scoring after which the next chunk would end past this
+    /// many seconds since it started (0: no limit); the kept generator's preview and numbers
+    /// are then written as at the end of a run, which takes some seconds more.
     #[arg(long, default_value_t = 0)]
     max_seconds: u64,
 }
@@ -409,10 +412,9 @@ fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Pa
         let asked = ganplay::model::classes_in_turn(samples);
         let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), samples, checkpoint.model.nz, &Device::flex());
         let shares = judge.classifier.agreement(generator.forward(checkpoint.model.generator_input(z, Some(&asked))), &asked);
-        let asked_for: Vec<f64> = shares.iter().copied().filter(|s| !s.is_nan()).collect();
-        let mean = asked_for.iter().sum::<f64>() / asked_for.len().max(1) as f64;
+        // (All of them together: "read as asked" on the line above.)
         let each = shares.iter().enumerate().map(|(c, s)| format!("{c}: {:.0} %", s * 100.0)).collect::<Vec<_>>();
-        println!("asked-for digit read as asked: {} (mean {:.0} %)", each.join(", "), mean * 100.0);
+        println!("each digit asked for, read as asked: {}", each.join(", "));
     }
     Ok(())
 }
@@ -515,6 +517,7 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
 }
 
 fn pretrain(args: PretrainArgs) -> Result<()> {
+    let started = Instant::now();
     let Mnist { train: digits, held_out } = load_mnist_folder(&args.data)?;
     let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let device = device(args.backend)?.autodiff();
@@ -548,15 +551,15 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     );
     std::fs::create_dir_all(&args.out)?;
     let weights = args.out.join("generator.ganplay");
-    let started = Instant::now();
-    // Going on, the generator kept by the earlier sittings is the one to beat.
-    let mut best: Option<(f64, u64)> = match state {
-        Some(_) if weights.exists() => {
-            let checkpoint = Checkpoint::from_bytes(&std::fs::read(&weights)?).with_context(|| format!("loading {}", weights.display()))?;
-            let generator = checkpoint.generator(&Device::flex())?.valid();
-            let quality = judge.score(|z| generator.forward(z), &checkpoint.model, SCORED_WHILE_TRAINING, 7)?;
-            println!("to beat: {} at step {} ({})", quality_line(quality.clone()), checkpoint.steps, weights.display());
-            Some((quality.map_or(0.0, |q| q.score), checkpoint.steps))
+    // The best score so far, beside the state: going on, the generator the earlier sittings
+    // kept is the one to beat, by the score it had when kept (as in one sitting).
+    let best_file = args.state.as_ref().map(|path| path.with_extension("best"));
+    let mut best: Option<(f64, u64)> = match (state, &best_file) {
+        (Some(_), Some(path)) if path.exists() && weights.exists() => {
+            let text = std::fs::read_to_string(path)?;
+            let best: (f64, u64) = serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+            println!("to beat: score {:.2} at step {} ({})", best.0, best.1, weights.display());
+            Some(best)
         }
         _ => None,
     };
@@ -581,13 +584,11 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         println!("step {} ({:.0} s): {}", gan.steps, started.elapsed().as_secs_f64(), quality_line(quality));
         if best.is_none_or(|(top, _)| score > top) {
             best = Some((score, gan.steps));
-            std::fs::write(&weights, Checkpoint::generator_only_f16(&gan).to_bytes())?;
+            write_whole(&weights, &Checkpoint::generator_only_f16(&gan).to_bytes())?;
         }
-        if let Some(path) = &args.state {
-            // Written whole, then renamed: a run stopped while writing keeps the last state.
-            let partial = path.with_extension("partial");
-            std::fs::write(&partial, Checkpoint::of_gan(&gan).to_bytes())?;
-            std::fs::rename(&partial, path)?;
+        if let (Some(path), Some(best_file)) = (&args.state, &best_file) {
+            write_whole(path, &Checkpoint::of_gan(&gan).to_bytes())?;
+            write_whole(best_file, serde_json::to_string(&best)?.as_bytes())?;
         }
         chunk_seconds = started.elapsed().as_secs_f64() - elapsed;
     }
@@ -608,6 +609,15 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         preview.display(),
         reference.display()
     );
+    Ok(())
+}
+
+/// Writes `bytes` to `path` whole, through a file beside it renamed into place: a process
+/// stopped while writing leaves the file as it was.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 

@@ -77,7 +77,17 @@ impl MetricHistory {
     /// reaches past `step` goes too, so nothing shown comes from undone steps.
     pub fn keep_until(&mut self, step: u64) {
         self.points.retain(|p| p.report.step <= step);
-        self.pending = None;
+        self.pending = self.pending.filter(|p| p.report.step <= step);
+    }
+
+    /// A history as this page makes them: an even capacity, no more points than that, a span
+    /// that is a power of two. One read from storage is used only if it is.
+    pub fn is_sound(&self) -> bool {
+        self.capacity >= 2
+            && self.capacity % 2 == 0
+            && self.points.len() <= self.capacity
+            && self.span.is_power_of_two()
+            && self.pending.is_none_or(|p| p.steps < self.span)
     }
 
     /// The points, and the steps gathered for the next one (fewer than a point's span): every
@@ -279,6 +289,20 @@ mod tests {
         let mut plain = crate::quality::QualityHistory::default();
         plain.push(2, Some(quality(None)));
         assert!(history.to_csv_with(&plain).lines().next().unwrap().ends_with(",classes_drawn"));
+    }
+
+    #[test]
+    fn going_back_to_the_last_step_keeps_its_unfinished_point() {
+        let mut history = MetricHistory::new(4);
+        (1..=11).for_each(|step| history.push(&report(step)));
+        let all = history.to_csv();
+        history.keep_until(11);
+        assert_eq!(history.to_csv(), all, "nothing after step 11 to forget");
+        history.keep_until(10);
+        assert!(history.to_csv().lines().last().unwrap().starts_with("9,"), "the point of steps 10 and 11 goes whole");
+        assert!(history.is_sound());
+        let odd: MetricHistory = serde_json::from_str(r#"{"points": [], "capacity": 3, "span": 1, "pending": null}"#).unwrap();
+        assert!(!odd.is_sound());
     }
 
     #[test]

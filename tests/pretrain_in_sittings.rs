@@ -13,7 +13,7 @@ use ganplay::training::Gan;
 fn pretrain(out: &Path, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_ganplay"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["pretrain", "--width", "8", "--log-every", "20", "--out"])
+        .args(["pretrain", "--width", "8", "--log-every", "40", "--decay-from", "0.5", "--out"])
         .arg(out)
         .args(args)
         .output()
@@ -38,28 +38,33 @@ fn scratch(name: &str) -> PathBuf {
 fn two_sittings_end_where_one_sitting_ends() {
     let (one, two) = (scratch("one-sitting"), scratch("two-sittings"));
     let (state_one, state_two) = (one.join("state.ganplay"), two.join("state.ganplay"));
-    pretrain(&one, &["--steps", "40", "--state", state_one.to_str().unwrap()]);
+    pretrain(&one, &["--steps", "80", "--state", state_one.to_str().unwrap()]);
 
-    let first = pretrain(&two, &["--steps", "40", "--max-seconds", "1", "--state", state_two.to_str().unwrap()]);
-    // The first chunk always runs; the next would end past the limit.
-    assert!(first.contains("stopping at step 20"), "{first}");
+    let first = pretrain(&two, &["--steps", "80", "--max-seconds", "1", "--state", state_two.to_str().unwrap()]);
+    // The first chunk always runs; the next would end past the limit (a chunk of 40 steps and
+    // its scoring take well over half a second).
+    assert!(first.contains("stopping at step 40"), "{first}");
     for written in ["generator.ganplay", "preview.png", "quality.json"] {
         assert!(two.join(written).exists(), "{written} after a stopped sitting");
     }
-    let second = pretrain(&two, &["--steps", "40", "--state", state_two.to_str().unwrap()]);
-    assert!(second.contains(&format!("going on from {} at step 20", state_two.display())), "{second}");
+    let second = pretrain(&two, &["--steps", "80", "--state", state_two.to_str().unwrap()]);
+    assert!(second.contains(&format!("going on from {} at step 40", state_two.display())), "{second}");
     assert!(second.contains("to beat: score"), "{second}");
-    assert!(!second.contains("\nstep 20 ("), "the second sitting starts where the first stopped: {second}");
+    assert!(!second.contains("\nstep 40 ("), "the second sitting starts where the first stopped: {second}");
 
-    // Both networks, Adam's state, the average and the step: the same run.
+    // Both networks, Adam's state, the average and the step: the same run (the learning rates
+    // fell alike from step 40 on)...
     let (mut a, mut b) = (kept_run(&state_one), kept_run(&state_two));
-    assert_eq!((a.steps, b.steps), (40, 40));
+    assert_eq!((a.steps, b.steps), (80, 80));
     let z = ganplay::latent::latent(&mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(3), 8, a.model.nz, &Device::flex());
     let drawn = |gan: &Gan| gan.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap();
     assert!(drawn(&a) == drawn(&b), "the averages differ");
     let mnist = Mnist::from_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist")).unwrap();
     let (next_a, next_b) = (a.step(&mnist.train).read().unwrap(), b.step(&mnist.train).read().unwrap());
     assert!(next_a == next_b, "the next step differs: {next_a:?} against {next_b:?}");
+    // ... and the same generator kept, with the same numbers.
+    let numbers = |dir: &Path| std::fs::read_to_string(dir.join("quality.json")).unwrap();
+    assert_eq!(numbers(&one), numbers(&two));
     let _ = (std::fs::remove_dir_all(&one), std::fs::remove_dir_all(&two));
 }
 

@@ -1199,7 +1199,8 @@ test('presenter mode fits the curves, the grid and the latent explorer on one pr
           step: css(document.querySelector('#step')),
           legend: Math.min(...[...document.querySelectorAll('.legend-item')].map(css)),
           axis: Math.min(...[...document.querySelectorAll('#chart-prob .axes text, #chart-loss .axes text')].map(svgText)),
-          grid: document.querySelector('#grid').getBoundingClientRect().width,
+          // Drawn whole inside its box (object-fit: contain).
+          grid: ((c) => { const r = c.getBoundingClientRect(); return c.width * Math.min(r.width / c.width, r.height / c.height); })(document.querySelector('#grid')),
           charts: document.querySelector('#chart-prob > svg').getBoundingClientRect().width,
         };
       });
@@ -1228,11 +1229,32 @@ test('presenter mode fits a conditional DCGAN\'s ten rows and digit buttons unde
         assert.ok(b.top >= within.top && b.bottom <= within.bottom + 0.5 && b.bottom <= height + 0.5 && b.right <= width + 0.5,
           `${selector} at ${width}x${height} is cut off: ${JSON.stringify(b)} in ${JSON.stringify(within)}`);
       }
-      const sample = await box(page, '#sample');
-      assert.ok(sample.bottom - sample.top >= 100, `the big digit is ${sample.bottom - sample.top} px high`);
+      // The pictures are drawn whole inside their boxes (object-fit): what size they are drawn at.
+      const drawn = (selector) => page.locator(selector).evaluate((c) => {
+        const r = c.getBoundingClientRect(), scale = Math.min(r.width / c.width, r.height / c.height);
+        return { width: c.width * scale, height: c.height * scale };
+      });
+      const [grid, sample] = [await drawn('#grid'), await drawn('#sample')];
+      console.log(`presenter, conditional DCGAN, ${width}x${height}: grid drawn ${grid.width.toFixed(0)}x${grid.height.toFixed(0)}, ` +
+        `big digit ${sample.height.toFixed(0)} px`);
+      assert.ok(grid.height >= 0.35 * height, `the grid is drawn ${grid.height.toFixed(0)} px high at ${width}x${height}`);
+      assert.ok(sample.height >= 100, `the big digit is drawn ${sample.height.toFixed(0)} px high`);
       await page.screenshot({ path: path.join(artifacts, `presenter-cgan-${width}x${height}.png`) });
     });
   }
+});
+
+test('presenter mode on a phone is one scrolling column with the grid and the big digit at full size', { timeout: 120_000 }, async () => {
+  await withPage('?backend=cpu&preset=tiny&layout=presenter', { viewport: { width: 390, height: 844 } }, async (page) => {
+    await waitReady(page);
+    // Drawn (an empty canvas has a default size of its own).
+    await page.waitForFunction(() => ['#grid', '#sample'].every((s) => Number(document.querySelector(s).dataset.version) >= 1), null, { timeout: 60_000 });
+    for (const [selector, least] of [['#grid', 300], ['#sample', 150]]) {
+      const b = await box(page, selector);
+      assert.ok(b.bottom - b.top >= least && b.right - b.left >= least, `${selector} on a phone: ${JSON.stringify(b)}`);
+    }
+    await page.screenshot({ path: path.join(artifacts, 'presenter-phone.png'), fullPage: true });
+  });
 });
 
 test('presenter mode with two models fits both columns and the shared latent explorer on one screen', { timeout: 300_000 }, async () => {

@@ -505,9 +505,9 @@ impl Page {
             Report::Running(running) => {
                 self.run.running = running;
                 self.run.pausing = false;
-                if !running {
-                    self.run.clear_speed();
-                }
+                // Each stretch of training is measured afresh (single steps taken while
+                // paused are not its speed).
+                self.run.clear_speed();
                 if running && std::mem::take(&mut self.messages.notice_until_play) {
                     self.close_notice();
                 }
@@ -641,7 +641,9 @@ impl Page {
                 self.quality.history.clear();
                 // The kept run's own curves, up to its step.
                 let curves = self.links.kept_curves.take().filter(|_| kind == LoadKind::KeptRun);
-                if let Some(curves) = curves.and_then(|json| serde_json::from_str::<KeptCurves>(&json).ok()) {
+                // Read from storage: used only if they are as this page makes them.
+                let curves = curves.and_then(|json| serde_json::from_str::<KeptCurves>(&json).ok()).filter(|c| c.charts.is_sound());
+                if let Some(curves) = curves {
                     self.charts = curves.charts;
                     self.charts.keep_until(steps);
                     self.quality.history = curves.quality;
@@ -732,7 +734,10 @@ impl Page {
                 }
             }
         }
-        self.run.add_speed(reports.len(), steps_per_second);
+        // A first step on a GPU compiles its kernels: not a training speed.
+        if self.run.kernels != Some(None) {
+            self.run.add_speed(reports.len(), steps_per_second);
+        }
         reports.iter().for_each(|r| self.charts.push(r));
         effects
     }
@@ -1322,6 +1327,11 @@ mod tests {
     fn the_speed_on_show_is_the_last_seconds_average_and_starts_afresh_after_a_pause() {
         let mut page = ready_page("");
         page.apply(Report::Running(true), None);
+        // On a GPU the first step compiles kernels for seconds: no training speed.
+        page.apply(Report::Kernels(None), None);
+        page.apply(Report::Steps { reports: vec![report(1)], steps_per_second: 0.1 }, None);
+        assert_eq!(page.run.steps_per_second, 0.0);
+        page.apply(Report::Kernels(Some(10_000.0)), None);
         // 10 steps in 1 s, then 10 in 0.25 s: not 40, not 10, but what the last seconds did.
         page.apply(Report::Steps { reports: (1..=10).map(report).collect(), steps_per_second: 10.0 }, None);
         assert_eq!(page.run.steps_per_second, 10.0);
