@@ -84,7 +84,7 @@ impl MetricHistory {
     /// that is a power of two. One read from storage is used only if it is.
     pub fn is_sound(&self) -> bool {
         self.capacity >= 2
-            && self.capacity % 2 == 0
+            && self.capacity.is_multiple_of(2)
             && self.points.len() <= self.capacity
             && self.span.is_power_of_two()
             && self.pending.is_none_or(|p| p.steps < self.span)
@@ -174,6 +174,23 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// A tick's label, with as many decimals as the ticks' `step` needs (0.25 steps: "0.50").
+/// Ticks of a logarithmic axis covering `lo..=hi` (positive values): 1, 2 and 5 times powers
+/// of ten, or only the powers of ten where those would be more than `most`. The axis runs from
+/// the first tick to the last.
+pub fn log_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
+    let (lo, hi) = if lo > 0.0 && hi.is_finite() && lo.is_finite() { (lo.min(hi), lo.max(hi)) } else { (1.0, 10.0) };
+    let (low, high) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let around = |marks: &[f64]| {
+        let all: Vec<f64> = (low..=high).flat_map(|p| marks.iter().map(move |m| m * 10f64.powi(p))).collect();
+        // The last mark at or below `lo` and the first at or above `hi`, and those between.
+        let first = all.iter().rposition(|&t| t <= lo * (1.0 + 1e-9)).unwrap_or(0);
+        let last = all.iter().position(|&t| t >= hi * (1.0 - 1e-9)).unwrap_or(all.len() - 1);
+        all[first..=last.max(first + 1).min(all.len() - 1)].to_vec()
+    };
+    let fine = around(&[1.0, 2.0, 5.0]);
+    if fine.len() <= most { fine } else { around(&[1.0]) }
+}
+
 pub fn tick_label(value: f64, step: f64) -> String {
     let decimals = (0..6).find(|&d| {
         let scaled = step * 10f64.powi(d as i32);
@@ -190,6 +207,15 @@ mod tests {
     fn thousands_are_grouped() {
         let grouped: Vec<String> = [0, 999, 1000, 8000, 1234567].into_iter().map(thousands).collect();
         assert_eq!(grouped, ["0", "999", "1,000", "8,000", "1,234,567"]);
+    }
+
+    #[test]
+    fn log_ticks_cover_the_range_on_round_values() {
+        assert_eq!(log_ticks(11.0, 600.0, 7), [10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]);
+        assert_eq!(log_ticks(3.0, 1900.0, 7), [1.0, 10.0, 100.0, 1000.0, 10000.0]);
+        assert_eq!(log_ticks(12.0, 18.0, 7), [10.0, 20.0]);
+        assert_eq!(log_ticks(20.0, 20.0, 7), [20.0, 50.0], "a flat line still gets an axis");
+        assert_eq!(log_ticks(0.0, 5.0, 7), [1.0, 2.0, 5.0, 10.0], "no axis below zero: a default one");
     }
 
     #[test]

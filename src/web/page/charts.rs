@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use leptos::prelude::*;
 
 use super::signals::{PageState, run_id};
-use crate::metrics::{MetricHistory, nice_ticks, tick_label};
+use crate::metrics::{MetricHistory, log_ticks, nice_ticks, tick_label};
 use crate::model::Family;
 use crate::training::LossKind;
 
@@ -52,11 +52,16 @@ impl ChartFrame {
         TOP + (hi - value) / (hi - lo).max(1e-9) * (H - TOP - BOTTOM)
     }
 
-    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>) -> Self {
+    /// `log`: the rows hold log10 of the values, and the ticks are round values on a log scale.
+    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>, log: bool) -> Self {
         let (lo, hi) = fixed_range.unwrap_or_else(|| {
             let values = rows.iter().flat_map(|(_, v)| series.iter().map(move |s| v.get(s.3).copied().unwrap_or(f32::NAN)));
             let (lo, hi) = values.filter(|v| v.is_finite()).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            if lo > hi { (0.0, 1.0) } else { (lo.min(0.0), hi) }
+            match (lo > hi, log) {
+                (true, _) => (0.0, 1.0),
+                (false, false) => (lo.min(0.0), hi),
+                (false, true) => (lo, hi),
+            }
         });
         let (first, last) = (rows.first().map_or(0, |r| r.0), rows.last().map_or(1, |r| r.0));
         // Step ticks inside the run's span (the axis ends where the run does).
@@ -64,8 +69,19 @@ impl ChartFrame {
             .into_iter()
             .filter(|&t| t >= first as f64 && t <= last.max(first + 1) as f64 && t.fract() == 0.0)
             .collect();
-        Self { y_ticks: nice_ticks(lo as f64, hi as f64, 5), x_ticks, first, last: last.max(first + 1) }
+        let y_ticks = if log {
+            log_ticks(10f64.powf(lo as f64), 10f64.powf(hi as f64), 7).into_iter().map(f64::log10).collect()
+        } else {
+            nice_ticks(lo as f64, hi as f64, 5)
+        };
+        Self { y_ticks, x_ticks, first, last: last.max(first + 1) }
     }
+}
+
+/// A log axis tick's label: 1, 20, 500, 0.2...
+fn log_tick_label(value: f64) -> String {
+    let rounded = format!("{value:.3}");
+    rounded.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn step_of(ticks: &[f64]) -> f64 {
@@ -87,11 +103,23 @@ pub fn LineChart(
     fixed_range: Option<(f32, f32)>,
     #[prop(optional, into)] marker: Option<Signal<Option<(u64, &'static str)>>>,
     #[prop(optional, into)] level: Option<Signal<Option<(f32, String)>>>,
+    /// A logarithmic value axis (for values that fall by orders of magnitude; only positive
+    /// values are drawn).
+    #[prop(optional)]
+    log: bool,
 ) -> impl IntoView {
+    // On a log axis the chart draws log10 of the values, and labels the ticks with the values.
+    let rows: Signal<Rows> = if log {
+        let logs = move |values: &Vec<f32>| values.iter().map(|&v| if v > 0.0 { v.log10() } else { f32::NAN }).collect();
+        Memo::new(move |_| rows.with(|r| r.iter().map(|(step, values)| (*step, logs(values))).collect::<Rows>())).into()
+    } else {
+        rows
+    };
+    let shown = move |value: f32| if log { value.log10() } else { value };
     // The frame is worked out once an update; the lines are built once and only their points
     // change as training runs.
     let fitted = series.clone();
-    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range)));
+    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range, log)));
     let legend = series
         .iter()
         .map(|(name, color, dash, _)| {
@@ -149,9 +177,10 @@ pub fn LineChart(
                 .iter()
                 .map(|&t| {
                     let y = f.y(t as f32);
+                    let label = if log { log_tick_label(10f64.powf(t)) } else { tick_label(t, step) };
                     view! {
                         <line class="grid" x1=LEFT y1=y x2=W - RIGHT y2=y></line>
-                        <text class="tick" x=LEFT - 6.0 y=y text-anchor="end" dominant-baseline="central">{tick_label(t, step)}</text>
+                        <text class="tick" x=LEFT - 6.0 y=y text-anchor="end" dominant-baseline="central">{label}</text>
                     }
                 })
                 .collect_view()
@@ -197,6 +226,7 @@ pub fn LineChart(
     };
     let level = move || {
         let (value, label) = level.and_then(|l| l.get())?;
+        let value = shown(value);
         let y = frame.with(|f| (value >= f.lo() && value <= f.hi()).then(|| f.y(value)))?;
         Some(view! {
             <g class="level">

@@ -41,7 +41,8 @@ fn words(family: Family) -> [&'static str; 4] {
     match family {
         Family::Vae => [
             "How clearly the decoder's digits read as digits, and how evenly the ten kinds come: 10 is perfect; 1 is noise, or one digit only.",
-            "How far the decoder's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable.",
+            "How far the decoder's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable. \
+             The scale is logarithmic: a fall from 500 to 50 looks as big as one from 50 to 5.",
             "How many of the decoder's digits the classifier reads as each digit",
             "Which digits the decoder draws from random z, as the classifier reads 500 of them. Even bars: every digit is drawn. \
              Early blurry digits read as a few kinds; the bars even out as the VAE learns, and it does not collapse as a GAN can: \
@@ -49,7 +50,8 @@ fn words(family: Family) -> [&'static str; 4] {
         ],
         Family::Dcgan | Family::Cgan => [
             "How clearly G's digits read as digits, and how evenly the ten kinds come: 10 is perfect; 1 is noise, or one digit only.",
-            "How far G's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable.",
+            "How far G's digits are from real ones it never trained on, as the classifier sees them: lower is better, 0 is indistinguishable. \
+             The scale is logarithmic: a fall from 500 to 50 looks as big as one from 50 to 5.",
             "How many of G's digits the classifier reads as each digit",
             "Which digits G draws, as the classifier reads 500 of them. Even bars: every digit is drawn. \
              A few tall bars: G has collapsed onto a few digits (mode collapse). An orange bar: a digit under 3 % of them, \
@@ -146,7 +148,8 @@ pub fn QualityPanel() -> impl IntoView {
                 <LineChart rows=rows marker=marker level=level id=run_id("chart-score") title="Classifier score" y_title="score" fixed_range=Some((0.0, 10.0))
                     explain=score_words
                     series=vec![("score", "#009e73", "", SCORE)]/>
-                <LineChart rows=rows marker=marker id=run_id("chart-fd") title="Fréchet distance" y_title="distance" fixed_range=None
+                // From hundreds to tens and below: a log scale keeps the late gains in sight.
+                <LineChart rows=rows marker=marker id=run_id("chart-fd") title="Fréchet distance" y_title="distance (log)" fixed_range=None log=true
                     explain=distance_words
                     series=vec![("distance", "#cc79a7", "", FRECHET)]/>
             </div>
