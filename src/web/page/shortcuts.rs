@@ -53,8 +53,8 @@ fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
             let forward = matches!(key.as_str(), "ArrowRight" | "ArrowDown");
             choose_digit(state, if forward { (class + 1) % digits } else { (class + digits - 1) % digits }, true);
         }
-        // A conditional model's digit by its number.
-        digit if digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit() && digit_buttons().is_some() => {
+        // A conditional model's digit by its number (not behind the help dialog).
+        digit if digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit() && !state.help_open.get_untracked() && digit_buttons().is_some() => {
             choose_digit(state, digit.as_bytes()[0] - b'0', on_digit);
         }
         " " if !target_is(event, "BUTTON") && !on_range && ready => state.update(|p| p.play_pause()),

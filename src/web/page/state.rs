@@ -268,6 +268,9 @@ pub struct Links {
     pending_restore: Option<(u64, Payload)>,
     /// The curves of the kept run on its way to the worker, shown once it is loaded.
     kept_curves: Option<String>,
+    /// The step of the kept run on its way to the worker: until it is loaded (or refused), a
+    /// snapshot of the run it replaces does not replace it in the browser.
+    kept_loading: Option<u64>,
     restarts: u32,
     /// The sampler is listening, and holds the generator on show.
     sampler_listening: bool,
@@ -571,7 +574,7 @@ impl Page {
             }
             Report::Loaded { kind, settings, steps, source } => self.loaded(kind, settings, steps, &source),
             Report::LoadRefused { kind: LoadKind::KeptRun, message, details } => {
-                self.links.kept_curves = None;
+                (self.links.kept_curves, self.links.kept_loading) = (None, None);
                 self.error_with(format!("{message}{} This browser no longer keeps it.", self.goes_on_unchanged()), details);
                 self.forget_kept()
             }
@@ -640,6 +643,7 @@ impl Page {
                 self.charts.clear();
                 self.quality.history.clear();
                 // The kept run's own curves, up to its step.
+                self.links.kept_loading = None;
                 let curves = self.links.kept_curves.take().filter(|_| kind == LoadKind::KeptRun);
                 // Read from storage: used only if they are as this page makes them.
                 let curves = curves.and_then(|json| serde_json::from_str::<KeptCurves>(&json).ok()).filter(|c| c.charts.is_sound());
@@ -747,7 +751,9 @@ impl Page {
         let what = format!("{size} {}", self.settings.model.family.title());
         // A collapsed run does not replace the run kept in the browser, nor does a compared one,
         // nor one still short of the kept run that the page offers to go on from.
-        let shorter = self.kept.as_ref().is_some_and(|kept| snapshot.steps < kept.steps);
+        // (While the kept run is on its way to the worker, the run it replaces may still send one.)
+        let kept_steps = self.kept.as_ref().map(|kept| kept.steps).or(self.links.kept_loading);
+        let shorter = kept_steps.is_some_and(|steps| snapshot.steps < steps);
         let collapsed = self.quality.collapse.is_some() || self.links.compared || shorter;
         // This run's own snapshot replaces the one an earlier visit kept (the offer goes).
         if !shorter {
@@ -1146,6 +1152,7 @@ impl Page {
         let Some(run) = self.kept.take() else { return Vec::new() };
         let source = format!("the run kept in this browser (step {})", run.steps);
         self.links.kept_curves = run.curves;
+        self.links.kept_loading = Some(run.steps);
         vec![Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, source, bytes: Vec::new() }, run.bytes)]
     }
 
@@ -1411,6 +1418,10 @@ mod tests {
         assert_eq!((page.run.step, page.charts.points().len()), (3, 3));
     }
 
+    fn snapshot_at(steps: u64) -> Report {
+        Report::Snapshot { steps, report: Some(report(steps)), thumbnail: "data:".into(), bytes: Vec::new() }
+    }
+
     #[test]
     fn the_kept_run_brings_its_curves_to_the_next_visit() {
         let mut page = ready_page("");
@@ -1423,9 +1434,13 @@ mod tests {
         let mut next = ready_page("");
         next.kept_found(kept.clone());
         next.go_on_from_kept();
+        // A snapshot the run here sends before the kept run is loaded does not replace it.
+        steps(&mut next, 1..=2);
+        assert!(next.apply(snapshot_at(2), Some(vec![2; 8])).is_empty());
         next.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: next.settings.clone(), steps: 5, source: "the run kept".into() }, None);
         assert_eq!((next.charts.clone(), next.quality.history.clone()), (charts, quality));
-        // A file loaded later starts its own curves.
+        // A file loaded later starts its own curves, and its snapshots are kept again.
+        assert!(matches!(next.apply(snapshot_at(6), Some(vec![6; 8]))[..], [Effect::Keep(_)]));
         next.apply(Report::Loaded { kind: LoadKind::File, settings: next.settings.clone(), steps: 2, source: "a.ganplay".into() }, None);
         assert_eq!(next.charts.points().len(), 0);
         // Curves that do not read (or a record of before they were kept) leave the charts empty.
