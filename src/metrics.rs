@@ -173,24 +173,25 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// A tick's label, with as many decimals as the ticks' `step` needs (0.25 steps: "0.50").
 /// Ticks of a logarithmic axis covering `lo..=hi` (positive values): 1, 2 and 5 times powers
 /// of ten, or only the powers of ten where those would be more than `most`. The axis runs from
 /// the first tick to the last.
 pub fn log_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
-    let (lo, hi) = if lo > 0.0 && hi.is_finite() && lo.is_finite() { (lo.min(hi), lo.max(hi)) } else { (1.0, 10.0) };
+    let (lo, hi) = if lo > 0.0 && hi > 0.0 && hi.is_finite() && lo.is_finite() { (lo.min(hi), lo.max(hi)) } else { (1.0, 10.0) };
     let (low, high) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
     let around = |marks: &[f64]| {
         let all: Vec<f64> = (low..=high).flat_map(|p| marks.iter().map(move |m| m * 10f64.powi(p))).collect();
         // The last mark at or below `lo` and the first at or above `hi`, and those between.
-        let first = all.iter().rposition(|&t| t <= lo * (1.0 + 1e-9)).unwrap_or(0);
-        let last = all.iter().position(|&t| t >= hi * (1.0 - 1e-9)).unwrap_or(all.len() - 1);
+        // (Values come through an f32 logarithm and back: a mark within 1e-5 counts as reached.)
+        let first = all.iter().rposition(|&t| t <= lo * (1.0 + 1e-5)).unwrap_or(0);
+        let last = all.iter().position(|&t| t >= hi * (1.0 - 1e-5)).unwrap_or(all.len() - 1);
         all[first..=last.max(first + 1).min(all.len() - 1)].to_vec()
     };
     let fine = around(&[1.0, 2.0, 5.0]);
     if fine.len() <= most { fine } else { around(&[1.0]) }
 }
 
+/// A tick's label, with as many decimals as the ticks' `step` needs (0.25 steps: "0.50").
 pub fn tick_label(value: f64, step: f64) -> String {
     let decimals = (0..6).find(|&d| {
         let scaled = step * 10f64.powi(d as i32);
@@ -216,6 +217,8 @@ mod tests {
         assert_eq!(log_ticks(12.0, 18.0, 7), [10.0, 20.0]);
         assert_eq!(log_ticks(20.0, 20.0, 7), [20.0, 50.0], "a flat line still gets an axis");
         assert_eq!(log_ticks(0.0, 5.0, 7), [1.0, 2.0, 5.0, 10.0], "no axis below zero: a default one");
+        assert_eq!(log_ticks(0.001, -1.0, 7), [1.0, 2.0, 5.0, 10.0]);
+        assert_eq!(log_ticks(10f64.powf(50f32.log10() as f64), 500.0, 7), [50.0, 100.0, 200.0, 500.0], "through f32 and back");
     }
 
     #[test]

@@ -1077,10 +1077,18 @@ test('keyboard shortcuts, the help overlay and presenter mode at projector size'
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction((v) => Number(document.querySelector('#sample').dataset.version) > v, v0);
     assert.equal(Number(await page.locator('#z1').inputValue()).toFixed(2), Math.min(3, before + 0.1).toFixed(2));
+    const presenterBehind = await page.evaluate(() => document.body.classList.contains('presenter'));
     await page.keyboard.press('?');
     await page.locator('#help').waitFor();
     for (const key of ['Space', 'S', 'R', 'P']) assert.ok((await text(page, '#help')).includes(key));
     await page.screenshot({ path: path.join(artifacts, 'help.png') });
+    // Behind the dialog the shortcuts wait: S takes no step, P leaves the layout alone.
+    const stepBehind = await stepCount(page);
+    await page.keyboard.press('s');
+    await page.keyboard.press('p');
+    await page.waitForTimeout(1000);
+    assert.equal(await stepCount(page), stepBehind);
+    assert.equal(await page.evaluate(() => document.body.classList.contains('presenter')), presenterBehind);
     await page.keyboard.press('Escape');
     await page.locator('#help').waitFor({ state: 'detached' });
     // The dialog takes focus at every opening, keeps it on Tab, and gives it back on close.

@@ -78,10 +78,12 @@ impl ChartFrame {
     }
 }
 
-/// A log axis tick's label: 1, 20, 500, 0.2...
+/// A log axis tick's label: 1, 20, 500, 0.2, 0.0005...
 fn log_tick_label(value: f64) -> String {
-    let rounded = format!("{value:.3}");
-    rounded.trim_end_matches('0').trim_end_matches('.').to_string()
+    // As many decimals as the tick's first significant digit needs.
+    let decimals = (-value.log10().floor()).max(0.0) as usize;
+    let rounded = format!("{value:.decimals$}");
+    if rounded.contains('.') { rounded.trim_end_matches('0').trim_end_matches('.').to_string() } else { rounded }
 }
 
 fn step_of(ticks: &[f64]) -> f64 {

@@ -47,14 +47,18 @@ fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
     let on_digit = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.class_list().contains("class"));
     let key = event.key();
     let digits = crate::classifier::CLASSES as u8;
+    // Behind the help dialog, only the keys that close it act.
+    if state.help_open.get_untracked() && !matches!(key.as_str(), "?" | "h" | "H" | "Escape") {
+        return false;
+    }
     match key.as_str() {
         "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" if on_digit => {
             let class = state.latent.with_untracked(|l| l.class);
             let forward = matches!(key.as_str(), "ArrowRight" | "ArrowDown");
             choose_digit(state, if forward { (class + 1) % digits } else { (class + digits - 1) % digits }, true);
         }
-        // A conditional model's digit by its number (not behind the help dialog).
-        digit if digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit() && !state.help_open.get_untracked() && digit_buttons().is_some() => {
+        // A conditional model's digit by its number.
+        digit if digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit() && digit_buttons().is_some() => {
             choose_digit(state, digit.as_bytes()[0] - b'0', on_digit);
         }
         " " if !target_is(event, "BUTTON") && !on_range && ready => state.update(|p| p.play_pause()),

@@ -266,11 +266,10 @@ pub struct QualityPanel {
 pub struct Links {
     /// A run to go on from once a new training worker listens: its step and weights file.
     pending_restore: Option<(u64, Payload)>,
-    /// The curves of the kept run on its way to the worker, shown once it is loaded.
-    kept_curves: Option<String>,
-    /// The step of the kept run on its way to the worker: until it is loaded (or refused), a
-    /// snapshot of the run it replaces does not replace it in the browser.
-    kept_loading: Option<u64>,
+    /// The kept run on its way to the worker. Until it is loaded (or refused), a snapshot of
+    /// the run it replaces does not replace it in the browser; once loaded, its curves are
+    /// shown; if the worker goes before it answers, it is offered again.
+    kept_loading: Option<KeptRun>,
     restarts: u32,
     /// The sampler is listening, and holds the generator on show.
     sampler_listening: bool,
@@ -574,7 +573,7 @@ impl Page {
             }
             Report::Loaded { kind, settings, steps, source } => self.loaded(kind, settings, steps, &source),
             Report::LoadRefused { kind: LoadKind::KeptRun, message, details } => {
-                (self.links.kept_curves, self.links.kept_loading) = (None, None);
+                self.links.kept_loading = None;
                 self.error_with(format!("{message}{} This browser no longer keeps it.", self.goes_on_unchanged()), details);
                 self.forget_kept()
             }
@@ -601,6 +600,7 @@ impl Page {
                 Vec::new()
             }
             Report::Error(message) => {
+                self.offer_kept_again();
                 self.links.resume_after_move = false;
                 self.links.handing_over = false;
                 self.latent.in_flight = false;
@@ -643,8 +643,7 @@ impl Page {
                 self.charts.clear();
                 self.quality.history.clear();
                 // The kept run's own curves, up to its step.
-                self.links.kept_loading = None;
-                let curves = self.links.kept_curves.take().filter(|_| kind == LoadKind::KeptRun);
+                let curves = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
                 // Read from storage: used only if they are as this page makes them.
                 let curves = curves.and_then(|json| serde_json::from_str::<KeptCurves>(&json).ok()).filter(|c| c.charts.is_sound());
                 if let Some(curves) = curves {
@@ -752,7 +751,7 @@ impl Page {
         // A collapsed run does not replace the run kept in the browser, nor does a compared one,
         // nor one still short of the kept run that the page offers to go on from.
         // (While the kept run is on its way to the worker, the run it replaces may still send one.)
-        let kept_steps = self.kept.as_ref().map(|kept| kept.steps).or(self.links.kept_loading);
+        let kept_steps = self.kept.as_ref().or(self.links.kept_loading.as_ref()).map(|kept| kept.steps);
         let shorter = kept_steps.is_some_and(|steps| snapshot.steps < steps);
         let collapsed = self.quality.collapse.is_some() || self.links.compared || shorter;
         // This run's own snapshot replaces the one an earlier visit kept (the offer goes).
@@ -775,6 +774,7 @@ impl Page {
 
     /// A worker on another backend, going on from `run` (or starting afresh).
     fn start_trainer_with(&mut self, run: Option<(u64, Payload)>) -> Effects {
+        self.offer_kept_again();
         self.run.ready = false;
         self.run.running = false;
         self.latent.in_flight = false;
@@ -795,6 +795,7 @@ impl Page {
     /// After a crash or a lost GPU: a new worker (on the CPU if the GPU was lost), going on
     /// from the last snapshot.
     fn recover(&mut self, what: String, details: Option<String>) -> Effects {
+        self.offer_kept_again();
         let on_gpu = self.backend.as_ref().is_some_and(|b| b.on_gpu);
         self.run.ready = false;
         self.run.running = false;
@@ -1149,11 +1150,23 @@ impl Page {
     }
 
     pub fn go_on_from_kept(&mut self) -> Effects {
+        // (A run moving to another backend goes first: its worker is about to go.)
+        if self.links.handing_over {
+            return Vec::new();
+        }
         let Some(run) = self.kept.take() else { return Vec::new() };
         let source = format!("the run kept in this browser (step {})", run.steps);
-        self.links.kept_curves = run.curves;
-        self.links.kept_loading = Some(run.steps);
-        vec![Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, source, bytes: Vec::new() }, run.bytes)]
+        let bytes = run.bytes.clone();
+        self.links.kept_loading = Some(run);
+        vec![Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, source, bytes: Vec::new() }, bytes)]
+    }
+
+    /// The worker went (a crash, a lost GPU, a move) or failed before it answered the load of
+    /// the kept run: the run is offered again.
+    fn offer_kept_again(&mut self) {
+        if let Some(run) = self.links.kept_loading.take() {
+            self.kept = Some(run);
+        }
     }
 
     pub fn forget_kept(&mut self) -> Effects {
@@ -1439,10 +1452,18 @@ mod tests {
         assert!(next.apply(snapshot_at(2), Some(vec![2; 8])).is_empty());
         next.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: next.settings.clone(), steps: 5, source: "the run kept".into() }, None);
         assert_eq!((next.charts.clone(), next.quality.history.clone()), (charts, quality));
-        // A file loaded later starts its own curves, and its snapshots are kept again.
-        assert!(matches!(next.apply(snapshot_at(6), Some(vec![6; 8]))[..], [Effect::Keep(_)]));
+        // A file loaded later starts its own curves, and its snapshots are kept, however short.
         next.apply(Report::Loaded { kind: LoadKind::File, settings: next.settings.clone(), steps: 2, source: "a.ganplay".into() }, None);
         assert_eq!(next.charts.points().len(), 0);
+        steps(&mut next, 3..=3);
+        assert!(matches!(next.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(_)]));
+        // A worker that fails before it answers the load: the kept run is offered again.
+        let mut failed = ready_page("");
+        failed.kept_found(kept.clone());
+        failed.go_on_from_kept();
+        assert!(failed.kept.is_none());
+        failed.apply(Report::Error("The networks are not built yet.".into()), None);
+        assert_eq!(failed.kept.as_ref().map(|k| k.steps), Some(5));
         // Curves that do not read (or a record of before they were kept) leave the charts empty.
         let mut old = ready_page("");
         old.kept_found(KeptRun { curves: Some("{".into()), ..kept.clone() });
@@ -1511,6 +1532,9 @@ mod tests {
         assert!(matches!(effects[..], [Effect::ForgetKept]));
         assert!(page.messages.error.as_deref().unwrap().ends_with("This browser no longer keeps it."));
         assert_eq!(page.messages.details.as_deref(), Some("crc"));
+        // Refused, it holds back no snapshot of the run here.
+        steps(&mut page, 1..=1);
+        assert!(matches!(page.apply(snapshot_at(1), Some(vec![1; 8]))[..], [Effect::Keep(_)]));
     }
 
     #[test]
