@@ -346,7 +346,7 @@ impl Judge {
     /// model's digits are asked for 0 to 9 in turn, and checked against that.
     fn score(&self, generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Result<Option<Quality>> {
         let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, model.nz, &Device::flex());
-        let asked = model.family.conditional().then(|| ganplay::model::classes_in_turn(count));
+        let asked = model.classes_asked(count);
         ready_now(self.classifier.quality_asked(generate(z), &self.reference, asked.as_deref())).map_err(anyhow::Error::msg)
     }
 }

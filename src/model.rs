@@ -185,6 +185,12 @@ impl ModelConfig {
         }
     }
 
+    /// The classes G is asked for when it draws `count` digits with no classes given
+    /// (`generator_input(z, None)`): 0 to 9 in turn for a conditional model, none otherwise.
+    pub fn classes_asked(&self, count: usize) -> Option<Vec<u8>> {
+        self.family.conditional().then(|| classes_in_turn(count))
+    }
+
     pub fn init_generator(&self, device: &Device) -> Generator {
         let (c1, c2) = (4 * self.ngf, 2 * self.ngf);
         Generator {

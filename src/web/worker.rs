@@ -587,7 +587,7 @@ impl Session {
         self.last_quality_ms = started;
         let (step, nz) = self.gan.as_ref().map_or((0, 0), |g| (g.steps, g.model.nz));
         // A conditional model draws 0 to 9 in turn (`draw` with no classes).
-        let asked = self.gan.as_ref().is_some_and(|g| g.model.family.conditional()).then(|| crate::model::classes_in_turn(SCORED));
+        let asked = self.gan.as_ref().and_then(|g| g.model.classes_asked(SCORED));
         let Some(judge) = self.judge.as_mut() else { return Ok(()) };
         if judge.z.len() != SCORED * nz {
             judge.z = normal_values(&mut StdRng::seed_from_u64(PAGE_SEED), SCORED * nz);

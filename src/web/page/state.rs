@@ -753,22 +753,21 @@ impl Page {
         // (While the kept run is on its way to the worker, the run it replaces may still send one.)
         let kept_steps = self.kept.as_ref().or(self.links.kept_loading.as_ref()).map(|kept| kept.steps);
         let shorter = kept_steps.is_some_and(|steps| snapshot.steps < steps);
-        let collapsed = self.quality.collapse.is_some() || self.links.compared || shorter;
+        let keep = !(self.quality.collapse.is_some() || self.links.compared || shorter);
         // This run's own snapshot replaces the one an earlier visit kept (the offer goes).
         if !shorter {
             self.kept = None;
         }
-        self.snapshots.retain(|s| s.steps != snapshot.steps);
+        let (steps, bytes) = (snapshot.steps, snapshot.bytes.clone());
+        self.snapshots.retain(|s| s.steps != steps);
         self.snapshots.push(snapshot);
         let extra = self.snapshots.len().saturating_sub(SNAPSHOTS_KEPT);
         self.snapshots.drain(..extra);
-        if collapsed {
+        if !keep {
             return Vec::new();
         }
         let curves = KeptCurves { charts: self.charts.clone(), quality: self.quality.history.clone() };
         let curves = serde_json::to_string(&curves).ok();
-        let steps = self.snapshots.last().map_or(0, |s| s.steps);
-        let bytes = self.snapshots.last().map(|s| s.bytes.clone()).expect("just pushed");
         vec![Effect::Keep(KeptRun { steps, what, bytes, curves })]
     }
 
