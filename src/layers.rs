@@ -103,34 +103,51 @@ pub fn conv4x4s2(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// which copies the activations twice; here x is seen as [batch, c, h*w] (no copy), summed
 /// over each image's pixels (a contiguous reduction) and then over the batch. Two passes
 /// (the mean, then the squared deviations), as burn's, so large means lose no precision.
-pub fn batch_norm_train(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
-    let [batch, channels, h, w] = x.dims();
+///
+/// x may hold `batches` batches of the same size one after the other (D judging real and
+/// drawn digits in one pass): each is then normalised with its own statistics, and the
+/// running statistics move once for each, in order, as they would over separate calls.
+pub fn batch_norm_train(norm: &BatchNorm, x: Tensor<4>, batches: usize) -> Tensor<4> {
+    let [total, channels, h, w] = x.dims();
+    assert!(batches > 0 && total % batches == 0, "{total} images are not {batches} batches of one size");
+    let batch = total / batches;
     let count = (batch * h * w) as f64;
-    let per_channel = |t: Tensor<4>| t.reshape([batch, channels, h * w]).sum_dim(2).sum_dim(0).div_scalar(count).reshape([1, channels, 1, 1]);
+    // [batches, 1, c, 1]: each batch's statistic per channel.
+    let per_channel = |t: Tensor<4>| t.sum_dim(3).sum_dim(1).div_scalar(count);
+    let x = x.reshape([batches, batch, channels, h * w]);
     let mean = per_channel(x.clone());
     let centered = x - mean.clone();
     // Biased variance, as burn's.
     let variance = per_channel(centered.clone().powi_scalar(2));
 
-    let gamma = norm.gamma.val().reshape([1, channels, 1, 1]);
-    let beta = norm.beta.val().reshape([1, channels, 1, 1]);
+    let gamma = norm.gamma.val().reshape([1, 1, channels, 1]);
+    let beta = norm.beta.val().reshape([1, 1, channels, 1]);
     let output = centered * (gamma / variance.clone().add_scalar(norm.epsilon).sqrt()) + beta;
 
     let device = output.device();
     let momentum = norm.momentum;
-    let moved = |running: Tensor<1>, batch: Tensor<4>| {
-        let batch = batch.detach().reshape([channels]);
-        running.to_device(&device).mul_scalar(1.0 - momentum).add(batch.mul_scalar(momentum)).detach()
+    let moved = |running: Tensor<1>, statistics: Tensor<4>| {
+        let statistics = statistics.detach().reshape([batches, channels]);
+        (0..batches).fold(running.to_device(&device), |running, b| {
+            let batch = statistics.clone().narrow(0, b, 1).reshape([channels]);
+            running.mul_scalar(1.0 - momentum).add(batch.mul_scalar(momentum))
+        })
+        .detach()
     };
     norm.running_mean.update(moved(norm.running_mean.value_sync(), mean));
     norm.running_var.update(moved(norm.running_var.value_sync(), variance));
-    output
+    // An update waits beside the value until the next read folds it in, and a module's
+    // visitors (copies, snapshots, the average of G) read the value alone: fold it in now.
+    norm.running_mean.value_sync();
+    norm.running_var.value_sync();
+    output.reshape([total, channels, h, w])
 }
 
-/// Batch norm: `batch_norm_train` while training (an autodiff device, the layer not frozen),
-/// burn's inference path with the running statistics otherwise.
-pub fn batch_norm(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
-    if x.device().is_autodiff() && norm.training.is_enabled() { batch_norm_train(norm, x) } else { norm.forward(x) }
+/// Batch norm of `batches` batches of one size stacked in x: `batch_norm_train` while
+/// training (an autodiff device, the layer not frozen), burn's inference path with the
+/// running statistics otherwise (where each image is on its own anyway).
+pub fn batch_norm(norm: &BatchNorm, x: Tensor<4>, batches: usize) -> Tensor<4> {
+    if x.device().is_autodiff() && norm.training.is_enabled() { batch_norm_train(norm, x, batches) } else { norm.forward(x) }
 }
 
 #[cfg(test)]
@@ -222,11 +239,35 @@ mod tests {
         let burns = BatchNorm { gamma: ours.gamma.clone(), beta: ours.beta.clone(), ..burns };
         // Activations far from zero mean, as a conv's output can be.
         let shifted = |x: Tensor<4>| x.mul_scalar(3.0).add_scalar(5.0);
-        agree([4, 3, 5, 5], || ours.gamma.val(), |x| batch_norm_train(&ours, shifted(x)), |x| burns.forward(shifted(x)));
+        agree([4, 3, 5, 5], || ours.gamma.val(), |x| batch_norm_train(&ours, shifted(x), 1), |x| burns.forward(shifted(x)));
         // A second step moves the running statistics the same way.
         let x = random([4, 3, 5, 5]);
-        batch_norm_train(&ours, x.clone());
+        batch_norm_train(&ours, x.clone(), 1);
         burns.forward(x);
+        assert_close("running mean", ours.running_mean.value_sync(), burns.running_mean.value_sync());
+        assert_close("running variance", ours.running_var.value_sync(), burns.running_var.value_sync());
+    }
+
+    #[test]
+    fn batches_stacked_in_one_pass_are_normalised_as_apart() {
+        let mut ours = BatchNormConfig::new(3).init(&device());
+        ours.gamma = ours.gamma.map(|_| random([3]).add_scalar(1.0).set_require_grad(true));
+        ours.beta = ours.beta.map(|_| random([3]).set_require_grad(true));
+        let burns = BatchNorm { gamma: ours.gamma.clone(), beta: ours.beta.clone(), ..BatchNormConfig::new(3).init(&device()) };
+        // Two batches of 4 with different statistics, as real and drawn digits have.
+        let apart = |x: Tensor<4>| {
+            let (a, b) = (x.clone().narrow(0, 0, 4), x.narrow(0, 4, 4).mul_scalar(0.5).sub_scalar(2.0));
+            (a, b)
+        };
+        let stacked = |x: Tensor<4>| {
+            let (a, b) = apart(x);
+            batch_norm_train(&ours, Tensor::cat(vec![a, b], 0), 2)
+        };
+        let separately = |x: Tensor<4>| {
+            let (a, b) = apart(x);
+            Tensor::cat(vec![burns.forward(a), burns.forward(b)], 0)
+        };
+        agree([8, 3, 5, 5], || ours.gamma.val(), stacked, separately);
         assert_close("running mean", ours.running_mean.value_sync(), burns.running_mean.value_sync());
         assert_close("running variance", ours.running_var.value_sync(), burns.running_var.value_sync());
     }

@@ -287,9 +287,9 @@ impl Generator {
     /// The last layer's output before the tanh. A VAE reads it as Bernoulli logits of the
     /// pixels in [0, 1]: (1 + tanh(a)) / 2 = sigmoid(2a).
     pub fn logits(&self, z: Tensor<4>) -> Tensor<4> {
-        let x = relu(batch_norm(&self.norm1, dense_project(&self.project, z))); // 7x7
-        let x = relu(batch_norm(&self.norm2, self.up1.forward(x))); // 14x14
-        let x = self.refine.iter().fold(x, |x, layer| relu(batch_norm(&layer.norm, layer.conv.forward(x))));
+        let x = relu(batch_norm(&self.norm1, dense_project(&self.project, z), 1)); // 7x7
+        let x = relu(batch_norm(&self.norm2, self.up1.forward(x), 1)); // 14x14
+        let x = self.refine.iter().fold(x, |x, layer| relu(batch_norm(&layer.norm, layer.conv.forward(x), 1)));
         self.up2.forward(x) // 28x28
     }
 
@@ -350,14 +350,22 @@ pub struct Discriminator {
 impl Discriminator {
     /// One logit per image (images [batch, inputs, 28, 28]).
     pub fn forward(&self, images: Tensor<4>) -> Tensor<1> {
-        let [batch, ..] = images.dims();
-        self.encode(images).reshape([batch])
+        self.forward_stacked(images, 1)
+    }
+
+    /// The logits of `batches` batches of one size stacked in `images`, in one pass: what
+    /// `forward` gives each batch on its own, called batch after batch (batch norm takes
+    /// each batch's own statistics). A training step judges real and drawn digits so, with
+    /// half the kernel launches of two passes.
+    pub fn forward_stacked(&self, images: Tensor<4>, batches: usize) -> Tensor<1> {
+        let [total, ..] = images.dims();
+        self.after_first(self.downsample(&self.down1, images), batches).reshape([total])
     }
 
     /// The last layer's outputs per image, [batch, outputs]: a VAE encoder's mean and
     /// log-variance of z, side by side.
     pub fn encode(&self, images: Tensor<4>) -> Tensor<2> {
-        self.after_first(self.downsample(&self.down1, images))
+        self.after_first(self.downsample(&self.down1, images), 1)
     }
 
     /// A conditional D's logits for images [batch, 1, 28, 28] of the digits `labels`: what
@@ -367,6 +375,12 @@ impl Discriminator {
     /// call (a convolution of ten images) and each image gets its class's, through a one-hot
     /// matrix product.
     pub fn forward_conditioned(&self, images: Tensor<4>, labels: &[u8]) -> Tensor<1> {
+        self.forward_conditioned_stacked(images, labels, 1)
+    }
+
+    /// `forward_conditioned` of `batches` batches of one size stacked in `images` (see
+    /// `forward_stacked`).
+    pub fn forward_conditioned_stacked(&self, images: Tensor<4>, labels: &[u8], batches: usize) -> Tensor<1> {
         let [batch, _, h, w] = images.dims();
         // The options of `downsample`'s layers (burn's convolution: `--conv` does not apply here).
         debug_assert!(self.down1.stride == [2, 2] && self.down1.kernel_size == [4, 4]);
@@ -380,13 +394,14 @@ impl Discriminator {
         let maps = conv2d(planes, weight.narrow(1, 1, classes), None, options); // [classes, out, h/2, w/2]
         let [_, _, oh, ow] = maps.dims();
         let per_image = one_hot(labels, &device).matmul(maps.reshape([classes, out * oh * ow])).reshape([batch, out, oh, ow]);
-        self.after_first(pixels + per_image).reshape([batch])
+        self.after_first(pixels + per_image, batches).reshape([batch])
     }
 
-    /// The layers after the first, on its output [batch, c1, 14, 14].
-    fn after_first(&self, first: Tensor<4>) -> Tensor<2> {
+    /// The layers after the first, on its output [batch, c1, 14, 14] (`batches` batches of
+    /// one size, for batch norm).
+    fn after_first(&self, first: Tensor<4>, batches: usize) -> Tensor<2> {
         let x = leaky_relu(first, 0.2); // 14x14
-        let x = leaky_relu(batch_norm(&self.norm2, self.downsample(&self.down2, x)), 0.2); // 7x7
+        let x = leaky_relu(batch_norm(&self.norm2, self.downsample(&self.down2, x), batches), 0.2); // 7x7
         dense_score(&self.score, x) // 1x1 -> [batch, outputs]
     }
 
@@ -468,6 +483,67 @@ mod tests {
         for (a, b) in [(weight.grad(&by_planes), weight.grad(&by_maps)), (x.grad(&by_planes), x.grad(&by_maps))] {
             let (a, b) = (read(a.unwrap()), read(b.unwrap()));
             assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-4), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn d_judges_stacked_batches_as_it_judges_each_alone() {
+        use crate::readback::copy_module;
+        use burn::optim::GradientsParams;
+        let device = Device::flex().autodiff();
+        for family in [Family::Dcgan, Family::Cgan] {
+            let config = ModelConfig::new().with_family(family).with_ndf(4);
+            let stacked = config.init_discriminator(&device);
+            let apart = copy_module(&stacked, config.init_discriminator(&device));
+            // Real-looking and flat batches of 3: their batch-norm statistics differ.
+            let real = Tensor::<4>::random([3, 1, 28, 28], Distribution::Uniform(-1.0, 1.0), &device);
+            let flat = Tensor::<4>::random([3, 1, 28, 28], Distribution::Uniform(-1.0, -0.6), &device);
+            let (real_labels, flat_labels) = ([3u8, 0, 9], [7u8, 7, 1]);
+            let both = Tensor::cat(vec![real.clone(), flat.clone()], 0);
+            let (one_pass, two_passes) = match family {
+                Family::Cgan => (
+                    stacked.forward_conditioned_stacked(both, &[real_labels, flat_labels].concat(), 2),
+                    Tensor::cat(vec![apart.forward_conditioned(real, &real_labels), apart.forward_conditioned(flat, &flat_labels)], 0),
+                ),
+                _ => (stacked.forward_stacked(both, 2), Tensor::cat(vec![apart.forward(real), apart.forward(flat)], 0)),
+            };
+            let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+            let close = |what: &str, a: Vec<f32>, b: Vec<f32>| {
+                assert_eq!(a.len(), b.len(), "{family:?} {what}");
+                assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() <= 1e-4 * (1.0 + b.abs())), "{family:?} {what}: {a:?} {b:?}");
+            };
+            close("logits", read(one_pass.clone()), read(two_passes.clone()));
+            // A loss that weighs the two batches differently: every weight's gradient agrees.
+            let weights = Tensor::<1>::from_floats([1.0, -2.0, 0.5, 3.0, 0.25, -1.0], &device);
+            let (g1, g2) = ((one_pass * weights.clone()).sum().backward(), (two_passes * weights).sum().backward());
+            let (p1, p2) = (crate::readback::flat_tensors(&stacked), crate::readback::flat_tensors(&apart));
+            let gradients = |m: &Discriminator, grads: GradientsParams| {
+                struct Collect(GradientsParams, Vec<Option<Vec<f32>>>);
+                impl burn::module::ModuleVisitor for Collect {
+                    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                        self.1.push(self.0.get::<D>(param.id).map(|g| g.into_data().try_to_vec::<f32>().unwrap()));
+                    }
+                }
+                let mut collect = Collect(grads, Vec::new());
+                m.visit(&mut collect);
+                collect.1
+            };
+            let mut compared = 0;
+            for (a, b) in gradients(&stacked, GradientsParams::from_grads(g1, &stacked)).into_iter().zip(gradients(&apart, GradientsParams::from_grads(g2, &apart))) {
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        close("a gradient", a, b);
+                        compared += 1;
+                    }
+                    (None, None) => {}
+                    _ => panic!("{family:?}: a gradient on one side only"),
+                }
+            }
+            assert_eq!(compared, 5, "{family:?}: three convolutions, batch norm's scale and shift");
+            // Running statistics (and every weight) as after two passes.
+            for (a, b) in p1.into_iter().zip(p2) {
+                close("a tensor", read(a), read(b));
+            }
         }
     }
 
