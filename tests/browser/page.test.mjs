@@ -727,9 +727,15 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
   });
   await withPage('?backend=cpu&preset=small&seed=1', async (page) => {
     await waitReady(page);
+    await stepTo(page, 1);
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="1"]').waitFor();
     await page.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
     await page.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay: the run is at step 3/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await stepCount(page), 3);
+    // The snapshots are the loaded run's: the run it replaced is not the one a crash would bring back.
+    await page.locator('#snapshots li[data-step="3"]').waitFor();
+    assert.deepEqual(await page.locator('#snapshots li').evaluateAll((items) => items.map((li) => li.dataset.step)), ['3']);
     // The settings came with the file.
     assert.equal(await page.locator('#seed').inputValue(), '5');
     assert.equal(await page.locator('#lr-d').inputValue(), '0.0003');
@@ -927,6 +933,10 @@ test('snapshots are taken as training runs, and a run can go back to one', { tim
     assert.equal(await stepCount(page), 3);
     assert.equal(await points(page, 'chart-prob'), 3, 'the curves go back with the run');
     await stepTo(page, 4);
+    // The later snapshots were of the branch left behind: the run's next one replaces them.
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="4"]').waitFor();
+    assert.deepEqual(await page.locator('#snapshots li').evaluateAll((items) => items.map((li) => li.dataset.step)), ['4', '3']);
   });
 });
 

@@ -266,6 +266,8 @@ pub struct QualityPanel {
 pub struct Links {
     /// A run to go on from once a new training worker listens: its step and weights file.
     pending_restore: Option<(u64, Payload)>,
+    /// That run is on its way to the new worker, whose networks are fresh until it loads.
+    restoring: bool,
     /// The kept run on its way to the worker. Until it is loaded (or refused), a snapshot of
     /// the run it replaces does not replace it in the browser; once loaded, its curves are
     /// shown; if the worker goes before it answers, it is offered again.
@@ -582,6 +584,13 @@ impl Page {
                 if std::mem::take(&mut self.messages.notice_until_ready) {
                     self.messages.notice = None;
                 }
+                // The run a new worker was to go on from: its networks are fresh, and the page
+                // shows them so.
+                if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.restoring) {
+                    self.reset_shown();
+                    self.error_with(format!("{message} The run could not be brought back: training starts over from step 0."), details);
+                    return Vec::new();
+                }
                 let message = format!("{message}{}", self.goes_on_unchanged());
                 if kind == LoadKind::File {
                     self.file_refused(message, details);
@@ -614,6 +623,7 @@ impl Page {
     /// A weights file was loaded: its settings, and curves cut back to its step (a snapshot of
     /// this run) or started afresh (a file, the kept run).
     fn loaded(&mut self, kind: LoadKind, settings: Settings, steps: u64, source: &str) -> Effects {
+        self.links.restoring = false;
         // A file of other sizes brings its own: the form follows it, and the note says so.
         let resized = (kind == LoadKind::File && settings.model != self.settings.model).then(|| {
             format!(
@@ -642,6 +652,10 @@ impl Page {
             LoadKind::File | LoadKind::KeptRun => {
                 self.charts.clear();
                 self.quality.history.clear();
+                // The snapshots were of the run this one replaces; its first is taken now, so
+                // a crash or a lost GPU from here on goes on from this run.
+                self.snapshots.clear();
+                effects.push(Effect::Trainer(Command::Snapshot));
                 // The kept run's own curves, up to its step.
                 let curves = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
                 // Read from storage: used only if they are as this page makes them.
@@ -677,6 +691,7 @@ impl Page {
         match self.links.pending_restore.take() {
             Some((steps, bytes)) => {
                 self.run.clear_speed();
+                self.links.restoring = true;
                 let load = Command::Load { kind: LoadKind::Snapshot, source: format!("the snapshot at step {steps}"), bytes: Vec::new() };
                 vec![Effect::Trainer(Command::Reset(Settings { auto_size: false, ..self.settings.clone() })), Effect::TrainerWith(load, bytes)]
             }
@@ -759,7 +774,8 @@ impl Page {
             self.kept = None;
         }
         let (steps, bytes) = (snapshot.steps, snapshot.bytes.clone());
-        self.snapshots.retain(|s| s.steps != steps);
+        // One at a later step is of a branch left by going back to an earlier snapshot.
+        self.snapshots.retain(|s| s.steps < steps);
         self.snapshots.push(snapshot);
         let extra = self.snapshots.len().saturating_sub(SNAPSHOTS_KEPT);
         self.snapshots.drain(..extra);
@@ -937,6 +953,12 @@ impl Page {
     /// New networks in the worker, the step and curves back to zero.
     pub fn reset(&mut self) -> Effects {
         self.run.ready = false;
+        self.reset_shown();
+        vec![Effect::Trainer(Command::Reset(self.settings.clone()))]
+    }
+
+    /// The page as for a run at step 0: no curves, no snapshots (theirs was the run before).
+    fn reset_shown(&mut self) {
         self.run.step = 0;
         self.run.clear_speed();
         self.charts.clear();
@@ -944,7 +966,7 @@ impl Page {
         self.quality.collapse = None;
         self.links.before_collapse = None;
         self.links.owed_steps = 0;
-        vec![Effect::Trainer(Command::Reset(self.settings.clone()))]
+        self.snapshots.clear();
     }
 
     pub fn user_reset(&mut self) -> Effects {
@@ -1485,6 +1507,71 @@ mod tests {
         let settings = page.settings.clone();
         page.apply(Report::Loaded { kind: LoadKind::File, settings, steps: 9, source: "good.ganplay".into() }, None);
         assert_eq!(page.messages.error, None);
+    }
+
+    fn listed(page: &Page) -> Vec<u64> {
+        page.snapshots.iter().map(|s| s.steps).collect()
+    }
+
+    #[test]
+    fn snapshots_are_of_the_run_on_show_and_a_crash_goes_on_from_it() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=4);
+        for step in [1, 2, 3, 4] {
+            page.apply(snapshot_at(step), Some(vec![step as u8]));
+        }
+        // Back to step 2: the later ones stay listed until the run passes them again, when
+        // they are of a branch left behind.
+        page.go_back(2);
+        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 2, source: "the snapshot at step 2".into() }, None);
+        assert_eq!(listed(&page), [1, 2, 3, 4]);
+        steps(&mut page, 3..=3);
+        page.apply(snapshot_at(3), Some(vec![30]));
+        assert_eq!(listed(&page), [1, 2, 3]);
+        assert_eq!(page.snapshots.last().unwrap().bytes, vec![30]);
+
+        // A file that loads replaces the run: its snapshots go, and its first is asked for.
+        let effects = page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 900, source: "a.ganplay".into() }, None);
+        assert!(sent(&effects).contains(&Command::Snapshot), "{effects:?}");
+        assert!(listed(&page).is_empty());
+        page.apply(snapshot_at(900), Some(vec![9]));
+        // A crash now goes on from the file's run, not the one it replaced.
+        page.apply(Report::Crashed("boom".into()), None);
+        assert!(page.messages.error.as_deref().unwrap().contains("goes on from the snapshot at step 900"), "{:?}", page.messages.error);
+        let effects = page.apply(Report::Listening, None);
+        assert!(matches!(&effects[..], [Effect::Trainer(Command::Reset(_)), Effect::TrainerWith(Command::Load { .. }, bytes)] if bytes == &vec![9]));
+
+        // A reset starts a new run: a crash before its first snapshot starts over.
+        let mut page = ready_page("");
+        steps(&mut page, 1..=3);
+        page.apply(snapshot_at(3), Some(vec![3]));
+        page.user_reset();
+        assert!(listed(&page).is_empty());
+        page.apply(Report::Crashed("boom".into()), None);
+        assert!(page.messages.error.as_deref().unwrap().contains("starts over"), "{:?}", page.messages.error);
+    }
+
+    #[test]
+    fn a_run_that_cannot_be_brought_back_starts_over_and_says_so() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=6);
+        page.apply(snapshot_at(5), Some(vec![5]));
+        page.apply(Report::Crashed("boom".into()), None);
+        page.apply(Report::Listening, None);
+        // The new worker builds fresh networks, then refuses the run.
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        let message = "The snapshot at step 5 was not loaded: damaged.";
+        page.apply(Report::LoadRefused { kind: LoadKind::Snapshot, message: message.into(), details: None }, None);
+        assert_eq!(page.messages.error.as_deref(), Some(format!("{message} The run could not be brought back: training starts over from step 0.").as_str()));
+        assert_eq!((page.run.step, page.charts.points().len()), (0, 0));
+        assert!(listed(&page).is_empty());
+        // Going back to a snapshot of the run under way, refused, leaves it as it was.
+        steps(&mut page, 1..=4);
+        page.apply(snapshot_at(4), Some(vec![4]));
+        page.go_back(4);
+        page.apply(Report::LoadRefused { kind: LoadKind::Snapshot, message: message.into(), details: None }, None);
+        assert_eq!((page.run.step, listed(&page)), (4, vec![4]));
+        assert!(page.messages.error.as_deref().unwrap().ends_with("The current run goes on unchanged."));
     }
 
     #[test]
