@@ -18,6 +18,17 @@ use crate::settings::{BackendRequest, SettingError, Settings};
 use crate::readback::{copy_module_async, optimizer_record_async};
 use crate::training::{Gan, TrainConfig};
 
+/// Where the generator shipped for a model family is kept, and served with the page: its
+/// weights (`generator.ganplay`, a VAE's decoder), `preview.png` and `quality.json`, as
+/// `ganplay pretrain` writes them.
+pub fn shipped_folder(family: Family) -> &'static str {
+    match family {
+        Family::Dcgan => "assets/pretrained",
+        Family::Cgan => "assets/pretrained/cgan",
+        Family::Vae => "assets/pretrained/vae",
+    }
+}
+
 const MAGIC: &[u8; 8] = b"GANPLAY\0";
 const VERSION: u32 = 1;
 /// Files above this size are refused before being parsed.

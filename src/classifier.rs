@@ -130,7 +130,10 @@ impl Classifier {
     ) -> Result<Option<Reference>, String> {
         let device = generator.devices()[0].clone();
         let z = crate::latent::latent(&mut StdRng::seed_from_u64(PAGE_SEED), PAGE_DIGITS, model.nz, &device);
-        let Some(quality) = self.quality(generator.forward(model.generator_input(z, None)), reference).await? else { return Ok(None) };
+        // (A conditional generator draws each digit as often, and is scored on what it was asked.)
+        let asked = model.classes_asked(PAGE_DIGITS);
+        let images = generator.forward(model.generator_input(z, asked.as_deref()));
+        let Some(quality) = self.quality_asked(images, reference, asked.as_deref()).await? else { return Ok(None) };
         let all: Vec<usize> = (0..held_out.len()).collect();
         let Some(real) = self.quality(held_out.batch(&all, &device), reference).await? else { return Ok(None) };
         Ok(Some(Reference { family: model.family, quality, steps, real_score: real.score }))

@@ -183,6 +183,9 @@ struct TrainArgs {
 
 #[derive(Args)]
 struct PretrainArgs {
+    /// The model whose generator (a VAE's decoder) is trained: dcgan, cgan or vae.
+    #[arg(long, default_value = "dcgan")]
+    model: String,
     #[arg(long, default_value_t = 8000)]
     steps: u64,
     /// Width of G and D (ngf = ndf).
@@ -224,8 +227,10 @@ struct PretrainArgs {
     log_every: u64,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendChoice,
-    #[arg(long, default_value = "assets/pretrained")]
-    out: PathBuf,
+    /// Where the generator, its preview and its numbers go (by default, where the page
+    /// serves the model's shipped generator from).
+    #[arg(long)]
+    out: Option<PathBuf>,
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
     /// Keep the whole run (both networks, Adam's state, the average) in this file, and the best
@@ -522,17 +527,16 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let device = device(args.backend)?.autodiff();
     let state = args.state.as_deref().filter(|path| path.exists());
+    let (model, train) = pretraining_settings(&args)?;
     let mut gan = match state {
         Some(path) => resumed_pretraining(path, &device)?,
-        None => {
-            let (model, train) = pretraining_settings(&args)?;
-            Gan::new(model, train, &device)
-        }
+        None => Gan::new(model, train, &device),
     };
     let rates = (gan.train.lr_g, gan.train.lr_d);
     println!(
-        "pretraining width {} ({} extra G layers) on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
+        "pretraining a {} of width {} ({} extra G layers) on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
          label smoothing {}, D steps {}, shifts {} px, average decay {}, seed {}",
+        gan.model.family.title(),
         gan.model.ngf,
         gan.model.refine,
         args.backend,
@@ -549,8 +553,9 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         gan.train.ema.unwrap_or(0.0),
         gan.train.seed
     );
-    std::fs::create_dir_all(&args.out)?;
-    let weights = args.out.join("generator.ganplay");
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(ganplay::checkpoint::shipped_folder(gan.model.family)));
+    std::fs::create_dir_all(&out)?;
+    let weights = out.join("generator.ganplay");
     // The best score so far, beside the state: going on, the generator the earlier sittings
     // kept is the one to beat, by the score it had when kept (as in one sitting).
     let best_file = args.state.as_ref().map(|path| path.with_extension("best"));
@@ -596,9 +601,10 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     // What ships is the file (f16): its preview and its numbers are drawn from it.
     let bytes = std::fs::read(&weights)?;
     let generator = Checkpoint::from_bytes(&bytes)?.generator(&Device::flex())?.valid();
-    let preview = args.out.join("preview.png");
-    std::fs::write(&preview, sample_grid(|z| generator.forward(z), &gan.model, 64, 1)?.to_png())?;
-    let reference = args.out.join("quality.json");
+    let preview = out.join("preview.png");
+    let count = if gan.model.family.conditional() { 80 } else { 64 };
+    std::fs::write(&preview, sample_grid(|z| generator.forward(gan.model.generator_input(z, None)), &gan.model, count, 1)?.to_png())?;
+    let reference = out.join("quality.json");
     let page = write_reference(&judge, &held_out, &generator, &gan.model, step, &reference)?;
     println!(
         "kept the average at step {step} (score {score:.2} on 500 digits; as the page scores it, {}); {:.0} s in all; wrote {} ({} bytes), {} and {}",
@@ -632,7 +638,7 @@ fn pretraining_settings(args: &PretrainArgs) -> Result<(ModelConfig, TrainConfig
         .with_seed(args.seed)
         .with_ema(Some(args.ema));
     let mut settings = Settings::of_run(Settings::default().backend, model, train);
-    for (key, text) in [(Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment), (Key::Refine, &args.refine)] {
+    for (key, text) in [(Key::Model, &args.model), (Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment), (Key::Refine, &args.refine)] {
         settings.set_text(key, text).context("these settings are out of range")?;
     }
     settings.check().context("these settings are out of range")?;
@@ -643,7 +649,6 @@ fn pretraining_settings(args: &PretrainArgs) -> Result<(ModelConfig, TrainConfig
 fn resumed_pretraining(path: &Path, device: &Device) -> Result<Gan> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
-    checkpoint.of_family(Family::Dcgan).with_context(|| format!("{} is not a DCGAN run", path.display()))?;
     let gan = checkpoint.into_gan(device)?;
     if gan.ema.is_none() {
         bail!("{} keeps no moving average of G's weights: not a pretraining run", path.display());

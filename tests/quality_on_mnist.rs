@@ -69,20 +69,27 @@ fn real_noise_distance(classifier: &Classifier, reference: &ganplay::quality::Ga
 /// file that says so (`assets/pretrained/quality.json`) is of the generator that ships.
 #[test]
 fn the_shipped_generators_reference_quality_is_its_own() {
-    use ganplay::checkpoint::Checkpoint;
+    use ganplay::checkpoint::{Checkpoint, shipped_folder};
+    use ganplay::model::Family;
     use ganplay::quality::Reference;
     let held_out = Mnist::from_folder(&asset("assets/mnist")).unwrap().held_out;
     let classifier = classifier();
     let reference = ready_now(classifier.reference(&held_out)).unwrap();
-    let file = Checkpoint::from_bytes(&std::fs::read(asset("assets/pretrained/generator.ganplay")).unwrap()).unwrap();
-    let generator = file.generator(&Device::flex()).unwrap().valid();
-    let measured = ready_now(classifier.measure_reference(&generator, &file.model, file.steps, &held_out, &reference)).unwrap().unwrap();
-    let json = std::fs::read_to_string(asset("assets/pretrained/quality.json")).expect("written by `ganplay pretrain` or `ganplay score --reference`");
-    let shipped: Reference = serde_json::from_str(&json).unwrap();
-    assert_eq!((shipped.family, shipped.steps), (measured.family, measured.steps));
-    assert!((shipped.quality.score - measured.quality.score).abs() < 0.01, "{shipped:?} against {measured:?}");
-    assert!((shipped.quality.frechet - measured.quality.frechet).abs() < 0.1, "{shipped:?} against {measured:?}");
-    assert!((shipped.real_score - measured.real_score).abs() < 0.01, "{shipped:?} against {measured:?}");
-    // The scale it gives: real digits well above the generator, the generator well above noise.
-    assert!(shipped.real_score > 9.0 && shipped.quality.score > 5.0 && shipped.quality.score < shipped.real_score, "{shipped:?}");
+    for family in Family::ALL {
+        let folder = shipped_folder(family);
+        let file = Checkpoint::from_bytes(&std::fs::read(asset(&format!("{folder}/generator.ganplay"))).unwrap()).unwrap();
+        assert_eq!(file.model.family, family, "{folder}");
+        assert_eq!(file.model.nz, ganplay::model::ModelConfig::new().nz, "{folder}: the page's z must fit it");
+        let generator = file.generator(&Device::flex()).unwrap().valid();
+        let measured = ready_now(classifier.measure_reference(&generator, &file.model, file.steps, &held_out, &reference)).unwrap().unwrap();
+        let json = std::fs::read_to_string(asset(&format!("{folder}/quality.json"))).expect("written by `ganplay pretrain` or `ganplay score --reference`");
+        let shipped: Reference = serde_json::from_str(&json).unwrap();
+        assert_eq!((shipped.family, shipped.steps), (measured.family, measured.steps), "{folder}");
+        assert!((shipped.quality.score - measured.quality.score).abs() < 0.01, "{folder}: {shipped:?} against {measured:?}");
+        assert!((shipped.quality.frechet - measured.quality.frechet).abs() < 0.1, "{folder}: {shipped:?} against {measured:?}");
+        assert_eq!(shipped.quality.asked.is_some(), family.conditional(), "{folder}: a conditional generator is scored on what it was asked");
+        assert!((shipped.real_score - measured.real_score).abs() < 0.01, "{folder}: {shipped:?} against {measured:?}");
+        // The scale it gives: real digits well above the generator, the generator well above noise.
+        assert!(shipped.real_score > 9.0 && shipped.quality.score > 5.0 && shipped.quality.score < shipped.real_score, "{folder}: {shipped:?}");
+    }
 }

@@ -37,8 +37,6 @@ const CHUNK_MS: f64 = 200.0;
 /// A snapshot is taken after this many steps, or this long, of training (whichever first).
 const SNAPSHOT_EVERY_STEPS: u64 = 250;
 const SNAPSHOT_EVERY_MS: f64 = 20_000.0;
-/// The generator shipped with the page.
-const PRETRAINED: &str = "assets/pretrained/generator.ganplay";
 /// The digit classifier that scores the run's digits.
 const CLASSIFIER: &str = "assets/classifier/classifier.bin";
 /// The run is scored after this long of training (scoring 500 tiny-model digits on the CPU
@@ -113,8 +111,12 @@ struct Session {
     last_quality_ms: f64,
     /// The latent vectors of the grid, `GRID_DIGITS` x nz.
     grid_z: Vec<f32>,
-    /// The generator shipped with the page, on the CPU; shown until the run takes a step.
-    pretrained: Option<Pretrained>,
+    /// The generators shipped with the page (one for each model family), on the CPU, fetched
+    /// when a run of their family is first built; the run's family's is shown until the run
+    /// takes a step.
+    pretrained: Vec<Pretrained>,
+    /// The families whose shipped generator was fetched (or tried).
+    pretrained_fetched: Vec<Family>,
     /// Held-out digits, one of each class ([CLASSES, 1, 28, 28], on the CPU): what a VAE's
     /// reconstructions are shown of.
     strip: Tensor<4>,
@@ -151,13 +153,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
             None
         }
     };
-    let pretrained = match load_pretrained().await {
-        Ok(p) => Some(p),
-        Err(message) => {
-            send(Report::Notice(format!("{message}. The latent explorer shows the run's own generator.")));
-            None
-        }
-    };
+
     let mut session = Session {
         digits,
         device: None,
@@ -169,7 +165,8 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         judge,
         last_quality_ms: now_ms(),
         grid_z: Vec::new(),
-        pretrained,
+        pretrained: Vec::new(),
+        pretrained_fetched: Vec::new(),
         strip,
         generator_sent: None,
         kernels_pending: false,
@@ -229,12 +226,16 @@ async fn load_digits() -> Result<Mnist, String> {
     }
 }
 
-/// The generator shipped with the page, on the CPU (drawing one digit there takes about a
-/// millisecond), with the steps it was trained for.
-async fn load_pretrained() -> Result<Pretrained, String> {
-    let bytes = fetch_bytes(PRETRAINED).await.map_err(|why| format!("Could not load {PRETRAINED}: {why}"))?;
-    let refused = |e: crate::checkpoint::CheckpointError| format!("The pretrained generator ({PRETRAINED}) was not loaded: {e}");
+/// The generator shipped with the page for `family`, on the CPU (drawing one digit there takes
+/// about a millisecond), with the steps it was trained for.
+async fn load_pretrained(family: Family) -> Result<Pretrained, String> {
+    let path = format!("{}/generator.ganplay", crate::checkpoint::shipped_folder(family));
+    let bytes = fetch_bytes(&path).await.map_err(|why| format!("Could not load {path}: {why}"))?;
+    let refused = |e: crate::checkpoint::CheckpointError| format!("The pretrained generator ({path}) was not loaded: {e}");
     let checkpoint = Checkpoint::from_bytes(&bytes).map_err(refused)?;
+    if checkpoint.model.family != family {
+        return Err(format!("The pretrained generator ({path}) was not loaded: it is {}'s, not {}'s", checkpoint.model.family.long_name(), family.long_name()));
+    }
     let generator = checkpoint.generator(&Device::flex()).map_err(refused)?;
     Ok(Pretrained { generator: generator.valid(), model: checkpoint.model, steps: checkpoint.steps, file: bytes })
 }
@@ -456,7 +457,21 @@ impl Session {
         if settings.auto_size {
             settings.model = Preset::for_hardware(self.real_gpu).model().with_family(settings.model.family);
         }
+        self.fetch_pretrained(settings.model.family).await;
         self.start(Gan::new(settings.model, settings.train, &device.autodiff())).await
+    }
+
+    /// Fetches the generator shipped for `family`, the first time a run of it is built (a page
+    /// that never shows a family does not download its generator).
+    async fn fetch_pretrained(&mut self, family: Family) {
+        if self.pretrained_fetched.contains(&family) {
+            return;
+        }
+        self.pretrained_fetched.push(family);
+        match load_pretrained(family).await {
+            Ok(p) => self.pretrained.push(p),
+            Err(message) => send(Report::Notice(format!("{message}. The latent explorer shows the run's own generator."))),
+        }
     }
 
     /// Goes on from a weights file; a file that does not load leaves the run as it was.
@@ -612,13 +627,17 @@ impl Session {
     /// (when the sizes match), then the run's.
     fn generator_on_show(&self) -> Result<(Generator, Weights), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
-        Ok(match &self.pretrained {
-            // (The shipped generator is a DCGAN's, of its own widths: the same z draws digits.)
-            Some(shipped) if gan.steps == 0 && (shipped.model.family, shipped.model.nz) == (gan.model.family, gan.model.nz) => {
-                (shipped.generator.clone(), Weights::Pretrained { steps: shipped.steps })
-            }
+        Ok(match self.shipped() {
+            Some(shipped) if gan.steps == 0 => (shipped.generator.clone(), Weights::Pretrained { steps: shipped.steps }),
             _ => (gan.sampler(), Weights::Run { steps: gan.steps }),
         })
+    }
+
+    /// The generator shipped for the run's model, if one was, and it takes the run's z. (It is
+    /// of its own widths: the same z draws digits all the same.)
+    fn shipped(&self) -> Option<&Pretrained> {
+        let model = &self.gan.as_ref()?.model;
+        self.pretrained.iter().find(|p| (p.model.family, p.model.nz) == (model.family, model.nz))
     }
 
     /// Draws digits from `z` (count x nz values) with the generator on show; a conditional
@@ -670,7 +689,7 @@ impl Session {
         if self.generator_sent == Some(weights) {
             return Ok(());
         }
-        let bytes = match (&self.pretrained, weights, &self.gan) {
+        let bytes = match (self.shipped(), weights, &self.gan) {
             (Some(shipped), Weights::Pretrained { .. }, _) => shipped.file.clone(),
             (_, _, Some(gan)) => Checkpoint::generator_of_gan_async(gan).await?.to_bytes(),
             _ => return Ok(()),

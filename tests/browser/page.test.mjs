@@ -712,6 +712,27 @@ test('pretrained digits show on load, before any training', { timeout: 300_000 }
       }
     });
   }
+  // A conditional DCGAN and a VAE have generators of their own shipped: their digits, their
+  // quality for scale.
+  for (const [model, drawer, title] of [['cgan', 'generator', 'conditional DCGAN'], ['vae', 'decoder', 'VAE']]) {
+    await withPage(`?backend=cpu&preset=tiny&model=${model}`, async (page) => {
+      await page.waitForFunction(() => /pretrained/.test(document.querySelector('#weights')?.innerText ?? '')
+        && Number(document.querySelector('#sample')?.dataset.version) >= 1, null, { timeout: 120_000 });
+      assert.match(await text(page, '#weights'), new RegExp(`Showing the pretrained ${drawer} \\(trained for [\\d,]+ steps`));
+      assert.ok(await spread(page, 'grid') > 40, `the ${model} grid looks flat`);
+      assert.ok(await spread(page, 'sample') > 40, `the ${model} sample looks flat`);
+      const shipped = JSON.parse(fs.readFileSync(path.join(here, `../../assets/pretrained/${model}/quality.json`), 'utf8'));
+      assert.equal(shipped.family.toLowerCase(), model);
+      await page.locator('#quality-reference').waitFor();
+      assert.match(await text(page, '#quality-reference'), new RegExp(`the ${title} shipped with this page, trained for .* scores ${shipped.quality.score.toFixed(2)}`));
+      // A VAE's reconstructions are its run's own: they come once it trains.
+      assert.equal(await page.locator('#reconstructions').count(), 0);
+      await page.screenshot({ path: path.join(artifacts, `pretrained-${model}.png`), fullPage: true });
+      await page.click('#step-once');
+      await page.waitForFunction(() => /your run at step 1/.test(document.querySelector('#weights').innerText));
+      if (model === 'vae') await page.locator('#reconstructions').waitFor();
+    });
+  }
 });
 
 test('a saved run, loaded after a reload, takes the same next step', { timeout: 300_000 }, async () => {

@@ -13,25 +13,27 @@ use crate::quality::{COVERED_SHARE, Reference};
 const SCORE: usize = 0;
 const FRECHET: usize = 1;
 
-/// Where the shipped generator's quality, as the page scores a run, is served.
-const REFERENCE: &str = "assets/pretrained/quality.json";
-
-/// The shipped generator's quality, once fetched: the panel's reference line (a scale for a
-/// run's score). Without the file the panel goes without it.
+/// The shipped generators' quality, as the page scores a run, once fetched: the panel's
+/// reference line (a scale for a run's score), from the generator shipped for the run's model
+/// family. Without its file the panel goes without it.
 #[derive(Clone, Copy)]
-pub struct PretrainedQuality(RwSignal<Option<Reference>>);
+pub struct PretrainedQuality(RwSignal<Vec<Reference>>);
 
 impl PretrainedQuality {
     /// Fetched once for the page (both runs of a comparison read it).
     pub fn fetch() -> Self {
-        let reference = RwSignal::new(None);
+        let references = RwSignal::new(Vec::new());
         leptos::task::spawn_local(async move {
-            match crate::web::files::fetch_text(REFERENCE).await.and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string())) {
-                Ok(found) => reference.set(Some(found)),
-                Err(why) => leptos::logging::warn!("no reference line in the quality panel: {REFERENCE}: {why}"),
+            for family in Family::ALL {
+                let path = format!("{}/quality.json", crate::checkpoint::shipped_folder(family));
+                match crate::web::files::fetch_text(&path).await.and_then(|text| serde_json::from_str::<Reference>(&text).map_err(|e| e.to_string())) {
+                    Ok(found) if found.family == family => references.update(|r| r.push(found)),
+                    Ok(_) => leptos::logging::warn!("no {} reference line in the quality panel: {path} is of another model", family.title()),
+                    Err(why) => leptos::logging::warn!("no {} reference line in the quality panel: {path}: {why}", family.title()),
+                }
             }
         });
-        Self(reference)
+        Self(references)
     }
 }
 
@@ -99,7 +101,7 @@ pub fn QualityPanel() -> impl IntoView {
     };
     let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
     let pretrained = use_context::<PretrainedQuality>().map(|p| p.0);
-    let reference = Memo::new(move |_| pretrained.and_then(|p| p.get()));
+    let reference = Memo::new(move |_| pretrained.and_then(|p| p.with(|all| all.iter().find(|r| r.family == family.get()).cloned())));
     let level = Signal::derive(move || reference.get().map(|r| (r.quality.score as f32, format!("pretrained {:.1}", r.quality.score))));
     let scale = move || {
         reference.get().map(|r| {

@@ -38,10 +38,11 @@ pub fn PictureCanvas(picture: RwSignal<Option<Picture>>, #[prop(into)] id: Strin
 }
 
 /// Which generator the digits come from, in words.
-fn weights_label(showing: Option<Weights>) -> String {
+fn weights_label(showing: Option<Weights>, family: Family) -> String {
     match showing {
         Some(Weights::Pretrained { steps }) => format!(
-            "Showing the pretrained generator (trained for {steps} steps, shipped with the page). Press play to train your own."
+            "Showing the pretrained {} (trained for {steps} steps, shipped with the page). Press play to train your own.",
+            if family == Family::Vae { "decoder" } else { "generator" }
         ),
         Some(Weights::Run { steps }) => format!("Showing your run at step {steps}."),
         None => "Loading…".to_string(),
@@ -73,8 +74,10 @@ pub fn DigitGrid() -> impl IntoView {
     let showing = Memo::new(move |_| state.run.with(|r| r.showing));
     let family = Memo::new(move |_| state.settings.with(|s| s.model.family));
     let words = move || grid_words(family.get());
+    // (Reconstructions are the run's own encoder and decoder: none while the shipped decoder
+    // is on show.)
     let reconstructions = move || {
-        (family.get() == Family::Vae).then(|| {
+        (family.get() == Family::Vae && !matches!(showing.get(), Some(Weights::Pretrained { .. }))).then(|| {
             view! {
                 <figure class="reconstructions">
                     <PictureCanvas picture=state.reconstructions id=run_id("reconstructions")
@@ -88,7 +91,7 @@ pub fn DigitGrid() -> impl IntoView {
     view! {
         <section class="samples" aria-label="Generated digits" data-family=move || family.get().name()>
             <h2>{move || words().0}</h2>
-            <p id=run_id("weights") class="weights">{move || weights_label(showing.get())}</p>
+            <p id=run_id("weights") class="weights">{move || weights_label(showing.get(), family.get())}</p>
             <PictureCanvas picture=state.grid id=run_id("grid") label="Digits drawn by the generator from fixed random inputs"/>
             <p class="explain">{move || words().1}</p>
             {reconstructions}

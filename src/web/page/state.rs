@@ -268,6 +268,9 @@ pub struct Links {
     pending_restore: Option<(u64, Payload)>,
     /// That run is on its way to the new worker, whose networks are fresh until it loads.
     restoring: bool,
+    /// The step of the snapshot the run went back to, until its next snapshot: the listed ones
+    /// after it are of the branch left behind (still there to go back to, but not this run's).
+    branch_from: Option<u64>,
     /// The kept run on its way to the worker. Until it is loaded (or refused), a snapshot of
     /// the run it replaces does not replace it in the browser; once loaded, its curves are
     /// shown; if the worker goes before it answers, it is offered again.
@@ -610,6 +613,7 @@ impl Page {
             }
             Report::Error(message) => {
                 self.offer_kept_again();
+                self.links.restoring = false;
                 self.links.resume_after_move = false;
                 self.links.handing_over = false;
                 self.latent.in_flight = false;
@@ -648,6 +652,7 @@ impl Page {
             LoadKind::Snapshot => {
                 self.charts.keep_until(steps);
                 self.quality.history.keep_until(steps);
+                self.links.branch_from = Some(steps);
             }
             LoadKind::File | LoadKind::KeptRun => {
                 self.charts.clear();
@@ -655,6 +660,7 @@ impl Page {
                 // The snapshots were of the run this one replaces; its first is taken now, so
                 // a crash or a lost GPU from here on goes on from this run.
                 self.snapshots.clear();
+                self.links.branch_from = None;
                 effects.push(Effect::Trainer(Command::Snapshot));
                 // The kept run's own curves, up to its step.
                 let curves = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
@@ -774,8 +780,10 @@ impl Page {
             self.kept = None;
         }
         let (steps, bytes) = (snapshot.steps, snapshot.bytes.clone());
-        // One at a later step is of a branch left by going back to an earlier snapshot.
-        self.snapshots.retain(|s| s.steps < steps);
+        // Those after the snapshot the run went back to, or at a later step than this one, are
+        // of a branch left behind.
+        let branch_from = self.links.branch_from.take().unwrap_or(u64::MAX);
+        self.snapshots.retain(|s| s.steps < steps && s.steps <= branch_from);
         self.snapshots.push(snapshot);
         let extra = self.snapshots.len().saturating_sub(SNAPSHOTS_KEPT);
         self.snapshots.drain(..extra);
@@ -826,7 +834,7 @@ impl Page {
             self.settings.backend = crate::settings::BackendRequest::Cpu;
         }
         self.backend = None;
-        let latest = self.snapshots.last().map(|s| (s.steps, s.bytes.clone()));
+        let latest = self.runs_snapshots().last().map(|s| (s.steps, s.bytes.clone()));
         let moved = if on_gpu { "Training moved to the CPU" } else { "The training worker was restarted" };
         let from = match &latest {
             Some((steps, _)) => format!("and goes on from the snapshot at step {steps}"),
@@ -849,9 +857,9 @@ impl Page {
                     // The newest snapshot no later than the last point that drew digits: it is
                     // from before the collapse, and is kept while the alarm is up.
                     let last_good = self.quality.history.points().iter().rev().find(|(_, q)| q.as_ref().is_some_and(Quality::draws_digits));
-                    let before = last_good.and_then(|(good, _)| self.snapshots.iter().rev().find(|s| s.steps <= *good));
-                    self.links.before_collapse = before.map(|s| (s.steps, s.bytes.clone()));
-                    let snapshot_before = before.map(|s| s.steps);
+                    let before = last_good.and_then(|(good, _)| self.runs_snapshots().rev().find(|s| s.steps <= *good)).map(|s| (s.steps, s.bytes.clone()));
+                    let snapshot_before = before.as_ref().map(|(steps, _)| *steps);
+                    self.links.before_collapse = before;
                     self.quality.collapse = Some(Collapse { step, classes: q.classes_drawn(), snapshot_before });
                 }
             }
@@ -953,6 +961,7 @@ impl Page {
     /// New networks in the worker, the step and curves back to zero.
     pub fn reset(&mut self) -> Effects {
         self.run.ready = false;
+        self.links.restoring = false;
         self.reset_shown();
         vec![Effect::Trainer(Command::Reset(self.settings.clone()))]
     }
@@ -967,6 +976,14 @@ impl Page {
         self.links.before_collapse = None;
         self.links.owed_steps = 0;
         self.snapshots.clear();
+        self.links.branch_from = None;
+    }
+
+    /// The listed snapshots of the run on show, oldest first (not those of a branch it left by
+    /// going back).
+    fn runs_snapshots(&self) -> impl DoubleEndedIterator<Item = &Snapshot> {
+        let branch_from = self.links.branch_from.unwrap_or(u64::MAX);
+        self.snapshots.iter().filter(move |s| s.steps <= branch_from)
     }
 
     pub fn user_reset(&mut self) -> Effects {
@@ -1525,10 +1542,20 @@ mod tests {
         page.go_back(2);
         page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 2, source: "the snapshot at step 2".into() }, None);
         assert_eq!(listed(&page), [1, 2, 3, 4]);
+        // A crash meanwhile goes on from where the run went back to, not from the branch left.
+        let mut crashed = page.clone();
+        crashed.apply(Report::Crashed("boom".into()), None);
+        assert!(crashed.messages.error.as_deref().unwrap().contains("goes on from the snapshot at step 2"), "{:?}", crashed.messages.error);
         steps(&mut page, 3..=3);
         page.apply(snapshot_at(3), Some(vec![30]));
         assert_eq!(listed(&page), [1, 2, 3]);
         assert_eq!(page.snapshots.last().unwrap().bytes, vec![30]);
+        // Those between the step gone back to and the next snapshot go too.
+        let mut again = page.clone();
+        again.go_back(1);
+        again.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: again.settings.clone(), steps: 1, source: "the snapshot at step 1".into() }, None);
+        again.apply(snapshot_at(250), Some(vec![25]));
+        assert_eq!(listed(&again), [1, 250]);
 
         // A file that loads replaces the run: its snapshots go, and its first is asked for.
         let effects = page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 900, source: "a.ganplay".into() }, None);
