@@ -90,6 +90,6 @@ fn the_shipped_generators_reference_quality_is_its_own() {
         assert_eq!(shipped.quality.asked.is_some(), family.conditional(), "{folder}: a conditional generator is scored on what it was asked");
         assert!((shipped.real_score - measured.real_score).abs() < 0.01, "{folder}: {shipped:?} against {measured:?}");
         // The scale it gives: real digits well above the generator, the generator well above noise.
-        assert!(shipped.real_score > 9.0 && shipped.quality.score > 5.0 && shipped.quality.score < shipped.real_score, "{folder}: {shipped:?}");
+        assert!(shipped.real_score > 9.0 && shipped.quality.score > 4.0 && shipped.quality.score < shipped.real_score, "{folder}: {shipped:?}");
     }
 }
