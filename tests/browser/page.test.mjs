@@ -702,7 +702,7 @@ test('pretrained digits show on load, before any training', { timeout: 300_000 }
         && Number(document.querySelector('#sample')?.dataset.version) >= 1, null, { timeout: 120_000 });
       console.log(`page open to pretrained digits (${await text(page, '#backend')}): ${Date.now() - opened} ms`);
       assert.equal(await stepCount(page), 0);
-      assert.match(await text(page, '#weights'), /pretrained generator \(trained for \d+ steps/);
+      assert.match(await text(page, '#weights'), /pretrained generator \(trained for [\d,]+ steps/);
       assert.ok(await spread(page, 'grid') > 40, 'the grid looks flat');
       assert.ok(await spread(page, 'sample') > 40, 'the sample looks flat');
       await page.screenshot({ path: path.join(artifacts, `pretrained-${backend}.png`), fullPage: true });

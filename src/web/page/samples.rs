@@ -41,8 +41,9 @@ pub fn PictureCanvas(picture: RwSignal<Option<Picture>>, #[prop(into)] id: Strin
 fn weights_label(showing: Option<Weights>, family: Family) -> String {
     match showing {
         Some(Weights::Pretrained { steps }) => format!(
-            "Showing the pretrained {} (trained for {steps} steps, shipped with the page). Press play to train your own.",
-            if family == Family::Vae { "decoder" } else { "generator" }
+            "Showing the pretrained {} (trained for {} steps, shipped with the page). Press play to train your own.",
+            if family == Family::Vae { "decoder" } else { "generator" },
+            crate::metrics::thousands(steps)
         ),
         Some(Weights::Run { steps }) => format!("Showing your run at step {steps}."),
         None => "Loading…".to_string(),
