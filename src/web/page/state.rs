@@ -576,6 +576,11 @@ impl Page {
                 let run = self.snapshots.iter().find(|s| s.steps == steps).map(|s| (steps, s.bytes.clone()));
                 self.start_trainer_with(run)
             }
+            // A load answered before a reset the worker had yet to read: the run is the reset's.
+            Report::Loaded { .. } if !self.run.ready => {
+                self.offer_kept_again();
+                Vec::new()
+            }
             Report::Loaded { kind, settings, steps, source } => self.loaded(kind, settings, steps, &source),
             Report::LoadRefused { kind: LoadKind::KeptRun, message, details } => {
                 self.links.kept_loading = None;
@@ -653,6 +658,11 @@ impl Page {
                 self.charts.keep_until(steps);
                 self.quality.history.keep_until(steps);
                 self.links.branch_from = Some(steps);
+                // One no longer listed (the one from before a collapse): taken again, so that a
+                // crash from here on goes on from it.
+                if !self.snapshots.iter().any(|s| s.steps == steps) {
+                    effects.push(Effect::Trainer(Command::Snapshot));
+                }
             }
             LoadKind::File | LoadKind::KeptRun => {
                 self.charts.clear();
@@ -1579,6 +1589,17 @@ mod tests {
     }
 
     #[test]
+    fn a_load_answered_before_a_reset_is_of_no_run_on_show() {
+        let mut page = ready_page("");
+        page.kept_found(KeptRun { steps: 5, what: "tiny".into(), bytes: vec![5], curves: None });
+        page.go_on_from_kept();
+        page.user_reset();
+        let effects = page.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: page.settings.clone(), steps: 5, source: "the run kept".into() }, None);
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!((page.run.step, page.kept.as_ref().map(|k| k.steps)), (0, Some(5)), "the kept run is offered again");
+    }
+
+    #[test]
     fn a_run_that_cannot_be_brought_back_starts_over_and_says_so() {
         let mut page = ready_page("");
         steps(&mut page, 1..=6);
@@ -1870,6 +1891,7 @@ mod tests {
         lead.change(Key::LrG, "0.001");
         vae.follow(&lead.lead());
         // The snapshot was taken with the rate before the change.
+        vae.apply(snapshot_at(250), Some(vec![2]));
         let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: then, steps: 250, source: "the snapshot at step 250".into() };
         let effects = sent(&vae.apply(loaded, None));
         assert!(matches!(&effects[..], [Command::Tune(t)] if t.train.lr_g == 0.001), "{effects:?}");
@@ -1999,6 +2021,12 @@ mod tests {
             page.apply(Report::Snapshot { steps: s, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
         }
         assert!(matches!(sent(&page.go_back(10))[..], [Command::Load { kind: LoadKind::Snapshot, .. }]));
+        // Back there, it is taken again (no longer listed, it would be no way back after a crash).
+        let mut back = page.clone();
+        let effects = back.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: back.settings.clone(), steps: 10, source: "the snapshot at step 10".into() }, None);
+        assert_eq!(sent(&effects), [Command::Snapshot]);
+        back.apply(Report::Snapshot { steps: 10, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![10]));
+        assert_eq!(listed(&back), [10]);
         page.apply(Report::Quality { step: 30, quality: Some(quality(1)), millis: 1.0 }, None);
         assert_eq!(page.quality.collapse.as_ref().unwrap().step, 20, "raised once");
         page.apply(Report::Quality { step: 40, quality: Some(quality(9)), millis: 1.0 }, None);
@@ -2081,6 +2109,7 @@ mod tests {
         page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
         page.apply(Report::HandedOver { steps: 4 }, None);
         page.apply(Report::Listening, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
         let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into() };
         assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]));
     }
