@@ -32,9 +32,9 @@ struct Cli {
 enum Command {
     /// Train from scratch; writes a sample grid and the weights.
     Train(TrainArgs),
-    /// Train the generator that ships with the page, keeping a moving average of its weights;
-    /// scores it every `--log-every` steps and writes the best-scoring average as f16, with a
-    /// preview grid.
+    /// Train a generator that ships with the page (`--model` dcgan, cgan or vae), keeping a
+    /// moving average of its weights; scores it every `--log-every` steps and writes the
+    /// best-scoring average as f16, with a preview grid.
     Pretrain(PretrainArgs),
     /// Draw a grid of digits from a saved generator.
     Sample {
