@@ -90,7 +90,7 @@ pub fn DigitGrid() -> impl IntoView {
         })
     };
     view! {
-        <section class="samples" aria-label="Generated digits" data-family=move || family.get().name()>
+        <section class="samples" class:stale=move || showing.get().is_none() aria-label="Generated digits" data-family=move || family.get().name()>
             <h2>{move || words().0}</h2>
             <p id=run_id("weights") class="weights">{move || weights_label(showing.get(), family.get())}</p>
             <PictureCanvas picture=state.grid id=run_id("grid") label="Digits drawn by the generator from fixed random inputs"/>

@@ -972,6 +972,9 @@ impl Page {
     pub fn reset(&mut self) -> Effects {
         self.run.ready = false;
         self.links.restoring = false;
+        // The grid on screen is of the networks being replaced (another model's, even) until
+        // the new ones draw theirs.
+        self.run.showing = None;
         self.reset_shown();
         vec![Effect::Trainer(Command::Reset(self.settings.clone()))]
     }
@@ -1030,6 +1033,10 @@ impl Page {
         }
         self.run.single_steps += 1;
         self.clear_error();
+        // A step is training going on: a "paused, press play" notice is old news.
+        if std::mem::take(&mut self.messages.notice_until_play) {
+            self.close_notice();
+        }
         vec![Effect::Trainer(Command::Step)]
     }
 
@@ -1586,6 +1593,19 @@ mod tests {
         assert!(listed(&page).is_empty());
         page.apply(Report::Crashed("boom".into()), None);
         assert!(page.messages.error.as_deref().unwrap().contains("starts over"), "{:?}", page.messages.error);
+    }
+
+    #[test]
+    fn a_step_ends_a_paused_notice_and_a_rebuild_says_its_digits_are_on_the_way() {
+        let mut page = ready_page("");
+        page.apply(Report::Grid { width: 1, height: 1, weights: Weights::Pretrained { steps: 8000 }, pixels: Vec::new() }, Some(vec![0]));
+        page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 4, source: "a.ganplay".into() }, None);
+        assert!(page.messages.notice.as_deref().unwrap().contains("paused"));
+        page.single_step();
+        assert_eq!(page.messages.notice, None);
+        assert!(page.run.showing.is_some());
+        page.change(Key::Model, "cgan");
+        assert_eq!(page.run.showing, None, "the grid on screen is of the model replaced");
     }
 
     #[test]
