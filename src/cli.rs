@@ -460,6 +460,11 @@ fn report_line(r: &StepReport, total: u64) -> String {
 
 /// `count` digits from latent vectors drawn with `seed`, 8 wide; a conditional model's 10
 /// wide, a column for each digit (it draws the classes in turn).
+/// Digits in a written preview: 8 rows of 8, or of 0 to 9 for a conditional model.
+fn preview_count(model: &ModelConfig) -> usize {
+    if model.family.conditional() { 80 } else { 64 }
+}
+
 fn sample_grid(gan_generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Result<GrayImage> {
     let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, model.nz, &Device::flex());
     let images = gan_generate(z).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -482,7 +487,7 @@ fn train(args: TrainArgs) -> Result<()> {
     run_steps(&mut gan, &digits, args.steps, args.log_every, judge.as_ref())?;
 
     std::fs::create_dir_all(&args.out)?;
-    let grid = sample_grid(|z| gan.generate(z), &gan.model, if gan.model.family.conditional() { 80 } else { 64 }, 1)?;
+    let grid = sample_grid(|z| gan.generate(z), &gan.model, preview_count(&gan.model), 1)?;
     let grid_path = args.out.join("samples.png");
     std::fs::write(&grid_path, grid.to_png())?;
     let weights_path = args.out.join("weights.ganplay");
@@ -527,10 +532,12 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let device = device(args.backend)?.autodiff();
     let state = args.state.as_deref().filter(|path| path.exists());
-    let (model, train) = pretraining_settings(&args)?;
     let mut gan = match state {
         Some(path) => resumed_pretraining(path, &device)?,
-        None => Gan::new(model, train, &device),
+        None => {
+            let (model, train) = pretraining_settings(&args)?;
+            Gan::new(model, train, &device)
+        }
     };
     let rates = (gan.train.lr_g, gan.train.lr_d);
     println!(
@@ -602,8 +609,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     let bytes = std::fs::read(&weights)?;
     let generator = Checkpoint::from_bytes(&bytes)?.generator(&Device::flex())?.valid();
     let preview = out.join("preview.png");
-    let count = if gan.model.family.conditional() { 80 } else { 64 };
-    std::fs::write(&preview, sample_grid(|z| generator.forward(gan.model.generator_input(z, None)), &gan.model, count, 1)?.to_png())?;
+    std::fs::write(&preview, sample_grid(|z| generator.forward(gan.model.generator_input(z, None)), &gan.model, preview_count(&gan.model), 1)?.to_png())?;
     let reference = out.join("quality.json");
     let page = write_reference(&judge, &held_out, &generator, &gan.model, step, &reference)?;
     println!(

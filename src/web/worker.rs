@@ -111,12 +111,10 @@ struct Session {
     last_quality_ms: f64,
     /// The latent vectors of the grid, `GRID_DIGITS` x nz.
     grid_z: Vec<f32>,
-    /// The generators shipped with the page (one for each model family), on the CPU, fetched
-    /// when a run of their family is first built; the run's family's is shown until the run
-    /// takes a step.
-    pretrained: Vec<Pretrained>,
-    /// The families whose shipped generator was fetched (or tried).
-    pretrained_fetched: Vec<Family>,
+    /// The generators shipped with the page, on the CPU, by model family: fetched (or tried:
+    /// `None`) when a run of their family is first built. The run's family's is shown until
+    /// the run takes a step.
+    pretrained: Vec<(Family, Option<Pretrained>)>,
     /// Held-out digits, one of each class ([CLASSES, 1, 28, 28], on the CPU): what a VAE's
     /// reconstructions are shown of.
     strip: Tensor<4>,
@@ -153,7 +151,6 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
             None
         }
     };
-
     let mut session = Session {
         digits,
         device: None,
@@ -166,7 +163,6 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         last_quality_ms: now_ms(),
         grid_z: Vec::new(),
         pretrained: Vec::new(),
-        pretrained_fetched: Vec::new(),
         strip,
         generator_sent: None,
         kernels_pending: false,
@@ -464,14 +460,17 @@ impl Session {
     /// Fetches the generator shipped for `family`, the first time a run of it is built (a page
     /// that never shows a family does not download its generator).
     async fn fetch_pretrained(&mut self, family: Family) {
-        if self.pretrained_fetched.contains(&family) {
+        if self.pretrained.iter().any(|(fetched, _)| *fetched == family) {
             return;
         }
-        self.pretrained_fetched.push(family);
-        match load_pretrained(family).await {
-            Ok(p) => self.pretrained.push(p),
-            Err(message) => send(Report::Notice(format!("{message}. The latent explorer shows the run's own generator."))),
-        }
+        let shipped = match load_pretrained(family).await {
+            Ok(shipped) => Some(shipped),
+            Err(message) => {
+                send(Report::Notice(format!("{message}. The latent explorer shows the run's own generator.")));
+                None
+            }
+        };
+        self.pretrained.push((family, shipped));
     }
 
     /// Goes on from a weights file; a file that does not load leaves the run as it was.
@@ -637,7 +636,7 @@ impl Session {
     /// of its own widths: the same z draws digits all the same.)
     fn shipped(&self) -> Option<&Pretrained> {
         let model = &self.gan.as_ref()?.model;
-        self.pretrained.iter().find(|p| (p.model.family, p.model.nz) == (model.family, model.nz))
+        self.pretrained.iter().filter_map(|(_, shipped)| shipped.as_ref()).find(|p| (p.model.family, p.model.nz) == (model.family, model.nz))
     }
 
     /// Draws digits from `z` (count x nz values) with the generator on show; a conditional
