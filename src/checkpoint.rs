@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use burn::module::{ModuleMapper, Param};
 
+use crate::metrics::Curves;
 use crate::model::{Discriminator, Family, Generator, ModelConfig};
 use crate::settings::{BackendRequest, SettingError, Settings};
 use crate::readback::{copy_module_async, optimizer_record_async};
@@ -41,6 +42,8 @@ const OPTIMIZER_G: &str = "optimizer_g";
 const OPTIMIZER_D: &str = "optimizer_d";
 /// The moving average of G's weights, in runs that keep one.
 const GENERATOR_AVERAGE: &str = "generator_average";
+/// The run's curves (`metrics::Curves` as JSON), in a file saved from the page or by `train`.
+const CURVES: &str = "curves";
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CheckpointError {
@@ -276,6 +279,21 @@ impl Checkpoint {
         })
     }
 
+    /// The file with the run's curves in it (in place of any it held).
+    pub fn with_curves(mut self, curves: &Curves) -> Self {
+        self.sections.retain(|(name, _)| name != CURVES);
+        self.sections.push((CURVES.into(), serde_json::to_vec(curves).expect("curves serialize")));
+        self
+    }
+
+    /// The run's curves up to the file's step, where it holds them and they read as a run
+    /// makes them; a file without them (or with curves that do not read) still loads.
+    pub fn curves(&self) -> Option<Curves> {
+        let mut curves: Curves = serde_json::from_slice(self.section(CURVES).ok()?).ok()?;
+        curves.keep_until(self.steps);
+        curves.is_sound().then_some(curves)
+    }
+
     fn has(&self, name: &str) -> bool {
         self.sections.iter().any(|(n, _)| n == name)
     }
@@ -381,6 +399,35 @@ mod tests {
         let a = gan.generate(z.clone()).into_data().try_to_vec::<f32>().unwrap();
         let b = restored.generate(z).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_file_carries_the_runs_curves_up_to_its_step() {
+        let (gan, _) = trained(3);
+        let report = |step| crate::training::StepReport { step, ..Default::default() };
+        let mut curves = Curves::new();
+        (1..=5).for_each(|step| curves.charts.push(&report(step)));
+        curves.quality.push(2, None);
+        curves.quality.push(5, None);
+        let file = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan).with_curves(&curves).to_bytes()).unwrap();
+        // Steps past the file's (taken after its weights were read back) are not its own.
+        let mine = file.curves().expect("curves");
+        assert_eq!(mine.charts.points().len(), 3);
+        assert_eq!(mine.quality.points().iter().map(|(s, _)| *s).collect::<Vec<_>>(), [2]);
+        // The run resumes as from a file without them, and saving again replaces them.
+        assert_eq!(file.into_gan(&Device::flex().autodiff()).unwrap().steps, 3);
+        let twice = Checkpoint::of_gan(&gan).with_curves(&curves).with_curves(&Curves::new());
+        assert_eq!(Checkpoint::from_bytes(&twice.to_bytes()).unwrap().curves(), Some(Curves::new()));
+        // A file without curves, or with curves not as a run makes them, still loads, without them.
+        assert_eq!(Checkpoint::from_bytes(&Checkpoint::of_gan(&gan).to_bytes()).unwrap().curves(), None);
+        let odd = Curves { charts: crate::metrics::MetricHistory::new(4), ..Curves::new() };
+        let file = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan).with_curves(&odd).to_bytes()).unwrap();
+        assert_eq!(file.curves(), None);
+        let mut file = Checkpoint::of_gan(&gan);
+        file.sections.push((CURVES.into(), b"{not json".to_vec()));
+        let file = Checkpoint::from_bytes(&file.to_bytes()).unwrap();
+        assert_eq!(file.curves(), None);
+        assert!(file.into_gan(&Device::flex().autodiff()).is_ok());
     }
 
     #[test]

@@ -16,7 +16,8 @@ use ganplay::image::GrayImage;
 use ganplay::layers::{ConvPath, force_conv_path};
 use ganplay::model::{Family, Generator, ModelConfig};
 use ganplay::settings::{Key, Kind, MAX_REFINE, Settings, Spec, TABLE};
-use ganplay::training::{Gan, StepReport, TrainConfig};
+use ganplay::metrics::Curves;
+use ganplay::training::{Gan, PendingReport, StepReport, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -484,38 +485,45 @@ fn train(args: TrainArgs) -> Result<()> {
     let mut gan = Gan::new(model, train, &device);
     println!("training on {:?}, {} digits, {} steps", args.backend, digits.len(), args.steps);
 
-    run_steps(&mut gan, &digits, args.steps, args.log_every, judge.as_ref())?;
+    let mut curves = Curves::new();
+    run_steps(&mut gan, &digits, args.steps, args.log_every, judge.as_ref(), &mut curves)?;
 
     std::fs::create_dir_all(&args.out)?;
     let grid = sample_grid(|z| gan.generate(z), &gan.model, preview_count(&gan.model), 1)?;
     let grid_path = args.out.join("samples.png");
     std::fs::write(&grid_path, grid.to_png())?;
     let weights_path = args.out.join("weights.ganplay");
-    std::fs::write(&weights_path, Checkpoint::of_gan(&gan).to_bytes())?;
+    // With its curves, so that the page draws them when it loads the file.
+    std::fs::write(&weights_path, Checkpoint::of_gan(&gan).with_curves(&curves).to_bytes())?;
     println!("wrote {} and {}", grid_path.display(), weights_path.display());
     Ok(())
 }
 
-/// Runs `steps` steps with a progress bar, printing a report every `log_every`; stops with an
-/// error when a loss goes non-finite.
-fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: Option<&Judge>) -> Result<f64> {
+/// Runs `steps` steps with a progress bar, printing a report every `log_every` and adding every
+/// step's report (and each score) to `curves`; stops with an error when a loss goes non-finite.
+fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: Option<&Judge>, curves: &mut Curves) -> Result<f64> {
     let bar = ProgressBar::new(steps);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}] {msg}")?);
     let started = Instant::now();
     let last = gan.steps + steps;
+    let mut pending = Vec::new();
     for _ in 0..steps {
-        let pending = gan.step(digits);
+        pending.push(gan.step(digits));
         if gan.steps % log_every == 0 || gan.steps == last {
-            let report = pending.read().map_err(anyhow::Error::msg)?;
-            let mut line = report_line(&report, last);
+            // The reports since the last line, in one read.
+            let reports = burn::tensor::read_sync(PendingReport::read_all_async(std::mem::take(&mut pending))).map_err(anyhow::Error::msg)?;
+            reports.iter().for_each(|report| curves.charts.push(report));
+            let report = reports.last().expect("a step since the last line");
+            let mut line = report_line(report, last);
             if let Some(judge) = judge {
                 let quality = judge.score(|z| gan.generate(z), &gan.model, SCORED_WHILE_TRAINING, 7)?;
+                curves.quality.push(gan.steps, quality.clone());
                 line = format!("{line} {}", quality_line(quality));
             }
             bar.suspend(|| println!("{line}"));
-            if !report.is_finite() {
+            if let Some(bad) = reports.iter().find(|r| !r.is_finite()) {
                 bar.abandon();
-                bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", report.step);
+                bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", bad.step);
             }
         }
         bar.inc(1);
@@ -532,11 +540,11 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let device = device(args.backend)?.autodiff();
     let state = args.state.as_deref().filter(|path| path.exists());
-    let mut gan = match state {
+    let (mut gan, mut curves) = match state {
         Some(path) => resumed_pretraining(path, &device)?,
         None => {
             let (model, train) = pretraining_settings(&args)?;
-            Gan::new(model, train, &device)
+            (Gan::new(model, train, &device), Curves::new())
         }
     };
     let rates = (gan.train.lr_g, gan.train.lr_d);
@@ -588,10 +596,11 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
         let done = (gan.steps as f64 + chunk as f64 / 2.0) / args.steps as f64;
         let scale = if done <= args.decay_from { 1.0 } else { (1.0 - done) / (1.0 - args.decay_from) };
         (gan.train.lr_g, gan.train.lr_d) = (rates.0 * scale, rates.1 * scale);
-        run_steps(&mut gan, &digits, chunk, chunk, None)?;
+        run_steps(&mut gan, &digits, chunk, chunk, None, &mut curves)?;
         // The file records the rates as set (a fallen one may lie below the settings' range).
         (gan.train.lr_g, gan.train.lr_d) = rates;
         let quality = judge.score(|z| gan.generate(z), &gan.model, SCORED_WHILE_TRAINING, 7)?;
+        curves.quality.push(gan.steps, quality.clone());
         let score = quality.as_ref().map_or(0.0, |q| q.score);
         println!("step {} ({:.0} s): {}", gan.steps, started.elapsed().as_secs_f64(), quality_line(quality));
         if best.is_none_or(|(top, _)| score > top) {
@@ -599,7 +608,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
             write_whole(&weights, &Checkpoint::generator_only_f16(&gan).to_bytes())?;
         }
         if let (Some(path), Some(best_file)) = (&args.state, &best_file) {
-            write_whole(path, &Checkpoint::of_gan(&gan).to_bytes())?;
+            write_whole(path, &Checkpoint::of_gan(&gan).with_curves(&curves).to_bytes())?;
             write_whole(best_file, serde_json::to_string(&best)?.as_bytes())?;
         }
         chunk_seconds = started.elapsed().as_secs_f64() - elapsed;
@@ -652,15 +661,17 @@ fn pretraining_settings(args: &PretrainArgs) -> Result<(ModelConfig, TrainConfig
 }
 
 /// A pretraining run kept by `--state`, on `device`, ready for its next step.
-fn resumed_pretraining(path: &Path, device: &Device) -> Result<Gan> {
+/// The run in a pretraining state, and its curves so far.
+fn resumed_pretraining(path: &Path, device: &Device) -> Result<(Gan, Curves)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
+    let curves = checkpoint.curves().unwrap_or_default();
     let gan = checkpoint.into_gan(device)?;
     if gan.ema.is_none() {
         bail!("{} keeps no moving average of G's weights: not a pretraining run", path.display());
     }
     println!("going on from {} at step {}, with the settings it holds", path.display(), gan.steps);
-    Ok(gan)
+    Ok((gan, curves))
 }
 
 fn sample(weights: &Path, out: &Path, count: usize, seed: u64) -> Result<()> {

@@ -4,7 +4,43 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::quality::QualityHistory;
 use crate::training::{Measures, StepReport};
+
+/// Chart points a run keeps (older ones are merged pairwise, see `MetricHistory`).
+pub const CHART_POINTS: usize = 600;
+
+/// A run's curves as the page draws them: its step reports and its quality scores. They travel
+/// with the run: kept in the browser with it, and in a saved weights file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Curves {
+    pub charts: MetricHistory,
+    pub quality: QualityHistory,
+}
+
+impl Curves {
+    pub fn new() -> Self {
+        Self { charts: MetricHistory::new(CHART_POINTS), quality: QualityHistory::default() }
+    }
+
+    /// Curves as a run makes them (`CHART_POINTS` chart points at most, quality points in
+    /// order): ones read from a file or from storage are used only if they are.
+    pub fn is_sound(&self) -> bool {
+        self.charts.is_sound() && self.charts.capacity == CHART_POINTS && self.quality.is_sound()
+    }
+
+    /// Forgets what came after `step`.
+    pub fn keep_until(&mut self, step: u64) {
+        self.charts.keep_until(step);
+        self.quality.keep_until(step);
+    }
+}
+
+impl Default for Curves {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// One chart point: the mean of the reports of a span of steps, ending at `report.step`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::Curves;
 use crate::quality::Quality;
 use crate::settings::{Preset, Settings};
 use crate::training::StepReport;
@@ -36,8 +37,9 @@ pub enum Command {
     Bench { steps: u32 },
     /// Test hook: make a failure happen, to check that the page reports it.
     InjectFault(Fault),
-    /// Send the run as a weights file (answered by `Report::Saved`).
-    Save,
+    /// Send the run as a weights file, with its curves as the page has them (answered by
+    /// `Report::Saved`).
+    Save { curves: Curves },
     /// Keep the run as a snapshot (answered by `Report::Snapshot`).
     Snapshot,
     /// Pause and hand the run over, for a worker on another backend to go on from: answered by
@@ -158,8 +160,9 @@ pub enum Report {
     Quality { step: u64, quality: Option<Quality>, millis: f32 },
     /// The quality panel cannot be shown, and why (the classifier is missing or damaged).
     QualityUnavailable(String),
-    /// A weights file was loaded: the run now has these settings and is paused at `steps`.
-    Loaded { kind: LoadKind, settings: Settings, steps: u64, source: String },
+    /// A weights file was loaded: the run now has these settings and is paused at `steps`;
+    /// `curves`: the run's curves up to there, where the file holds them.
+    Loaded { kind: LoadKind, settings: Settings, steps: u64, source: String, curves: Option<Curves> },
     /// A weights file was refused (the reason, in a sentence, and any technical details); the
     /// run is as it was.
     LoadRefused { kind: LoadKind, message: String, details: Option<String> },

@@ -262,6 +262,11 @@ impl QualityHistory {
         self.points.retain(|(s, _)| *s <= step);
     }
 
+    /// A history as `push` makes them: no more points than it keeps, their steps rising.
+    pub fn is_sound(&self) -> bool {
+        self.points.len() <= Self::CAPACITY && self.points.windows(2).all(|w| w[0].0 < w[1].0)
+    }
+
     /// The point for a CSV row ending at `step` that began after `after`: the last one in that
     /// span.
     pub fn within(&self, after: Option<u64>, step: u64) -> Option<&(u64, Option<Quality>)> {

@@ -62,6 +62,13 @@ fn two_sittings_end_where_one_sitting_ends() {
     let mnist = Mnist::from_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist")).unwrap();
     let (next_a, next_b) = (a.step(&mnist.train).read().unwrap(), b.step(&mnist.train).read().unwrap());
     assert!(next_a == next_b, "the next step differs: {next_a:?} against {next_b:?}");
+    // ... with the same curves: every step's report and a score at each chunk's end...
+    let curves = |path: &Path| Checkpoint::from_bytes(&std::fs::read(path).unwrap()).unwrap().curves().expect("the state's curves");
+    let (curves_one, curves_two) = (curves(&state_one), curves(&state_two));
+    let steps: Vec<u64> = curves_one.charts.points().iter().map(|p| p.report.step).collect();
+    assert_eq!(steps, (1..=80).collect::<Vec<_>>());
+    assert_eq!(curves_one.quality.points().iter().map(|(s, _)| *s).collect::<Vec<_>>(), [40, 80]);
+    assert!(curves_one == curves_two, "the curves differ");
     // ... and the same generator kept, with the same numbers.
     let numbers = |dir: &Path| std::fs::read_to_string(dir.join("quality.json")).unwrap();
     assert_eq!(numbers(&one), numbers(&two));

@@ -57,3 +57,28 @@ fn short_run_moves_d_of_g_and_draws_varied_digits() {
     let differing = images.chunks(PIXELS).filter(|im| im.iter().zip(first_image).map(|(a, b)| (a - b).abs()).sum::<f32>() > 20.0).count();
     assert!(differing >= 8, "only {differing} of 15 images differ from the first");
 }
+
+#[test]
+fn train_writes_a_file_that_brings_its_curves_and_scores() {
+    let out = std::env::temp_dir().join(format!("ganplay-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ganplay"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["train", "--preset", "tiny", "--steps", "30", "--log-every", "10", "--out"])
+        .arg(&out)
+        .output()
+        .expect("ganplay runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("[30/30]") && stdout.contains(" score "), "{stdout}");
+    let file = ganplay::checkpoint::Checkpoint::from_bytes(&std::fs::read(out.join("weights.ganplay")).unwrap()).unwrap();
+    let curves = file.curves().expect("the run's curves");
+    // Every step's report, read in one go at each line, and the score of each line.
+    let steps: Vec<u64> = curves.charts.points().iter().map(|p| p.report.step).collect();
+    assert_eq!(steps, (1..=30).collect::<Vec<_>>());
+    assert!(curves.charts.points().iter().all(|p| p.report.is_finite()));
+    let scored: Vec<u64> = curves.quality.points().iter().map(|(s, _)| *s).collect();
+    assert_eq!(scored, [10, 20, 30]);
+    assert!(curves.quality.points().iter().all(|(_, q)| q.as_ref().is_some_and(|q| q.score >= 1.0)));
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -383,9 +383,10 @@ impl Session {
                 Some(gpu) => gpu.destroy(),
                 None => return Err("There is no GPU device to lose: training runs on the CPU.".into()),
             },
-            Command::Save => {
-                let (steps, bytes) = self.weights_file().await?;
-                send(Report::Saved { steps, bytes });
+            Command::Save { curves } => {
+                let gan = self.gan()?;
+                let bytes = Checkpoint::of_gan_async(gan).await?.with_curves(&curves).to_bytes();
+                send(Report::Saved { steps: gan.steps, bytes });
             }
             Command::Snapshot => self.snapshot().await?,
             Command::HandOver => {
@@ -480,8 +481,8 @@ impl Session {
         // A file the user picks must be of the run's model; the run kept in the browser and a
         // snapshot bring theirs (a page opened without an address offers the kept VAE run).
         let checkpoint = Checkpoint::from_bytes(bytes).and_then(|c| if kind == LoadKind::File { c.of_family(here).map(|_| c) } else { Ok(c) });
-        let gan = match checkpoint.and_then(|c| c.into_gan(&device.autodiff())) {
-            Ok(gan) => gan,
+        let run = match checkpoint.and_then(|c| Ok((c.curves(), c.into_gan(&device.autodiff())?))) {
+            Ok(run) => run,
             Err(e) => {
                 // Weights that do not fit come with burn's long account of each tensor: the
                 // sentence names the problem, the account goes in the folded details.
@@ -498,8 +499,9 @@ impl Session {
             }
         };
         self.set_running(false);
+        let (curves, gan) = run;
         let (settings, steps) = (self.settings_of(&gan), gan.steps);
-        send(Report::Loaded { kind, settings, steps, source: source.to_string() });
+        send(Report::Loaded { kind, settings, steps, source: source.to_string(), curves });
         self.start(gan).await
     }
 

@@ -737,15 +737,18 @@ test('pretrained digits show on load, before any training', { timeout: 300_000 }
 
 test('a saved run, loaded after a reload, takes the same next step', { timeout: 300_000 }, async () => {
   const query = '?backend=cpu&preset=tiny&seed=5&lr_d=0.0003';
-  const { saved, expected } = await withPage(query, async (page) => {
+  const { saved, expected, curves } = await withPage(query, async (page) => {
     await waitReady(page);
     await stepTo(page, 3);
     const saved = await download(page, '#save');
     assert.equal(saved.name, 'ganplay-dcgan-step-3.ganplay');
     assert.equal(saved.bytes.subarray(0, 8).toString('latin1'), 'GANPLAY\0');
     await stepTo(page, 4);
-    return { saved, expected: (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1) };
+    const csv = (await download(page, '#export-csv')).bytes.toString().trim().split('\n');
+    return { saved, expected: csv.at(-1), curves: csv.slice(0, 5) };
   });
+  // A row's step and losses (the scores depend on when the panel last scored).
+  const losses = (rows) => rows.map((row) => row.split(',').slice(0, 6).join(','));
   await withPage('?backend=cpu&preset=small&seed=1', async (page) => {
     await waitReady(page);
     await stepTo(page, 1);
@@ -754,6 +757,10 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     await page.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
     await page.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay: the run is at step 3/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await stepCount(page), 3);
+    // The file brought its curves: the charts show its three steps, not this page's run.
+    assert.doesNotMatch(await page.locator('#notice').innerText(), /holds no curves/);
+    const brought = (await download(page, '#export-csv')).bytes.toString().trim().split('\n');
+    assert.deepEqual(losses(brought), losses(curves.slice(0, 4)));
     // The snapshots are the loaded run's: the run it replaced is not the one a crash would bring back.
     await page.locator('#snapshots li[data-step="3"]').waitFor();
     assert.deepEqual(await page.locator('#snapshots li').evaluateAll((items) => items.map((li) => li.dataset.step)), ['3']);
@@ -765,6 +772,7 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1);
     assert.ok(row.startsWith('4,'), row);
     assert.equal(row, expected, 'the resumed step differs from the original');
+    assert.deepEqual(losses((await download(page, '#export-csv')).bytes.toString().trim().split('\n')), losses(curves));
   });
   // The same file goes on on WebGPU too (Adam's state moves to the GPU at the first step).
   await withPage('?backend=webgpu&preset=tiny', async (gpu) => {

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::latent::normal_values;
-use crate::metrics::MetricHistory;
+use crate::metrics::{CHART_POINTS, Curves, MetricHistory};
 use crate::protocol::{Command, Fault, LoadKind, Message, Picture, Report, Weights};
 use crate::quality::{Quality, QualityHistory};
 use crate::settings::{Applies, Key, Settings};
@@ -21,8 +21,6 @@ pub type Payload = crate::web::JsBytes;
 #[cfg(not(target_arch = "wasm32"))]
 pub type Payload = Vec<u8>;
 
-/// Chart points kept (older ones are merged pairwise, see `MetricHistory`).
-pub const CHART_POINTS: usize = 600;
 /// Latent dimensions with a slider of their own.
 pub const SLIDERS: usize = 10;
 /// Snapshots kept in the page (older ones are dropped).
@@ -149,21 +147,13 @@ impl PartialEq for Snapshot {
 }
 
 /// A run an earlier visit left in this browser: its step, what it is (for the offer), its file,
-/// and its curves (`KeptCurves` as JSON; none from a page of before they were kept).
+/// and its curves (`Curves` as JSON; none from a page of before they were kept).
 #[derive(Clone)]
 pub struct KeptRun {
     pub steps: u64,
     pub what: String,
     pub bytes: Payload,
     pub curves: Option<String>,
-}
-
-/// The curves of a run kept in the browser, so that going on from it after a reload shows the
-/// run's history, not an empty chart.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct KeptCurves {
-    charts: MetricHistory,
-    quality: crate::quality::QualityHistory,
 }
 
 impl PartialEq for KeptRun {
@@ -581,7 +571,7 @@ impl Page {
                 self.offer_kept_again();
                 Vec::new()
             }
-            Report::Loaded { kind, settings, steps, source } => self.loaded(kind, settings, steps, &source),
+            Report::Loaded { kind, settings, steps, source, curves } => self.loaded(kind, settings, steps, &source, curves),
             Report::LoadRefused { kind: LoadKind::KeptRun, message, details } => {
                 self.links.kept_loading = None;
                 self.error_with(format!("{message}{} This browser no longer keeps it.", self.goes_on_unchanged()), details);
@@ -630,8 +620,8 @@ impl Page {
     }
 
     /// A weights file was loaded: its settings, and curves cut back to its step (a snapshot of
-    /// this run) or started afresh (a file, the kept run).
-    fn loaded(&mut self, kind: LoadKind, settings: Settings, steps: u64, source: &str) -> Effects {
+    /// this run) or its own (a file that holds them, the kept run) or none.
+    fn loaded(&mut self, kind: LoadKind, settings: Settings, steps: u64, source: &str, curves: Option<Curves>) -> Effects {
         self.links.restoring = false;
         // A file of other sizes brings its own: the form follows it, and the note says so.
         let resized = (kind == LoadKind::File && settings.model != self.settings.model).then(|| {
@@ -646,6 +636,8 @@ impl Page {
         // A compared run that went back to a snapshot of its own trains on with the settings
         // of the run it follows that apply at once (the form shows those), not the snapshot's.
         let mut effects = Vec::new();
+        // Whether the run's curves came with it, up to its step.
+        let mut brought_curves = kind == LoadKind::Snapshot;
         if let Some(lead) = self.links.lead.as_ref().filter(|_| kind == LoadKind::Snapshot) {
             let tuned = self.settings.tuned(&lead.settings);
             if tuned != self.settings {
@@ -672,15 +664,16 @@ impl Page {
                 self.snapshots.clear();
                 self.links.branch_from = None;
                 effects.push(Effect::Trainer(Command::Snapshot));
-                // The kept run's own curves, up to its step.
-                let curves = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
-                // Read from storage: used only if they are as this page makes them.
-                let curves = curves.and_then(|json| serde_json::from_str::<KeptCurves>(&json).ok()).filter(|c| c.charts.is_sound());
-                if let Some(curves) = curves {
-                    self.charts = curves.charts;
-                    self.charts.keep_until(steps);
-                    self.quality.history = curves.quality;
-                    self.quality.history.keep_until(steps);
+                // The kept run's own curves (kept beside its file), or the file's; read from
+                // storage or a file, they are used only if they are as a run makes them.
+                let kept = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
+                let kept = kept.and_then(|json| serde_json::from_str::<Curves>(&json).ok());
+                if let Some(mut curves) = kept.or(curves) {
+                    curves.keep_until(steps);
+                    if curves.is_sound() {
+                        (self.charts, self.quality.history) = (curves.charts, curves.quality);
+                        brought_curves = true;
+                    }
                 }
                 // What went wrong with the run before (a refused file, a divergence) no
                 // longer holds for this one.
@@ -696,7 +689,8 @@ impl Page {
             effects.push(Effect::Trainer(Command::Play));
             return effects;
         }
-        self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{}", resized.unwrap_or_default()));
+        let no_curves = if brought_curves { String::new() } else { format!(" It holds no curves: the charts start at step {steps}.") };
+        self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{no_curves}{}", resized.unwrap_or_default()));
         self.messages.notice_until_play = true;
         effects
     }
@@ -800,8 +794,7 @@ impl Page {
         if !keep {
             return Vec::new();
         }
-        let curves = KeptCurves { charts: self.charts.clone(), quality: self.quality.history.clone() };
-        let curves = serde_json::to_string(&curves).ok();
+        let curves = serde_json::to_string(&self.curves()).ok();
         vec![Effect::Keep(KeptRun { steps, what, bytes, curves })]
     }
 
@@ -1160,7 +1153,12 @@ impl Page {
 
     pub fn save(&mut self) -> Effects {
         self.run.saving = true;
-        vec![Effect::Trainer(Command::Save)]
+        vec![Effect::Trainer(Command::Save { curves: self.curves() })]
+    }
+
+    /// The run's curves, as a saved file and the run kept in the browser carry them.
+    fn curves(&self) -> Curves {
+        Curves { charts: self.charts.clone(), quality: self.quality.history.clone() }
     }
 
     pub fn snapshot_now(&mut self) -> Effects {
@@ -1456,11 +1454,12 @@ mod tests {
             ModelConfig::new().with_nz(7).with_ngf(5).with_ndf(3),
             TrainConfig::new().with_lr_d(0.0007).with_lr_g(0.0003).with_beta1(0.2).with_batch_size(12).with_seed(99).with_d_steps(2),
         );
-        let loaded = Report::Loaded { kind: LoadKind::File, settings: settings.clone(), steps: 40, source: "run.ganplay".into() };
+        let loaded = Report::Loaded { kind: LoadKind::File, settings: settings.clone(), steps: 40, source: "run.ganplay".into(), curves: None };
         page.apply(loaded, None);
         assert_eq!(page.settings, settings);
         assert_eq!(page.run.step, 40);
-        assert!(page.charts.points().is_empty(), "a file's run starts the curves afresh");
+        assert!(page.charts.points().is_empty(), "a file without curves starts them afresh");
+        assert!(page.messages.notice.as_deref().unwrap().contains("Press play to go on. It holds no curves: the charts start at step 40."));
         assert!(page.messages.notice.as_deref().unwrap().starts_with("Loaded run.ganplay: the run is at step 40"));
         assert!(
             page.messages.notice.as_deref().unwrap().ends_with(
@@ -1482,8 +1481,31 @@ mod tests {
         steps(&mut page, 4..=9);
         let effects = page.go_back(3);
         assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::Snapshot, .. }, bytes)] if bytes == &vec![3; 8]));
-        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 3, source: "the snapshot at step 3".into() }, None);
+        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 3, source: "the snapshot at step 3".into(), curves: None }, None);
         assert_eq!((page.run.step, page.charts.points().len()), (3, 3));
+    }
+
+    #[test]
+    fn a_saved_file_brings_its_curves_back() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=6);
+        page.apply(Report::Quality { step: 4, quality: None, millis: 1.0 }, None);
+        let [Command::Save { curves }] = &sent(&page.save())[..] else { panic!("a save") };
+        assert_eq!((&curves.charts, &curves.quality), (&page.charts, &page.quality.history));
+        // Another page loads the file (saved at step 5, its curves read back up to there).
+        let mut curves = curves.clone();
+        curves.keep_until(5);
+        let mut other = ready_page("");
+        steps(&mut other, 1..=9);
+        other.apply(Report::Loaded { kind: LoadKind::File, settings: other.settings.clone(), steps: 5, source: "a.ganplay".into(), curves: Some(curves) }, None);
+        assert_eq!(other.charts.points().iter().map(|p| p.report.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+        assert_eq!(other.quality.history.points().len(), 1);
+        assert_eq!(other.messages.notice.as_deref(), Some("Loaded a.ganplay: the run is at step 5, paused. Press play to go on."));
+        // Curves not as a run makes them are left out, as if the file held none.
+        let odd = Curves { charts: MetricHistory::new(4), ..Curves::new() };
+        other.apply(Report::Loaded { kind: LoadKind::File, settings: other.settings.clone(), steps: 5, source: "b.ganplay".into(), curves: Some(odd) }, None);
+        assert!(other.charts.points().is_empty());
+        assert!(other.messages.notice.as_deref().unwrap().ends_with("It holds no curves: the charts start at step 5."));
     }
 
     fn snapshot_at(steps: u64) -> Report {
@@ -1505,10 +1527,10 @@ mod tests {
         // A snapshot the run here sends before the kept run is loaded does not replace it.
         steps(&mut next, 1..=2);
         assert!(next.apply(snapshot_at(2), Some(vec![2; 8])).is_empty());
-        next.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: next.settings.clone(), steps: 5, source: "the run kept".into() }, None);
+        next.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: next.settings.clone(), steps: 5, source: "the run kept".into(), curves: None }, None);
         assert_eq!((next.charts.clone(), next.quality.history.clone()), (charts, quality));
         // A file loaded later starts its own curves, and its snapshots are kept, however short.
-        next.apply(Report::Loaded { kind: LoadKind::File, settings: next.settings.clone(), steps: 2, source: "a.ganplay".into() }, None);
+        next.apply(Report::Loaded { kind: LoadKind::File, settings: next.settings.clone(), steps: 2, source: "a.ganplay".into(), curves: None }, None);
         assert_eq!(next.charts.points().len(), 0);
         steps(&mut next, 3..=3);
         assert!(matches!(next.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(_)]));
@@ -1523,7 +1545,7 @@ mod tests {
         let mut old = ready_page("");
         old.kept_found(KeptRun { curves: Some("{".into()), ..kept.clone() });
         old.go_on_from_kept();
-        old.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: old.settings.clone(), steps: 5, source: "the run kept".into() }, None);
+        old.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: old.settings.clone(), steps: 5, source: "the run kept".into(), curves: None }, None);
         assert_eq!((old.run.step, old.charts.points().len()), (5, 0));
     }
 
@@ -1539,7 +1561,7 @@ mod tests {
         assert!(page.messages.error_about_file, "said beside the button too");
         // A file that loads next: the refusal no longer holds.
         let settings = page.settings.clone();
-        page.apply(Report::Loaded { kind: LoadKind::File, settings, steps: 9, source: "good.ganplay".into() }, None);
+        page.apply(Report::Loaded { kind: LoadKind::File, settings, steps: 9, source: "good.ganplay".into(), curves: None }, None);
         assert_eq!(page.messages.error, None);
     }
 
@@ -1557,7 +1579,7 @@ mod tests {
         // Back to step 2: the later ones stay listed until the run passes them again, when
         // they are of a branch left behind.
         page.go_back(2);
-        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 2, source: "the snapshot at step 2".into() }, None);
+        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 2, source: "the snapshot at step 2".into(), curves: None }, None);
         assert_eq!(listed(&page), [1, 2, 3, 4]);
         // A crash meanwhile goes on from where the run went back to, not from the branch left.
         let mut crashed = page.clone();
@@ -1570,12 +1592,12 @@ mod tests {
         // Those between the step gone back to and the next snapshot go too.
         let mut again = page.clone();
         again.go_back(1);
-        again.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: again.settings.clone(), steps: 1, source: "the snapshot at step 1".into() }, None);
+        again.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: again.settings.clone(), steps: 1, source: "the snapshot at step 1".into(), curves: None }, None);
         again.apply(snapshot_at(250), Some(vec![25]));
         assert_eq!(listed(&again), [1, 250]);
 
         // A file that loads replaces the run: its snapshots go, and its first is asked for.
-        let effects = page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 900, source: "a.ganplay".into() }, None);
+        let effects = page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 900, source: "a.ganplay".into(), curves: None }, None);
         assert!(sent(&effects).contains(&Command::Snapshot), "{effects:?}");
         assert!(listed(&page).is_empty());
         page.apply(snapshot_at(900), Some(vec![9]));
@@ -1599,7 +1621,7 @@ mod tests {
     fn a_step_ends_a_paused_notice_and_a_rebuild_says_its_digits_are_on_the_way() {
         let mut page = ready_page("");
         page.apply(Report::Grid { width: 1, height: 1, weights: Weights::Pretrained { steps: 8000 }, pixels: Vec::new() }, Some(vec![0]));
-        page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 4, source: "a.ganplay".into() }, None);
+        page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 4, source: "a.ganplay".into(), curves: None }, None);
         assert!(page.messages.notice.as_deref().unwrap().contains("paused"));
         page.single_step();
         assert_eq!(page.messages.notice, None);
@@ -1614,7 +1636,7 @@ mod tests {
         page.kept_found(KeptRun { steps: 5, what: "tiny".into(), bytes: vec![5], curves: None });
         page.go_on_from_kept();
         page.user_reset();
-        let effects = page.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: page.settings.clone(), steps: 5, source: "the run kept".into() }, None);
+        let effects = page.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: page.settings.clone(), steps: 5, source: "the run kept".into(), curves: None }, None);
         assert!(effects.is_empty(), "{effects:?}");
         assert_eq!((page.run.step, page.kept.as_ref().map(|k| k.steps)), (0, Some(5)), "the kept run is offered again");
     }
@@ -1892,7 +1914,7 @@ mod tests {
         // A VAE kept in the browser, gone on from: the first run is a VAE now.
         let mut kept = lead.settings.clone();
         kept.model.family = crate::model::Family::Vae;
-        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: kept, steps: 300, source: "the run kept".into() }, None);
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: kept, steps: 300, source: "the run kept".into(), curves: None }, None);
         let effects = sent(&vae.follow(&lead.lead()));
         assert_eq!(vae.settings.model.family, crate::model::Family::Dcgan, "the model the first run was");
         assert!(matches!(&effects[..], [Command::Reset(s)] if s.model.family == crate::model::Family::Dcgan), "{effects:?}");
@@ -1912,7 +1934,7 @@ mod tests {
         vae.follow(&lead.lead());
         // The snapshot was taken with the rate before the change.
         vae.apply(snapshot_at(250), Some(vec![2]));
-        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: then, steps: 250, source: "the snapshot at step 250".into() };
+        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: then, steps: 250, source: "the snapshot at step 250".into(), curves: None };
         let effects = sent(&vae.apply(loaded, None));
         assert!(matches!(&effects[..], [Command::Tune(t)] if t.train.lr_g == 0.001), "{effects:?}");
         assert_eq!(vae.settings.train.lr_g, 0.001);
@@ -2006,7 +2028,7 @@ mod tests {
     #[test]
     fn saving_offers_the_file_and_a_report_without_its_bytes_is_an_error() {
         let mut page = ready_page("");
-        assert!(matches!(sent(&page.save())[..], [Command::Save]));
+        assert!(matches!(sent(&page.save())[..], [Command::Save { .. }]));
         assert!(page.run.saving);
         let effects = page.apply(Report::Saved { steps: 8, bytes: Vec::new() }, Some(vec![1, 2]));
         assert!(matches!(&effects[..], [Effect::Download { name, .. }] if name == "ganplay-dcgan-step-8.ganplay"), "the file is named by its model and step");
@@ -2043,7 +2065,7 @@ mod tests {
         assert!(matches!(sent(&page.go_back(10))[..], [Command::Load { kind: LoadKind::Snapshot, .. }]));
         // Back there, it is taken again (no longer listed, it would be no way back after a crash).
         let mut back = page.clone();
-        let effects = back.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: back.settings.clone(), steps: 10, source: "the snapshot at step 10".into() }, None);
+        let effects = back.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: back.settings.clone(), steps: 10, source: "the snapshot at step 10".into(), curves: None }, None);
         assert_eq!(sent(&effects), [Command::Snapshot]);
         back.apply(Report::Snapshot { steps: 10, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![10]));
         assert_eq!(listed(&back), [10]);
@@ -2105,7 +2127,7 @@ mod tests {
     #[test]
     fn a_paused_notice_goes_when_training_starts_and_pausing_is_shown() {
         let mut page = ready_page("");
-        page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 4, source: "a.ganplay".into() }, None);
+        page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 4, source: "a.ganplay".into(), curves: None }, None);
         assert!(page.messages.notice.as_deref().unwrap().contains("Press play"));
         page.play_pause();
         page.apply(Report::Running(true), None);
@@ -2130,7 +2152,7 @@ mod tests {
         page.apply(Report::HandedOver { steps: 4 }, None);
         page.apply(Report::Listening, None);
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
-        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into() };
+        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None };
         assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]));
     }
 
