@@ -18,7 +18,7 @@ use super::page::signals::{PageState, RunIds, run_id};
 use super::page::state::{Page, address};
 use crate::model::Family;
 use leptos::context::Provider;
-use super::page::status::{Messages, StatusBar};
+use super::page::status::{Messages, Speed, StatusBar};
 use crate::share::PageSetup;
 
 /// Shows a Rust panic on the page, whatever state the UI is in.
@@ -137,7 +137,7 @@ pub fn App() -> impl IntoView {
         .into_any(),
     };
     view! {
-        <StatusBar/>
+        <StatusBar compare=compared.is_some()/>
         <Messages/>
         <KeptRunOffer/>
         <About/>
@@ -163,7 +163,9 @@ fn RunColumn(state: PageState, ids: &'static str) -> impl IntoView {
         <Provider value=state>
             <Provider value=RunIds(ids)>
                 <div class="run-column" data-family=move || state.settings.with(|s| s.model.family.name())>
-                    <h2 class="run-title">{title}<span class="run-step">" step "<b id=run_id("column-step")>{step}</b></span></h2>
+                    <h2 class="run-title">{title}<span class="run-step">
+                        " step "<b id=run_id("column-step")>{step}</b>" · "{Speed(state, run_id("column-rate"))}
+                    </span></h2>
                     {(!ids.is_empty()).then(|| view! { <Messages/> })}
                     <Charts/>
                     <DigitGrid/>

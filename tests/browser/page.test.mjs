@@ -372,6 +372,7 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     const steps = () => page.evaluate(() => [Number(document.querySelector('#column-step').innerText), Number(document.querySelector('#b-column-step').innerText)]);
     await page.waitForFunction(() => Number(document.querySelector('#column-step').innerText) >= 150 && Number(document.querySelector('#b-column-step').innerText) >= 150, null, { timeout: 300_000 });
     const [a, b] = await steps();
+    assert.match(await text(page, '#b-column-rate'), /^\d+\.\d$/, 'the VAE\'s speed while it trains');
     console.log(`compare, tiny, CPU, two workers: DCGAN ${a} and VAE ${b} steps in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     // Quality for both, then one pause for both.
     await page.waitForFunction(() => ['#quality', '#b-quality'].every((q) => Number(document.querySelector(q).dataset.points) >= 1), null, { timeout: 120_000 });
@@ -385,6 +386,10 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
       if (now[0] === paused[0] && now[1] === paused[1]) break;
     }
     assert.deepEqual(now, paused, 'both runs paused');
+    // Each column's title has its run's step and speed; the header has no step of one run alone.
+    assert.deepEqual((await page.locator('.run-title').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ')),
+      [`DCGAN step ${now[0]} · paused`, `VAE step ${now[1]} · paused`]);
+    assert.equal(await page.locator('#status #step').count(), 0);
     // Paused, each grid shows the step its run stopped at (not the last redraw while training).
     await page.waitForFunction(([a, b]) => document.querySelector('#weights').innerText === `Showing your run at step ${a}.`
       && document.querySelector('#b-weights').innerText === `Showing your run at step ${b}.`, now, { timeout: 30_000 });

@@ -5,13 +5,14 @@ use leptos::prelude::*;
 
 use super::signals::{PageState, run_id};
 
+/// The header. `compare`: two runs share the page, each at its own step and speed, which its
+/// column's title shows instead.
 #[component]
-pub fn StatusBar() -> impl IntoView {
+pub fn StatusBar(#[prop(optional)] compare: bool) -> impl IntoView {
     let state = PageState::get();
     let (backend, presenter) = (state.backend, state.presenter);
     let step = Memo::new(move |_| state.run.with(|r| r.step));
-    // The speed while training; a speed measured before a pause would be stale.
-    let rate = Memo::new(move |_| state.run.with(|r| r.running.then_some(r.steps_per_second)));
+
     let kernels = Memo::new(move |_| state.run.with(|r| r.kernels));
     // What a screen reader is told: training starts, or stops at a step (the counters, which
     // change several times a second, are not announced).
@@ -39,11 +40,10 @@ pub fn StatusBar() -> impl IntoView {
                         <span id="kernels" class="ready" title=format!("The GPU's kernels for these networks were ready after {:.1} s", ms / 1000.0)></span>
                     }.into_any(),
                 })}
-                <span class="counter">"step "<b id="step">{move || step.get()}</b></span>
-                <span class="counter">{move || match rate.get() {
-                    Some(rate) => view! { <b id="rate">{format!("{rate:.1}")}</b>" steps/s" }.into_any(),
-                    None => view! { <b id="rate">{move || if step.get() > 0 { "paused" } else { "not started" }}</b> }.into_any(),
-                }}</span>
+                {(!compare).then(|| view! {
+                    <span class="counter">"step "<b id="step">{move || step.get()}</b></span>
+                    <span class="counter">{Speed(state, "rate".into())}</span>
+                })}
             </div>
             <div class="buttons top">
                 <button id="presenter" class="secondary" aria-pressed=move || presenter.get().to_string()
@@ -55,6 +55,18 @@ pub fn StatusBar() -> impl IntoView {
                 </button>
             </div>
         </header>
+    }
+}
+
+/// A run's speed while it trains, or that it is paused or not started (a speed measured
+/// before a pause would be stale); `id`: the id of its number.
+#[allow(non_snake_case)]
+pub fn Speed(state: PageState, id: String) -> impl IntoView {
+    let rate = Memo::new(move |_| state.run.with(|r| r.running.then_some(r.steps_per_second)));
+    let started = Memo::new(move |_| state.run.with(|r| r.step > 0));
+    move || match rate.get() {
+        Some(rate) => view! { <b id=id.clone()>{format!("{rate:.1}")}</b>" steps/s" }.into_any(),
+        None => view! { <b id=id.clone()>{move || if started.get() { "paused" } else { "not started" }}</b> }.into_any(),
     }
 }
 
