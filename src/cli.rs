@@ -351,10 +351,20 @@ impl Judge {
     /// The quality of `count` digits `generate` draws from z of `model` (seeded); a conditional
     /// model's digits are asked for 0 to 9 in turn, and checked against that.
     fn score(&self, generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Result<Option<Quality>> {
-        let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, model.nz, &Device::flex());
-        let asked = model.classes_asked(count);
-        ready_now(self.classifier.quality_asked(generate(z), &self.reference, asked.as_deref())).map_err(anyhow::Error::msg)
+        self.score_drawn(&drawn(generate, model, count, seed), model)
     }
+
+    /// The quality of `images`, drawn as `drawn` draws them.
+    fn score_drawn(&self, images: &Tensor<4>, model: &ModelConfig) -> Result<Option<Quality>> {
+        let asked = model.classes_asked(images.dims()[0]);
+        ready_now(self.classifier.quality_asked(images.clone(), &self.reference, asked.as_deref())).map_err(anyhow::Error::msg)
+    }
+}
+
+/// `count` digits `generate` draws from z of `model` (seeded); a conditional model's are asked
+/// for 0 to 9 in turn.
+fn drawn(generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Tensor<4> {
+    generate(ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, model.nz, &Device::flex()))
 }
 
 fn quality_line(quality: Option<Quality>) -> String {
@@ -407,17 +417,17 @@ fn score(weights: &Path, samples: usize, seed: u64, classifier: &Path, data: &Pa
         let quality = write_reference(&judge, &held_out, &generator, &checkpoint.model, checkpoint.steps, path)?;
         println!("as the page scores it: {} ({PAGE_DIGITS} digits); wrote {}", quality.line(), path.display());
     }
-    let quality = judge.score(|z| generator.forward(checkpoint.model.generator_input(z, None)), &checkpoint.model, samples, seed)?;
+    let model = &checkpoint.model;
+    let images = drawn(|z| generator.forward(model.generator_input(z, None)), model, samples, seed);
+    let quality = judge.score_drawn(&images, model)?;
     println!("{} (step {}, {samples} digits)", quality_line(quality.clone()), checkpoint.steps);
     if let Some(q) = quality {
         let shares = q.histogram.iter().enumerate().map(|(c, s)| format!("{c}: {:.1} %", s * 100.0)).collect::<Vec<_>>();
         println!("classes: {}", shares.join(", "));
     }
-    if checkpoint.model.family.conditional() {
+    if let Some(asked) = model.classes_asked(samples) {
         // Each digit asked for as often, and how often the classifier reads what was asked.
-        let asked = ganplay::model::classes_in_turn(samples);
-        let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), samples, checkpoint.model.nz, &Device::flex());
-        let shares = judge.classifier.agreement(generator.forward(checkpoint.model.generator_input(z, Some(&asked))), &asked);
+        let shares = judge.classifier.agreement(images, &asked);
         // (All of them together: "read as asked" on the line above.)
         let each = shares.iter().enumerate().map(|(c, s)| format!("{c}: {:.0} %", s * 100.0)).collect::<Vec<_>>();
         println!("each digit asked for, read as asked: {}", each.join(", "));

@@ -308,7 +308,7 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     await page.click('#kept-go-on');
     await page.waitForFunction(() => /Loaded the run kept in this browser/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await page.locator('#model').inputValue(), 'vae');
-    assert.equal(await stepCount(page), steps);
+    assert.equal(Number(await text(page, '#column-step')), steps);
     await page.waitForFunction(() => /now a DCGAN/.test(document.querySelector('#b-notice')?.innerText));
     assert.deepEqual((await page.locator('.run-title').allInnerTexts()).map((t) => t.split('\n')[0].replace(/ step.*/, '')), ['VAE', 'DCGAN']);
     await page.waitForFunction(() => /model=vae/.test(location.search) && /compare=dcgan/.test(location.search));

@@ -96,6 +96,9 @@ pub struct Messages {
     pub notice_refused: Option<Key>,
     /// The error is a file refused by "Load run…" (said beside the button as well).
     pub error_about_file: bool,
+    /// Notes a worker sent: one that a new worker sends again (after a crash or a move to
+    /// another backend, say that the shipped generator could not be fetched) is not said twice.
+    pub worker_notes: Vec<String>,
 }
 
 /// A panic's message without where it happened: ("a panic injected for testing",
@@ -265,6 +268,9 @@ pub struct Links {
     /// the run it replaces does not replace it in the browser; once loaded, its curves are
     /// shown; if the worker goes before it answers, it is offered again.
     kept_loading: Option<KeptRun>,
+    /// The step of the kept run just loaded: its first snapshot is the run the browser keeps
+    /// already, and is not written again.
+    kept_as_loaded: Option<u64>,
     restarts: u32,
     /// The sampler is listening, and holds the generator on show.
     sampler_listening: bool,
@@ -603,7 +609,10 @@ impl Page {
                 self.recover(format!("The training worker crashed ({message})"), place)
             }
             Report::Notice(message) => {
-                self.notice(message);
+                if !self.messages.worker_notes.contains(&message) {
+                    self.messages.worker_notes.push(message.clone());
+                    self.notice(message);
+                }
                 Vec::new()
             }
             Report::Error(message) => {
@@ -666,6 +675,7 @@ impl Page {
                 effects.push(Effect::Trainer(Command::Snapshot));
                 // The kept run's own curves (kept beside its file), or the file's; read from
                 // storage or a file, they are used only if they are as a run makes them.
+                self.links.kept_as_loaded = (kind == LoadKind::KeptRun).then_some(steps);
                 let kept = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
                 let kept = kept.and_then(|json| serde_json::from_str::<Curves>(&json).ok());
                 if let Some(mut curves) = kept.or(curves) {
@@ -778,7 +788,8 @@ impl Page {
         // (While the kept run is on its way to the worker, the run it replaces may still send one.)
         let kept_steps = self.kept.as_ref().or(self.links.kept_loading.as_ref()).map(|kept| kept.steps);
         let shorter = kept_steps.is_some_and(|steps| snapshot.steps < steps);
-        let keep = !(self.quality.collapse.is_some() || self.links.compared || shorter);
+        let kept_already = self.links.kept_as_loaded.take() == Some(snapshot.steps);
+        let keep = !(self.quality.collapse.is_some() || self.links.compared || shorter || kept_already);
         // This run's own snapshot replaces the one an earlier visit kept (the offer goes).
         if !shorter {
             self.kept = None;
@@ -983,6 +994,7 @@ impl Page {
         self.links.owed_steps = 0;
         self.snapshots.clear();
         self.links.branch_from = None;
+        self.links.kept_as_loaded = None;
     }
 
     /// The listed snapshots of the run on show, oldest first (not those of a branch it left by
@@ -1508,6 +1520,20 @@ mod tests {
         assert!(other.messages.notice.as_deref().unwrap().ends_with("It holds no curves: the charts start at step 5."));
     }
 
+    #[test]
+    fn a_note_a_new_worker_sends_again_is_not_said_twice() {
+        let mut page = ready_page("");
+        let note = "Could not load assets/pretrained/generator.ganplay: 404. The latent explorer shows the run's own generator.";
+        page.apply(Report::Notice(note.into()), None);
+        assert_eq!(page.messages.notice.as_deref(), Some(note));
+        page.close_notice();
+        // A new worker (after a crash, say) fails to fetch it again.
+        page.apply(Report::Notice(note.into()), None);
+        assert_eq!(page.messages.notice, None);
+        page.apply(Report::Notice("Something else.".into()), None);
+        assert_eq!(page.messages.notice.as_deref(), Some("Something else."));
+    }
+
     fn snapshot_at(steps: u64) -> Report {
         Report::Snapshot { steps, report: Some(report(steps)), thumbnail: "data:".into(), bytes: Vec::new() }
     }
@@ -1529,6 +1555,11 @@ mod tests {
         assert!(next.apply(snapshot_at(2), Some(vec![2; 8])).is_empty());
         next.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: next.settings.clone(), steps: 5, source: "the run kept".into(), curves: None }, None);
         assert_eq!((next.charts.clone(), next.quality.history.clone()), (charts, quality));
+        // Its first snapshot is listed, but the browser keeps that run already: not written again.
+        assert!(next.apply(snapshot_at(5), Some(vec![5; 8])).is_empty());
+        assert_eq!(next.snapshots.iter().map(|s| s.steps).collect::<Vec<_>>(), [5]);
+        steps(&mut next, 6..=6);
+        assert!(matches!(next.apply(snapshot_at(6), Some(vec![6; 8]))[..], [Effect::Keep(KeptRun { steps: 6, .. })]));
         // A file loaded later starts its own curves, and its snapshots are kept, however short.
         next.apply(Report::Loaded { kind: LoadKind::File, settings: next.settings.clone(), steps: 2, source: "a.ganplay".into(), curves: None }, None);
         assert_eq!(next.charts.points().len(), 0);
