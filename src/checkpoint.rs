@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use burn::module::{ModuleMapper, Param};
 
-use crate::metrics::Curves;
+use crate::metrics::{Curves, MAX_CURVES_BYTES};
 use crate::model::{Discriminator, Family, Generator, ModelConfig};
 use crate::settings::{BackendRequest, SettingError, Settings};
 use crate::readback::{copy_module_async, optimizer_record_async};
@@ -289,9 +289,10 @@ impl Checkpoint {
     /// The run's curves up to the file's step, where it holds them and they read as a run
     /// makes them; a file without them (or with curves that do not read) still loads.
     pub fn curves(&self) -> Option<Curves> {
-        let mut curves: Curves = serde_json::from_slice(self.section(CURVES).ok()?).ok()?;
+        let json = self.section(CURVES).ok().filter(|json| json.len() <= MAX_CURVES_BYTES)?;
+        let mut curves: Curves = serde_json::from_slice(json).ok()?;
         curves.keep_until(self.steps);
-        curves.is_sound().then_some(curves)
+        curves.is_sound_for(self.model.family).then_some(curves)
     }
 
     fn has(&self, name: &str) -> bool {
@@ -423,6 +424,15 @@ mod tests {
         let odd = Curves { charts: crate::metrics::MetricHistory::new(4), ..Curves::new() };
         let file = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan).with_curves(&odd).to_bytes()).unwrap();
         assert_eq!(file.curves(), None);
+        // Curves of another model (a VAE's measures in a DCGAN's file), or not in step order.
+        let mut vae = Curves::new();
+        vae.charts.push(&crate::training::StepReport { step: 1, measures: crate::training::Measures::Vae { reconstruction: 1.0, kl: 1.0 } });
+        assert_eq!(Checkpoint::from_bytes(&Checkpoint::of_gan(&gan).with_curves(&vae).to_bytes()).unwrap().curves(), None);
+        let mut json = serde_json::to_value(&curves).unwrap();
+        json["charts"]["points"].as_array_mut().unwrap().swap(0, 1);
+        let mut file = Checkpoint::of_gan(&gan);
+        file.sections.push((CURVES.into(), serde_json::to_vec(&json).unwrap()));
+        assert_eq!(Checkpoint::from_bytes(&file.to_bytes()).unwrap().curves(), None);
         let mut file = Checkpoint::of_gan(&gan);
         file.sections.push((CURVES.into(), b"{not json".to_vec()));
         let file = Checkpoint::from_bytes(&file.to_bytes()).unwrap();

@@ -509,6 +509,9 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// Steps whose reports `run_steps` reads at most at a time.
+const READ_EVERY: usize = 256;
+
 /// Runs `steps` steps with a progress bar, printing a report every `log_every` and adding every
 /// step's report (and each score) to `curves`; stops with an error when a loss goes non-finite.
 fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: Option<&Judge>, curves: &mut Curves) -> Result<f64> {
@@ -517,13 +520,24 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
     let started = Instant::now();
     let last = gan.steps + steps;
     let mut pending = Vec::new();
+    let mut latest = None;
     for _ in 0..steps {
         pending.push(gan.step(digits));
-        if gan.steps % log_every == 0 || gan.steps == last {
-            // The reports since the last line, in one read.
+        let log = gan.steps % log_every == 0 || gan.steps == last;
+        // The reports since the last read, in one read (not one a step), at most `READ_EVERY`
+        // steps apart.
+        if log || pending.len() >= READ_EVERY {
             let reports = burn::tensor::read_sync(PendingReport::read_all_async(std::mem::take(&mut pending))).map_err(anyhow::Error::msg)?;
+            if let Some(bad) = reports.iter().find(|r| !r.is_finite()) {
+                bar.abandon();
+                println!("{}", report_line(bad, last));
+                bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", bad.step);
+            }
             reports.iter().for_each(|report| curves.charts.push(report));
-            let report = reports.last().expect("a step since the last line");
+            latest = reports.last().copied();
+        }
+        if log {
+            let report = latest.as_ref().expect("a step since the last line");
             let mut line = report_line(report, last);
             if let Some(judge) = judge {
                 let quality = judge.score(|z| gan.generate(z), &gan.model, SCORED_WHILE_TRAINING, 7)?;
@@ -531,10 +545,6 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
                 line = format!("{line} {}", quality_line(quality));
             }
             bar.suspend(|| println!("{line}"));
-            if let Some(bad) = reports.iter().find(|r| !r.is_finite()) {
-                bar.abandon();
-                bail!("training diverged at step {} (a loss is not a number); try a lower learning rate", bad.step);
-            }
         }
         bar.inc(1);
     }
@@ -670,8 +680,8 @@ fn pretraining_settings(args: &PretrainArgs) -> Result<(ModelConfig, TrainConfig
     Ok((settings.model, settings.train))
 }
 
-/// A pretraining run kept by `--state`, on `device`, ready for its next step.
-/// The run in a pretraining state, and its curves so far.
+/// A pretraining run kept by `--state`, on `device`, ready for its next step, and its curves
+/// so far.
 fn resumed_pretraining(path: &Path, device: &Device) -> Result<(Gan, Curves)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let checkpoint = Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;

@@ -4,11 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Family;
 use crate::quality::QualityHistory;
 use crate::training::{Measures, StepReport};
 
 /// Chart points a run keeps (older ones are merged pairwise, see `MetricHistory`).
 pub const CHART_POINTS: usize = 600;
+/// Curves as JSON larger than this are not read (a run's are a few hundred KB).
+pub const MAX_CURVES_BYTES: usize = 4 << 20;
 
 /// A run's curves as the page draws them: its step reports and its quality scores. They travel
 /// with the run: kept in the browser with it, and in a saved weights file.
@@ -23,16 +26,32 @@ impl Curves {
         Self { charts: MetricHistory::new(CHART_POINTS), quality: QualityHistory::default() }
     }
 
-    /// Curves as a run makes them (`CHART_POINTS` chart points at most, quality points in
-    /// order): ones read from a file or from storage are used only if they are.
-    pub fn is_sound(&self) -> bool {
-        self.charts.is_sound() && self.charts.capacity == CHART_POINTS && self.quality.is_sound()
+    /// Curves as a run of `family` makes them (`CHART_POINTS` chart points at most, steps
+    /// rising, every point of that family): ones read from a file or from storage are used
+    /// only if they are.
+    pub fn is_sound_for(&self, family: Family) -> bool {
+        self.charts.is_sound()
+            && self.charts.capacity == CHART_POINTS
+            && self.charts.rows().all(|p| p.report.measures.family() == family)
+            && self.quality.is_sound()
     }
 
     /// Forgets what came after `step`.
     pub fn keep_until(&mut self, step: u64) {
         self.charts.keep_until(step);
         self.quality.keep_until(step);
+    }
+
+    /// Adds the reports of `reports` (in order) that come after the last step the curves hold:
+    /// the steps a run took after the curves were sent to it.
+    pub fn catch_up(&mut self, reports: &[StepReport]) {
+        let last = self.charts.rows().last().map(|p| p.report.step);
+        reports.iter().filter(|r| last.is_none_or(|last| r.step > last)).for_each(|r| self.charts.push(r));
+    }
+
+    /// The first step the charts stand for (`None`: they are empty).
+    pub fn first_step(&self) -> Option<u64> {
+        self.charts.rows().next().map(|p| (p.report.step + 1).saturating_sub(p.steps as u64))
     }
 }
 
@@ -124,6 +143,7 @@ impl MetricHistory {
             && self.points.len() <= self.capacity
             && self.span.is_power_of_two()
             && self.pending.is_none_or(|p| p.steps < self.span)
+            && self.rows().zip(self.rows().skip(1)).all(|(a, b)| a.report.step < b.report.step)
     }
 
     /// The points, and the steps gathered for the next one (fewer than a point's span): every
@@ -368,6 +388,22 @@ mod tests {
         assert!(history.is_sound());
         let odd: MetricHistory = serde_json::from_str(r#"{"points": [], "capacity": 3, "span": 1, "pending": null}"#).unwrap();
         assert!(!odd.is_sound());
+    }
+
+    #[test]
+    fn curves_catch_up_with_the_steps_taken_after_they_were_sent() {
+        let mut curves = Curves::new();
+        assert_eq!(curves.first_step(), None);
+        (1..=3).for_each(|step| curves.charts.push(&report(step)));
+        let sent: Vec<_> = (1..=6).map(report).collect();
+        curves.catch_up(&sent);
+        assert_eq!(curves.charts.points().iter().map(|p| p.report.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(curves.first_step(), Some(1));
+        // Curves that begin later (a run loaded from a file without them at step 40).
+        let mut later = Curves::new();
+        later.catch_up(&(41..=43).map(report).collect::<Vec<_>>());
+        assert_eq!(later.first_step(), Some(41));
+        assert!(later.is_sound_for(Family::Dcgan) && !later.is_sound_for(Family::Vae));
     }
 
     #[test]

@@ -38,8 +38,8 @@ pub enum Command {
     /// Test hook: make a failure happen, to check that the page reports it.
     InjectFault(Fault),
     /// Send the run as a weights file, with its curves as the page has them (answered by
-    /// `Report::Saved`).
-    Save { curves: Curves },
+    /// `Report::Saved`); `None` while the page's curves are not the run's (a load on its way).
+    Save { curves: Option<Curves> },
     /// Keep the run as a snapshot (answered by `Report::Snapshot`).
     Snapshot,
     /// Pause and hand the run over, for a worker on another backend to go on from: answered by

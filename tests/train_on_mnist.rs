@@ -79,6 +79,9 @@ fn train_writes_a_file_that_brings_its_curves_and_scores() {
     assert!(curves.charts.points().iter().all(|p| p.report.is_finite()));
     let scored: Vec<u64> = curves.quality.points().iter().map(|(s, _)| *s).collect();
     assert_eq!(scored, [10, 20, 30]);
-    assert!(curves.quality.points().iter().all(|(_, q)| q.as_ref().is_some_and(|q| q.score >= 1.0)));
+    // The scores kept are those printed at each line.
+    let printed: Vec<String> = stdout.lines().filter_map(|l| l.split(" score ").nth(1)).map(|rest| rest.split(' ').next().unwrap().to_string()).collect();
+    let kept: Vec<String> = curves.quality.points().iter().map(|(_, q)| format!("{:.2}", q.as_ref().expect("a score").score)).collect();
+    assert_eq!(printed, kept, "{stdout}");
     let _ = std::fs::remove_dir_all(&out);
 }

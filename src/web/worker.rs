@@ -131,8 +131,13 @@ struct Session {
     last_grid_ms: f64,
     /// Step and time of the last snapshot.
     snapshot_at: (u64, f64),
-    last_report: Option<StepReport>,
+    /// The reports sent since the run was built (the last `REPORTS_KEPT` of them at least):
+    /// a save adds those past the page's curves, sent after it asked.
+    reports_sent: Vec<StepReport>,
 }
+
+/// Reports the worker keeps of those it sent (see `reports_sent`).
+const REPORTS_KEPT: usize = 1024;
 
 async fn run(inbox: Rc<RefCell<Inbox>>) {
     let Mnist { train: digits, held_out } = match load_digits().await {
@@ -172,7 +177,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         inject_nan: false,
         last_grid_ms: 0.0,
         snapshot_at: (0, 0.0),
-        last_report: None,
+        reports_sent: Vec::new(),
     };
     loop {
         let command = if session.running && session.gan.is_some() {
@@ -384,9 +389,12 @@ impl Session {
                 None => return Err("There is no GPU device to lose: training runs on the CPU.".into()),
             },
             Command::Save { curves } => {
-                let gan = self.gan()?;
-                let bytes = Checkpoint::of_gan_async(gan).await?.with_curves(&curves).to_bytes();
-                send(Report::Saved { steps: gan.steps, bytes });
+                let mut file = self.weights_file().await?;
+                if let Some(mut curves) = curves {
+                    curves.catch_up(&self.reports_sent);
+                    file = file.with_curves(&curves);
+                }
+                send(Report::Saved { steps: file.steps, bytes: file.to_bytes() });
             }
             Command::Snapshot => self.snapshot().await?,
             Command::HandOver => {
@@ -435,7 +443,7 @@ impl Session {
         self.last_good = Some(gan.snapshot());
         self.snapshot_at = (gan.steps, now_ms());
         self.last_quality_ms = now_ms();
-        self.last_report = None;
+        self.reports_sent.clear();
         self.generator_sent = None;
         // New networks on a GPU: their first step compiles (and tunes) kernels.
         self.kernels_pending = self.gpu.is_some();
@@ -506,19 +514,20 @@ impl Session {
     }
 
     /// The run as a weights file, read back without blocking (as WebGPU requires).
-    async fn weights_file(&self) -> Result<(u64, Vec<u8>), String> {
+    async fn weights_file(&self) -> Result<Checkpoint, String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
-        Ok((gan.steps, Checkpoint::of_gan_async(gan).await?.to_bytes()))
+        Checkpoint::of_gan_async(gan).await
     }
 
     async fn snapshot(&mut self) -> Result<(), String> {
-        let (steps, bytes) = self.weights_file().await?;
+        let file = self.weights_file().await?;
+        let (steps, bytes) = (file.steps, file.to_bytes());
         let nz = self.gan()?.model.nz;
         // The first 16 digits of the grid, as a 4x4 thumbnail.
         let (values, _) = self.draw(self.grid_z[..16 * nz].to_vec(), None).await?;
         let thumbnail = png_data_url(&GrayImage::grid(&values, 4));
         self.snapshot_at = (steps, now_ms());
-        send(Report::Snapshot { steps, report: self.last_report.clone(), thumbnail, bytes });
+        send(Report::Snapshot { steps, report: self.reports_sent.last().cloned(), thumbnail, bytes });
         Ok(())
     }
 
@@ -592,7 +601,10 @@ impl Session {
             return Ok(false);
         }
         self.last_good = self.gan.as_ref().map(Gan::snapshot);
-        self.last_report = reports.last().cloned();
+        self.reports_sent.extend_from_slice(&reports);
+        if self.reports_sent.len() > 2 * REPORTS_KEPT {
+            self.reports_sent.drain(..self.reports_sent.len() - REPORTS_KEPT);
+        }
         send(Report::Steps { reports, steps_per_second: (count as f64 / seconds) as f32 });
         Ok(true)
     }

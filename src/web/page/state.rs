@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::latent::normal_values;
-use crate::metrics::{CHART_POINTS, Curves, MetricHistory};
+use crate::metrics::{CHART_POINTS, Curves, MAX_CURVES_BYTES, MetricHistory};
 use crate::protocol::{Command, Fault, LoadKind, Message, Picture, Report, Weights};
 use crate::quality::{Quality, QualityHistory};
 use crate::settings::{Applies, Key, Settings};
@@ -46,6 +46,9 @@ pub struct Run {
     pub showing: Option<Weights>,
     /// A save is on its way.
     pub saving: bool,
+    /// A weights file is on its way to the worker: until it answers, the curves on show are
+    /// not those of the run a save would write.
+    pub loading: bool,
     /// A pause was asked for; it takes effect after the step under way.
     pub pausing: bool,
     /// The GPU is preparing the kernels of new networks (`Some(None)`), or had them ready
@@ -580,10 +583,12 @@ impl Page {
             Report::Loaded { kind, settings, steps, source, curves } => self.loaded(kind, settings, steps, &source, curves),
             Report::LoadRefused { kind: LoadKind::KeptRun, message, details } => {
                 self.links.kept_loading = None;
+                self.run.loading = false;
                 self.error_with(format!("{message}{} This browser no longer keeps it.", self.goes_on_unchanged()), details);
                 self.forget_kept()
             }
             Report::LoadRefused { kind, message, details } => {
+                self.run.loading = false;
                 self.links.resume_after_move = false;
                 if std::mem::take(&mut self.messages.notice_until_ready) {
                     self.messages.notice = None;
@@ -617,6 +622,8 @@ impl Page {
             }
             Report::Error(message) => {
                 self.offer_kept_again();
+                self.links.kept_as_loaded = None;
+                self.run.loading = false;
                 self.links.restoring = false;
                 self.links.resume_after_move = false;
                 self.links.handing_over = false;
@@ -632,6 +639,7 @@ impl Page {
     /// this run) or its own (a file that holds them, the kept run) or none.
     fn loaded(&mut self, kind: LoadKind, settings: Settings, steps: u64, source: &str, curves: Option<Curves>) -> Effects {
         self.links.restoring = false;
+        self.run.loading = false;
         // A file of other sizes brings its own: the form follows it, and the note says so.
         let resized = (kind == LoadKind::File && settings.model != self.settings.model).then(|| {
             format!(
@@ -645,8 +653,6 @@ impl Page {
         // A compared run that went back to a snapshot of its own trains on with the settings
         // of the run it follows that apply at once (the form shows those), not the snapshot's.
         let mut effects = Vec::new();
-        // Whether the run's curves came with it, up to its step.
-        let mut brought_curves = kind == LoadKind::Snapshot;
         if let Some(lead) = self.links.lead.as_ref().filter(|_| kind == LoadKind::Snapshot) {
             let tuned = self.settings.tuned(&lead.settings);
             if tuned != self.settings {
@@ -677,12 +683,11 @@ impl Page {
                 // storage or a file, they are used only if they are as a run makes them.
                 self.links.kept_as_loaded = (kind == LoadKind::KeptRun).then_some(steps);
                 let kept = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
-                let kept = kept.and_then(|json| serde_json::from_str::<Curves>(&json).ok());
+                let kept = kept.filter(|json| json.len() <= MAX_CURVES_BYTES).and_then(|json| serde_json::from_str::<Curves>(&json).ok());
                 if let Some(mut curves) = kept.or(curves) {
                     curves.keep_until(steps);
-                    if curves.is_sound() {
+                    if curves.is_sound_for(self.settings.model.family) {
                         (self.charts, self.quality.history) = (curves.charts, curves.quality);
-                        brought_curves = true;
                     }
                 }
                 // What went wrong with the run before (a refused file, a divergence) no
@@ -699,8 +704,15 @@ impl Page {
             effects.push(Effect::Trainer(Command::Play));
             return effects;
         }
-        let no_curves = if brought_curves { String::new() } else { format!(" It holds no curves: the charts start at step {steps}.") };
-        self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{no_curves}{}", resized.unwrap_or_default()));
+        // Where the charts start, when the file or the kept run did not bring them from step 1.
+        let curves = Curves { charts: self.charts.clone(), quality: Default::default() };
+        let charts_from = match curves.first_step() {
+            _ if kind == LoadKind::Snapshot => String::new(),
+            None if steps > 0 => format!(" It brings no curves: the charts start at step {steps}."),
+            Some(first) if first > 1 => format!(" Its curves begin at step {first}."),
+            _ => String::new(),
+        };
+        self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{charts_from}{}", resized.unwrap_or_default()));
         self.messages.notice_until_play = true;
         effects
     }
@@ -708,6 +720,8 @@ impl Page {
     /// A new worker: fresh networks, or (after a crash, a lost GPU or a change of backend) the
     /// run pending, whose step and curves stay until it is loaded.
     fn trainer_listening(&mut self) -> Effects {
+        // A load sent to the worker before went with it.
+        self.run.loading = false;
         match self.links.pending_restore.take() {
             Some((steps, bytes)) => {
                 self.run.clear_speed();
@@ -995,6 +1009,7 @@ impl Page {
         self.snapshots.clear();
         self.links.branch_from = None;
         self.links.kept_as_loaded = None;
+        self.run.loading = false;
     }
 
     /// The listed snapshots of the run on show, oldest first (not those of a branch it left by
@@ -1165,7 +1180,9 @@ impl Page {
 
     pub fn save(&mut self) -> Effects {
         self.run.saving = true;
-        vec![Effect::Trainer(Command::Save { curves: self.curves() })]
+        // While a file is on its way the worker saves that run, whose curves are not these.
+        let curves = (!self.run.loading).then(|| self.curves());
+        vec![Effect::Trainer(Command::Save { curves })]
     }
 
     /// The run's curves, as a saved file and the run kept in the browser carry them.
@@ -1195,6 +1212,7 @@ impl Page {
     }
 
     pub fn load_file(&mut self, name: String, bytes: Payload) -> Effects {
+        self.run.loading = true;
         vec![Effect::TrainerWith(Command::Load { kind: LoadKind::File, source: name, bytes: Vec::new() }, bytes)]
     }
 
@@ -1207,6 +1225,7 @@ impl Page {
             return Vec::new();
         };
         let load = Command::Load { kind: LoadKind::Snapshot, source: format!("the snapshot at step {steps}"), bytes: Vec::new() };
+        self.run.loading = true;
         vec![Effect::TrainerWith(load, bytes)]
     }
 
@@ -1223,6 +1242,7 @@ impl Page {
         let source = format!("the run kept in this browser (step {})", run.steps);
         let bytes = run.bytes.clone();
         self.links.kept_loading = Some(run);
+        self.run.loading = true;
         vec![Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, source, bytes: Vec::new() }, bytes)]
     }
 
@@ -1471,7 +1491,7 @@ mod tests {
         assert_eq!(page.settings, settings);
         assert_eq!(page.run.step, 40);
         assert!(page.charts.points().is_empty(), "a file without curves starts them afresh");
-        assert!(page.messages.notice.as_deref().unwrap().contains("Press play to go on. It holds no curves: the charts start at step 40."));
+        assert!(page.messages.notice.as_deref().unwrap().contains("Press play to go on. It brings no curves: the charts start at step 40."));
         assert!(page.messages.notice.as_deref().unwrap().starts_with("Loaded run.ganplay: the run is at step 40"));
         assert!(
             page.messages.notice.as_deref().unwrap().ends_with(
@@ -1502,7 +1522,7 @@ mod tests {
         let mut page = ready_page("");
         steps(&mut page, 1..=6);
         page.apply(Report::Quality { step: 4, quality: None, millis: 1.0 }, None);
-        let [Command::Save { curves }] = &sent(&page.save())[..] else { panic!("a save") };
+        let [Command::Save { curves: Some(curves) }] = &sent(&page.save())[..] else { panic!("a save with curves") };
         assert_eq!((&curves.charts, &curves.quality), (&page.charts, &page.quality.history));
         // Another page loads the file (saved at step 5, its curves read back up to there).
         let mut curves = curves.clone();
@@ -1517,7 +1537,17 @@ mod tests {
         let odd = Curves { charts: MetricHistory::new(4), ..Curves::new() };
         other.apply(Report::Loaded { kind: LoadKind::File, settings: other.settings.clone(), steps: 5, source: "b.ganplay".into(), curves: Some(odd) }, None);
         assert!(other.charts.points().is_empty());
-        assert!(other.messages.notice.as_deref().unwrap().ends_with("It holds no curves: the charts start at step 5."));
+        assert!(other.messages.notice.as_deref().unwrap().ends_with("It brings no curves: the charts start at step 5."));
+        // Saved at once, the file's curves begin at the step it was loaded at; loaded, it says so.
+        steps(&mut other, 6..=7);
+        let [Command::Save { curves: Some(curves) }] = &sent(&other.save())[..] else { panic!("a save with curves") };
+        other.apply(Report::Loaded { kind: LoadKind::File, settings: other.settings.clone(), steps: 7, source: "c.ganplay".into(), curves: Some(curves.clone()) }, None);
+        assert!(other.messages.notice.as_deref().unwrap().ends_with("Press play to go on. Its curves begin at step 6."));
+        // While a file is on its way to the worker, a save is of that run: the curves on show are not its.
+        other.load_file("d.ganplay".into(), vec![1]);
+        assert!(matches!(sent(&other.save())[..], [Command::Save { curves: None }]));
+        other.apply(Report::LoadRefused { kind: LoadKind::File, message: "d.ganplay was not loaded.".into(), details: None }, None);
+        assert!(matches!(sent(&other.save())[..], [Command::Save { curves: Some(_) }]));
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub fn StatusBar(#[prop(optional)] compare: bool) -> impl IntoView {
     let spoken = move || match (running.get(), step.get_untracked()) {
         (true, _) => "Training.".to_string(),
         (false, 0) => String::new(),
+        // Two runs stop at steps of their own, which their columns say.
+        (false, _) if compare => "Paused.".to_string(),
         (false, step) => format!("Paused at step {step}."),
     };
     view! {
