@@ -542,6 +542,18 @@ impl Settings {
         TABLE.iter().filter(|s| self.value(s.key) != next.value(s.key)).map(|s| s.applies).max()
     }
 
+    /// The rows that differ in `next` and take new networks, as the form names them for
+    /// `family`, with `next`'s values ("Seed 7"); the model, the size preset and the backend
+    /// (said in their own ways) left out.
+    pub fn rebuilds_for(&self, next: &Settings, family: Family) -> Vec<String> {
+        TABLE
+            .iter()
+            .filter(|s| s.applies == Applies::Rebuild && !matches!(s.key, Key::Model | Key::Preset | Key::Backend))
+            .filter(|s| self.value(s.key) != next.value(s.key))
+            .map(|s| format!("{} {}", s.key.label_for(family), next.text(s.key)))
+            .collect()
+    }
+
     /// The settings that apply at once taken from `next`, the rest kept: what a running
     /// worker does with a `Tune`.
     pub fn tuned(&self, next: &Settings) -> Settings {

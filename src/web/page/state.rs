@@ -794,7 +794,12 @@ impl Page {
         effects
     }
 
-    fn snapshot(&mut self, snapshot: Snapshot) -> Effects {
+    fn snapshot(&mut self, mut snapshot: Snapshot) -> Effects {
+        // A run just loaded has sent no report yet: its curves (the file's) have the step's.
+        if snapshot.report.is_none() {
+            let last = self.charts.points().last().filter(|p| p.report.step == snapshot.steps && p.steps == 1);
+            snapshot.report = last.map(|p| p.report);
+        }
         let size = self.settings.preset().map_or("custom-size", |p| p.name());
         let what = format!("{size} {}", self.settings.model.family.title());
         // A collapsed run does not replace the run kept in the browser, nor does a compared one,
@@ -1143,7 +1148,14 @@ impl Page {
             (settings.model.nz, settings.model.ngf, settings.model.ndf) = (own.nz, own.ngf, own.ndf);
         }
         if last.as_ref().is_none_or(|l| l.settings != lead.settings) && settings != self.settings {
+            let changed = self.settings.rebuilds_for(&settings, own);
             effects.extend(self.adopt(settings, None));
+            // Rebuilt for the first run's new settings (the form's, or a file's it loaded).
+            if !traded && !changed.is_empty() && self.run.step == 0 {
+                let lead_name = lead.settings.model.family.title();
+                self.notice(format!("The {lead_name} run now has {}: this run starts over with the same.", changed.join(", ")));
+                self.messages.notice_until_play = true;
+            }
             if traded {
                 self.notice(format!(
                     "The first run is now {}, so this one is now {}: training starts over.",
@@ -1533,6 +1545,9 @@ mod tests {
         assert_eq!(other.charts.points().iter().map(|p| p.report.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
         assert_eq!(other.quality.history.points().len(), 1);
         assert_eq!(other.messages.notice.as_deref(), Some("Loaded a.ganplay: the run is at step 5, paused. Press play to go on."));
+        // The loaded run's first snapshot (its worker has no report yet) lists the step's numbers from the curves.
+        other.apply(Report::Snapshot { steps: 5, report: None, thumbnail: "data:".into(), bytes: Vec::new() }, Some(vec![5]));
+        assert_eq!(other.snapshots.last().and_then(|s| s.report).map(|r| r.step), Some(5));
         // Curves not as a run makes them are left out, as if the file held none.
         let odd = Curves { charts: MetricHistory::new(4), ..Curves::new() };
         other.apply(Report::Loaded { kind: LoadKind::File, settings: other.settings.clone(), steps: 5, source: "b.ganplay".into(), curves: Some(odd) }, None);
@@ -1867,6 +1882,20 @@ mod tests {
         settings.model.family = crate::model::Family::Vae;
         vae.apply(Report::Ready { settings }, None);
         (lead, vae)
+    }
+
+    #[test]
+    fn a_compared_run_rebuilt_for_a_file_the_first_run_loaded_says_what_changed() {
+        let (mut lead, mut vae) = dcgan_and_compared_vae();
+        vae.follow(&lead.lead());
+        steps(&mut vae, 1..=90);
+        let mut settings = lead.settings.clone();
+        settings.train.seed = 7;
+        lead.apply(Report::Loaded { kind: LoadKind::File, settings, steps: 300, source: "a.ganplay".into(), curves: None }, None);
+        let effects = sent(&vae.follow(&lead.lead()));
+        assert!(matches!(&effects[..], [Command::Reset(s)] if s.train.seed == 7 && s.model.family == crate::model::Family::Vae), "{effects:?}");
+        assert_eq!(vae.messages.notice.as_deref(), Some("The DCGAN run now has Seed 7: this run starts over with the same."));
+        assert_eq!(vae.run.step, 0);
     }
 
     #[test]

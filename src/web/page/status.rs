@@ -67,7 +67,10 @@ pub fn Speed(state: PageState, id: String) -> impl IntoView {
     let rate = Memo::new(move |_| state.run.with(|r| r.running.then_some(r.steps_per_second)));
     let started = Memo::new(move |_| state.run.with(|r| r.step > 0));
     move || match rate.get() {
-        Some(rate) => view! { <b id=id.clone()>{format!("{rate:.1}")}</b>" steps/s" }.into_any(),
+        // (Where room is short, as in a column's title in presenter mode, the unit is "/s".)
+        Some(rate) => view! {
+            <b id=id.clone()>{format!("{rate:.1}")}</b><span class="unit">" steps/s"</span><span class="unit short">"/s"</span>
+        }.into_any(),
         None => view! { <b id=id.clone()>{move || if started.get() { "paused" } else { "not started" }}</b> }.into_any(),
     }
 }
