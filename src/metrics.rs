@@ -45,8 +45,13 @@ impl Curves {
     /// Adds the reports of `reports` (in order) that come after the last step the curves hold:
     /// the steps a run took after the curves were sent to it.
     pub fn catch_up(&mut self, reports: &[StepReport]) {
-        let last = self.charts.rows().last().map(|p| p.report.step);
+        let last = self.last_step();
         reports.iter().filter(|r| last.is_none_or(|last| r.step > last)).for_each(|r| self.charts.push(r));
+    }
+
+    /// The last step the charts stand for (`None`: they are empty).
+    pub fn last_step(&self) -> Option<u64> {
+        self.charts.rows().last().map(|p| p.report.step)
     }
 
     /// The first step the charts stand for (`None`: they are empty).
@@ -398,7 +403,7 @@ mod tests {
         let sent: Vec<_> = (1..=6).map(report).collect();
         curves.catch_up(&sent);
         assert_eq!(curves.charts.points().iter().map(|p| p.report.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
-        assert_eq!(curves.first_step(), Some(1));
+        assert_eq!((curves.first_step(), curves.last_step()), (Some(1), Some(6)));
         // Curves that begin later (a run loaded from a file without them at step 40).
         let mut later = Curves::new();
         later.catch_up(&(41..=43).map(report).collect::<Vec<_>>());

@@ -53,7 +53,9 @@ impl ChartFrame {
     }
 
     /// `log`: the rows hold log10 of the values, and the ticks are round values on a log scale.
-    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>, log: bool) -> Self {
+    /// `step`: the run's, where the steps axis starts while there are no rows (a run loaded
+    /// without its curves).
+    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>, log: bool, step: u64) -> Self {
         let (lo, hi) = fixed_range.unwrap_or_else(|| {
             let values = rows.iter().flat_map(|(_, v)| series.iter().map(move |s| v.get(s.3).copied().unwrap_or(f32::NAN)));
             let (lo, hi) = values.filter(|v| v.is_finite()).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
@@ -63,7 +65,7 @@ impl ChartFrame {
                 (false, true) => (lo, hi),
             }
         });
-        let (first, last) = (rows.first().map_or(0, |r| r.0), rows.last().map_or(1, |r| r.0));
+        let (first, last) = (rows.first().map_or(step, |r| r.0), rows.last().map_or(step + 1, |r| r.0));
         // Step ticks inside the run's span (the axis ends where the run does).
         let x_ticks = nice_ticks(first as f64, last.max(first + 1) as f64, 6)
             .into_iter()
@@ -121,7 +123,9 @@ pub fn LineChart(
     // The frame is worked out once an update; the lines are built once and only their points
     // change as training runs.
     let fitted = series.clone();
-    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range, log)));
+    let state = PageState::get();
+    let empty_from = Memo::new(move |_| state.run.with(|r| r.step));
+    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range, log, if r.is_empty() { empty_from.get() } else { 0 })));
     let legend = series
         .iter()
         .map(|(name, color, dash, _)| {

@@ -706,11 +706,15 @@ impl Page {
         }
         // Where the charts start, when the file or the kept run did not bring them from step 1.
         let curves = Curves { charts: self.charts.clone(), quality: Default::default() };
-        let charts_from = match curves.first_step() {
+        let charts_from = match (curves.first_step(), curves.last_step()) {
             _ if kind == LoadKind::Snapshot => String::new(),
-            None if steps > 0 => format!(" It brings no curves: the charts start at step {steps}."),
-            Some(first) if first > 1 => format!(" Its curves begin at step {first}."),
-            _ => String::new(),
+            (None, _) if steps > 0 => format!(" It brings no curves: the charts start at step {steps}."),
+            (first, last) => match (first.filter(|&first| first > 1), last.filter(|&last| last < steps)) {
+                (Some(first), Some(last)) => format!(" Its curves run from step {first} to step {last}."),
+                (Some(first), None) => format!(" Its curves begin at step {first}."),
+                (None, Some(last)) => format!(" Its curves end at step {last}."),
+                (None, None) => String::new(),
+            },
         };
         self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{charts_from}{}", resized.unwrap_or_default()));
         self.messages.notice_until_play = true;
@@ -1558,6 +1562,9 @@ mod tests {
         let [Command::Save { curves: Some(curves) }] = &sent(&other.save())[..] else { panic!("a save with curves") };
         other.apply(Report::Loaded { kind: LoadKind::File, settings: other.settings.clone(), steps: 7, source: "c.ganplay".into(), curves: Some(curves.clone()) }, None);
         assert!(other.messages.notice.as_deref().unwrap().ends_with("Press play to go on. Its curves begin at step 6."));
+        // A file whose curves stop short of its step says so too.
+        other.apply(Report::Loaded { kind: LoadKind::File, settings: other.settings.clone(), steps: 9, source: "e.ganplay".into(), curves: Some(curves.clone()) }, None);
+        assert!(other.messages.notice.as_deref().unwrap().ends_with("Press play to go on. Its curves run from step 6 to step 7."));
         // While a file is on its way to the worker, a save is of that run: the curves on show are not its.
         other.load_file("d.ganplay".into(), vec![1]);
         assert!(matches!(sent(&other.save())[..], [Command::Save { curves: None }]));
