@@ -469,13 +469,13 @@ fn report_line(r: &StepReport, total: u64) -> String {
     format!("[{}/{}] {}", r.step, total, r.line())
 }
 
-/// `count` digits from latent vectors drawn with `seed`, 8 wide; a conditional model's 10
-/// wide, a column for each digit (it draws the classes in turn).
 /// Digits in a written preview: 8 rows of 8, or of 0 to 9 for a conditional model.
 fn preview_count(model: &ModelConfig) -> usize {
     if model.family.conditional() { 80 } else { 64 }
 }
 
+/// `count` digits from latent vectors drawn with `seed`, 8 wide; a conditional model's 10
+/// wide, a column for each digit (it draws the classes in turn).
 fn sample_grid(gan_generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Result<GrayImage> {
     let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, model.nz, &Device::flex());
     let images = gan_generate(z).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;

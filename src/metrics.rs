@@ -32,7 +32,7 @@ impl Curves {
     pub fn is_sound_for(&self, family: Family) -> bool {
         self.charts.is_sound()
             && self.charts.capacity == CHART_POINTS
-            && self.charts.rows().all(|p| p.report.measures.family() == family)
+            && self.charts.rows().all(|p| p.report.measures.are_of(family))
             && self.quality.is_sound()
     }
 
@@ -408,7 +408,7 @@ mod tests {
         let mut later = Curves::new();
         later.catch_up(&(41..=43).map(report).collect::<Vec<_>>());
         assert_eq!(later.first_step(), Some(41));
-        assert!(later.is_sound_for(Family::Dcgan) && !later.is_sound_for(Family::Vae));
+        assert!(later.is_sound_for(Family::Dcgan) && later.is_sound_for(Family::Cgan) && !later.is_sound_for(Family::Vae));
     }
 
     #[test]

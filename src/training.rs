@@ -148,6 +148,11 @@ impl Measures {
         }
     }
 
+    /// Whether these are what a step of `family` measures (a conditional DCGAN's are a GAN's).
+    pub fn are_of(&self, family: Family) -> bool {
+        matches!((self, family), (Measures::Gan { .. }, Family::Dcgan | Family::Cgan) | (Measures::Vae { .. }, Family::Vae))
+    }
+
     /// The two numbers a snapshot is labelled with.
     pub fn summary(&self) -> String {
         match *self {

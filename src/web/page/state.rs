@@ -1152,10 +1152,12 @@ impl Page {
             (settings.model.nz, settings.model.ngf, settings.model.ndf) = (own.nz, own.ngf, own.ndf);
         }
         if last.as_ref().is_none_or(|l| l.settings != lead.settings) && settings != self.settings {
-            let changed = self.settings.rebuilds_for(&settings, own);
+            // Named as the first run's form names them.
+            let changed = self.settings.rebuilds_for(&settings, lead.settings.model.family);
+            let rebuilt = self.settings.change_to(&settings) == Some(Applies::Rebuild);
             effects.extend(self.adopt(settings, None));
             // Rebuilt for the first run's new settings (the form's, or a file's it loaded).
-            if !traded && !changed.is_empty() && self.run.step == 0 {
+            if !traded && !changed.is_empty() && rebuilt {
                 let lead_name = lead.settings.model.family.title();
                 self.notice(format!("The {lead_name} run now has {}: this run starts over with the same.", changed.join(", ")));
                 self.messages.notice_until_play = true;
