@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use burn::module::{ModuleMapper, Param};
 
-use crate::metrics::{Curves, MAX_CURVES_BYTES};
+use crate::metrics::Curves;
 use crate::model::{Discriminator, Family, Generator, ModelConfig};
 use crate::settings::{BackendRequest, SettingError, Settings};
 use crate::readback::{copy_module_async, optimizer_record_async};
@@ -289,10 +289,7 @@ impl Checkpoint {
     /// The run's curves up to the file's step, where it holds them and they read as a run
     /// makes them; a file without them (or with curves that do not read) still loads.
     pub fn curves(&self) -> Option<Curves> {
-        let json = self.section(CURVES).ok().filter(|json| json.len() <= MAX_CURVES_BYTES)?;
-        let mut curves: Curves = serde_json::from_slice(json).ok()?;
-        curves.keep_until(self.steps);
-        curves.is_sound_for(self.model.family).then_some(curves)
+        Curves::read(self.section(CURVES).ok()?, self.steps, self.model.family)
     }
 
     fn has(&self, name: &str) -> bool {

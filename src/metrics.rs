@@ -36,6 +36,22 @@ impl Curves {
             && self.quality.is_sound()
     }
 
+    /// Curves read from a file or from storage (JSON), up to `step`: `None` unless they are as
+    /// a run of `family` makes them (see `until`) and at most `MAX_CURVES_BYTES` long.
+    pub fn read(json: &[u8], step: u64, family: Family) -> Option<Self> {
+        // (Checked before parsing: a crafted file must not make the page parse 256 MB.)
+        if json.len() > MAX_CURVES_BYTES {
+            return None;
+        }
+        serde_json::from_slice::<Self>(json).ok()?.until(step, family)
+    }
+
+    /// The curves up to `step`, if they are as a run of `family` makes them.
+    pub fn until(mut self, step: u64, family: Family) -> Option<Self> {
+        self.keep_until(step);
+        self.is_sound_for(family).then_some(self)
+    }
+
     /// Forgets what came after `step`.
     pub fn keep_until(&mut self, step: u64) {
         self.charts.keep_until(step);
@@ -45,18 +61,8 @@ impl Curves {
     /// Adds the reports of `reports` (in order) that come after the last step the curves hold:
     /// the steps a run took after the curves were sent to it.
     pub fn catch_up(&mut self, reports: &[StepReport]) {
-        let last = self.last_step();
+        let last = self.charts.last_step();
         reports.iter().filter(|r| last.is_none_or(|last| r.step > last)).for_each(|r| self.charts.push(r));
-    }
-
-    /// The last step the charts stand for (`None`: they are empty).
-    pub fn last_step(&self) -> Option<u64> {
-        self.charts.rows().last().map(|p| p.report.step)
-    }
-
-    /// The first step the charts stand for (`None`: they are empty).
-    pub fn first_step(&self) -> Option<u64> {
-        self.charts.rows().next().map(|p| (p.report.step + 1).saturating_sub(p.steps as u64))
     }
 }
 
@@ -149,6 +155,16 @@ impl MetricHistory {
             && self.span.is_power_of_two()
             && self.pending.is_none_or(|p| p.steps < self.span)
             && self.rows().zip(self.rows().skip(1)).all(|(a, b)| a.report.step < b.report.step)
+    }
+
+    /// The first step the history stands for (`None`: it is empty).
+    pub fn first_step(&self) -> Option<u64> {
+        self.rows().next().map(|p| (p.report.step + 1).saturating_sub(p.steps as u64))
+    }
+
+    /// The last step the history stands for (`None`: it is empty).
+    pub fn last_step(&self) -> Option<u64> {
+        self.rows().last().map(|p| p.report.step)
     }
 
     /// The points, and the steps gathered for the next one (fewer than a point's span): every
@@ -398,16 +414,16 @@ mod tests {
     #[test]
     fn curves_catch_up_with_the_steps_taken_after_they_were_sent() {
         let mut curves = Curves::new();
-        assert_eq!(curves.first_step(), None);
+        assert_eq!(curves.charts.first_step(), None);
         (1..=3).for_each(|step| curves.charts.push(&report(step)));
         let sent: Vec<_> = (1..=6).map(report).collect();
         curves.catch_up(&sent);
         assert_eq!(curves.charts.points().iter().map(|p| p.report.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
-        assert_eq!((curves.first_step(), curves.last_step()), (Some(1), Some(6)));
+        assert_eq!((curves.charts.first_step(), curves.charts.last_step()), (Some(1), Some(6)));
         // Curves that begin later (a run loaded from a file without them at step 40).
         let mut later = Curves::new();
         later.catch_up(&(41..=43).map(report).collect::<Vec<_>>());
-        assert_eq!(later.first_step(), Some(41));
+        assert_eq!(later.charts.first_step(), Some(41));
         assert!(later.is_sound_for(Family::Dcgan) && later.is_sound_for(Family::Cgan) && !later.is_sound_for(Family::Vae));
     }
 

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::latent::normal_values;
-use crate::metrics::{CHART_POINTS, Curves, MAX_CURVES_BYTES, MetricHistory};
+use crate::metrics::{CHART_POINTS, Curves, MetricHistory};
 use crate::protocol::{Command, Fault, LoadKind, Message, Picture, Report, Weights};
 use crate::quality::{Quality, QualityHistory};
 use crate::settings::{Applies, Key, Settings};
@@ -682,13 +682,14 @@ impl Page {
                 // The kept run's own curves (kept beside its file), or the file's; read from
                 // storage or a file, they are used only if they are as a run makes them.
                 self.links.kept_as_loaded = (kind == LoadKind::KeptRun).then_some(steps);
+                let family = self.settings.model.family;
                 let kept = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
-                let kept = kept.filter(|json| json.len() <= MAX_CURVES_BYTES).and_then(|json| serde_json::from_str::<Curves>(&json).ok());
-                if let Some(mut curves) = kept.or(curves) {
-                    curves.keep_until(steps);
-                    if curves.is_sound_for(self.settings.model.family) {
-                        (self.charts, self.quality.history) = (curves.charts, curves.quality);
-                    }
+                let curves = match kept {
+                    Some(json) => Curves::read(json.as_bytes(), steps, family),
+                    None => curves.and_then(|curves| curves.until(steps, family)),
+                };
+                if let Some(curves) = curves {
+                    (self.charts, self.quality.history) = (curves.charts, curves.quality);
                 }
                 // What went wrong with the run before (a refused file, a divergence) no
                 // longer holds for this one.
@@ -705,8 +706,7 @@ impl Page {
             return effects;
         }
         // Where the charts start, when the file or the kept run did not bring them from step 1.
-        let curves = Curves { charts: self.charts.clone(), quality: Default::default() };
-        let charts_from = match (curves.first_step(), curves.last_step()) {
+        let charts_from = match (self.charts.first_step(), self.charts.last_step()) {
             _ if kind == LoadKind::Snapshot => String::new(),
             (None, _) if steps > 0 => format!(" It brings no curves: the charts start at step {steps}."),
             (first, last) => match (first.filter(|&first| first > 1), last.filter(|&last| last < steps)) {
