@@ -228,6 +228,9 @@ struct PretrainArgs {
     log_every: u64,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendChoice,
+    /// How the convolutions run (as `bench --conv`).
+    #[arg(long, value_enum, default_value = "auto")]
+    conv: ConvChoice,
     /// Where the generator, its preview and its numbers go (by default, where the page
     /// serves the model's shipped generator from).
     #[arg(long)]
@@ -279,9 +282,10 @@ struct BenchArgs {
     /// Backends to time; by default every one available.
     #[arg(long, value_enum)]
     backend: Vec<BackendChoice>,
-    /// How D's 4x4 stride-2 convolutions run: as measured best (auto), burn's
-    /// convolution, or im2col and a matmul; several are timed one after the other (a
-    /// conditional D's first layer always runs burn's).
+    /// How the convolutions run: as measured best (auto); burn's; D's 4x4 stride-2 ones as
+    /// im2col and a matmul; or D's and G's 4x4 ones as a matmul and a sum of shifted slices
+    /// (blocks); several are timed one after the other (a conditional D's first layer always runs
+    /// burn's).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
     conv: Vec<ConvChoice>,
     /// Instead of timing steps, profile one step of each configuration on a GPU (after the
@@ -302,6 +306,7 @@ enum ConvChoice {
     Auto,
     Burn,
     Im2col,
+    Blocks,
 }
 
 impl ConvChoice {
@@ -310,6 +315,7 @@ impl ConvChoice {
             ConvChoice::Auto => None,
             ConvChoice::Burn => Some(ConvPath::Burn),
             ConvChoice::Im2col => Some(ConvPath::Im2col),
+            ConvChoice::Blocks => Some(ConvPath::Blocks),
         }
     }
 }
@@ -556,6 +562,7 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
 
 fn pretrain(args: PretrainArgs) -> Result<()> {
     let started = Instant::now();
+    force_conv_path(args.conv.path());
     let Mnist { train: digits, held_out } = load_mnist_folder(&args.data)?;
     let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let device = device(args.backend)?.autodiff();

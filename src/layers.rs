@@ -9,8 +9,12 @@
 //!   VAE encoder's 2 nz outputs), is a `Linear` from the flattened map.
 //! - `conv4x4s2`: the 4x4 stride-2 convolutions of D as im2col and one matmul. The padded
 //!   input, seen as 2x2 blocks, gives the 16 taps of every output pixel through 4 contiguous
-//!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel. Measured slower
-//!   than burn's tuned convolution (see `conv_path`), it is kept for `ganplay bench --conv`.
+//!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel.
+//! - `conv4x4s2_blocks` and `conv_transpose4x4s2_blocks`: D's and G's 4x4 stride-2 layers
+//!   with no im2col, as one matmul over 2x2 blocks of pixels and a sum of four shifted slices.
+//!
+//! The last two are measured slower than burn's convolutions (see `conv_path`) and are kept
+//! for `ganplay bench --conv`.
 //! - `batch_norm_train`: batch-norm statistics as contiguous reductions, without the copies
 //!   burn's makes to bring channels first.
 
@@ -21,25 +25,34 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 use burn::tensor::ops::PadMode;
 
-/// How the 4x4 stride-2 convolutions of D run.
+/// How the 4x4 stride-2 convolutions of D (and, for `Blocks`, the transposed ones of G) run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvPath {
     /// burn's convolution (direct or tuned kernels on a GPU; im2col inside on the CPU).
     Burn,
     /// `conv4x4s2`: im2col and one matmul.
     Im2col,
+    /// `conv4x4s2_blocks` for D and `conv_transpose4x4s2_blocks` for G: one matmul over 2x2
+    /// blocks of pixels, and a sum of four shifted slices.
+    Blocks,
 }
 
 static CONV_PATH: AtomicU8 = AtomicU8::new(0);
 
-/// The convolution path: burn's, chosen by measurement (`ganplay bench --conv burn,im2col`).
-/// On an H200 (native wgpu, with autotune) burn's tuned kernels ran a width-32 step at batch
-/// 64 in 14.2 ms against 17.5 ms with im2col, and 21.4 against 36.1 ms at batch 256: the
-/// im2col's slices and their gradients cost more launches than the convolution saves. On the
-/// CPU burn's convolution is an im2col and a matmul already.
+/// The convolution path: burn's, chosen by measurement (`ganplay bench --conv
+/// burn,im2col,blocks`). On an H100 (native wgpu on Vulkan, with autotune; median of 20 or 30
+/// steps), burn's ran a width-32 step at batch 256 in 22.6 to 24.1 ms, against 36.7 ms with
+/// im2col and 81.9 ms with blocks, and a width-64 one in 44 ms against 80 and 179 ms; at width
+/// 64, batch 64, two extra G layers, 19.0 ms against 44.3 with blocks. (On an H200 before,
+/// width 32: 14.2 ms against 17.5 with im2col at batch 64.) Yet the profiler gave a blocks
+/// step at width 64, batch 256, 30 ms of kernel time against 43 ms for burn's, of which 36 ms
+/// were burn's direct convolutions: what the blocks path loses lies outside its kernels,
+/// perhaps in the buffers of its slices' gradients (each a full-size zeroed tensor). On the CPU, burn's convolution is an im2col and a matmul already (blocks: 305
+/// against 164 ms a step at width 32, batch 64, two extra layers, on 2 cores).
 pub fn conv_path() -> ConvPath {
     match CONV_PATH.load(Ordering::Relaxed) {
         2 => ConvPath::Im2col,
+        3 => ConvPath::Blocks,
         _ => ConvPath::Burn,
     }
 }
@@ -50,6 +63,7 @@ pub fn force_conv_path(path: Option<ConvPath>) {
         None => 0,
         Some(ConvPath::Burn) => 1,
         Some(ConvPath::Im2col) => 2,
+        Some(ConvPath::Blocks) => 3,
     };
     CONV_PATH.store(code, Ordering::Relaxed);
 }
@@ -95,6 +109,77 @@ pub fn conv4x4s2(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let columns = taps.permute([0, 2, 4, 1, 6, 3, 7, 5]).reshape([batch * oh * ow, channels * 16]);
     let weight = layer.weight.val().reshape([out, channels * 16]).transpose();
     columns.matmul(weight).reshape([batch, oh, ow, out]).permute([0, 3, 1, 2])
+}
+
+/// `conv4x4s2` with no im2col: the padded input seen as 2x2 blocks of pixels is a 2x2 stride-1
+/// convolution over blocks of 4c values, and that is one matmul of every block (a row of 4c)
+/// with the weights of all four block offsets side by side ([4c, 4 out]), whose four outputs
+/// are then summed, each read at its offset. The input is copied once (blocks to rows); the
+/// matmul does (h/2 + 1)(w/2 + 1) rows where the convolution has (h/2)(w/2) outputs.
+pub fn conv4x4s2_blocks(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let [batch, channels, h, w] = x.dims();
+    let [out, _, kh, kw] = layer.weight.dims();
+    debug_assert!(kh == 4 && kw == 4 && h % 2 == 0 && w % 2 == 0);
+    let (oh, ow) = (h / 2, w / 2);
+    let (bh, bw) = (oh + 1, ow + 1);
+    // Rows: blocks (image, block row, block column); columns: (channel, row in block, column).
+    let blocks = x
+        .pad((1, 1, 1, 1), PadMode::Constant(0.0))
+        .reshape([batch, channels, bh, 2, bw, 2])
+        .permute([0, 2, 4, 1, 3, 5])
+        .reshape([batch * bh * bw, channels * 4]);
+    // Tap (2a + b, 2c + d) of output (i, j) is block (i + a, j + c), pixel (b, d) in it. The
+    // weight [out, c, (a, b), (c, d)] as rows (channel, b, d) and columns (a, c, out).
+    let weight = layer
+        .weight
+        .val()
+        .reshape([out, channels, 2, 2, 2, 2])
+        .permute([1, 3, 5, 2, 4, 0])
+        .reshape([channels * 4, 4 * out]);
+    let partial = blocks.matmul(weight).reshape([batch, bh, bw, 4, out]);
+    // Output (i, j) sums offset (a, c) of block (i + a, j + c).
+    let offset = |a: usize, c: usize| partial.clone().slice([0..batch, a..a + oh, c..c + ow, 2 * a + c..2 * a + c + 1, 0..out]);
+    let sum = offset(0, 0) + offset(0, 1) + offset(1, 0) + offset(1, 1);
+    sum.reshape([batch, oh, ow, out]).permute([0, 3, 1, 2])
+}
+
+/// A 4x4 transposed convolution, stride 2, padding 1, no bias, of x [batch, c, h, w] with
+/// `layer`'s weight [c, out, 4, 4]: [batch, out, 2h, 2w]. The adjoint of `conv4x4s2_blocks`:
+/// the output, padded, is (h + 1) x (w + 1) blocks of 2x2 pixels, and input pixel (i, j)
+/// adds to blocks (i + a, j + c) for a, c in {0, 1}. One matmul of every input pixel (a row
+/// of c) with the weights of all four offsets and the pixels of a block side by side
+/// ([c, 4 * out * 4]), then the four offsets' outputs, each shifted into place, are summed.
+/// Its gradients are matmuls too, where burn's takes the input's gradient with a direct
+/// convolution.
+pub fn conv_transpose4x4s2_blocks(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    let [batch, channels, h, w] = x.dims();
+    let [_, out, kh, kw] = layer.weight.dims();
+    debug_assert!(kh == 4 && kw == 4);
+    let rows = x.permute([0, 2, 3, 1]).reshape([batch * h * w, channels]);
+    // Tap (2a + b, 2c + d) of input (i, j) lands in block (i + a, j + c), at pixel (b, d).
+    let weight = layer
+        .weight
+        .val()
+        .reshape([channels, out, 2, 2, 2, 2])
+        .permute([0, 2, 4, 1, 3, 5])
+        .reshape([channels, 4 * out * 4]);
+    // [batch, h, w, (a, c), (out, b, d)]
+    let partial = rows.matmul(weight).reshape([batch, h, w, 4, out * 4]);
+    let placed = |a: usize, c: usize| {
+        partial
+            .clone()
+            .slice([0..batch, 0..h, 0..w, 2 * a + c..2 * a + c + 1, 0..out * 4])
+            .reshape([batch, h, w, out * 4])
+            .permute([0, 3, 1, 2])
+            .pad((c, 1 - c, a, 1 - a), PadMode::Constant(0.0))
+    };
+    // [batch, (out, b, d), block row, block column]
+    let blocks = placed(0, 0) + placed(0, 1) + placed(1, 0) + placed(1, 1);
+    blocks
+        .reshape([batch, out, 2, 2, h + 1, w + 1])
+        .permute([0, 1, 4, 2, 5, 3])
+        .reshape([batch, out, 2 * h + 2, 2 * w + 2])
+        .slice([0..batch, 0..out, 1..2 * h + 1, 1..2 * w + 1])
 }
 
 /// Batch norm of x [batch, c, h, w] in training: normalised with the batch's statistics,
@@ -209,6 +294,22 @@ mod tests {
         for (input, channels) in [([3, 1, 28, 28], [1, 5]), ([2, 4, 14, 14], [4, 6])] {
             let layer = conv(channels, 4, 2, 1);
             agree(input, || layer.weight.val(), |x| conv4x4s2(&layer, x), |x| layer.forward(x));
+        }
+    }
+
+    #[test]
+    fn block_transposed_convolution_is_burns() {
+        for (input, channels) in [([3, 6, 7, 7], [6, 4]), ([2, 3, 14, 14], [3, 1])] {
+            let layer = ConvTranspose2dConfig::new(channels, [4, 4]).with_stride([2, 2]).with_padding([1, 1]).with_bias(false).init(&device());
+            agree(input, || layer.weight.val(), |x| conv_transpose4x4s2_blocks(&layer, x), |x| layer.forward(x));
+        }
+    }
+
+    #[test]
+    fn block_convolution_is_burns_convolution() {
+        for (input, channels) in [([3, 1, 28, 28], [1, 5]), ([2, 4, 14, 14], [4, 6])] {
+            let layer = conv(channels, 4, 2, 1);
+            agree(input, || layer.weight.val(), |x| conv4x4s2_blocks(&layer, x), |x| layer.forward(x));
         }
     }
 

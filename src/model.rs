@@ -21,7 +21,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use crate::latent::normal_values;
-use crate::layers::{ConvPath, batch_norm, conv_path, conv4x4s2, dense_project, dense_score};
+use crate::layers::{ConvPath, batch_norm, conv_path, conv_transpose4x4s2_blocks, conv4x4s2, conv4x4s2_blocks, dense_project, dense_score};
 
 /// Side of the square images, in pixels.
 pub const IMAGE_SIDE: usize = 28;
@@ -134,6 +134,14 @@ fn upsample(channels: [usize; 2]) -> ConvTranspose2dConfig {
         .with_padding([1, 1])
         .with_bias(false)
         .with_initializer(dcgan_init())
+}
+
+/// A 4x4 stride-2 transposed convolution by the measured path (`conv_path`).
+fn upsample_by(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    match conv_path() {
+        ConvPath::Blocks => conv_transpose4x4s2_blocks(layer, x),
+        ConvPath::Burn | ConvPath::Im2col => layer.forward(x),
+    }
 }
 
 fn refine_layer(channels: usize, device: &Device) -> Refine {
@@ -288,9 +296,9 @@ impl Generator {
     /// pixels in [0, 1]: (1 + tanh(a)) / 2 = sigmoid(2a).
     pub fn logits(&self, z: Tensor<4>) -> Tensor<4> {
         let x = relu(batch_norm(&self.norm1, dense_project(&self.project, z), 1)); // 7x7
-        let x = relu(batch_norm(&self.norm2, self.up1.forward(x), 1)); // 14x14
+        let x = relu(batch_norm(&self.norm2, upsample_by(&self.up1, x), 1)); // 14x14
         let x = self.refine.iter().fold(x, |x, layer| relu(batch_norm(&layer.norm, layer.conv.forward(x), 1)));
-        self.up2.forward(x) // 28x28
+        upsample_by(&self.up2, x) // 28x28
     }
 
     /// This generator with its first layer's weights zeroed: every z then draws the same
@@ -409,6 +417,7 @@ impl Discriminator {
         match conv_path() {
             ConvPath::Burn => layer.forward(x),
             ConvPath::Im2col => conv4x4s2(layer, x),
+            ConvPath::Blocks => conv4x4s2_blocks(layer, x),
         }
     }
 }
