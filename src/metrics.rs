@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::Family;
-use crate::quality::QualityHistory;
+use crate::quality::{Quality, QualityHistory};
 use crate::training::{Measures, StepReport};
 
 /// Chart points a run keeps (older ones are merged pairwise, see `MetricHistory`).
@@ -58,11 +58,15 @@ impl Curves {
         self.quality.keep_until(step);
     }
 
-    /// Adds the reports of `reports` (in order) that come after the last step the curves hold:
-    /// the steps a run took after the curves were sent to it.
-    pub fn catch_up(&mut self, reports: &[StepReport]) {
+    /// Adds the reports of `reports` and the scores of `scores` (each in order) that come after
+    /// the last of each the curves hold: what a run sent after the curves were sent to it.
+    pub fn catch_up(&mut self, reports: &[StepReport], scores: &[(u64, Option<Quality>)]) {
         let last = self.charts.last_step();
         reports.iter().filter(|r| last.is_none_or(|last| r.step > last)).for_each(|r| self.charts.push(r));
+        let last = self.quality.latest().map(|(step, _)| *step);
+        for (step, quality) in scores.iter().filter(|(step, _)| last.is_none_or(|last| *step > last)) {
+            self.quality.push(*step, quality.clone());
+        }
     }
 }
 
@@ -416,13 +420,15 @@ mod tests {
         let mut curves = Curves::new();
         assert_eq!(curves.charts.first_step(), None);
         (1..=3).for_each(|step| curves.charts.push(&report(step)));
+        curves.quality.push(2, None);
         let sent: Vec<_> = (1..=6).map(report).collect();
-        curves.catch_up(&sent);
+        curves.catch_up(&sent, &[(2, None), (5, None)]);
         assert_eq!(curves.charts.points().iter().map(|p| p.report.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(curves.quality.points().iter().map(|(step, _)| *step).collect::<Vec<_>>(), [2, 5]);
         assert_eq!((curves.charts.first_step(), curves.charts.last_step()), (Some(1), Some(6)));
         // Curves that begin later (a run loaded from a file without them at step 40).
         let mut later = Curves::new();
-        later.catch_up(&(41..=43).map(report).collect::<Vec<_>>());
+        later.catch_up(&(41..=43).map(report).collect::<Vec<_>>(), &[]);
         assert_eq!(later.charts.first_step(), Some(41));
         assert!(later.is_sound_for(Family::Dcgan) && later.is_sound_for(Family::Cgan) && !later.is_sound_for(Family::Vae));
     }

@@ -18,7 +18,7 @@ use super::{draw_digit, next_tick, now_ms, send, serve};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::classifier::Classifier;
 use crate::data::{Digits, Mnist, load_mnist};
-use crate::quality::{Gaussian, PAGE_DIGITS as SCORED, PAGE_SEED};
+use crate::quality::{Gaussian, PAGE_DIGITS as SCORED, PAGE_SEED, Quality};
 use crate::image::GrayImage;
 use crate::latent::normal_values;
 use crate::model::{CLASSES, Family, Generator, ModelConfig};
@@ -134,10 +134,22 @@ struct Session {
     /// The reports sent since the run was built (the last `REPORTS_KEPT` of them at least):
     /// a save adds those past the page's curves, sent after it asked.
     reports_sent: Vec<StepReport>,
+    /// Likewise the quality scores sent (the last `SCORES_KEPT` at least).
+    scores_sent: Vec<(u64, Option<Quality>)>,
 }
 
 /// Reports the worker keeps of those it sent (see `reports_sent`).
 const REPORTS_KEPT: usize = 1024;
+/// Quality scores the worker keeps of those it sent (see `scores_sent`): one comes every few
+/// seconds of training.
+const SCORES_KEPT: usize = 64;
+
+/// Keeps the last `kept` of `sent` at least, dropping older ones in bulk.
+fn keep_last<T>(sent: &mut Vec<T>, kept: usize) {
+    if sent.len() > 2 * kept {
+        sent.drain(..sent.len() - kept);
+    }
+}
 
 async fn run(inbox: Rc<RefCell<Inbox>>) {
     let Mnist { train: digits, held_out } = match load_digits().await {
@@ -178,6 +190,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         last_grid_ms: 0.0,
         snapshot_at: (0, 0.0),
         reports_sent: Vec::new(),
+        scores_sent: Vec::new(),
     };
     loop {
         let command = if session.running && session.gan.is_some() {
@@ -391,7 +404,7 @@ impl Session {
             Command::Save { curves } => {
                 let mut file = self.weights_file().await?;
                 if let Some(mut curves) = curves {
-                    curves.catch_up(&self.reports_sent);
+                    curves.catch_up(&self.reports_sent, &self.scores_sent);
                     file = file.with_curves(&curves);
                 }
                 send(Report::Saved { steps: file.steps, bytes: file.to_bytes() });
@@ -444,6 +457,7 @@ impl Session {
         self.snapshot_at = (gan.steps, now_ms());
         self.last_quality_ms = now_ms();
         self.reports_sent.clear();
+        self.scores_sent.clear();
         self.generator_sent = None;
         // New networks on a GPU: their first step compiles (and tunes) kernels.
         self.kernels_pending = self.gpu.is_some();
@@ -602,9 +616,7 @@ impl Session {
         }
         self.last_good = self.gan.as_ref().map(Gan::snapshot);
         self.reports_sent.extend_from_slice(&reports);
-        if self.reports_sent.len() > 2 * REPORTS_KEPT {
-            self.reports_sent.drain(..self.reports_sent.len() - REPORTS_KEPT);
-        }
+        keep_last(&mut self.reports_sent, REPORTS_KEPT);
         send(Report::Steps { reports, steps_per_second: (count as f64 / seconds) as f32 });
         Ok(true)
     }
@@ -630,6 +642,8 @@ impl Session {
         }
         let reference = judge.reference.as_ref().expect("set above");
         let quality = judge.classifier.quality_asked(images, reference, asked.as_deref()).await?;
+        self.scores_sent.push((step, quality.clone()));
+        keep_last(&mut self.scores_sent, SCORES_KEPT);
         send(Report::Quality { step, quality, millis: (now_ms() - started) as f32 });
         // Scoring time is not training time.
         self.last_quality_ms = now_ms();

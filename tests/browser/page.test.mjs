@@ -205,6 +205,14 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     await waitReady(page);
     const started = Date.now();
     await page.click('#play');
+    // Before its first score (some seconds into training), the score chart's steps axis spans
+    // the run's curves, as the other charts' does.
+    const spans = await (await page.waitForFunction(() => {
+      const [prob, score] = ['#chart-prob > svg', '#chart-score > svg'].map((s) => document.querySelector(s));
+      return Number(prob.dataset.points) >= 1 && { prob: prob.dataset.steps, score: score.dataset.steps, scored: Number(score.dataset.points) };
+    }, null, { timeout: 120_000 })).jsonValue();
+    assert.equal(spans.scored, 0, 'no score yet');
+    assert.equal(spans.score.split('-')[0], spans.prob.split('-')[0], `score chart's steps ${spans.score}, the curves' ${spans.prob}`);
     // A point after a few seconds of training, with numbers (never NaN) and ten bars.
     await page.waitForFunction(() => Number(document.querySelector('#quality').dataset.points) >= 1, null, { timeout: 120_000 });
     assert.match(await text(page, '#quality-score'), /^(\d+\.\d\d|—)$/);

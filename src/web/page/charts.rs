@@ -55,7 +55,8 @@ impl ChartFrame {
     /// `log`: the rows hold log10 of the values, and the ticks are round values on a log scale.
     /// `step`: the run's, where the steps axis starts while there are no rows (a run loaded
     /// without its curves).
-    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>, log: bool, step: u64) -> Self {
+    /// `empty`: the steps an empty chart's axis spans.
+    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>, log: bool, empty: (u64, u64)) -> Self {
         let (lo, hi) = fixed_range.unwrap_or_else(|| {
             let values = rows.iter().flat_map(|(_, v)| series.iter().map(move |s| v.get(s.3).copied().unwrap_or(f32::NAN)));
             let (lo, hi) = values.filter(|v| v.is_finite()).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
@@ -65,7 +66,7 @@ impl ChartFrame {
                 (false, true) => (lo, hi),
             }
         });
-        let (first, last) = (rows.first().map_or(step, |r| r.0), rows.last().map_or(step + 1, |r| r.0));
+        let (first, last) = (rows.first().map_or(empty.0, |r| r.0), rows.last().map_or(empty.1, |r| r.0));
         // Step ticks inside the run's span (the axis ends where the run does).
         let x_ticks = nice_ticks(first as f64, last.max(first + 1) as f64, 6)
             .into_iter()
@@ -124,8 +125,13 @@ pub fn LineChart(
     // change as training runs.
     let fitted = series.clone();
     let state = PageState::get();
-    let empty_from = Memo::new(move |_| state.run.with(|r| r.step));
-    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range, log, if r.is_empty() { empty_from.get() } else { 0 })));
+    // An empty chart spans the steps the run's curves do (a quality chart before its first
+    // score), or starts at the run's step (a run loaded without curves).
+    let empty = Memo::new(move |_| {
+        let step = state.run.with(|r| r.step);
+        (state.charts.with(|c| c.first_step()).unwrap_or(step).min(step), step)
+    });
+    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range, log, if r.is_empty() { empty.get() } else { (0, 0) })));
     let legend = series
         .iter()
         .map(|(name, color, dash, _)| {
@@ -242,10 +248,12 @@ pub fn LineChart(
         })
     };
     let count = move || rows.with(|r| r.len());
+    // The steps the axis spans, as "first-last" (for tests).
+    let steps = move || frame.with(|f| format!("{}-{}", f.first, f.last));
     view! {
         <figure class="chart" id=id>
             <figcaption><strong>{title}</strong><span class="legend">{legend}</span></figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title data-points=count>{axes}{level}{polylines}{mark}</svg>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title data-points=count data-steps=steps>{axes}{level}{polylines}{mark}</svg>
             <p class="explain">{explain}</p>
         </figure>
     }
