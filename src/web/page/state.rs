@@ -861,6 +861,8 @@ impl Page {
         self.run.running = false;
         self.run.kernels = None;
         self.latent.in_flight = false;
+        // A load the worker had yet to answer goes with it.
+        self.run.loading = false;
         self.links.restarts += 1;
         self.links.resume_after_move = false;
         if self.links.restarts > RESTARTS {
@@ -1572,6 +1574,10 @@ mod tests {
         assert!(matches!(sent(&other.save())[..], [Command::Save { curves: None }]));
         other.apply(Report::LoadRefused { kind: LoadKind::File, message: "d.ganplay was not loaded.".into(), details: None }, None);
         assert!(matches!(sent(&other.save())[..], [Command::Save { curves: Some(_) }]));
+        // A worker that crashes with a load on its way never answers it.
+        other.load_file("f.ganplay".into(), vec![1]);
+        other.apply(Report::Crashed("panicked at src/x.rs:1:1: boom".into()), None);
+        assert!(!other.run.loading);
     }
 
     #[test]
