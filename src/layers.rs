@@ -12,11 +12,11 @@
 //!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel.
 //! - `conv4x4s2_blocks` and `conv_transpose4x4s2_blocks`: D's and G's 4x4 stride-2 layers
 //!   with no im2col, as one matmul over 2x2 blocks of pixels and a sum of four shifted slices.
-//!
-//! The last two are measured slower than burn's convolutions (see `conv_path`) and are kept
-//! for `ganplay bench --conv`.
 //! - `batch_norm_train`: batch-norm statistics as contiguous reductions, without the copies
 //!   burn's makes to bring channels first.
+//!
+//! `conv4x4s2` and the two block ones are measured slower than burn's convolutions (see
+//! `conv_path`) and are kept for `ganplay bench --conv`.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -47,8 +47,9 @@ static CONV_PATH: AtomicU8 = AtomicU8::new(0);
 /// width 32: 14.2 ms against 17.5 with im2col at batch 64.) Yet the profiler gave a blocks
 /// step at width 64, batch 256, 30 ms of kernel time against 43 ms for burn's, of which 36 ms
 /// were burn's direct convolutions: what the blocks path loses lies outside its kernels,
-/// perhaps in the buffers of its slices' gradients (each a full-size zeroed tensor). On the CPU, burn's convolution is an im2col and a matmul already (blocks: 305
-/// against 164 ms a step at width 32, batch 64, two extra layers, on 2 cores).
+/// perhaps in the buffers of its slices' gradients (each a full-size zeroed tensor). On the
+/// CPU, burn's convolution is an im2col and a matmul already (blocks: 305 against 164 ms a
+/// step at width 32, batch 64, two extra layers, on 2 cores).
 pub fn conv_path() -> ConvPath {
     match CONV_PATH.load(Ordering::Relaxed) {
         2 => ConvPath::Im2col,
@@ -119,7 +120,7 @@ pub fn conv4x4s2(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 pub fn conv4x4s2_blocks(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let [batch, channels, h, w] = x.dims();
     let [out, _, kh, kw] = layer.weight.dims();
-    debug_assert!(kh == 4 && kw == 4 && h % 2 == 0 && w % 2 == 0);
+    debug_assert!(kh == 4 && kw == 4 && h % 2 == 0 && w % 2 == 0 && layer.stride == [2, 2] && layer.bias.is_none());
     let (oh, ow) = (h / 2, w / 2);
     let (bh, bw) = (oh + 1, ow + 1);
     // Rows: blocks (image, block row, block column); columns: (channel, row in block, column).
@@ -154,7 +155,7 @@ pub fn conv4x4s2_blocks(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 pub fn conv_transpose4x4s2_blocks(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
     let [batch, channels, h, w] = x.dims();
     let [_, out, kh, kw] = layer.weight.dims();
-    debug_assert!(kh == 4 && kw == 4);
+    debug_assert!(kh == 4 && kw == 4 && layer.stride == [2, 2] && layer.padding == [1, 1] && layer.bias.is_none());
     let rows = x.permute([0, 2, 3, 1]).reshape([batch * h * w, channels]);
     // Tap (2a + b, 2c + d) of input (i, j) lands in block (i + a, j + c), at pixel (b, d).
     let weight = layer
@@ -299,7 +300,7 @@ mod tests {
 
     #[test]
     fn block_transposed_convolution_is_burns() {
-        for (input, channels) in [([3, 6, 7, 7], [6, 4]), ([2, 3, 14, 14], [3, 1])] {
+        for (input, channels) in [([3, 6, 7, 7], [6, 4]), ([2, 3, 14, 14], [3, 1]), ([2, 3, 5, 7], [3, 2])] {
             let layer = ConvTranspose2dConfig::new(channels, [4, 4]).with_stride([2, 2]).with_padding([1, 1]).with_bias(false).init(&device());
             agree(input, || layer.weight.val(), |x| conv_transpose4x4s2_blocks(&layer, x), |x| layer.forward(x));
         }
@@ -307,7 +308,7 @@ mod tests {
 
     #[test]
     fn block_convolution_is_burns_convolution() {
-        for (input, channels) in [([3, 1, 28, 28], [1, 5]), ([2, 4, 14, 14], [4, 6])] {
+        for (input, channels) in [([3, 1, 28, 28], [1, 5]), ([2, 4, 14, 14], [4, 6]), ([2, 3, 6, 10], [3, 2])] {
             let layer = conv(channels, 4, 2, 1);
             agree(input, || layer.weight.val(), |x| conv4x4s2_blocks(&layer, x), |x| layer.forward(x));
         }

@@ -59,12 +59,13 @@ impl Curves {
     }
 
     /// Adds the reports of `reports` and the scores of `scores` (each in order) that come after
-    /// the last of each the curves hold: what a run sent after the curves were sent to it.
+    /// the last of each the curves hold: what a run sent after the curves were sent to it. A
+    /// score of the curves' last scored step replaces theirs (the run scored again, paused).
     pub fn catch_up(&mut self, reports: &[StepReport], scores: &[(u64, Option<Quality>)]) {
         let last = self.charts.last_step();
         reports.iter().filter(|r| last.is_none_or(|last| r.step > last)).for_each(|r| self.charts.push(r));
         let last = self.quality.latest().map(|(step, _)| *step);
-        for (step, quality) in scores.iter().filter(|(step, _)| last.is_none_or(|last| *step > last)) {
+        for (step, quality) in scores.iter().filter(|(step, _)| last.is_none_or(|last| *step >= last)) {
             self.quality.push(*step, quality.clone());
         }
     }
@@ -420,11 +421,15 @@ mod tests {
         let mut curves = Curves::new();
         assert_eq!(curves.charts.first_step(), None);
         (1..=3).for_each(|step| curves.charts.push(&report(step)));
+        curves.quality.push(1, None);
         curves.quality.push(2, None);
         let sent: Vec<_> = (1..=6).map(report).collect();
-        curves.catch_up(&sent, &[(2, None), (5, None)]);
+        // The worker sent scores at steps 1 and 2 before the curves left the page, scored step 2
+        // again, then step 5.
+        let scored = Quality { score: 8.0, frechet: 2.0, histogram: [0.1; 10], asked: None };
+        curves.catch_up(&sent, &[(1, Some(scored.clone())), (2, None), (2, Some(scored.clone())), (5, None)]);
         assert_eq!(curves.charts.points().iter().map(|p| p.report.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
-        assert_eq!(curves.quality.points().iter().map(|(step, _)| *step).collect::<Vec<_>>(), [2, 5]);
+        assert_eq!(curves.quality.points().iter().map(|(step, q)| (*step, q.is_some())).collect::<Vec<_>>(), [(1, false), (2, true), (5, false)]);
         assert_eq!((curves.charts.first_step(), curves.charts.last_step()), (Some(1), Some(6)));
         // Curves that begin later (a run loaded from a file without them at step 40).
         let mut later = Curves::new();

@@ -53,9 +53,8 @@ impl ChartFrame {
     }
 
     /// `log`: the rows hold log10 of the values, and the ticks are round values on a log scale.
-    /// `step`: the run's, where the steps axis starts while there are no rows (a run loaded
-    /// without its curves).
-    /// `empty`: the steps an empty chart's axis spans.
+    /// `empty`: the steps the axis spans while there are no rows (a quality chart before its
+    /// first score; from the run's step, a run loaded without its curves).
     fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>, log: bool, empty: (u64, u64)) -> Self {
         let (lo, hi) = fixed_range.unwrap_or_else(|| {
             let values = rows.iter().flat_map(|(_, v)| series.iter().map(move |s| v.get(s.3).copied().unwrap_or(f32::NAN)));
@@ -129,7 +128,7 @@ pub fn LineChart(
     // score), or starts at the run's step (a run loaded without curves).
     let empty = Memo::new(move |_| {
         let step = state.run.with(|r| r.step);
-        (state.charts.with(|c| c.first_step()).unwrap_or(step).min(step), step)
+        (state.charts.with(|c| c.points().first().map(|p| p.report.step)).unwrap_or(step).min(step), step)
     });
     let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range, log, if r.is_empty() { empty.get() } else { (0, 0) })));
     let legend = series
