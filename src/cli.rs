@@ -483,8 +483,7 @@ fn preview_count(model: &ModelConfig) -> usize {
 /// `count` digits from latent vectors drawn with `seed`, 8 wide; a conditional model's 10
 /// wide, a column for each digit (it draws the classes in turn).
 fn sample_grid(gan_generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Result<GrayImage> {
-    let z = ganplay::latent::latent(&mut StdRng::seed_from_u64(seed), count, model.nz, &Device::flex());
-    let images = gan_generate(z).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let images = drawn(gan_generate, model, count, seed).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok(GrayImage::grid(&images, if model.family.conditional() { 10 } else { 8 }))
 }
 

@@ -503,7 +503,7 @@ impl Session {
         // A file the user picks must be of the run's model; the run kept in the browser and a
         // snapshot bring theirs (a page opened without an address offers the kept VAE run).
         let checkpoint = Checkpoint::from_bytes(bytes).and_then(|c| if kind == LoadKind::File { c.of_family(here).map(|_| c) } else { Ok(c) });
-        let run = match checkpoint.and_then(|c| Ok((c.curves(), c.into_gan(&device.autodiff())?))) {
+        let (curves, gan) = match checkpoint.and_then(|c| Ok((c.curves(), c.into_gan(&device.autodiff())?))) {
             Ok(run) => run,
             Err(e) => {
                 // Weights that do not fit come with burn's long account of each tensor: the
@@ -521,7 +521,6 @@ impl Session {
             }
         };
         self.set_running(false);
-        let (curves, gan) = run;
         let (settings, steps) = (self.settings_of(&gan), gan.steps);
         send(Report::Loaded { kind, settings, steps, source: source.to_string(), curves });
         self.start(gan).await

@@ -773,7 +773,7 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     await page.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay: the run is at step 3/.test(document.querySelector('#notice')?.innerText));
     assert.equal(await stepCount(page), 3);
     // The file brought its curves: the charts show its three steps, not this page's run.
-    assert.doesNotMatch(await page.locator('#notice').innerText(), /holds no curves/);
+    assert.doesNotMatch(await page.locator('#notice').innerText(), /brings no curves/);
     const brought = (await download(page, '#export-csv')).bytes.toString().trim().split('\n');
     assert.deepEqual(losses(brought), losses(curves.slice(0, 4)));
     // The snapshots are the loaded run's: the run it replaced is not the one a crash would bring back.
@@ -784,10 +784,11 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
     assert.equal(await page.locator('#lr-d').inputValue(), '0.0003');
     assert.equal(await page.locator('#preset').inputValue(), 'tiny');
     await stepTo(page, 4);
-    const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1);
+    const rows = (await download(page, '#export-csv')).bytes.toString().trim().split('\n');
+    const row = rows.at(-1);
     assert.ok(row.startsWith('4,'), row);
     assert.equal(row, expected, 'the resumed step differs from the original');
-    assert.deepEqual(losses((await download(page, '#export-csv')).bytes.toString().trim().split('\n')), losses(curves));
+    assert.deepEqual(losses(rows), losses(curves));
   });
   // The same file goes on on WebGPU too (Adam's state moves to the GPU at the first step).
   await withPage('?backend=webgpu&preset=tiny', async (gpu) => {

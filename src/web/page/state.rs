@@ -861,8 +861,6 @@ impl Page {
         self.run.running = false;
         self.run.kernels = None;
         self.latent.in_flight = false;
-        // A load the worker had yet to answer goes with it.
-        self.run.loading = false;
         self.links.restarts += 1;
         self.links.resume_after_move = false;
         if self.links.restarts > RESTARTS {
@@ -1574,9 +1572,10 @@ mod tests {
         assert!(matches!(sent(&other.save())[..], [Command::Save { curves: None }]));
         other.apply(Report::LoadRefused { kind: LoadKind::File, message: "d.ganplay was not loaded.".into(), details: None }, None);
         assert!(matches!(sent(&other.save())[..], [Command::Save { curves: Some(_) }]));
-        // A worker that crashes with a load on its way never answers it.
+        // A worker that crashes with a load on its way never answers it: the new one ends the wait.
         other.load_file("f.ganplay".into(), vec![1]);
         other.apply(Report::Crashed("panicked at src/x.rs:1:1: boom".into()), None);
+        other.apply(Report::Listening, None);
         assert!(!other.run.loading);
     }
 

@@ -12,7 +12,6 @@ pub fn StatusBar(#[prop(optional)] compare: bool) -> impl IntoView {
     let state = PageState::get();
     let (backend, presenter) = (state.backend, state.presenter);
     let step = Memo::new(move |_| state.run.with(|r| r.step));
-
     let kernels = Memo::new(move |_| state.run.with(|r| r.kernels));
     // What a screen reader is told: training starts, or stops at a step (the counters, which
     // change several times a second, are not announced).
