@@ -232,10 +232,11 @@ impl Checkpoint {
         let bad_header = |e: serde_json::Error| CheckpointError::BadHeader(e.to_string());
         let mut header: serde_json::Value = serde_json::from_slice(take(16, header_len)?).map_err(bad_header)?;
         // Fields files written before them lack, with what such a file means: it holds a
-        // DCGAN (there was no other model) with no extra layers in G, trained without shifts.
+        // DCGAN (there was no other model) with no extra layers in G or D, trained without shifts.
         let added = [
             ("model", "family", serde_json::to_value(Family::Dcgan).expect("a unit variant")),
             ("model", "refine", 0.into()),
+            ("model", "drefine", 0.into()),
             ("train", "augment", 0.into()),
         ];
         for (part, field, meaning) in added {
@@ -565,32 +566,38 @@ mod tests {
         let old = with_header(&bytes, |header| {
             header["model"].as_object_mut().unwrap().remove("family");
             header["model"].as_object_mut().unwrap().remove("refine");
+            header["model"].as_object_mut().unwrap().remove("drefine");
             header["train"].as_object_mut().unwrap().remove("augment");
         });
         let file = Checkpoint::from_bytes(&old).unwrap();
-        assert_eq!((file.model.family, file.model.refine, file.train.augment), (Family::Dcgan, 0, 0));
-        // Its weights are an old file's too: a G without extra layers has no tensors under
-        // `refine` (records are keyed by path).
+        assert_eq!((file.model.family, file.model.refine, file.model.drefine, file.train.augment), (Family::Dcgan, 0, 0, 0));
+        // Its weights are an old file's too: networks without extra layers have no tensors
+        // under `refine` (records are keyed by path).
         assert!(file.generator(&Device::flex()).is_ok());
+        assert!(file.into_gan(&Device::flex().autodiff()).is_ok());
     }
 
     #[test]
-    fn a_generator_with_extra_layers_resumes_where_it_was_and_its_file_says_so() {
+    fn networks_with_extra_layers_resume_where_they_were_and_their_file_says_so() {
         let digits = crate::data::tests::tiny_digits(4);
         let device = Device::flex().autodiff();
-        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3).with_refine(2);
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3).with_refine(2).with_drefine(1);
         let mut original = Gan::new(model.clone(), TrainConfig::new().with_batch_size(8), &device);
         original.step(&digits).read().unwrap();
         let file = Checkpoint::from_bytes(&Checkpoint::of_gan(&original).to_bytes()).unwrap();
         assert_eq!(file.model, model);
         let refused = file.of_family(Family::Vae).unwrap_err().to_string();
-        assert!(refused.contains("generator 3 wide with 2 extra layers, discriminator 3 wide"), "{refused}");
+        assert!(refused.contains("generator 3 wide with 2 extra layers, discriminator 3 wide with 1 extra layer"), "{refused}");
         let mut resumed = file.into_gan(&device).unwrap();
         assert_eq!(resumed.step(&digits).read().unwrap(), original.step(&digits).read().unwrap());
         // A header that claims extra layers the weights lack is refused.
         let mut claimed = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan()).to_bytes()).unwrap();
         claimed.model.refine = 1;
         assert!(matches!(claimed.generator(&Device::flex()), Err(CheckpointError::BadWeights { .. })));
+        // So is one that claims extra layers in D.
+        let mut claimed = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan()).to_bytes()).unwrap();
+        claimed.model.drefine = 1;
+        assert!(matches!(claimed.into_gan(&device), Err(CheckpointError::BadWeights { .. })));
     }
 
     #[test]

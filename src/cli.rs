@@ -216,6 +216,9 @@ struct PretrainArgs {
     /// G's extra 3x3 layers at 14x14.
     #[arg(long, default_value = "2")]
     refine: String,
+    /// D's extra 3x3 layers at 7x7.
+    #[arg(long, default_value = "0")]
+    d_refine: String,
     /// From this share of the steps on (0 to 1), both learning rates fall linearly towards
     /// nothing at the last step, a step down at each `--log-every` chunk (the rate of its
     /// middle step). 1: they stay as they are.
@@ -279,6 +282,9 @@ struct BenchArgs {
     /// G's extra 3x3 layers at 14x14.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_REFINE))]
     refine: u64,
+    /// D's extra 3x3 layers at 7x7.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_REFINE))]
+    d_refine: u64,
     /// Backends to time; by default every one available.
     #[arg(long, value_enum)]
     backend: Vec<BackendChoice>,
@@ -575,11 +581,12 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
     };
     let rates = (gan.train.lr_g, gan.train.lr_d);
     println!(
-        "pretraining a {} of width {} ({} extra G layers) on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
+        "pretraining a {} of width {} ({} extra G layers, {} extra D layers) on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
          label smoothing {}, D steps {}, shifts {} px, average decay {}, seed {}",
         gan.model.family.title(),
         gan.model.ngf,
         gan.model.refine,
+        gan.model.drefine,
         args.backend,
         digits.len(),
         args.steps,
@@ -679,7 +686,7 @@ fn pretraining_settings(args: &PretrainArgs) -> Result<(ModelConfig, TrainConfig
         .with_seed(args.seed)
         .with_ema(Some(args.ema));
     let mut settings = Settings::of_run(Settings::default().backend, model, train);
-    for (key, text) in [(Key::Model, &args.model), (Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment), (Key::Refine, &args.refine)] {
+    for (key, text) in [(Key::Model, &args.model), (Key::Loss, &args.loss), (Key::LabelSmoothing, &args.label_smoothing), (Key::DSteps, &args.d_steps), (Key::Augment, &args.augment), (Key::Refine, &args.refine), (Key::DRefine, &args.d_refine)] {
         settings.set_text(key, text).context("these settings are out of range")?;
     }
     settings.check().context("these settings are out of range")?;
@@ -725,13 +732,16 @@ fn bench(args: BenchArgs) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-    println!("batch {}, {} extra G layers, median of {} steps after {} warm-up", args.batch_size, args.refine, args.steps, args.warmup);
+    println!(
+        "batch {}, {} extra G layers, {} extra D layers, median of {} steps after {} warm-up",
+        args.batch_size, args.refine, args.d_refine, args.steps, args.warmup
+    );
     for (backend, device) in devices {
         println!("{backend:?}: {device:?}");
         for &conv in &args.conv {
             force_conv_path(conv.path());
             for (&family, &width) in args.model.iter().flat_map(|f| args.widths.iter().map(move |w| (f, w))) {
-                let model = ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width).with_refine(args.refine as usize);
+                let model = ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width).with_refine(args.refine as usize).with_drefine(args.d_refine as usize);
                 let flops = model.step_flops(args.batch_size);
                 let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(args.batch_size), &device);
                 for _ in 0..args.warmup {

@@ -99,6 +99,11 @@ pub struct ModelConfig {
     /// were any read as 0 (see `checkpoint`).
     #[config(default = 0)]
     pub refine: usize,
+    /// D's extra layers: 3x3 convolutions at 7x7 (2*ndf channels in and out, each with batch
+    /// norm and leaky ReLU) before its score. Weights files written before there were any
+    /// read as 0 (see `checkpoint`).
+    #[config(default = 0)]
+    pub drefine: usize,
 }
 
 /// DCGAN weight init: conv weights drawn from N(0, 0.02).
@@ -167,12 +172,12 @@ impl ModelConfig {
     /// The sizes in words: "nz 100, generator 64 wide, discriminator 64 wide".
     pub fn sizes(&self) -> String {
         let (g, d) = self.family.network_names();
-        let extra = match self.refine {
+        let extra = |layers: usize| match layers {
             0 => String::new(),
             1 => " with 1 extra layer".into(),
             n => format!(" with {n} extra layers"),
         };
-        format!("nz {}, {g} {} wide{extra}, {d} {} wide", self.nz, self.ngf, self.ndf)
+        format!("nz {}, {g} {} wide{}, {d} {} wide{}", self.nz, self.ngf, extra(self.refine), self.ndf, extra(self.drefine))
     }
 
     /// Channels of G's input: z, and the one-hot class in a conditional model.
@@ -223,6 +228,7 @@ impl ModelConfig {
             down1: downsample([inputs, c1]).init(device),
             down2: downsample([c1, c2]).init(device),
             norm2: BatchNormConfig::new(c2).init(device),
+            refine: (0..self.drefine).map(|_| refine_layer(c2, device)).collect(),
             score: Conv2dConfig::new([c2, outputs], [7, 7])
                 .with_bias(false)
                 .with_initializer(dcgan_init())
@@ -248,7 +254,7 @@ impl ModelConfig {
         // A conditional D's ten class planes cost one convolution of ten images a call, not one
         // a digit (`Discriminator::forward_conditioned`): left out, as the norms are.
         let outputs = if self.family == Family::Vae { 2 * self.nz } else { 1 };
-        let d = conv(1, d1, 4, 14) + conv(d1, d2, 4, 7) + conv(d2, outputs, 7, 1);
+        let d = conv(1, d1, 4, 14) + conv(d1, d2, 4, 7) + self.drefine as f64 * conv(d2, d2, 3, 7) + conv(d2, outputs, 7, 1);
         (g, d)
     }
 
@@ -352,6 +358,7 @@ pub struct Discriminator {
     down1: Conv2d,
     down2: Conv2d,
     norm2: BatchNorm,
+    refine: Vec<Refine>,
     score: Conv2d,
 }
 
@@ -410,6 +417,7 @@ impl Discriminator {
     fn after_first(&self, first: Tensor<4>, batches: usize) -> Tensor<2> {
         let x = leaky_relu(first, 0.2); // 14x14
         let x = leaky_relu(batch_norm(&self.norm2, self.downsample(&self.down2, x), batches), 0.2); // 7x7
+        let x = self.refine.iter().fold(x, |x, layer| leaky_relu(batch_norm(&layer.norm, layer.conv.forward(x), batches), 0.2));
         dense_score(&self.score, x) // 1x1 -> [batch, outputs]
     }
 
@@ -500,8 +508,10 @@ mod tests {
         use crate::readback::copy_module;
         use burn::optim::GradientsParams;
         let device = Device::flex().autodiff();
-        for family in [Family::Dcgan, Family::Cgan] {
-            let config = ModelConfig::new().with_family(family).with_ndf(4);
+        // A plain D, and one with an extra layer (whose batch norm also takes each batch's own
+        // statistics).
+        for (family, drefine) in [(Family::Dcgan, 0), (Family::Cgan, 0), (Family::Dcgan, 1)] {
+            let config = ModelConfig::new().with_family(family).with_ndf(4).with_drefine(drefine);
             let stacked = config.init_discriminator(&device);
             let apart = copy_module(&stacked, config.init_discriminator(&device));
             // Real-looking and flat batches of 3: their batch-norm statistics differ.
@@ -548,7 +558,7 @@ mod tests {
                     _ => panic!("{family:?}: a gradient on one side only"),
                 }
             }
-            assert_eq!(compared, 5, "{family:?}: three convolutions, batch norm's scale and shift");
+            assert_eq!(compared, 5 + 3 * drefine, "{family:?}: three convolutions, batch norm's scale and shift, and 3 for each extra layer");
             // Running statistics (and every weight) as after two passes.
             for (a, b) in p1.into_iter().zip(p2) {
                 close("a tensor", read(a), read(b));
@@ -573,6 +583,24 @@ mod tests {
         let (f, f2) = (plain.forward_flops().0, deeper.forward_flops().0);
         assert_eq!(f2 - f, 2.0 * 2.0 * (8 * 8 * 9 * 14 * 14) as f64);
         assert_eq!(deeper.sizes(), "nz 8, generator 4 wide with 2 extra layers, discriminator 32 wide");
+    }
+
+    #[test]
+    fn extra_layers_in_d_judge_at_7x7() {
+        let device = Device::flex();
+        let plain = ModelConfig::new().with_ndf(4);
+        let deeper = plain.clone().with_drefine(2);
+        let (d, d2) = (plain.init_discriminator(&device), deeper.init_discriminator(&device));
+        // Two 3x3 convolutions of 2*ndf = 8 channels, and their norms.
+        assert_eq!(d2.num_params() - d.num_params(), 2 * (8 * 8 * 9 + 4 * 8));
+        let images = Tensor::<4>::random([3, 1, IMAGE_SIDE, IMAGE_SIDE], Distribution::Uniform(-1.0, 1.0), &device);
+        assert_eq!(d2.forward(images).dims(), [3]);
+        let (f, f2) = (plain.forward_flops().1, deeper.forward_flops().1);
+        assert_eq!(f2 - f, 2.0 * 2.0 * (8 * 8 * 9 * 7 * 7) as f64);
+        assert_eq!(deeper.sizes(), "nz 100, generator 32 wide, discriminator 4 wide with 2 extra layers");
+        // A VAE's encoder takes them too, and still gives z's mean and log-variance.
+        let vae = deeper.with_family(Family::Vae).with_nz(6);
+        assert_eq!(vae.init_discriminator(&device).encode(Tensor::zeros([2, 1, IMAGE_SIDE, IMAGE_SIDE], &device)).dims(), [2, 12]);
     }
 
     #[test]

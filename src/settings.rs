@@ -57,9 +57,9 @@ impl Preset {
     }
 
     /// The preset whose sizes `model` has, if any (whatever its family, and however many
-    /// extra layers its G has: a preset is its widths).
+    /// extra layers its G and D have: a preset is its widths).
     pub fn of(model: &ModelConfig) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.model() == model.clone().with_family(Family::Dcgan).with_refine(0))
+        Self::ALL.into_iter().find(|p| p.model() == model.clone().with_family(Family::Dcgan).with_refine(0).with_drefine(0))
     }
 
     /// The preset a fresh page trains when the visitor chose no size: a real GPU trains the
@@ -79,6 +79,7 @@ pub enum Key {
     Ngf,
     Ndf,
     Refine,
+    DRefine,
     LrD,
     LrG,
     Batch,
@@ -204,6 +205,15 @@ pub const TABLE: &[Spec] = &[
         applies: Applies::Rebuild,
     },
     Spec {
+        key: Key::DRefine,
+        name: "d_refine",
+        label: "D's extra layers",
+        explain: "3x3 convolutions D adds at 7x7, before its verdict: more layers to judge a digit's whole shape with, \
+                  slower steps. Changing it starts over.",
+        kind: Kind::Whole { min: 0, max: MAX_REFINE },
+        applies: Applies::Rebuild,
+    },
+    Spec {
         key: Key::LrD,
         name: "lr_d",
         label: "D learning rate",
@@ -304,6 +314,7 @@ impl Key {
             (Family::Vae, Key::Ngf) => "Decoder width",
             (Family::Vae, Key::Ndf) => "Encoder width",
             (Family::Vae, Key::Refine) => "Decoder's extra layers",
+            (Family::Vae, Key::DRefine) => "Encoder's extra layers",
             (Family::Vae, Key::LrD) => "Encoder learning rate",
             (Family::Vae, Key::LrG) => "Decoder learning rate",
             (Family::Vae, Key::Ema) => "Average of the decoder (EMA)",
@@ -320,6 +331,9 @@ impl Key {
             (Family::Vae, Key::Refine) => {
                 "3x3 convolutions the decoder adds at 14x14, before it draws the 28x28 digit: more layers to shape strokes with, \
                  slower steps. Changing it starts over."
+            }
+            (Family::Vae, Key::DRefine) => {
+                "3x3 convolutions the encoder adds at 7x7, before it gives z's mean and spread: slower steps. Changing it starts over."
             }
             (Family::Vae, Key::LrD) => "How big a step the encoder takes. Applies at once.",
             (Family::Vae, Key::LrG) => "How big a step the decoder takes. Too big and training blows up.",
@@ -471,6 +485,7 @@ impl Settings {
             Key::Ngf => Value::Whole(m.ngf as u64),
             Key::Ndf => Value::Whole(m.ndf as u64),
             Key::Refine => Value::Whole(m.refine as u64),
+            Key::DRefine => Value::Whole(m.drefine as u64),
             Key::LrD => Value::Real(t.lr_d),
             Key::LrG => Value::Real(t.lr_g),
             Key::Batch => Value::Whole(t.batch_size as u64),
@@ -500,6 +515,7 @@ impl Settings {
             (Key::Ngf, Value::Whole(v)) => m.ngf = v as usize,
             (Key::Ndf, Value::Whole(v)) => m.ndf = v as usize,
             (Key::Refine, Value::Whole(v)) => m.refine = v as usize,
+            (Key::DRefine, Value::Whole(v)) => m.drefine = v as usize,
             (Key::LrD, Value::Real(v)) => t.lr_d = v,
             (Key::LrG, Value::Real(v)) => t.lr_g = v,
             (Key::Batch, Value::Whole(v)) => t.batch_size = v as usize,
@@ -514,7 +530,7 @@ impl Settings {
             (_, Value::Choice(None)) => return Ok(()),
             _ => unreachable!("check() matched the value to the row's kind"),
         }
-        if matches!(key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf | Key::Refine) {
+        if matches!(key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf | Key::Refine | Key::DRefine) {
             self.auto_size = false;
         }
         Ok(())
@@ -644,7 +660,7 @@ mod tests {
         let before = settings.clone();
         for (key, text) in [(Key::LrD, "-5"), (Key::LrD, "0"), (Key::LrG, "NaN"), (Key::Beta1, "7.5"), (Key::Beta1, "0.9999999"),
             (Key::Batch, "100000000"), (Key::Batch, "0"), (Key::Ngf, "50000"), (Key::Nz, "1.5"), (Key::Seed, "-1"),
-            (Key::Loss, "mse"), (Key::DSteps, "1000000000"), (Key::Ema, "1"), (Key::Ema, "-0.5"), (Key::Augment, "5"), (Key::Refine, "5")]
+            (Key::Loss, "mse"), (Key::DSteps, "1000000000"), (Key::Ema, "1"), (Key::Ema, "-0.5"), (Key::Augment, "5"), (Key::Refine, "5"), (Key::DRefine, "5")]
         {
             let error = settings.set_text(key, text).unwrap_err();
             assert_eq!((error.name, error.value.as_str()), (key.spec().name, text));

@@ -728,12 +728,12 @@ impl Session {
     async fn bench(&mut self, steps: u32) -> Result<(), String> {
         self.set_running(false);
         let device = self.device.clone().ok_or("The networks are not built yet.")?.autodiff();
-        let (family, refine) = (self.gan()?.model.family, self.gan()?.model.refine);
+        let ModelConfig { family, refine, drefine, .. } = self.gan()?.model.clone();
         let mut results = Vec::new();
         for preset in Preset::ALL {
             // Batch 64, the DCGAN example's and the command line's benchmark; the run's model,
-            // with its extra layers.
-            let model = ModelConfig { refine, ..preset.model().with_family(family) };
+            // with its extra layers in G and D.
+            let model = ModelConfig { refine, drefine, ..preset.model().with_family(family) };
             let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(64), &device);
             gan.step(&self.digits).read_async().await?; // warm-up: shader compilation, allocation
             let started = now_ms();

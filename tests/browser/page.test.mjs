@@ -802,10 +802,11 @@ test('a saved run, loaded after a reload, takes the same next step', { timeout: 
   });
 });
 
-test('G\'s extra layers come from the address, train on the CPU, and a saved file brings them to WebGPU', { timeout: 300_000 }, async () => {
-  const saved = await withPage('?backend=cpu&preset=tiny&refine=2&seed=3', async (page) => {
+test('G\'s and D\'s extra layers come from the address, train on the CPU, and a saved file brings them to WebGPU', { timeout: 300_000 }, async () => {
+  const saved = await withPage('?backend=cpu&preset=tiny&refine=2&d_refine=1&seed=3', async (page) => {
     await waitReady(page);
     assert.equal(await page.locator('#refine').inputValue(), '2');
+    assert.equal(await page.locator('#d-refine').inputValue(), '1');
     // A preset is its widths: tiny with extra layers is tiny.
     assert.equal(await page.locator('#preset').inputValue(), 'tiny');
     await stepTo(page, 3);
@@ -817,11 +818,13 @@ test('G\'s extra layers come from the address, train on the CPU, and a saved fil
   await withPage('?backend=webgpu&preset=tiny', async (page) => {
     await waitReady(page);
     assert.equal(await page.locator('#refine').inputValue(), '0');
+    assert.equal(await page.locator('#d-refine').inputValue(), '0');
     await page.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
     await page.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay/.test(document.querySelector('#notice')?.innerText));
-    assert.match(await text(page, '#notice'), /generator 16 wide with 2 extra layers, discriminator 8 wide\), and the run here was .*generator 16 wide, discriminator 8 wide/);
+    assert.match(await text(page, '#notice'), /generator 16 wide with 2 extra layers, discriminator 8 wide with 1 extra layer\), and the run here was .*generator 16 wide, discriminator 8 wide/);
     assert.equal(await page.locator('#refine').inputValue(), '2');
-    await page.waitForFunction(() => /refine=2/.test(location.search) && /preset=tiny/.test(location.search));
+    assert.equal(await page.locator('#d-refine').inputValue(), '1');
+    await page.waitForFunction(() => /[?&]refine=2/.test(location.search) && /d_refine=1/.test(location.search) && /preset=tiny/.test(location.search));
     await stepTo(page, 4);
     const row = (await download(page, '#export-csv')).bytes.toString().trim().split('\n').at(-1).split(',');
     assert.equal(row[0], '4');
@@ -830,7 +833,7 @@ test('G\'s extra layers come from the address, train on the CPU, and a saved fil
     await page.locator('#refine').fill('1');
     await page.locator('#refine').dispatchEvent('change');
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) === 0);
-    await page.waitForFunction(() => /refine=1/.test(location.search));
+    await page.waitForFunction(() => /[?&]refine=1/.test(location.search) && /d_refine=1/.test(location.search));
   });
 });
 

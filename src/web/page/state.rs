@@ -554,12 +554,13 @@ impl Page {
                 // What it times: single steps at batch 64, each waited for; training here runs at
                 // its own batch size and queues several steps before waiting.
                 let batch = self.settings.train.batch_size;
-                let drawing = self.settings.model.family.network_names().0;
-                let layers = match self.settings.model.refine {
+                let (drawing, judging) = self.settings.model.family.network_names();
+                let extra = |network: &str, layers: usize| match layers {
                     0 => String::new(),
-                    1 => format!(", the {drawing} with 1 extra layer"),
-                    n => format!(", the {drawing} with {n} extra layers"),
+                    1 => format!(", the {network} with 1 extra layer"),
+                    n => format!(", the {network} with {n} extra layers"),
                 };
+                let layers = extra(drawing, self.settings.model.refine) + &extra(judging, self.settings.model.drefine);
                 self.bench = Some(format!("{backend} — {text} (batch 64{layers}, one step at a time; training here uses batch {batch})"));
                 Vec::new()
             }
@@ -2055,6 +2056,14 @@ mod tests {
         assert_eq!(
             page.bench.as_deref(),
             Some("CPU — tiny: 40 ms/step, small: 90 ms/step (batch 64, the decoder with 2 extra layers, one step at a time; training here uses batch 16)")
+        );
+        let mut judged = self::page("?d_refine=1&preset=tiny");
+        judged.apply(Report::Listening, None);
+        judged.apply(Report::Ready { settings: judged.settings.clone() }, None);
+        judged.apply(Report::Bench { backend: "CPU".into(), results: vec![(Preset::Tiny, 50.0)] }, None);
+        assert_eq!(
+            judged.bench.as_deref(),
+            Some("CPU — tiny: 50 ms/step (batch 64, the discriminator with 1 extra layer, one step at a time; training here uses batch 16)")
         );
     }
 
