@@ -561,7 +561,9 @@ mod tests {
 
     #[test]
     fn files_from_before_model_families_extra_layers_and_augmentation_read_as_plain_unaugmented_dcgans() {
-        let gan = gan();
+        // A DCGAN as there were then: no extra layers.
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3).with_drefine(0);
+        let gan = Gan::new(model, TrainConfig::new().with_seed(5), &Device::flex().autodiff());
         let bytes = Checkpoint::of_gan(&gan).to_bytes();
         let old = with_header(&bytes, |header| {
             header["model"].as_object_mut().unwrap().remove("family");
@@ -594,9 +596,9 @@ mod tests {
         let mut claimed = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan()).to_bytes()).unwrap();
         claimed.model.refine = 1;
         assert!(matches!(claimed.generator(&Device::flex()), Err(CheckpointError::BadWeights { .. })));
-        // So is one that claims extra layers in D.
+        // So is one that claims more extra layers in D than it has.
         let mut claimed = Checkpoint::from_bytes(&Checkpoint::of_gan(&gan()).to_bytes()).unwrap();
-        claimed.model.drefine = 1;
+        claimed.model.drefine = 3;
         assert!(matches!(claimed.into_gan(&device), Err(CheckpointError::BadWeights { .. })));
     }
 
@@ -626,7 +628,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             vae.of_family(Family::Cgan).unwrap_err().to_string(),
-            "it holds a VAE (nz 6, decoder 3 wide, encoder 3 wide), and the run here is a conditional DCGAN: \
+            "it holds a VAE (nz 6, decoder 3 wide, encoder 3 wide with 2 extra layers), and the run here is a conditional DCGAN: \
              choose VAE in the model menu first, then load it"
         );
     }

@@ -187,10 +187,10 @@ struct PretrainArgs {
     /// The model whose generator (a VAE's decoder) is trained: dcgan, cgan or vae.
     #[arg(long, default_value = "dcgan")]
     model: String,
-    #[arg(long, default_value_t = 8000)]
+    #[arg(long, default_value_t = 12000)]
     steps: u64,
     /// Width of G and D (ngf = ndf).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     width: usize,
     #[arg(long, default_value_t = 64)]
     batch: usize,
@@ -217,12 +217,12 @@ struct PretrainArgs {
     #[arg(long, default_value = "2")]
     refine: String,
     /// D's extra 3x3 layers at 7x7.
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "2")]
     d_refine: String,
     /// From this share of the steps on (0 to 1), both learning rates fall linearly towards
     /// nothing at the last step, a step down at each `--log-every` chunk (the rate of its
     /// middle step). 1: they stay as they are.
-    #[arg(long, default_value_t = 1.0, value_parser = share_of_steps)]
+    #[arg(long, default_value_t = 0.6667, value_parser = share_of_steps)]
     decay_from: f64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -282,7 +282,8 @@ struct BenchArgs {
     /// G's extra 3x3 layers at 14x14.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_REFINE))]
     refine: u64,
-    /// D's extra 3x3 layers at 7x7.
+    /// D's extra 3x3 layers at 7x7 (none by default, as in the DCGAN that PyTorch's reference
+    /// trains, so that the two time the same networks).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_REFINE))]
     d_refine: u64,
     /// Backends to time; by default every one available.

@@ -29,7 +29,8 @@ pub enum Preset {
     #[default]
     Tiny,
     Small,
-    /// The DCGAN at width 32, as benchmarked.
+    /// The DCGAN at width 32, as benchmarked (there with no extra layers in D unless
+    /// `--d-refine` says so).
     Standard,
 }
 
@@ -59,7 +60,8 @@ impl Preset {
     /// The preset whose sizes `model` has, if any (whatever its family, and however many
     /// extra layers its G and D have: a preset is its widths).
     pub fn of(model: &ModelConfig) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.model() == model.clone().with_family(Family::Dcgan).with_refine(0).with_drefine(0))
+        let widths = |m: ModelConfig| m.with_family(Family::Dcgan).with_refine(0).with_drefine(0);
+        Self::ALL.into_iter().find(|p| widths(p.model()) == widths(model.clone()))
     }
 
     /// The preset a fresh page trains when the visitor chose no size: a real GPU trains the
@@ -640,7 +642,8 @@ mod tests {
     fn text_round_trips_for_every_setting() {
         let mut settings = Settings::default();
         for (name, text) in [("lr_d", "0.0003"), ("beta1", "0.3"), ("batch", "48"), ("seed", "0"), ("loss", "hinge"),
-            ("nz", "20"), ("label_smoothing", "0.1"), ("d_steps", "2"), ("backend", "cpu"), ("ema", "0.995"), ("augment", "2")]
+            ("nz", "20"), ("label_smoothing", "0.1"), ("d_steps", "2"), ("backend", "cpu"), ("ema", "0.995"), ("augment", "2"),
+            ("refine", "1"), ("d_refine", "1")]
         {
             let key = Key::named(name).unwrap();
             settings.set_text(key, text).unwrap();

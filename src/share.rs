@@ -130,7 +130,7 @@ impl PageSetup {
         let settings = &self.settings;
         let mut pairs = Vec::new();
         for spec in crate::settings::TABLE {
-            // Sizes picked for the hardware are not written (extra layers are none then).
+            // Sizes picked for the hardware are not written (extra layers are the defaults then).
             let size = matches!(spec.key, Key::Preset | Key::Nz | Key::Ngf | Key::Ndf | Key::Refine | Key::DRefine);
             if (size && settings.auto_size) || (spec.key == Key::Preset && settings.preset().is_none()) {
                 continue;
@@ -163,7 +163,7 @@ mod tests {
     fn a_written_address_reads_back_the_same() {
         let mut settings = Settings::of_run(
             BackendRequest::Cpu,
-            ModelConfig::new().with_nz(20).with_ngf(24).with_ndf(12).with_refine(3).with_drefine(2),
+            ModelConfig::new().with_nz(20).with_ngf(24).with_ndf(12).with_refine(3).with_drefine(1),
             TrainConfig::new()
                 .with_lr_d(0.0003)
                 .with_lr_g(0.00015)

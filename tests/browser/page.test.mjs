@@ -304,7 +304,7 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     const dcgan = fs.readFileSync(path.join(here, '../../assets/pretrained/generator.ganplay'));
     await page.setInputFiles('#load-file', { name: 'dcgan.ganplay', mimeType: 'application/octet-stream', buffer: dcgan });
     await page.waitForFunction(() => document.querySelector('#error')?.innerText.includes('dcgan.ganplay'));
-    assert.match(await text(page, '#error'), /dcgan\.ganplay was not loaded: it holds a DCGAN \(nz 100, generator 64 wide with 2 extra layers, discriminator 64 wide\), and the run here is a VAE: choose DCGAN in the model menu first/);
+    assert.match(await text(page, '#error'), /dcgan\.ganplay was not loaded: it holds a DCGAN \(nz 100, generator 32 wide with 2 extra layers, discriminator 32 wide with 2 extra layers\), and the run here is a VAE: choose DCGAN in the model menu first/);
     const steps = await stepCount(page);
     assert.ok(steps >= 200);
     // The run kept in this browser is a VAE's: a page opened without a model goes on from it as
@@ -818,10 +818,10 @@ test('G\'s and D\'s extra layers come from the address, train on the CPU, and a 
   await withPage('?backend=webgpu&preset=tiny', async (page) => {
     await waitReady(page);
     assert.equal(await page.locator('#refine').inputValue(), '0');
-    assert.equal(await page.locator('#d-refine').inputValue(), '0');
+    assert.equal(await page.locator('#d-refine').inputValue(), '2', 'the default: two extra layers in D');
     await page.setInputFiles('#load-file', { name: saved.name, mimeType: 'application/octet-stream', buffer: saved.bytes });
     await page.waitForFunction(() => /Loaded ganplay-dcgan-step-3\.ganplay/.test(document.querySelector('#notice')?.innerText));
-    assert.match(await text(page, '#notice'), /generator 16 wide with 2 extra layers, discriminator 8 wide with 1 extra layer\), and the run here was .*generator 16 wide, discriminator 8 wide/);
+    assert.match(await text(page, '#notice'), /generator 16 wide with 2 extra layers, discriminator 8 wide with 1 extra layer\), and the run here was .*generator 16 wide, discriminator 8 wide with 2 extra layers:/);
     assert.equal(await page.locator('#refine').inputValue(), '2');
     assert.equal(await page.locator('#d-refine').inputValue(), '1');
     await page.waitForFunction(() => /[?&]refine=2/.test(location.search) && /d_refine=1/.test(location.search) && /preset=tiny/.test(location.search));

@@ -22,6 +22,8 @@ const setups = process.argv.slice(2).length ? process.argv.slice(2) : [
   'preset=tiny&batch=32&lr_d=0.0002&lr_g=0.0002',
   'preset=tiny&batch=32&lr_d=0.001&lr_g=0.001',
   'preset=tiny&batch=16&lr_d=0.0005&lr_g=0.0005',
+  'preset=tiny&batch=16&lr_d=0.0005&lr_g=0.0005&d_refine=0',
+  'preset=tiny&batch=16&lr_d=0.0005&lr_g=0.0005&d_refine=1',
   'preset=tiny&batch=64&lr_d=0.0005&lr_g=0.0005',
   'preset=tiny&batch=32&lr_d=0.0005&lr_g=0.0005&ema=0.99',
   'preset=tiny&batch=32&lr_d=0.0005&lr_g=0.0005&refine=1',

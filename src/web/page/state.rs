@@ -1514,8 +1514,8 @@ mod tests {
         assert!(page.messages.notice.as_deref().unwrap().starts_with("Loaded run.ganplay: the run is at step 40"));
         assert!(
             page.messages.notice.as_deref().unwrap().ends_with(
-                "It holds a DCGAN (nz 7, generator 5 wide, discriminator 3 wide), and the run here was nz 100, generator 16 wide, \
-                 discriminator 8 wide: the sizes are now the file's."
+                "It holds a DCGAN (nz 7, generator 5 wide, discriminator 3 wide with 2 extra layers), and the run here was nz 100, \
+                 generator 16 wide, discriminator 8 wide with 2 extra layers: the sizes are now the file's."
             ),
             "{:?}",
             page.messages.notice
@@ -2048,7 +2048,7 @@ mod tests {
 
     #[test]
     fn the_benchmark_says_what_it_timed() {
-        let mut page = page("?refine=2&model=vae&preset=tiny");
+        let mut page = page("?refine=2&d_refine=0&model=vae&preset=tiny");
         page.apply(Report::Listening, None);
         assert_eq!(page.settings.model.refine, 2);
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
