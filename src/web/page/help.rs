@@ -35,8 +35,9 @@ pub fn About() -> impl IntoView {
         <p>"What the curves do. At the start neither network knows anything, and D scores real digits and G's \
             noise alike, near 0.5. D learns faster, so within the first fifty steps the curves split: D(x), its score \
             for real digits, rises toward 0.8, and D(G(z)), its score for fakes, stays lower. Then G learns to fool D, \
-            and the curves settle apart, around 0.65 for real digits and 0.35 for fakes in the default run, and stay \
-            there for thousands of steps while the digits keep getting better."</p>
+            and the curves settle apart, around 0.85 for real digits and 0.2 for fakes in the default run (whose D has \
+            extra layers that make it a sharp judge; without them, nearer 0.65 and 0.35), and stay there for \
+            thousands of steps while the digits keep getting better."</p>
         <p>"That gap is normal, not a failure: D keeps finding some tell that a digit is fake, G keeps fixing it, \
             and the game goes on. The textbook end, both curves at 0.5, means D can no longer tell at all; small \
             networks trained with these settings rarely get there, because even a small D can always tell some of \
