@@ -90,6 +90,9 @@ fn the_shipped_generators_reference_quality_is_its_own() {
         assert_eq!(shipped.quality.asked.is_some(), family.conditional(), "{folder}: a conditional generator is scored on what it was asked");
         assert!((shipped.real_score - measured.real_score).abs() < 0.01, "{folder}: {shipped:?} against {measured:?}");
         // The scale it gives: real digits well above the generator, the generator well above noise.
-        assert!(shipped.real_score > 9.0 && shipped.quality.score > 4.0 && shipped.quality.score < shipped.real_score, "{folder}: {shipped:?}");
+        // (A conditional generator, asked for ten of each digit, may draw them more clear-cut
+        // than real handwriting and score above it: assets/pretrained/README.md.)
+        let below_real = family.conditional() || shipped.quality.score < shipped.real_score;
+        assert!(shipped.real_score > 9.0 && (4.0..=10.0).contains(&shipped.quality.score) && below_real, "{folder}: {shipped:?}");
     }
 }
