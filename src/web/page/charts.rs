@@ -298,7 +298,7 @@ pub fn Charts() -> impl IntoView {
                 <LineChart rows=history marker=collapse id=run_id("chart-prob") title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
                     explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
                              the generator's fakes, before and after G's update (dashed). Both start near 0.5, split as D learns first, \
-                             then settle apart (about 0.65 and 0.35) and stay there while the digits improve."
+                             then settle apart (about 0.85 and 0.2 in the default run) and stay there while the digits improve."
                     // Okabe-Ito colours, told apart under colour blindness; "after" is dashed as well.
                     series=vec![
                         ("D(x)", "#0072b2", "", D_REAL),
