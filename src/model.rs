@@ -171,16 +171,21 @@ fn downsample(channels: [usize; 2]) -> Conv2dConfig {
         .with_initializer(dcgan_init())
 }
 
+/// A network's extra layers in words, to follow its name: " with 2 extra layers" (nothing
+/// for none).
+pub fn extra_layers(layers: usize) -> String {
+    match layers {
+        0 => String::new(),
+        1 => " with 1 extra layer".into(),
+        n => format!(" with {n} extra layers"),
+    }
+}
+
 impl ModelConfig {
-    /// The sizes in words: "nz 100, generator 64 wide, discriminator 64 wide".
+    /// The sizes in words: "nz 100, generator 64 wide with 2 extra layers, discriminator 64 wide".
     pub fn sizes(&self) -> String {
         let (g, d) = self.family.network_names();
-        let extra = |layers: usize| match layers {
-            0 => String::new(),
-            1 => " with 1 extra layer".into(),
-            n => format!(" with {n} extra layers"),
-        };
-        format!("nz {}, {g} {} wide{}, {d} {} wide{}", self.nz, self.ngf, extra(self.refine), self.ndf, extra(self.drefine))
+        format!("nz {}, {g} {} wide{}, {d} {} wide{}", self.nz, self.ngf, extra_layers(self.refine), self.ndf, extra_layers(self.drefine))
     }
 
     /// Channels of G's input: z, and the one-hot class in a conditional model.

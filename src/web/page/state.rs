@@ -557,8 +557,7 @@ impl Page {
                 let (drawing, judging) = self.settings.model.family.network_names();
                 let extra = |network: &str, layers: usize| match layers {
                     0 => String::new(),
-                    1 => format!(", the {network} with 1 extra layer"),
-                    n => format!(", the {network} with {n} extra layers"),
+                    _ => format!(", the {network}{}", crate::model::extra_layers(layers)),
                 };
                 let layers = extra(drawing, self.settings.model.refine) + &extra(judging, self.settings.model.drefine);
                 self.bench = Some(format!("{backend} — {text} (batch 64{layers}, one step at a time; training here uses batch {batch})"));
