@@ -8,7 +8,7 @@ use crate::quality::Quality;
 use crate::settings::{Preset, Settings};
 use crate::training::StepReport;
 
-/// What a weights file being loaded is. The answer (`Loaded`, `LoadRefused`) echoes it: the
+/// What a weights file being loaded is. The answer (`Loaded`, `LoadRefused`, `LoadFailed`) echoes it: the
 /// page's own snapshot keeps the curves up to its step, an uploaded file or the kept run starts
 /// them afresh, and a kept run that is refused is forgotten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,12 +166,17 @@ pub enum Report {
     /// A weights file was refused (the reason, in a sentence, and any technical details); the
     /// run is as it was.
     LoadRefused { kind: LoadKind, message: String, details: Option<String> },
+    /// A load the worker could not take up at all (its networks are not built yet), whatever
+    /// the file: the run is as it was, and the file may be loaded again.
+    LoadFailed { kind: LoadKind, message: String },
     /// The GPU device was lost: this worker cannot train any more.
     DeviceLost(String),
     /// The worker panicked and has stopped.
     Crashed(String),
     /// Something the user should know that stops nothing.
     Notice(String),
+    /// A command failed (never a load: a load is answered by `Loaded`, `LoadRefused` or
+    /// `LoadFailed`, so an error on its way leaves the page waiting for that answer).
     Error(String),
 }
 

@@ -498,8 +498,13 @@ impl Session {
 
     /// Goes on from a weights file; a file that does not load leaves the run as it was.
     async fn load(&mut self, kind: LoadKind, source: &str, bytes: &[u8]) -> Result<(), String> {
-        let device = self.device.clone().ok_or("The networks are not built yet.")?;
-        let here = self.gan()?.model.family;
+        // Every load is answered as a load, so that an error of another command is not taken
+        // for its answer.
+        let (Some(device), Some(gan)) = (self.device.clone(), self.gan.as_ref()) else {
+            send(Report::LoadFailed { kind, message: format!("{source} was not loaded: the networks are not built yet.") });
+            return Ok(());
+        };
+        let here = gan.model.family;
         // A file the user picks must be of the run's model; the run kept in the browser and a
         // snapshot bring theirs (a page opened without an address offers the kept VAE run).
         let checkpoint = Checkpoint::from_bytes(bytes).and_then(|c| if kind == LoadKind::File { c.of_family(here).map(|_| c) } else { Ok(c) });

@@ -620,12 +620,18 @@ impl Page {
                 }
                 Vec::new()
             }
-            Report::Error(message) => {
+            // A load the worker could not take up: whatever waited on it waits no more.
+            Report::LoadFailed { message, .. } => {
                 self.offer_kept_again();
                 self.links.kept_as_loaded = None;
                 self.run.loading = false;
                 self.links.restoring = false;
                 self.links.resume_after_move = false;
+                self.error(message);
+                Vec::new()
+            }
+            // Never a load's answer (see `Report::Error`): a load on its way is still answered.
+            Report::Error(message) => {
                 self.links.handing_over = false;
                 self.latent.in_flight = false;
                 self.run.saving = false;
@@ -1624,13 +1630,29 @@ mod tests {
         assert_eq!(next.charts.points().len(), 0);
         steps(&mut next, 3..=3);
         assert!(matches!(next.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(_)]));
-        // A worker that fails before it answers the load: the kept run is offered again.
+        // A worker that cannot take the load up: the kept run is offered again.
         let mut failed = ready_page("");
         failed.kept_found(kept.clone());
         failed.go_on_from_kept();
         assert!(failed.kept.is_none());
-        failed.apply(Report::Error("The networks are not built yet.".into()), None);
+        let message = "the run kept in this browser (step 5) was not loaded: the networks are not built yet.";
+        failed.apply(Report::LoadFailed { kind: LoadKind::KeptRun, message: message.into() }, None);
         assert_eq!(failed.kept.as_ref().map(|k| k.steps), Some(5));
+        assert!(!failed.run.loading);
+        assert_eq!(failed.messages.error.as_deref(), Some(message));
+        // An error of another command while the kept run is on its way is not the load's
+        // answer: the load still waits, and lands with the kept run's curves.
+        let mut ran = ready_page("");
+        steps(&mut ran, 1..=5);
+        let mut raced = ready_page("");
+        raced.kept_found(KeptRun { curves: Some(serde_json::to_string(&ran.curves()).unwrap()), ..kept.clone() });
+        raced.go_on_from_kept();
+        raced.apply(Report::Error("The snapshot could not be read back.".into()), None);
+        assert!(raced.run.loading && raced.kept.is_none(), "still loading, and not offered again");
+        raced.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: raced.settings.clone(), steps: 5, source: "the run kept".into(), curves: None }, None);
+        assert!(!raced.run.loading && raced.kept.is_none());
+        assert_eq!(raced.run.step, 5);
+        assert_eq!(raced.charts.points().len(), 5, "the kept run's curves came with it");
         // Curves that do not read (or a record of before they were kept) leave the charts empty.
         let mut old = ready_page("");
         old.kept_found(KeptRun { curves: Some("{".into()), ..kept.clone() });
