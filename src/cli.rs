@@ -55,7 +55,8 @@ enum Command {
     /// Train the digit classifier that scores generators, on the training split only; writes
     /// its weights (f16) and its held-out accuracy.
     TrainClassifier {
-        #[arg(long, default_value_t = 8)]
+        /// Passes over the training digits (the shipped classifier's: 80).
+        #[arg(long, default_value_t = 80)]
         epochs: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,

@@ -30,6 +30,11 @@ fn the_shipped_classifier_reads_held_out_digits_at_98_percent() {
     let shares = classifier().agreement(images(&held_out, &all), &labels);
     assert!(shares.iter().all(|&s| s >= 0.9), "{shares:?}");
     assert!((shares.iter().sum::<f64>() / 10.0 - accuracy).abs() < 0.01, "{shares:?} against {accuracy}");
+    // Sure of them, too: a classifier unsure of real digits leaves a generator's score no room
+    // below theirs (the one trained for 16 epochs gave 12 % of them under 0.95, and a score of 9.07).
+    let (probabilities, _) = ready_now(classifier().judge(images(&held_out, &all))).unwrap();
+    let unsure = probabilities.chunks(10).filter(|p| p.iter().copied().fold(0.0, f32::max) < 0.95).count();
+    assert!(unsure < 50, "{unsure} of 1,000 held-out digits read with a top probability under 0.95");
 }
 
 #[test]
@@ -41,7 +46,7 @@ fn real_digits_score_high_and_noise_or_one_digit_repeated_score_low_and_are_flag
     // The held-out digits against themselves: a near-perfect score, no distance.
     let all: Vec<usize> = (0..held_out.len()).collect();
     let real = ready_now(classifier.quality(images(&held_out, &all), &reference)).unwrap().unwrap();
-    assert!(real.score >= 9.0, "{real:?}");
+    assert!(real.score >= 9.5, "{real:?}");
     assert!(real.frechet < 1e-3, "{real:?}");
     assert_eq!(real.classes_drawn(), 10);
     assert!(!real.collapsed());
