@@ -175,8 +175,9 @@ pub enum Report {
     Crashed(String),
     /// Something the user should know that stops nothing.
     Notice(String),
-    /// A command failed (never a load: a load is answered by `Loaded`, `LoadRefused` or
-    /// `LoadFailed`, so an error on its way leaves the page waiting for that answer).
+    /// A command failed, or one could not be read. Never a load's answer: every load the
+    /// worker reads is answered by `Loaded`, `LoadRefused` or `LoadFailed`, so an error on its
+    /// way leaves the page waiting for that answer.
     Error(String),
 }
 

@@ -156,7 +156,13 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         Ok(d) => d,
         Err(message) => {
             send(Report::Error(message));
-            return;
+            // No run can be built without the digits; a load is still answered as one.
+            loop {
+                if let Command::Load { kind, source, .. } = next_command(&inbox).await {
+                    let message = format!("{source} was not loaded: the training digits could not be loaded.");
+                    send(Report::LoadFailed { kind, message });
+                }
+            }
         }
     };
     let first_of_each: Vec<usize> = (0..CLASSES as u8).filter_map(|class| (0..held_out.len()).find(|&i| held_out.label(i) == class)).collect();

@@ -629,6 +629,10 @@ test('a missing or damaged data file is named on the page', { timeout: 300_000 }
     await withPage('?backend=cpu', { route: ['**/images-idx3-ubyte.gz', route], allowErrors }, async (page) => {
       await page.locator('#error').waitFor({ timeout: 120_000 });
       assert.match(await text(page, '#error'), expected);
+      // A file loaded then is answered, not left waiting: the worker has no run to load it into.
+      await page.setInputFiles('#load-file', { name: 'run.ganplay', mimeType: 'application/octet-stream', buffer: Buffer.from('GANPLAY\0') });
+      await page.waitForFunction(() => /run\.ganplay was not loaded: the training digits could not be loaded/.test(document.querySelector('#error')?.innerText));
+      assert.match(await text(page, '#load-refused'), /run\.ganplay was not loaded/);
     });
   }
   // A damaged pretrained generator is named; the page trains all the same.

@@ -621,13 +621,20 @@ impl Page {
                 Vec::new()
             }
             // A load the worker could not take up: whatever waited on it waits no more.
-            Report::LoadFailed { message, .. } => {
+            Report::LoadFailed { kind, message } => {
                 self.offer_kept_again();
                 self.links.kept_as_loaded = None;
                 self.run.loading = false;
                 self.links.restoring = false;
                 self.links.resume_after_move = false;
-                self.error(message);
+                if std::mem::take(&mut self.messages.notice_until_ready) {
+                    self.messages.notice = None;
+                }
+                if kind == LoadKind::File {
+                    self.file_refused(message, None);
+                } else {
+                    self.error(message);
+                }
                 Vec::new()
             }
             // Never a load's answer (see `Report::Error`): a load on its way is still answered.
@@ -861,7 +868,9 @@ impl Page {
     /// After a crash or a lost GPU: a new worker (on the CPU if the GPU was lost), going on
     /// from the last snapshot.
     fn recover(&mut self, what: String, details: Option<String>) -> Effects {
+        // A load sent to the worker went with it (a new one starts from the pending restore).
         self.offer_kept_again();
+        self.run.loading = false;
         let on_gpu = self.backend.as_ref().is_some_and(|b| b.on_gpu);
         self.run.ready = false;
         self.run.running = false;
@@ -929,6 +938,9 @@ impl Page {
     pub fn trainer_failed(&mut self) {
         self.run.ready = false;
         self.run.running = false;
+        // A load on its way went with it: the kept run is offered again.
+        self.offer_kept_again();
+        self.run.loading = false;
         // A crash reports itself first (see the worker's panic hook); keep that message.
         if self.messages.error.is_none() {
             self.error("The training worker stopped or failed to load. Reload the page to try again.");
