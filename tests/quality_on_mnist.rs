@@ -24,7 +24,7 @@ fn the_shipped_classifier_reads_held_out_digits_at_98_percent() {
     let Mnist { held_out, .. } = Mnist::from_folder(&asset("assets/mnist")).unwrap();
     let accuracy = classifier().accuracy(&held_out);
     assert!(accuracy >= 0.98, "held-out accuracy {accuracy}");
-    // Read as the digits they are labelled: each class at least 90 % (8s are the hardest, 94 %), all at the accuracy.
+    // Read as the digits they are labelled: each class at least 90 %, all at the accuracy.
     let all: Vec<usize> = (0..held_out.len()).collect();
     let labels: Vec<u8> = all.iter().map(|&i| held_out.label(i)).collect();
     let shares = classifier().agreement(images(&held_out, &all), &labels);
@@ -94,10 +94,11 @@ fn the_shipped_generators_reference_quality_is_its_own() {
         assert!((shipped.quality.frechet - measured.quality.frechet).abs() < 0.1, "{folder}: {shipped:?} against {measured:?}");
         assert_eq!(shipped.quality.asked.is_some(), family.conditional(), "{folder}: a conditional generator is scored on what it was asked");
         assert!((shipped.real_score - measured.real_score).abs() < 0.01, "{folder}: {shipped:?} against {measured:?}");
-        // The scale it gives: real digits well above the generator, the generator well above noise.
-        // (A conditional generator, asked for ten of each digit, may draw them more clear-cut
-        // than real handwriting and score above it: assets/pretrained/README.md.)
+        // The scale it gives: real digits above the generator, the generator well above noise.
+        // (A conditional generator, asked for ten of each digit, may draw them as clear-cut as
+        // real handwriting: the shipped one scores within 0.01 of the held-out digits, and above
+        // them by the classifier before this one; assets/pretrained/README.md.)
         let below_real = family.conditional() || shipped.quality.score < shipped.real_score;
-        assert!(shipped.real_score > 9.0 && (4.0..=10.0).contains(&shipped.quality.score) && below_real, "{folder}: {shipped:?}");
+        assert!(shipped.real_score >= 9.5 && (4.0..=10.0).contains(&shipped.quality.score) && below_real, "{folder}: {shipped:?}");
     }
 }
