@@ -166,8 +166,9 @@ pub enum Report {
     /// A weights file was refused (the reason, in a sentence, and any technical details); the
     /// run is as it was.
     LoadRefused { kind: LoadKind, message: String, details: Option<String> },
-    /// A load the worker could not take up at all (its networks are not built yet), whatever
-    /// the file: the run is as it was, and the file may be loaded again.
+    /// A load the worker could not take up at all (its networks are not built yet, or it has
+    /// no training digits), whatever the file: the run is as it was, and the file may be
+    /// loaded again.
     LoadFailed { kind: LoadKind, message: String },
     /// The GPU device was lost: this worker cannot train any more.
     DeviceLost(String),
