@@ -434,6 +434,25 @@ impl Page {
         if self.run.step > 0 { " The current run goes on unchanged." } else { "" }
     }
 
+    /// A load answered without a run to show for it: the page waits no more, and a run
+    /// moving to another backend no longer goes on by itself.
+    fn load_not_taken(&mut self) {
+        self.run.loading = false;
+        self.links.resume_after_move = false;
+        if std::mem::take(&mut self.messages.notice_until_ready) {
+            self.messages.notice = None;
+        }
+    }
+
+    /// Why a load was not taken, beside the "Load run…" button too when the user picked the file.
+    fn load_refused(&mut self, kind: LoadKind, message: String, details: Option<String>) {
+        if kind == LoadKind::File {
+            self.file_refused(message, details);
+        } else {
+            self.error_with(message, details);
+        }
+    }
+
     /// A file picked with "Load run…" was refused.
     fn file_refused(&mut self, message: impl Into<String>, details: Option<String>) {
         self.error_with(message, details);
@@ -588,11 +607,7 @@ impl Page {
                 self.forget_kept()
             }
             Report::LoadRefused { kind, message, details } => {
-                self.run.loading = false;
-                self.links.resume_after_move = false;
-                if std::mem::take(&mut self.messages.notice_until_ready) {
-                    self.messages.notice = None;
-                }
+                self.load_not_taken();
                 // The run a new worker was to go on from: its networks are fresh, and the page
                 // shows them so.
                 if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.restoring) {
@@ -601,11 +616,7 @@ impl Page {
                     return Vec::new();
                 }
                 let message = format!("{message}{}", self.goes_on_unchanged());
-                if kind == LoadKind::File {
-                    self.file_refused(message, details);
-                } else {
-                    self.error_with(message, details);
-                }
+                self.load_refused(kind, message, details);
                 Vec::new()
             }
             Report::DeviceLost(why) => self.recover(format!("The GPU stopped working (device lost: {why})"), None),
@@ -622,19 +633,11 @@ impl Page {
             }
             // A load the worker could not take up: whatever waited on it waits no more.
             Report::LoadFailed { kind, message } => {
+                self.load_not_taken();
                 self.offer_kept_again();
                 self.links.kept_as_loaded = None;
-                self.run.loading = false;
                 self.links.restoring = false;
-                self.links.resume_after_move = false;
-                if std::mem::take(&mut self.messages.notice_until_ready) {
-                    self.messages.notice = None;
-                }
-                if kind == LoadKind::File {
-                    self.file_refused(message, None);
-                } else {
-                    self.error(message);
-                }
+                self.load_refused(kind, message, None);
                 Vec::new()
             }
             // Never a load's answer (see `Report::Error`): a load on its way is still answered.
