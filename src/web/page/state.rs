@@ -636,7 +636,12 @@ impl Page {
                 self.load_not_taken();
                 self.offer_kept_again();
                 self.links.kept_as_loaded = None;
-                self.links.restoring = false;
+                // The run a new worker was to go on from: what it has is not that run.
+                if std::mem::take(&mut self.links.restoring) && kind == LoadKind::Snapshot {
+                    self.reset_shown();
+                    self.error(format!("{message} The run could not be brought back."));
+                    return Vec::new();
+                }
                 self.load_refused(kind, message, None);
                 Vec::new()
             }
@@ -1789,6 +1794,16 @@ mod tests {
         page.apply(Report::LoadRefused { kind: LoadKind::Snapshot, message: message.into(), details: None }, None);
         assert_eq!((page.run.step, listed(&page)), (4, vec![4]));
         assert!(page.messages.error.as_deref().unwrap().ends_with("The current run goes on unchanged."));
+        // A new worker that could not take the restore up at all: the old run is not shown
+        // as if it went on.
+        page.apply(snapshot_at(4), Some(vec![4]));
+        page.apply(Report::Crashed("boom".into()), None);
+        page.apply(Report::Listening, None);
+        let failed = "The snapshot at step 4 was not loaded: the networks are not built yet.";
+        page.apply(Report::LoadFailed { kind: LoadKind::Snapshot, message: failed.into() }, None);
+        assert_eq!(page.messages.error.as_deref(), Some(format!("{failed} The run could not be brought back.").as_str()));
+        assert_eq!((page.run.step, page.charts.points().len(), page.run.loading), (0, 0, false));
+        assert!(listed(&page).is_empty());
     }
 
     #[test]
