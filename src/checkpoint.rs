@@ -69,6 +69,10 @@ pub enum CheckpointError {
     OutOfRange(#[from] SettingError),
     #[error("its step count {0} is beyond any real run")]
     TooManySteps(u64),
+    #[error("file {position} is of other sizes ({file}, where the first is {first}): only generators of one run can be averaged")]
+    OtherSizes { position: usize, file: String, first: String },
+    #[error("there are no generators to average")]
+    NothingToAverage,
     #[error("it holds {file}, and the run here is {here}: choose {file_short} in the model menu first, then load it")]
     OtherFamily { file: String, here: String, file_short: &'static str },
 }
@@ -164,6 +168,31 @@ impl Checkpoint {
     /// The generator the run draws with alone, its weights stored as f16 (half the size; samples differ from the f32
     /// weights by less than one grey level): what ships with the page as the pretrained model.
     pub fn generator_only_f16(gan: &Gan) -> Self {
+        Self::f16_generator(&gan.model, &gan.train, gan.steps, &gan.sampler())
+    }
+
+    /// The average of the generators the files draw with, weight by weight, as f16 (as
+    /// `generator_only_f16`): files that continue one run (the same sizes; checked), whose
+    /// ends averaged can draw better than each. It takes the first file's configs and the
+    /// largest step count.
+    pub fn averaged(files: &[Checkpoint]) -> Result<Self, CheckpointError> {
+        let first = files.first().ok_or(CheckpointError::NothingToAverage)?;
+        let device = Device::flex();
+        let mut generators = Vec::with_capacity(files.len());
+        for (i, file) in files.iter().enumerate() {
+            if file.model != first.model {
+                let sizes = |model: &ModelConfig| format!("{}, {}", model.family.title(), model.sizes());
+                return Err(CheckpointError::OtherSizes { position: i + 1, file: sizes(&file.model), first: sizes(&first.model) });
+            }
+            generators.push(file.generator(&device)?);
+        }
+        let average = crate::training::average_of(generators).expect("one file at least");
+        let steps = files.iter().map(|file| file.steps).max().unwrap_or(0);
+        Ok(Self::f16_generator(&first.model, &first.train, steps, &average))
+    }
+
+    /// `generator` alone, as f16.
+    fn f16_generator(model: &ModelConfig, train: &TrainConfig, steps: u64, generator: &Generator) -> Self {
         struct Half;
         impl ModuleMapper for Half {
             fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -172,15 +201,9 @@ impl Checkpoint {
         }
         // A copy: a module's clones share its batch-norm running statistics, and the cast
         // must not turn the run's own into f16.
-        let sampler = gan.sampler();
-        let fresh = gan.model.init_generator(&sampler.devices()[0]);
-        let generator = crate::readback::copy_module(&sampler, fresh).map(&mut Half);
-        Self {
-            model: gan.model.clone(),
-            train: gan.train.clone(),
-            steps: gan.steps,
-            sections: vec![(GENERATOR.into(), record_bytes(generator))],
-        }
+        let fresh = model.init_generator(&generator.devices()[0]);
+        let generator = crate::readback::copy_module(generator, fresh).map(&mut Half);
+        Self { model: model.clone(), train: train.clone(), steps, sections: vec![(GENERATOR.into(), record_bytes(generator))] }
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -466,6 +489,42 @@ mod tests {
         let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
         assert!(worst < 1.0 / 255.0, "largest difference {worst}");
         assert!(matches!(half.into_gan(&Device::flex().autodiff()), Err(CheckpointError::MissingSection("discriminator"))));
+    }
+
+    #[test]
+    fn generators_of_one_run_average_weight_by_weight() {
+        let (mut gan, digits) = trained(2);
+        let early = Checkpoint::of_gan(&gan);
+        for _ in 0..20 {
+            gan.step(&digits).read().unwrap();
+        }
+        let ends = [early, Checkpoint::of_gan(&gan)];
+        let averaged = Checkpoint::from_bytes(&Checkpoint::averaged(&ends).unwrap().to_bytes()).unwrap();
+        assert_eq!((averaged.steps, &averaged.model), (22, &gan.model));
+        // Every weight and running statistic is the mean of the two (to f16's precision).
+        let leaves = |file: &Checkpoint| -> Vec<f32> {
+            let generator = file.generator(&Device::flex()).unwrap();
+            crate::readback::flat_tensors(&generator).into_iter().flat_map(|t| t.into_data().convert::<f32>().to_vec::<f32>().unwrap()).collect()
+        };
+        let (a, b, mean) = (leaves(&ends[0]), leaves(&ends[1]), leaves(&averaged));
+        assert_eq!((a.len(), b.len()), (mean.len(), mean.len()));
+        // Nearer the mean than either end, wherever the ends are far enough apart for f16 to
+        // tell (its steps are 2^-11 of a value).
+        let mut told = 0;
+        for ((x, y), m) in a.iter().zip(&b).zip(&mean) {
+            let want = (x + y) / 2.0;
+            assert!((m - want).abs() <= 1e-3 * want.abs() + 1e-4, "{m} against {want}");
+            if (x - y).abs() > 4e-3 * want.abs() + 4e-4 {
+                told += 1;
+            }
+        }
+        assert!(told > a.len() / 2, "only {told} of {} weights tell the ends apart", a.len());
+        assert_eq!(Checkpoint::averaged(&[]).err(), Some(CheckpointError::NothingToAverage));
+        // Generators of other sizes are not averaged.
+        let other = Gan::new(ModelConfig::new().with_nz(6).with_ngf(4).with_ndf(3), TrainConfig::new(), &Device::flex().autodiff());
+        let [_, late] = ends;
+        let refused = Checkpoint::averaged(&[late, Checkpoint::of_gan(&other)]);
+        assert!(matches!(refused, Err(CheckpointError::OtherSizes { position: 2, .. })), "{:?}", refused.err());
     }
 
     #[test]

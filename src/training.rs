@@ -466,6 +466,19 @@ impl Gan {
     }
 }
 
+/// The average of generators of one config, weight by weight (running statistics included):
+/// for generators that continue one run, where the average of its ends can draw better than
+/// each end ("model soups"). `None` for none.
+pub fn average_of(generators: Vec<Generator>) -> Option<Generator> {
+    let mut generators = generators.into_iter();
+    let first = generators.next()?;
+    Some(generators.enumerate().fold(first, |mean, (i, next)| {
+        // The mean of the first i + 1, moved to that of the first i + 2.
+        let kept = (i + 1) as f32 / (i + 2) as f32;
+        average_into(mean, &next, kept)
+    }))
+}
+
 /// `ema` moved towards `current` (same config): every float tensor, running statistics
 /// included, becomes decay * ema + (1 - decay) * current.
 fn average_into(ema: Generator, current: &Generator, decay: f32) -> Generator {
@@ -538,6 +551,24 @@ mod tests {
 
     fn device() -> Device {
         Device::flex().autodiff()
+    }
+
+    #[test]
+    fn the_average_of_generators_is_their_mean_weight_by_weight() {
+        let model = ModelConfig::new().with_nz(6).with_ngf(3).with_ndf(3);
+        let generators: Vec<Generator> = (1..=3)
+            .map(|seed| Gan::new(model.clone(), TrainConfig::new().with_seed(seed), &Device::flex()).generator)
+            .collect();
+        let leaves = |g: &Generator| -> Vec<f32> {
+            crate::readback::flat_tensors(g).into_iter().flat_map(|t| t.into_data().to_vec::<f32>().unwrap()).collect()
+        };
+        let each: Vec<Vec<f32>> = generators.iter().map(leaves).collect();
+        let mean = leaves(&average_of(generators).unwrap());
+        for (i, m) in mean.iter().enumerate() {
+            let want = (each[0][i] + each[1][i] + each[2][i]) / 3.0;
+            assert!((m - want).abs() < 1e-6, "weight {i}: {m} against {want}");
+        }
+        assert!(average_of(Vec::new()).is_none());
     }
 
     #[test]

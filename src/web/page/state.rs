@@ -638,6 +638,8 @@ impl Page {
                 self.links.kept_as_loaded = None;
                 // The run a new worker was to go on from: what it has is not that run.
                 if std::mem::take(&mut self.links.restoring) && kind == LoadKind::Snapshot {
+                    // Nor are its pictures: the worker has no networks to draw new ones.
+                    self.run.showing = None;
                     self.reset_shown();
                     self.error(format!("{message} The run could not be brought back."));
                     return Vec::new();
@@ -1802,8 +1804,9 @@ mod tests {
         let failed = "The snapshot at step 4 was not loaded: the networks are not built yet.";
         page.apply(Report::LoadFailed { kind: LoadKind::Snapshot, message: failed.into() }, None);
         assert_eq!(page.messages.error.as_deref(), Some(format!("{failed} The run could not be brought back.").as_str()));
-        assert_eq!((page.run.step, page.charts.points().len(), page.run.loading), (0, 0, false));
+        assert_eq!((page.run.step, page.charts.points().len(), page.run.loading, page.links.restoring), (0, 0, false, false));
         assert!(listed(&page).is_empty());
+        assert_eq!(page.run.showing, None, "the grid on screen is of the run not brought back");
     }
 
     #[test]
