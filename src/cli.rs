@@ -253,7 +253,7 @@ struct PretrainArgs {
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
     /// Keep the whole run (both networks, Adam's state, the average) in this file, and the best
-    /// score so far beside it (FILE.best), rewritten at each scoring. If it exists, the run goes
+    /// score so far beside it (FILE with the extension .best), rewritten at each scoring. If it exists, the run goes
     /// on from it with the model and training settings it holds (their flags are then ignored),
     /// keeping the generator in `--out` unless a later average scores better: one run can span
     /// several sittings. `--steps`, `--decay-from` and `--log-every` set the schedule: give every
