@@ -504,7 +504,7 @@ mod tests {
         // Every weight and running statistic is the mean of the two (to f16's precision).
         let leaves = |file: &Checkpoint| -> Vec<f32> {
             let generator = file.generator(&Device::flex()).unwrap();
-            crate::readback::flat_tensors(&generator).into_iter().flat_map(|t| t.into_data().convert::<f32>().to_vec::<f32>().unwrap()).collect()
+            crate::readback::flat_tensors(&generator).into_iter().flat_map(|t| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()).collect()
         };
         let (a, b, mean) = (leaves(&ends[0]), leaves(&ends[1]), leaves(&averaged));
         assert_eq!((a.len(), b.len()), (mean.len(), mean.len()));

@@ -560,7 +560,7 @@ mod tests {
             .map(|seed| Gan::new(model.clone(), TrainConfig::new().with_seed(seed), &Device::flex()).generator)
             .collect();
         let leaves = |g: &Generator| -> Vec<f32> {
-            crate::readback::flat_tensors(g).into_iter().flat_map(|t| t.into_data().to_vec::<f32>().unwrap()).collect()
+            crate::readback::flat_tensors(g).into_iter().flat_map(|t| t.into_data().try_to_vec::<f32>().unwrap()).collect()
         };
         let each: Vec<Vec<f32>> = generators.iter().map(leaves).collect();
         let mean = leaves(&average_of(generators).unwrap());
