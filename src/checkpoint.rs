@@ -173,8 +173,8 @@ impl Checkpoint {
 
     /// The average of the generators the files draw with, weight by weight, as f16 (as
     /// `generator_only_f16`): files that continue one run (the same sizes; checked), whose
-    /// ends averaged can draw better than each. It takes the first file's configs and the
-    /// largest step count.
+    /// ends averaged draw about as well as the better end, or a little better. It takes the
+    /// first file's configs and the largest step count.
     pub fn averaged(files: &[Checkpoint]) -> Result<Self, CheckpointError> {
         let first = files.first().ok_or(CheckpointError::NothingToAverage)?;
         let device = Device::flex();

@@ -87,8 +87,9 @@ enum Command {
         reference: Option<PathBuf>,
     },
     /// Average the generators of weights files that continue one run, weight by weight, into
-    /// one f16 generator file (as `pretrain` writes): the ends of runs that share their start
-    /// can draw better averaged than each (`assets/pretrained/README.md`).
+    /// one f16 generator file (as `pretrain` writes): averaged, the ends of runs that share
+    /// their start draw about as well as the better end, or a little better
+    /// (`assets/pretrained/README.md`).
     Average {
         /// The weights files (two or more, of the same sizes); each gives the generator it
         /// draws with, its moving average where it keeps one.

@@ -467,8 +467,8 @@ impl Gan {
 }
 
 /// The average of generators of one config, weight by weight (running statistics included):
-/// for generators that continue one run, where the average of its ends can draw better than
-/// each end ("model soups"). `None` for none.
+/// for generators that continue one run, where the average of its ends draws about as well as
+/// the better end, or a little better ("model soups"). `None` for none.
 pub fn average_of(generators: Vec<Generator>) -> Option<Generator> {
     let mut generators = generators.into_iter();
     let first = generators.next()?;
