@@ -157,12 +157,12 @@ impl Checkpoint {
     /// back with `await`: what the sampling worker draws with.
     pub async fn generator_of_gan_async(gan: &Gan) -> Result<Self, String> {
         let generator = copy_module_async(&gan.sampler(), gan.model.init_generator(&Device::flex())).await?;
-        Ok(Self {
-            model: gan.model.clone(),
-            train: gan.train.clone(),
-            steps: gan.steps,
-            sections: vec![(GENERATOR.into(), record_bytes(generator))],
-        })
+        Ok(Self::generator_alone(&gan.model, &gan.train, gan.steps, generator))
+    }
+
+    /// A file that holds `generator` alone.
+    fn generator_alone(model: &ModelConfig, train: &TrainConfig, steps: u64, generator: Generator) -> Self {
+        Self { model: model.clone(), train: train.clone(), steps, sections: vec![(GENERATOR.into(), record_bytes(generator))] }
     }
 
     /// The generator the run draws with alone, its weights stored as f16 (half the size; samples differ from the f32
@@ -202,8 +202,7 @@ impl Checkpoint {
         // A copy: a module's clones share its batch-norm running statistics, and the cast
         // must not turn the run's own into f16.
         let fresh = model.init_generator(&generator.devices()[0]);
-        let generator = crate::readback::copy_module(generator, fresh).map(&mut Half);
-        Self { model: model.clone(), train: train.clone(), steps, sections: vec![(GENERATOR.into(), record_bytes(generator))] }
+        Self::generator_alone(model, train, steps, crate::readback::copy_module(generator, fresh).map(&mut Half))
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -502,10 +501,7 @@ mod tests {
         let averaged = Checkpoint::from_bytes(&Checkpoint::averaged(&ends).unwrap().to_bytes()).unwrap();
         assert_eq!((averaged.steps, &averaged.model), (22, &gan.model));
         // Every weight and running statistic is the mean of the two (to f16's precision).
-        let leaves = |file: &Checkpoint| -> Vec<f32> {
-            let generator = file.generator(&Device::flex()).unwrap();
-            crate::readback::flat_tensors(&generator).into_iter().flat_map(|t| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()).collect()
-        };
+        let leaves = |file: &Checkpoint| crate::readback::flat_values(&file.generator(&Device::flex()).unwrap());
         let (a, b, mean) = (leaves(&ends[0]), leaves(&ends[1]), leaves(&averaged));
         assert_eq!((a.len(), b.len()), (mean.len(), mean.len()));
         // Nearer the mean than either end, wherever the ends are far enough apart for f16 to

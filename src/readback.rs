@@ -39,6 +39,12 @@ pub(crate) fn flat_tensors<M: Module>(module: &M) -> Vec<Tensor<1>> {
     leaves.0.into_iter().map(|leaf| leaf.flat).collect()
 }
 
+/// A module's float values (running statistics included), as f32, in visiting order: for tests.
+#[cfg(test)]
+pub(crate) fn flat_values<M: Module>(module: &M) -> Vec<f32> {
+    flat_tensors(module).into_iter().flat_map(|t| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()).collect()
+}
+
 /// Puts values, in visiting order, into the float tensors of a fresh module.
 struct Place {
     values: std::vec::IntoIter<(ParamId, Tensor<1>)>,

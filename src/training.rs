@@ -559,11 +559,8 @@ mod tests {
         let generators: Vec<Generator> = (1..=3)
             .map(|seed| Gan::new(model.clone(), TrainConfig::new().with_seed(seed), &Device::flex()).generator)
             .collect();
-        let leaves = |g: &Generator| -> Vec<f32> {
-            crate::readback::flat_tensors(g).into_iter().flat_map(|t| t.into_data().try_to_vec::<f32>().unwrap()).collect()
-        };
-        let each: Vec<Vec<f32>> = generators.iter().map(leaves).collect();
-        let mean = leaves(&average_of(generators).unwrap());
+        let each: Vec<Vec<f32>> = generators.iter().map(crate::readback::flat_values).collect();
+        let mean = crate::readback::flat_values(&average_of(generators).unwrap());
         for (i, m) in mean.iter().enumerate() {
             let want = (each[0][i] + each[1][i] + each[2][i]) / 3.0;
             assert!((m - want).abs() < 1e-6, "weight {i}: {m} against {want}");
