@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, serving and testing ganplay needs, skipping what is already there.
-#   scripts/setup.sh test    as serve, plus Chromium and the browser-test packages
+#   scripts/setup.sh test    as serve, plus Chromium, the browser-test packages and Mesa's
+#                            Vulkan on the CPU (lavapipe) for the GPU kernels' native tests
 #   scripts/setup.sh serve   the wasm toolchain, trunk and wasm-bindgen
 # Nothing is downloaded at run time: packages come from Debian, crates.io and npm.
 set -euo pipefail
@@ -84,8 +85,26 @@ ensure_browser() {
   [ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --silent --no-audit --no-fund)
 }
 
+ensure_lavapipe() {
+  [ -s "$LAVAPIPE_DIR/lvp.json" ] && return 0
+  command -v apt-get >/dev/null || { log "no apt-get: the GPU kernel tests will look for a Vulkan device of their own"; return 0; }
+  log "unpacking Mesa's lavapipe (Vulkan on the CPU) into $LAVAPIPE_DIR"
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  # Its libraries (LLVM, xcb...) are installed; the driver and the loader only unpacked.
+  local deps
+  deps=$(apt-cache depends --important mesa-vulkan-drivers libvulkan1 | awk '/Depends: [a-z]/ {print $2}' | sort -u | grep -vx 'libvulkan1\|python3\|python3-minimal')
+  # shellcheck disable=SC2086
+  apt_install $deps
+  rm -rf "$LAVAPIPE_DIR"; mkdir -p "$LAVAPIPE_DIR/debs"
+  (cd "$LAVAPIPE_DIR/debs" && apt-get download -qq mesa-vulkan-drivers libvulkan1)
+  for deb in "$LAVAPIPE_DIR"/debs/*.deb; do dpkg-deb -x "$deb" "$LAVAPIPE_DIR/root"; done
+  local lib="$LAVAPIPE_DIR/root/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so"
+  [ -s "$lib" ] || die "no $lib in Mesa's package"
+  printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "%s", "api_version": "1.1.230"}}\n' "$lib" > "$LAVAPIPE_DIR/lvp.json"
+}
+
 case "$what" in
-  test)  ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_crates; ensure_mnist_asset; ensure_browser ;;
+  test)  ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_crates; ensure_mnist_asset; ensure_browser; ensure_lavapipe ;;
   serve) ensure_native_toolchain; ensure_wasm_toolchain; ensure_web_tools; ensure_crates; ensure_mnist_asset; ensure_python ;;
   *) die "usage: scripts/setup.sh test|serve" ;;
 esac

@@ -11,7 +11,8 @@ log "setup done in $((SECONDS - started)) s"
 
 forget_own_build
 log "native tests"
-cargo test --release --all-targets
+# The GPU kernels' tests run on lavapipe (unpacked by setup), the rest on the CPU backend.
+with_lavapipe cargo test --release --all-targets
 log "native tests done at $((SECONDS - started)) s"
 
 log "building the page (trunk: the app and its worker for wasm32, wgpu + flex backends)"

@@ -303,9 +303,9 @@ struct BenchArgs {
     #[arg(long, value_enum)]
     backend: Vec<BackendChoice>,
     /// How the convolutions run: as measured best (auto); burn's; D's 4x4 stride-2 ones as
-    /// im2col and a matmul; or D's and G's 4x4 ones as a matmul and a sum of shifted slices
-    /// (blocks); several are timed one after the other (a conditional D's first layer always runs
-    /// burn's).
+    /// im2col and a matmul; D's and G's 4x4 ones as a matmul and a sum of shifted slices
+    /// (blocks); or every convolution on ganplay's tiled kernel (tiled); several are timed one
+    /// after the other (a conditional D's first layer always runs burn's).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
     conv: Vec<ConvChoice>,
     /// Instead of timing steps, profile one step of each configuration on a GPU (after the
@@ -327,6 +327,7 @@ enum ConvChoice {
     Burn,
     Im2col,
     Blocks,
+    Tiled,
 }
 
 impl ConvChoice {
@@ -336,6 +337,7 @@ impl ConvChoice {
             ConvChoice::Burn => Some(ConvPath::Burn),
             ConvChoice::Im2col => Some(ConvPath::Im2col),
             ConvChoice::Blocks => Some(ConvPath::Blocks),
+            ConvChoice::Tiled => Some(ConvPath::Tiled),
         }
     }
 }

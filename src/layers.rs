@@ -35,6 +35,9 @@ pub enum ConvPath {
     /// `conv4x4s2_blocks` for D and `conv_transpose4x4s2_blocks` for G: one matmul over 2x2
     /// blocks of pixels, and a sum of four shifted slices.
     Blocks,
+    /// `conv_kernel`'s tiled kernel for every convolution of D and G (4x4 stride 2, and the
+    /// 3x3 extra layers), and for the input gradient of G's transposed ones.
+    Tiled,
 }
 
 static CONV_PATH: AtomicU8 = AtomicU8::new(0);
@@ -54,6 +57,7 @@ pub fn conv_path() -> ConvPath {
     match CONV_PATH.load(Ordering::Relaxed) {
         2 => ConvPath::Im2col,
         3 => ConvPath::Blocks,
+        4 => ConvPath::Tiled,
         _ => ConvPath::Burn,
     }
 }
@@ -65,6 +69,7 @@ pub fn force_conv_path(path: Option<ConvPath>) {
         Some(ConvPath::Burn) => 1,
         Some(ConvPath::Im2col) => 2,
         Some(ConvPath::Blocks) => 3,
+        Some(ConvPath::Tiled) => 4,
     };
     CONV_PATH.store(code, Ordering::Relaxed);
 }

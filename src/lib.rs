@@ -5,6 +5,7 @@
 pub mod augment;
 pub mod checkpoint;
 pub mod classifier;
+pub mod conv_kernel;
 pub mod data;
 pub mod image;
 pub mod latent;

@@ -22,6 +22,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use crate::latent::normal_values;
+use crate::conv_kernel;
 use crate::layers::{ConvPath, batch_norm, conv_path, conv_transpose4x4s2_blocks, conv4x4s2, conv4x4s2_blocks, dense_project, dense_score};
 
 /// Side of the square images, in pixels.
@@ -148,7 +149,16 @@ fn upsample(channels: [usize; 2]) -> ConvTranspose2dConfig {
 fn upsample_by(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
     match conv_path() {
         ConvPath::Blocks => conv_transpose4x4s2_blocks(layer, x),
+        ConvPath::Tiled => conv_kernel::conv_transpose2d(x, layer.weight.val(), 2, 1),
         ConvPath::Burn | ConvPath::Im2col => layer.forward(x),
+    }
+}
+
+/// An extra layer's 3x3 convolution by the measured path (`conv_path`).
+fn refine_by(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    match conv_path() {
+        ConvPath::Tiled => conv_kernel::conv2d(x, layer.weight.val(), 1, 1),
+        ConvPath::Burn | ConvPath::Im2col | ConvPath::Blocks => layer.forward(x),
     }
 }
 
@@ -311,7 +321,7 @@ impl Generator {
     pub fn logits(&self, z: Tensor<4>) -> Tensor<4> {
         let x = relu(batch_norm(&self.norm1, dense_project(&self.project, z), 1)); // 7x7
         let x = relu(batch_norm(&self.norm2, upsample_by(&self.up1, x), 1)); // 14x14
-        let x = self.refine.iter().fold(x, |x, layer| relu(batch_norm(&layer.norm, layer.conv.forward(x), 1)));
+        let x = self.refine.iter().fold(x, |x, layer| relu(batch_norm(&layer.norm, refine_by(&layer.conv, x), 1)));
         upsample_by(&self.up2, x) // 28x28
     }
 
@@ -425,7 +435,7 @@ impl Discriminator {
     fn after_first(&self, first: Tensor<4>, batches: usize) -> Tensor<2> {
         let x = leaky_relu(first, 0.2); // 14x14
         let x = leaky_relu(batch_norm(&self.norm2, self.downsample(&self.down2, x), batches), 0.2); // 7x7
-        let x = self.refine.iter().fold(x, |x, layer| leaky_relu(batch_norm(&layer.norm, layer.conv.forward(x), batches), 0.2));
+        let x = self.refine.iter().fold(x, |x, layer| leaky_relu(batch_norm(&layer.norm, refine_by(&layer.conv, x), batches), 0.2));
         dense_score(&self.score, x) // 1x1 -> [batch, outputs]
     }
 
@@ -434,6 +444,7 @@ impl Discriminator {
             ConvPath::Burn => layer.forward(x),
             ConvPath::Im2col => conv4x4s2(layer, x),
             ConvPath::Blocks => conv4x4s2_blocks(layer, x),
+            ConvPath::Tiled => conv_kernel::conv2d(x, layer.weight.val(), 2, 1),
         }
     }
 }

@@ -1,0 +1,277 @@
+//! A convolution kernel of our own for GPUs without tensor cores in their shading language
+//! (WGSL, so the page's WebGPU): an implicit GEMM, tiled through workgroup memory. burn's
+//! tuned implicit-GEMM convolutions need tensor-core instructions, so on wgpu its forward
+//! convolution is a direct kernel that gives each unit one output pixel and rereads the
+//! weights from memory for every pixel.
+//!
+//! The convolution is the matrix product of its input's patches (rows: output pixels;
+//! columns: channel and tap) with its weights (rows: channel and tap; columns: output
+//! channels), without writing the patches out: each workgroup gathers a 64 x 16 slice of
+//! patches and a 16 x 64 slice of weights into workgroup memory, and each of its 256 units
+//! sums a 4 x 4 block of the 64 x 64 output tile from there. NCHW in and out, any strides.
+//!
+//! `ConvKernels` makes it an operation of every backend: the kernel on cubecl devices, burn's
+//! convolution elsewhere (the CPU), and on an autodiff device its own backward pass. The input
+//! gradient of a convolution is a transposed convolution (burn's, a matmul and col2im), and
+//! that of a transposed convolution is a convolution (this kernel), which burn's would run as
+//! its direct kernel.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::NodeId;
+use burn::backend::ops::{ConvOptions, ConvTransposeOptions, FloatTensorOps, ModuleOps};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::tensor::{DType, Shape, Tensor};
+use burn_cubecl::CubeBackend;
+
+mod kernel;
+
+/// The shape of a convolution's output: [batch, outputs, oh, ow].
+fn conv_output_shape(x: &Shape, weight: &Shape, stride: &usize, padding: &usize) -> Shape {
+    let out = |size: usize| (size + 2 * padding - weight[2]) / stride + 1;
+    Shape::new([x[0], weight[0], out(x[2]), out(x[3])])
+}
+
+fn conv_options(stride: usize, padding: usize) -> ConvOptions<2> {
+    ConvOptions::new([stride; 2], [padding; 2], [1; 2], 1)
+}
+
+fn conv_transpose_options(stride: usize, padding: usize) -> ConvTransposeOptions<2> {
+    ConvTransposeOptions::new([stride; 2], [padding; 2], [0; 2], [1; 2], 1)
+}
+
+/// Convolutions (square kernels, no bias, one group) that run on this module's kernel where
+/// there is one.
+#[backend_extension(Cube, Flex, Autodiff, Fusion)]
+pub trait ConvKernels: Backend {
+    /// A convolution of x [batch, channels, h, w] with weight [outputs, channels, k, k].
+    #[fusion(dtype = x, shape = conv_output_shape(x, weight, stride, padding))]
+    fn conv2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, None, conv_options(stride, padding))
+    }
+
+    /// The gradient of the weight [outputs, channels, k, k] of the convolution of x [batch,
+    /// channels, h, w] whose output's gradient is grad [batch, outputs, oh, ow] (`weight`
+    /// gives the shape).
+    #[fusion(dtype = x, shape = weight)]
+    fn conv2d_weight_grad_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, grad: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
+        Self::conv2d_weight_backward(x, weight, grad, conv_options(stride, padding))
+    }
+
+    /// A transposed convolution of x [batch, channels, h, w] with weight [channels, outputs,
+    /// k, k]: burn's, with this module's backward pass on an autodiff device.
+    #[fusion(default)]
+    fn conv_transpose2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
+        Self::conv_transpose2d(x, weight, None, conv_transpose_options(stride, padding))
+    }
+}
+
+impl ConvKernels for Flex {}
+
+impl ConvKernels for CubeBackend {
+    fn conv2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
+        let dims = weight.shape();
+        if x.dtype != DType::F32 || dims[2] != dims[3] {
+            return Self::conv2d(x, weight, None, conv_options(stride, padding));
+        }
+        let shape = conv_output_shape(&x.shape(), &dims, &stride, &padding);
+        kernel::conv2d(x, weight, shape, stride, padding)
+    }
+
+    fn conv2d_weight_grad_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, grad: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
+        let dims = weight.shape();
+        if x.dtype != DType::F32 || dims[2] != dims[3] {
+            return Self::conv2d_weight_backward(x, weight, grad, conv_options(stride, padding));
+        }
+        let partial = kernel::conv2d_weight_grad_partial(x, grad, dims[2], stride, padding);
+        let summed = Self::float_sum_dim(partial, 0);
+        Self::float_reshape(summed, dims)
+    }
+}
+
+#[derive(Debug)]
+struct Conv2dTiled;
+
+impl<B: Backend + ConvKernels> Backward<B, 2> for Conv2dTiled {
+    type State = (NodeId, NodeId, usize, usize);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+        let [node_x, node_weight] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x_state, weight_state, stride, padding) = ops.state;
+        let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
+        let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
+        let options = conv_options(stride, padding);
+        if let Some(node) = node_x {
+            let x_grad = B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+            grads.register::<B>(node.id, x_grad);
+        }
+        if let Some(node) = node_weight {
+            grads.register::<B>(node.id, B::conv2d_weight_grad_tiled(x, weight, grad, stride, padding));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ConvTranspose2dTiled;
+
+impl<B: Backend + ConvKernels> Backward<B, 2> for ConvTranspose2dTiled {
+    type State = (NodeId, NodeId, usize, usize);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+        let [node_x, node_weight] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x_state, weight_state, stride, padding) = ops.state;
+        let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
+        let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
+        if let Some(node) = node_x {
+            // The adjoint of a transposed convolution is the convolution with the same weight,
+            // read as [channels, outputs, k, k] = [its outputs, its channels, k, k].
+            grads.register::<B>(node.id, B::conv2d_tiled(grad.clone(), weight.clone(), stride, padding));
+        }
+        if let Some(node) = node_weight {
+            // The same sum as a convolution's weight gradient, with the roles of the input and
+            // the output gradient exchanged: the weight [channels, outputs, k, k] of a
+            // transposed convolution of x is that of the convolution of its output gradient
+            // into x's shape.
+            grads.register::<B>(node.id, B::conv2d_weight_grad_tiled(grad, weight, x, stride, padding));
+        }
+    }
+}
+
+impl<B: Backend + ConvKernels, C: CheckpointStrategy> ConvKernels for Autodiff<B, C> {
+    // conv2d_weight_grad_tiled keeps its default body (burn's differentiable weight gradient);
+    // the backward passes call the inner backend's.
+
+    fn conv2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
+        match Conv2dTiled.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let weight_state = prep.checkpoint(&weight);
+                prep.finish((x_state, weight_state, stride, padding), B::conv2d_tiled(x.into_primitive(), weight.into_primitive(), stride, padding))
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::conv2d_tiled(x.into_primitive(), weight.into_primitive(), stride, padding)),
+        }
+    }
+
+    fn conv_transpose2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
+        match ConvTranspose2dTiled.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let weight_state = prep.checkpoint(&weight);
+                prep.finish(
+                    (x_state, weight_state, stride, padding),
+                    B::conv_transpose2d_tiled(x.into_primitive(), weight.into_primitive(), stride, padding),
+                )
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::conv_transpose2d_tiled(x.into_primitive(), weight.into_primitive(), stride, padding)),
+        }
+    }
+}
+
+/// `conv2d_tiled` on tensors: x [batch, channels, h, w], weight [outputs, channels, k, k].
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, stride: usize, padding: usize) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as ConvKernels>::conv2d_tiled(x.into_dispatch(), weight.into_dispatch(), stride, padding))
+}
+
+/// `conv_transpose2d_tiled` on tensors: x [batch, channels, h, w], weight [channels, outputs,
+/// k, k].
+pub fn conv_transpose2d(x: Tensor<4>, weight: Tensor<4>, stride: usize, padding: usize) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as ConvKernels>::conv_transpose2d_tiled(x.into_dispatch(), weight.into_dispatch(), stride, padding))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+    use burn::tensor::{Device, Distribution};
+
+    fn close(what: &str, a: Tensor<4>, b: Tensor<4>) {
+        assert_eq!(a.dims(), b.dims(), "{what}");
+        let (a, b) = (a.into_data().try_to_vec::<f32>().unwrap(), b.into_data().try_to_vec::<f32>().unwrap());
+        let scale = b.iter().map(|v| v.abs()).fold(1.0f32, f32::max);
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(worst <= 1e-5 * scale, "{what}: largest difference {worst} (values up to {scale})");
+    }
+
+    /// Output, input gradient and weight gradient of `ours` and `burns` on the same input and
+    /// the same upstream gradient.
+    fn agree(device: &Device, input: [usize; 4], weight: Tensor<4>, ours: impl Fn(Tensor<4>, Tensor<4>) -> Tensor<4>, burns: impl Fn(Tensor<4>, Tensor<4>) -> Tensor<4>) {
+        let x = Tensor::<4>::random(input, Distribution::Normal(0.0, 1.0), device);
+        let run = |f: &dyn Fn(Tensor<4>, Tensor<4>) -> Tensor<4>| {
+            let (x, w) = (x.clone().require_grad(), weight.clone().require_grad());
+            let y = f(x.clone(), w.clone());
+            let upstream = Tensor::<4>::ones(y.dims(), device).cumsum(3).sin();
+            let grads = (y.clone() * upstream).sum().backward();
+            (y, x.grad(&grads).unwrap(), w.grad(&grads).unwrap())
+        };
+        let (y1, dx1, dw1) = run(&ours);
+        let (y2, dx2, dw2) = run(&burns);
+        close("output", y1, y2);
+        close("input gradient", dx1, dx2);
+        close("weight gradient", dw1, dw2);
+    }
+
+    /// Shapes the DCGAN has (4x4 stride 2 down and up, 3x3 extra layers) and ones that leave
+    /// part of a tile, of a pass and of a workgroup's columns empty, with tiles 16, 32 and 64
+    /// channels wide, and two tiles across the channels.
+    const CONVS: [([usize; 4], usize, usize, usize, usize); 7] = [
+        ([3, 1, 28, 28], 5, 4, 2, 1),
+        ([2, 4, 14, 14], 6, 4, 2, 1),
+        ([2, 6, 7, 7], 6, 3, 1, 1),
+        ([2, 3, 6, 10], 2, 4, 2, 1),
+        ([1, 70, 9, 9], 66, 3, 1, 1),
+        ([2, 5, 8, 8], 24, 4, 2, 1),
+        ([5, 3, 11, 8], 7, 3, 2, 0),
+    ];
+
+    fn check_convolutions(device: &Device) {
+        for (input, outputs, k, stride, padding) in CONVS {
+            let layer = Conv2dConfig::new([input[1], outputs], [k, k])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+                .with_bias(false)
+                .init(device);
+            agree(device, input, layer.weight.val(), |x, w| conv2d(x, w, stride, padding), |x, w| {
+                burn::tensor::module::conv2d(x, w, None, conv_options(stride, padding))
+            });
+        }
+    }
+
+    fn check_transposed(device: &Device) {
+        for (input, outputs) in [([3, 6, 7, 7], 4), ([2, 3, 14, 14], 1), ([2, 3, 5, 7], 2), ([2, 80, 3, 3], 70)] {
+            let layer = ConvTranspose2dConfig::new([input[1], outputs], [4, 4]).with_stride([2, 2]).with_padding([1, 1]).with_bias(false).init(device);
+            agree(device, input, layer.weight.val(), |x, w| conv_transpose2d(x, w, 2, 1), |x, w| {
+                burn::tensor::module::conv_transpose2d(x, w, None, conv_transpose_options(2, 1))
+            });
+        }
+    }
+
+    #[test]
+    fn backward_passes_are_burns_on_the_cpu() {
+        let device = Device::flex().autodiff();
+        check_convolutions(&device);
+        check_transposed(&device);
+    }
+
+    /// The kernel itself, on a Vulkan device (Mesa's lavapipe where there is no GPU).
+    /// `GANPLAY_WGPU_TESTS=1` (set by scripts/test.sh, which installs lavapipe) makes a missing
+    /// adapter a failure rather than a skip.
+    #[test]
+    fn kernel_is_burns_convolution_on_wgpu() {
+        let device = match Device::wgpu_options().init() {
+            Ok(device) => device.autodiff(),
+            Err(e) => {
+                assert!(std::env::var_os("GANPLAY_WGPU_TESTS").is_none(), "no wgpu adapter: {e}");
+                eprintln!("skipped: no wgpu adapter ({e})");
+                return;
+            }
+        };
+        check_convolutions(&device);
+        check_transposed(&device);
+    }
+}

@@ -1,0 +1,324 @@
+//! The tiled convolution kernel (see the module above) and its launch.
+
+use burn::tensor::Shape;
+use burn_cubecl::cubecl;
+use burn_cubecl::cubecl::prelude::*;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_dtype;
+use burn_cubecl::tensor::CubeTensor;
+
+/// Output pixels (rows) of a workgroup's tile: 4 for each of its 16 units along x.
+const ROWS: usize = 64;
+/// Units along each side of a workgroup.
+const SIDE: u32 = 16;
+
+/// `out` [batch, outputs, oh, ow] = the convolution of `x` [batch, channels, h, w] with
+/// `weight` [outputs, channels, k, k], stride and padding the same on both axes, no bias.
+/// A workgroup's tile is 64 output pixels by `cols` (16, 32 or 64) output channels; a unit
+/// sums 4 pixels by cols / 16 channels.
+#[cube(launch_unchecked, address_type = "dynamic")]
+fn conv2d_tiled_kernel<E: Float>(
+    x: &Tensor<E>,
+    weight: &Tensor<E>,
+    out: &mut Tensor<E>,
+    #[comptime] k: usize,
+    #[comptime] stride: usize,
+    #[comptime] padding: usize,
+    #[comptime] cols: usize,
+    #[define(E)] _dtype: ElemType,
+) {
+    let per_unit = cols / 16usize;
+    let channels = x.shape(1);
+    let height = x.shape(2);
+    let width = x.shape(3);
+    let outputs = out.shape(1);
+    let out_width = out.shape(3);
+    let out_strides = (out.stride(0), out.stride(1), out.stride(2), out.stride(3));
+    let pixels = out.shape(2) * out_width;
+    let rows = out.shape(0) * pixels;
+    let depth = channels * k * k;
+
+    let unit = UNIT_POS as usize;
+    let tx = UNIT_POS_X as usize;
+    let ty = UNIT_POS_Y as usize;
+    let row0 = CUBE_POS_X as usize * 64usize;
+    let col0 = CUBE_POS_Y as usize * cols;
+
+    // A pass's slices: 16 depths (channel and tap) of 64 pixels' patches and of `cols`
+    // channels' weights.
+    let mut patches = Shared::<[E]>::new_slice(1024usize);
+    let mut weights = Shared::<[E]>::new_slice(16usize * cols);
+    let mut sums = Array::<E>::new(4usize * per_unit);
+    #[unroll]
+    for i in 0..4usize * per_unit {
+        sums[i] = E::new(0.0);
+    }
+
+    // Each unit gathers one pixel's patch at depths unit / 64 + 4l, and one channel's
+    // weights at depths unit / cols + (256 / cols) l.
+    let pixel_gathered = unit % 64usize;
+    let row = row0 + pixel_gathered;
+    let row_in = row < rows;
+    let pixel = row % pixels;
+    let oi = pixel / out_width;
+    let oj = pixel % out_width;
+    let x_image = (row / pixels) * x.stride(0);
+    let col_gathered = unit % cols;
+    let output = col0 + col_gathered;
+    let output_in = output < outputs;
+    let w_output = output * weight.stride(0);
+
+    let passes = (depth + 15usize) / 16usize;
+    for pass in 0..passes {
+        #[unroll]
+        for l in 0..4usize {
+            let d_local = unit / 64usize + 4usize * l;
+            let d = pass * 16usize + d_local;
+            let channel = d / (k * k);
+            let tap = d % (k * k);
+            // Coordinates in the padded input.
+            let pi = oi * stride + tap / k;
+            let pj = oj * stride + tap % k;
+            let mut value = E::new(0.0);
+            if row_in && d < depth && pi >= padding && pi < height + padding && pj >= padding && pj < width + padding {
+                value = x[x_image + channel * x.stride(1) + (pi - padding) * x.stride(2) + (pj - padding) * x.stride(3)];
+            }
+            patches[d_local * 64usize + pixel_gathered] = value;
+        }
+        #[unroll]
+        for l in 0..per_unit {
+            let d_local = unit / cols + (256usize / cols) * l;
+            let d = pass * 16usize + d_local;
+            let channel = d / (k * k);
+            let tap = d % (k * k);
+            let mut w = E::new(0.0);
+            if output_in && d < depth {
+                w = weight[w_output + channel * weight.stride(1) + (tap / k) * weight.stride(2) + (tap % k) * weight.stride(3)];
+            }
+            weights[d_local * cols + col_gathered] = w;
+        }
+        sync_cube();
+        #[unroll]
+        for d in 0..16usize {
+            #[unroll]
+            for i in 0..4usize {
+                let a = patches[d * 64usize + tx + 16usize * i];
+                #[unroll]
+                for j in 0..per_unit {
+                    sums[i * per_unit + j] += a * weights[d * cols + ty + 16usize * j];
+                }
+            }
+        }
+        sync_cube();
+    }
+
+    // Units next to each other along x write pixels next to each other.
+    #[unroll]
+    for i in 0..4usize {
+        let row = row0 + tx + 16usize * i;
+        if row < rows {
+            let pixel = row % pixels;
+            let at = (row / pixels) * out_strides.0 + (pixel / out_width) * out_strides.2 + (pixel % out_width) * out_strides.3;
+            #[unroll]
+            for j in 0..per_unit {
+                let output = col0 + ty + 16usize * j;
+                if output < outputs {
+                    out[at + output * out_strides.1] = sums[i * per_unit + j];
+                }
+            }
+        }
+    }
+}
+
+/// Partial sums of a convolution's weight gradient: `partial` [splits, outputs, channels * k
+/// * k] gets, for split z, the sum over its share of the (image, pixel) entries of grad [batch,
+/// outputs, oh, ow] times the patches of x [batch, channels, h, w]. The same matrix product as
+/// the forward kernel, with the long side (every output pixel of the batch) as the reduction,
+/// cut into `splits` shares of `chunk` entries (a multiple of 16) so that a small weight still
+/// fills the GPU. A tile is 64 output channels (rows) by `cols` channel-and-tap entries.
+#[cube(launch_unchecked, address_type = "dynamic")]
+fn conv2d_weight_grad_kernel<E: Float>(
+    x: &Tensor<E>,
+    grad: &Tensor<E>,
+    partial: &mut Tensor<E>,
+    chunk: usize,
+    #[comptime] k: usize,
+    #[comptime] stride: usize,
+    #[comptime] padding: usize,
+    #[comptime] cols: usize,
+    #[define(E)] _dtype: ElemType,
+) {
+    let per_unit = cols / 16usize;
+    let height = x.shape(2);
+    let width = x.shape(3);
+    let outputs = grad.shape(1);
+    let out_width = grad.shape(3);
+    let pixels = grad.shape(2) * out_width;
+    let entries = grad.shape(0) * pixels;
+    let depth = x.shape(1) * k * k;
+
+    let unit = UNIT_POS as usize;
+    let tx = UNIT_POS_X as usize;
+    let ty = UNIT_POS_Y as usize;
+    let row0 = CUBE_POS_X as usize * 64usize;
+    let col0 = CUBE_POS_Y as usize * cols;
+    let split = CUBE_POS_Z as usize;
+    let first = split * chunk;
+    // Every split starts inside the reduction (splits = entries / chunk, rounded up).
+    let last = select(first + chunk < entries, first + chunk, entries);
+
+    let mut grads = Shared::<[E]>::new_slice(1024usize);
+    let mut patches = Shared::<[E]>::new_slice(16usize * cols);
+    let mut sums = Array::<E>::new(4usize * per_unit);
+    #[unroll]
+    for i in 0..4usize * per_unit {
+        sums[i] = E::new(0.0);
+    }
+
+    // Units next to each other read entries (pixels) next to each other.
+    let entry_gathered = unit % 16usize;
+    let passes = (last - first + 15usize) / 16usize;
+    for pass in 0..passes {
+        let entry = first + pass * 16usize + entry_gathered;
+        let entry_in = entry < last;
+        let image = entry / pixels;
+        let pixel = entry % pixels;
+        let oi = pixel / out_width;
+        let oj = pixel % out_width;
+        let g_at = image * grad.stride(0) + oi * grad.stride(2) + oj * grad.stride(3);
+        #[unroll]
+        for l in 0..4usize {
+            let o_local = unit / 16usize + 16usize * l;
+            let output = row0 + o_local;
+            let mut g = E::new(0.0);
+            if entry_in && output < outputs {
+                g = grad[g_at + output * grad.stride(1)];
+            }
+            grads[entry_gathered * 64usize + o_local] = g;
+        }
+        let x_image = image * x.stride(0);
+        #[unroll]
+        for l in 0..per_unit {
+            let d_local = unit / 16usize + 16usize * l;
+            let d = col0 + d_local;
+            let channel = d / (k * k);
+            let tap = d % (k * k);
+            let pi = oi * stride + tap / k;
+            let pj = oj * stride + tap % k;
+            let mut value = E::new(0.0);
+            if entry_in && d < depth && pi >= padding && pi < height + padding && pj >= padding && pj < width + padding {
+                value = x[x_image + channel * x.stride(1) + (pi - padding) * x.stride(2) + (pj - padding) * x.stride(3)];
+            }
+            patches[entry_gathered * cols + d_local] = value;
+        }
+        sync_cube();
+        #[unroll]
+        for e in 0..16usize {
+            #[unroll]
+            for i in 0..4usize {
+                let g = grads[e * 64usize + tx + 16usize * i];
+                #[unroll]
+                for j in 0..per_unit {
+                    sums[i * per_unit + j] += g * patches[e * cols + ty + 16usize * j];
+                }
+            }
+        }
+        sync_cube();
+    }
+
+    let at = split * outputs * depth;
+    #[unroll]
+    for i in 0..4usize {
+        let output = row0 + tx + 16usize * i;
+        if output < outputs {
+            #[unroll]
+            for j in 0..per_unit {
+                let d = col0 + ty + 16usize * j;
+                if d < depth {
+                    partial[at + output * depth + d] = sums[i * per_unit + j];
+                }
+            }
+        }
+    }
+}
+
+/// Launches the kernel for x [batch, channels, h, w] and weight [outputs, channels, k, k] (f32),
+/// into a new tensor of `shape`.
+pub(super) fn conv2d(x: CubeTensor, weight: CubeTensor, shape: Shape, stride: usize, padding: usize) -> CubeTensor {
+    let (x, weight) = (into_contiguous(x), into_contiguous(weight));
+    let k = weight.meta.shape()[2];
+    // Columns of a tile: the fewest that hold every output channel, up to 64.
+    let cols = shape[1].next_power_of_two().clamp(16, 64);
+    let count = CubeCount::Static((shape[0] * shape[2] * shape[3]).div_ceil(ROWS) as u32, shape[1].div_ceil(cols) as u32, 1);
+    let out = empty_device_dtype(x.client.clone(), x.device.clone(), shape, x.dtype);
+    let address_type = x
+        .clone()
+        .binding()
+        .required_address_type(4)
+        .max(weight.clone().binding().required_address_type(4))
+        .max(out.clone().binding().required_address_type(4));
+    // Safety: the kernel checks every read and write against the tensors' shapes.
+    unsafe {
+        conv2d_tiled_kernel::launch_unchecked(
+            &x.client,
+            count,
+            CubeDim::new_2d(SIDE, SIDE),
+            address_type,
+            x.clone().into_tensor_arg(),
+            weight.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            k,
+            stride,
+            padding,
+            cols,
+            f32::elem_type_native(),
+        );
+    }
+    out
+}
+
+/// Workgroups the weight gradient aims for: enough to fill a large GPU.
+const WEIGHT_GRAD_WORKGROUPS: usize = 256;
+
+/// Launches the weight-gradient kernel: the partial sums [splits, outputs, channels * k * k]
+/// of the gradient of the weight [outputs, channels, k, k] of the convolution of x [batch,
+/// channels, h, w] whose output gradient is grad [batch, outputs, oh, ow].
+pub(super) fn conv2d_weight_grad_partial(x: CubeTensor, grad: CubeTensor, k: usize, stride: usize, padding: usize) -> CubeTensor {
+    let (x, grad) = (into_contiguous(x), into_contiguous(grad));
+    let outputs = grad.meta.shape()[1];
+    let depth = x.meta.shape()[1] * k * k;
+    let entries = grad.meta.shape()[0] * grad.meta.shape()[2] * grad.meta.shape()[3];
+    let cols = depth.next_power_of_two().clamp(16, 64);
+    let tiles = outputs.div_ceil(ROWS) * depth.div_ceil(cols);
+    // Each share of the reduction at least 256 entries (16 passes).
+    let splits = WEIGHT_GRAD_WORKGROUPS.div_ceil(tiles).clamp(1, entries.div_ceil(256).max(1));
+    let chunk = entries.div_ceil(splits).next_multiple_of(16);
+    let splits = entries.div_ceil(chunk);
+    let partial = empty_device_dtype(x.client.clone(), x.device.clone(), Shape::new([splits, outputs, depth]), x.dtype);
+    let address_type = x
+        .clone()
+        .binding()
+        .required_address_type(4)
+        .max(grad.clone().binding().required_address_type(4))
+        .max(partial.clone().binding().required_address_type(4));
+    let count = CubeCount::Static(outputs.div_ceil(ROWS) as u32, depth.div_ceil(cols) as u32, splits as u32);
+    // Safety: the kernel checks every read and write against the tensors' shapes.
+    unsafe {
+        conv2d_weight_grad_kernel::launch_unchecked(
+            &x.client,
+            count,
+            CubeDim::new_2d(SIDE, SIDE),
+            address_type,
+            x.clone().into_tensor_arg(),
+            grad.into_tensor_arg(),
+            partial.clone().into_tensor_arg(),
+            chunk,
+            k,
+            stride,
+            padding,
+            cols,
+            f32::elem_type_native(),
+        );
+    }
+    partial
+}
