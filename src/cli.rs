@@ -17,7 +17,7 @@ use ganplay::layers::{ConvPath, force_conv_path};
 use ganplay::model::{Family, Generator, ModelConfig};
 use ganplay::settings::{Key, Kind, MAX_REFINE, Settings, Spec, TABLE};
 use ganplay::metrics::Curves;
-use ganplay::training::{Gan, PendingReport, StepReport, TrainConfig};
+use ganplay::training::{ConvTrial, Gan, PendingReport, StepReport, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -302,7 +302,8 @@ struct BenchArgs {
     /// Backends to time; by default every one available.
     #[arg(long, value_enum)]
     backend: Vec<BackendChoice>,
-    /// How the convolutions run: as measured best (auto); burn's; D's 4x4 stride-2 ones as
+    /// How the convolutions run: as a GPU times them before each configuration (auto: burn's
+    /// and the tiled kernel, on a copy of the run; burn's on the CPU); burn's; D's 4x4 stride-2 ones as
     /// im2col and a matmul; D's and G's 4x4 ones as a matmul and a sum of shifted slices
     /// (blocks); or every convolution on ganplay's tiled kernel (tiled); several are timed one
     /// after the other (a conditional D's first layer always runs burn's).
@@ -521,6 +522,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let device = device(args.backend)?.autodiff();
     let mut gan = Gan::new(model, train, &device);
     println!("training on {:?}, {} digits, {} steps", args.backend, digits.len(), args.steps);
+    choose_convolutions(&gan, &digits, args.backend, ConvChoice::Auto)?;
 
     let mut curves = Curves::new();
     run_steps(&mut gan, &digits, args.steps, args.log_every, judge.as_ref(), &mut curves)?;
@@ -533,6 +535,17 @@ fn train(args: TrainArgs) -> Result<()> {
     // With its curves, so that the page draws them when it loads the file.
     std::fs::write(&weights_path, Checkpoint::of_gan(&gan).with_curves(&curves).to_bytes())?;
     println!("wrote {} and {}", grid_path.display(), weights_path.display());
+    Ok(())
+}
+
+/// On a GPU with no path asked for, times the convolution paths on a copy of the run and keeps
+/// the fastest, as the page does (`ConvTrial`).
+fn choose_convolutions(gan: &Gan, digits: &Digits, backend: BackendChoice, conv: ConvChoice) -> Result<()> {
+    if backend == BackendChoice::Wgpu && conv == ConvChoice::Auto {
+        let started = Instant::now();
+        let trial = ConvTrial::run(gan, digits, || started.elapsed().as_secs_f64() * 1e3).map_err(anyhow::Error::msg)?;
+        println!("{}", trial.summary());
+    }
     Ok(())
 }
 
@@ -595,6 +608,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
             (Gan::new(model, train, &device), Curves::new())
         }
     };
+    choose_convolutions(&gan, &digits, args.backend, args.conv)?;
     let rates = (gan.train.lr_g, gan.train.lr_d);
     println!(
         "pretraining a {} of width {} ({} extra G layers, {} extra D layers) on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
@@ -774,6 +788,9 @@ fn bench(args: BenchArgs) -> Result<()> {
                 let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(args.batch_size), &device);
                 for _ in 0..args.warmup {
                     gan.step(&digits).read().map_err(anyhow::Error::msg)?;
+                }
+                if backend == BackendChoice::Wgpu && conv == ConvChoice::Auto {
+                    choose_convolutions(&gan, &digits, backend, conv)?;
                 }
                 let label = format!(
                     "{:<5} {:<5} width {width:>3}, conv {:<6}",

@@ -40,6 +40,18 @@ pub enum ConvPath {
     Tiled,
 }
 
+impl ConvPath {
+    /// The path in words, as the page's status line and the command line say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ConvPath::Burn => "burn's convolutions",
+            ConvPath::Im2col => "im2col and a matmul",
+            ConvPath::Blocks => "block matmuls",
+            ConvPath::Tiled => "ganplay's tiled kernel",
+        }
+    }
+}
+
 static CONV_PATH: AtomicU8 = AtomicU8::new(0);
 
 /// The convolution path: burn's, chosen by measurement (`ganplay bench --conv

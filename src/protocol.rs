@@ -125,6 +125,9 @@ pub enum Report {
     /// A GPU is compiling the kernels of new networks: the first step waits for it.
     /// `Some(ms)`: ready, after that long.
     Kernels(Option<f32>),
+    /// Which convolution path a GPU timed fastest for these networks, and the times
+    /// (`ConvTrial::summary`).
+    Convolutions(String),
     /// Training stopped because a loss was not finite; the weights were rolled back.
     Diverged { step: u64, restored_step: u64 },
     /// Milliseconds per step of each preset.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::augment::{random_shifts, shift};
 use crate::data::Digits;
+use crate::layers::{ConvPath, force_conv_path};
 use crate::latent::latent;
 use crate::model::{CLASSES, Discriminator, Family, Generator, ModelConfig, conditioned_latent, seeded_init};
 
@@ -232,6 +233,55 @@ impl PendingReport {
     pub async fn read_all_async(pending: Vec<PendingReport>) -> Result<Vec<StepReport>, String> {
         let values = crate::readback::read_all(pending.iter().map(|p| p.values.clone()).collect()).await?;
         Ok(pending.iter().zip(values).map(|(p, v)| p.report(&v)).collect())
+    }
+}
+
+/// The convolution paths a GPU times before training new networks (`ConvTrial`): burn's, and
+/// ganplay's tiled kernel. Which is faster depends on the GPU (on the CPU emulations measured,
+/// burn's; on a GPU's workgroup memory, the tiled one should be) and on the sizes, and the page
+/// has no autotune to decide: each machine times them.
+pub const CONV_TRIAL_PATHS: [ConvPath; 2] = [ConvPath::Burn, ConvPath::Tiled];
+/// Steps timed for each path, after one that prepares its kernels.
+pub const CONV_TRIAL_STEPS: usize = 3;
+
+/// Milliseconds a step of each convolution path took on a copy of the run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConvTrial {
+    pub ms_per_step: Vec<(ConvPath, f64)>,
+}
+
+impl ConvTrial {
+    /// The fastest path (burn's when none was timed).
+    pub fn fastest(&self) -> ConvPath {
+        self.ms_per_step.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map_or(ConvPath::Burn, |&(path, _)| path)
+    }
+
+    /// "convolutions: ganplay's tiled kernel, 8.1 ms a step (burn's convolutions: 21.4)".
+    pub fn summary(&self) -> String {
+        let fastest = self.fastest();
+        let ms = |path: ConvPath| self.ms_per_step.iter().find(|(p, _)| *p == path).map_or(0.0, |&(_, ms)| ms);
+        let others: Vec<String> =
+            self.ms_per_step.iter().filter(|(p, _)| *p != fastest).map(|&(p, ms)| format!("{}: {ms:.1}", p.describe())).collect();
+        format!("convolutions: {}, {:.1} ms a step ({})", fastest.describe(), ms(fastest), others.join(", "))
+    }
+
+    /// Times each path on a copy of `gan` (which does not move), with `now` in milliseconds,
+    /// and leaves the fastest in force (`force_conv_path`). Native only: it waits for the
+    /// device, which a browser's WebGPU cannot.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn run(gan: &Gan, digits: &Digits, now: impl Fn() -> f64) -> Result<ConvTrial, String> {
+        let mut trial = ConvTrial::default();
+        for path in CONV_TRIAL_PATHS {
+            force_conv_path(Some(path));
+            let mut copy = gan.snapshot();
+            copy.step(digits).read()?;
+            let started = now();
+            let pending: Vec<_> = (0..CONV_TRIAL_STEPS).map(|_| copy.step(digits)).collect();
+            pending.into_iter().map(PendingReport::read).collect::<Result<Vec<_>, _>>()?;
+            trial.ms_per_step.push((path, (now() - started) / CONV_TRIAL_STEPS as f64));
+        }
+        force_conv_path(Some(trial.fastest()));
+        Ok(trial)
     }
 }
 
@@ -566,6 +616,16 @@ mod tests {
             assert!((m - want).abs() < 1e-6, "weight {i}: {m} against {want}");
         }
         assert!(average_of(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn a_convolution_trial_keeps_the_fastest_path_and_says_the_others() {
+        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 21.44), (ConvPath::Tiled, 8.06)] };
+        assert_eq!(trial.fastest(), ConvPath::Tiled);
+        assert_eq!(trial.summary(), "convolutions: ganplay's tiled kernel, 8.1 ms a step (burn's convolutions: 21.4)");
+        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 1612.0), (ConvPath::Tiled, 2900.0)] };
+        assert_eq!(trial.fastest(), ConvPath::Burn);
+        assert_eq!(ConvTrial::default().fastest(), ConvPath::Burn, "nothing timed: burn's");
     }
 
     #[test]

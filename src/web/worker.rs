@@ -24,7 +24,8 @@ use crate::latent::normal_values;
 use crate::model::{CLASSES, Family, Generator, ModelConfig};
 use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
 use crate::settings::{BackendRequest, Preset, Settings};
-use crate::training::{Gan, PendingReport, StepReport, TrainConfig};
+use crate::layers::force_conv_path;
+use crate::training::{CONV_TRIAL_PATHS, CONV_TRIAL_STEPS, ConvTrial, Gan, PendingReport, StepReport, TrainConfig};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors. A conditional model's
 /// grid has a row of each class instead: the first `GRID_COLUMNS` vectors, once a class.
@@ -597,10 +598,35 @@ impl Session {
         }
         send(Report::Kernels(None));
         let started = now_ms();
-        let done = self.train_steps_warm(count).await;
+        // The convolution paths are timed with the kernels' preparation, which they share.
+        let done = match self.choose_convolutions().await {
+            Ok(()) => self.train_steps_warm(count).await,
+            Err(why) => Err(why),
+        };
         // Said even when the steps failed, so the page does not show "preparing" for ever.
         send(Report::Kernels(Some((now_ms() - started) as f32)));
         done
+    }
+
+    /// Times each convolution path (`CONV_TRIAL_PATHS`) on a copy of the run, which leaves
+    /// the run as it was, and keeps the fastest for this worker's steps. The page has no
+    /// autotune: this is how a visitor's GPU picks. A software GPU is timed too (the tests'
+    /// SwiftShader), so the choice is made the same way everywhere.
+    async fn choose_convolutions(&mut self) -> Result<(), String> {
+        let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
+        let mut trial = ConvTrial::default();
+        for path in CONV_TRIAL_PATHS {
+            force_conv_path(Some(path));
+            let mut copy = gan.snapshot();
+            copy.step(&self.digits).read_async().await?; // its kernels' preparation
+            let started = now_ms();
+            let pending: Vec<_> = (0..CONV_TRIAL_STEPS).map(|_| copy.step(&self.digits)).collect();
+            PendingReport::read_all_async(pending).await?;
+            trial.ms_per_step.push((path, (now_ms() - started) / CONV_TRIAL_STEPS as f64));
+        }
+        force_conv_path(Some(trial.fastest()));
+        send(Report::Convolutions(trial.summary()));
+        Ok(())
     }
 
     async fn train_steps_warm(&mut self, count: usize) -> Result<bool, String> {

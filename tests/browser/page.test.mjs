@@ -132,6 +132,12 @@ test('loads without errors, names the WebGPU adapter, trains on it and the curve
     const warmUp = await page.locator('#kernels').getAttribute('title');
     assert.match(warmUp, /ready after \d+\.\d s/, warmUp);
     console.log(`WebGPU (SwiftShader), tiny: ${warmUp}`);
+    // Meanwhile the GPU timed both convolution paths on a copy of the run, and kept the faster;
+    // the adapter's hover text says which, with the times.
+    const convolutions = await page.locator('#backend').getAttribute('data-convolutions');
+    assert.match(convolutions, /^convolutions: (burn's convolutions|ganplay's tiled kernel), \d+\.\d ms a step \((burn's convolutions|ganplay's tiled kernel): \d+\.\d\)$/, convolutions);
+    assert.ok((await page.locator('#backend').getAttribute('title')).endsWith(convolutions));
+    console.log(`WebGPU (SwiftShader), tiny: ${convolutions}`);
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 3, null, { timeout: 400_000 });
     const ms = (Date.now() - started) / (await stepCount(page));
     console.log(`WebGPU (SwiftShader), tiny, batch 16: about ${ms.toFixed(0)} ms/step including start-up`);

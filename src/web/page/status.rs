@@ -13,6 +13,7 @@ pub fn StatusBar(#[prop(optional)] compare: bool) -> impl IntoView {
     let (backend, presenter) = (state.backend, state.presenter);
     let step = Memo::new(move |_| state.run.with(|r| r.step));
     let kernels = Memo::new(move |_| state.run.with(|r| r.kernels));
+    let convolutions = Memo::new(move |_| state.run.with(|r| r.convolutions.clone()));
     // What a screen reader is told: training starts, or stops at a step (the counters, which
     // change several times a second, are not announced).
     let running = Memo::new(move |_| state.run.with(|r| r.running));
@@ -29,9 +30,13 @@ pub fn StatusBar(#[prop(optional)] compare: bool) -> impl IntoView {
             <p class="tagline">"Watch a generator learn to draw digits, on your own machine."</p>
             <div id="status">
                 <span class="visually-hidden" role="status">{spoken}</span>
-                // Plain words; the technical name on hover.
+                // Plain words; the technical name on hover, with the convolutions a GPU chose.
                 <span id="backend" aria-live="polite" data-gpu=move || backend.with(|b| b.as_ref().map(|b| b.on_gpu.to_string()))
-                    title=move || backend.with(|b| b.as_ref().map(|b| b.name.clone()))>
+                    data-convolutions=move || convolutions.get()
+                    title=move || backend.with(|b| b.as_ref().map(|b| match convolutions.get() {
+                        Some(chosen) => format!("{} — {chosen}", b.name),
+                        None => b.name.clone(),
+                    }))>
                     {move || backend.with(|b| b.as_ref().map_or("Starting…", |b| b.in_words()))}
                 </span>
                 <span id="backend-reason">{move || backend.with(|b| b.as_ref().map(|b| b.reason.clone()))}</span>
