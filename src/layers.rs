@@ -16,7 +16,8 @@
 //!   burn's makes to bring channels first.
 //!
 //! `conv4x4s2` and the two block ones are measured slower than burn's convolutions (see
-//! `conv_path`) and are kept for `ganplay bench --conv`.
+//! `conv_path`) and are kept for `ganplay bench --conv`. The tiled kernel of
+//! `crate::conv_kernel` is the other path a GPU times (`ConvPath::Tiled`).
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -25,7 +26,8 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 use burn::tensor::ops::PadMode;
 
-/// How the 4x4 stride-2 convolutions of D (and, for `Blocks`, the transposed ones of G) run.
+/// How the convolutions of D and G run: the 4x4 stride-2 ones of D (and, for `Blocks` and
+/// `Tiled`, the transposed ones of G; for `Tiled`, the 3x3 extra layers too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvPath {
     /// burn's convolution (direct or tuned kernels on a GPU; im2col inside on the CPU).
@@ -54,8 +56,9 @@ impl ConvPath {
 
 static CONV_PATH: AtomicU8 = AtomicU8::new(0);
 
-/// The convolution path: burn's, chosen by measurement (`ganplay bench --conv
-/// burn,im2col,blocks`). On an H100 (native wgpu on Vulkan, with autotune; median of 20 or 30
+/// The convolution path: burn's until a GPU's trial (`training::ConvTrial`, burn's against
+/// `Tiled`) or a benchmark sets one. Among burn's, im2col and blocks, burn's was chosen by
+/// measurement (`ganplay bench --conv burn,im2col,blocks`). On an H100 (native wgpu on Vulkan, with autotune; median of 20 or 30
 /// steps), burn's ran a width-32 step at batch 256 in 22.6 to 24.1 ms, against 36.7 ms with
 /// im2col and 81.9 ms with blocks, and a width-64 one in 44 ms against 80 and 179 ms; at width
 /// 64, batch 64, two extra G layers, 19.0 ms against 44.3 with blocks. (On an H200 before,

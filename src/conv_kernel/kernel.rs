@@ -45,17 +45,18 @@ fn conv2d_tiled_kernel<E: Float>(
     let col0 = CUBE_POS_Y as usize * cols;
 
     // A pass's slices: 16 depths (channel and tap) of 64 pixels' patches and of `cols`
-    // channels' weights.
+    // channels' weights; a depth's row of weights is padded by one, so that units gathering
+    // one channel's depths write to different memory banks.
     let mut patches = Shared::<[E]>::new_slice(1024usize);
-    let mut weights = Shared::<[E]>::new_slice(16usize * cols);
+    let mut weights = Shared::<[E]>::new_slice(16usize * (cols + 1usize));
     let mut sums = Array::<E>::new(4usize * per_unit);
     #[unroll]
     for i in 0..4usize * per_unit {
         sums[i] = E::new(0.0);
     }
 
-    // Each unit gathers one pixel's patch at depths unit / 64 + 4l, and one channel's
-    // weights at depths unit / cols + (256 / cols) l.
+    // Each unit gathers one pixel's patch at depths unit / 64 + 4l, and depth unit % 16 of
+    // channels unit / 16 + 16l.
     let pixel_gathered = unit % 64usize;
     let row = row0 + pixel_gathered;
     let row_in = row < rows;
@@ -63,10 +64,9 @@ fn conv2d_tiled_kernel<E: Float>(
     let oi = pixel / out_width;
     let oj = pixel % out_width;
     let x_image = (row / pixels) * x.stride(0);
-    let col_gathered = unit % cols;
-    let output = col0 + col_gathered;
-    let output_in = output < outputs;
-    let w_output = output * weight.stride(0);
+    // The weights of an output channel are contiguous along the depth: units next to each
+    // other gather depths next to each other.
+    let depth_gathered = unit % 16usize;
 
     let passes = (depth + 15usize) / 16usize;
     for pass in 0..passes {
@@ -85,17 +85,19 @@ fn conv2d_tiled_kernel<E: Float>(
             }
             patches[d_local * 64usize + pixel_gathered] = value;
         }
+        let d = pass * 16usize + depth_gathered;
+        let channel = d / (k * k);
+        let tap = d % (k * k);
+        let w_depth = channel * weight.stride(1) + (tap / k) * weight.stride(2) + (tap % k) * weight.stride(3);
         #[unroll]
         for l in 0..per_unit {
-            let d_local = unit / cols + (256usize / cols) * l;
-            let d = pass * 16usize + d_local;
-            let channel = d / (k * k);
-            let tap = d % (k * k);
+            let c_local = unit / 16usize + 16usize * l;
+            let output = col0 + c_local;
             let mut w = E::new(0.0);
-            if output_in && d < depth {
-                w = weight[w_output + channel * weight.stride(1) + (tap / k) * weight.stride(2) + (tap % k) * weight.stride(3)];
+            if output < outputs && d < depth {
+                w = weight[output * weight.stride(0) + w_depth];
             }
-            weights[d_local * cols + col_gathered] = w;
+            weights[depth_gathered * (cols + 1usize) + c_local] = w;
         }
         sync_cube();
         #[unroll]
@@ -105,7 +107,7 @@ fn conv2d_tiled_kernel<E: Float>(
                 let a = patches[d * 64usize + tx + 16usize * i];
                 #[unroll]
                 for j in 0..per_unit {
-                    sums[i * per_unit + j] += a * weights[d * cols + ty + 16usize * j];
+                    sums[i * per_unit + j] += a * weights[d * (cols + 1usize) + ty + 16usize * j];
                 }
             }
         }
@@ -167,8 +169,10 @@ fn conv2d_weight_grad_kernel<E: Float>(
     // Every split starts inside the reduction (splits = entries / chunk, rounded up).
     let last = select(first + chunk < entries, first + chunk, entries);
 
-    let mut grads = Shared::<[E]>::new_slice(1024usize);
-    let mut patches = Shared::<[E]>::new_slice(16usize * cols);
+    // Rows padded by one: units next to each other gather entries next to each other, into
+    // different memory banks.
+    let mut grads = Shared::<[E]>::new_slice(16usize * 65usize);
+    let mut patches = Shared::<[E]>::new_slice(16usize * (cols + 1usize));
     let mut sums = Array::<E>::new(4usize * per_unit);
     #[unroll]
     for i in 0..4usize * per_unit {
@@ -194,7 +198,7 @@ fn conv2d_weight_grad_kernel<E: Float>(
             if entry_in && output < outputs {
                 g = grad[g_at + output * grad.stride(1)];
             }
-            grads[entry_gathered * 64usize + o_local] = g;
+            grads[entry_gathered * 65usize + o_local] = g;
         }
         let x_image = image * x.stride(0);
         #[unroll]
@@ -209,17 +213,17 @@ fn conv2d_weight_grad_kernel<E: Float>(
             if entry_in && d < depth && pi >= padding && pi < height + padding && pj >= padding && pj < width + padding {
                 value = x[x_image + channel * x.stride(1) + (pi - padding) * x.stride(2) + (pj - padding) * x.stride(3)];
             }
-            patches[entry_gathered * cols + d_local] = value;
+            patches[entry_gathered * (cols + 1usize) + d_local] = value;
         }
         sync_cube();
         #[unroll]
         for e in 0..16usize {
             #[unroll]
             for i in 0..4usize {
-                let g = grads[e * 64usize + tx + 16usize * i];
+                let g = grads[e * 65usize + tx + 16usize * i];
                 #[unroll]
                 for j in 0..per_unit {
-                    sums[i * per_unit + j] += g * patches[e * cols + ty + 16usize * j];
+                    sums[i * per_unit + j] += g * patches[e * (cols + 1usize) + ty + 16usize * j];
                 }
             }
         }
