@@ -92,10 +92,11 @@ impl ConvKernels for CubeBackend {
     }
 }
 
+/// The backward pass of a tiled convolution, or with `TRANSPOSED` of a transposed one.
 #[derive(Debug)]
-struct Conv2dTiled;
+struct TiledBackward<const TRANSPOSED: bool>;
 
-impl<B: Backend + ConvKernels> Backward<B, 2> for Conv2dTiled {
+impl<B: Backend + ConvKernels, const TRANSPOSED: bool> Backward<B, 2> for TiledBackward<TRANSPOSED> {
     type State = (NodeId, NodeId, usize, usize);
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
@@ -104,41 +105,41 @@ impl<B: Backend + ConvKernels> Backward<B, 2> for Conv2dTiled {
         let (x_state, weight_state, stride, padding) = ops.state;
         let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
         let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
-        let options = conv_options(stride, padding);
         if let Some(node) = node_x {
-            let x_grad = B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+            let x_grad = if TRANSPOSED {
+                // The adjoint of a transposed convolution is the convolution with the same
+                // weight, read as [channels, outputs, k, k] = [its outputs, its channels, k, k].
+                B::conv2d_tiled(grad.clone(), weight.clone(), stride, padding)
+            } else {
+                B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), conv_options(stride, padding))
+            };
             grads.register::<B>(node.id, x_grad);
         }
         if let Some(node) = node_weight {
-            grads.register::<B>(node.id, B::conv2d_weight_grad_tiled(x, weight, grad, stride, padding));
+            // A transposed convolution's weight gradient is the same sum as a convolution's,
+            // with the input and the output gradient exchanged: its weight [channels, outputs,
+            // k, k] is that of the convolution of its output gradient into x's shape.
+            let (input, output_grad) = if TRANSPOSED { (grad, x) } else { (x, grad) };
+            grads.register::<B>(node.id, B::conv2d_weight_grad_tiled(input, weight, output_grad, stride, padding));
         }
     }
 }
 
-#[derive(Debug)]
-struct ConvTranspose2dTiled;
-
-impl<B: Backend + ConvKernels> Backward<B, 2> for ConvTranspose2dTiled {
-    type State = (NodeId, NodeId, usize, usize);
-
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
-        let [node_x, node_weight] = ops.parents;
-        let grad = grads.consume::<B>(&ops.node);
-        let (x_state, weight_state, stride, padding) = ops.state;
-        let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
-        let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
-        if let Some(node) = node_x {
-            // The adjoint of a transposed convolution is the convolution with the same weight,
-            // read as [channels, outputs, k, k] = [its outputs, its channels, k, k].
-            grads.register::<B>(node.id, B::conv2d_tiled(grad.clone(), weight.clone(), stride, padding));
+/// `forward` (a tiled convolution of the inner backend), recorded for `TiledBackward`.
+fn tracked<B: Backend + ConvKernels, C: CheckpointStrategy, const TRANSPOSED: bool>(
+    x: FloatTensor<Autodiff<B, C>>,
+    weight: FloatTensor<Autodiff<B, C>>,
+    stride: usize,
+    padding: usize,
+    forward: fn(FloatTensor<B>, FloatTensor<B>, usize, usize) -> FloatTensor<B>,
+) -> FloatTensor<Autodiff<B, C>> {
+    match TiledBackward::<TRANSPOSED>.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
+        OpsKind::Tracked(mut prep) => {
+            let x_state = prep.checkpoint(&x);
+            let weight_state = prep.checkpoint(&weight);
+            prep.finish((x_state, weight_state, stride, padding), forward(x.into_primitive(), weight.into_primitive(), stride, padding))
         }
-        if let Some(node) = node_weight {
-            // The same sum as a convolution's weight gradient, with the roles of the input and
-            // the output gradient exchanged: the weight [channels, outputs, k, k] of a
-            // transposed convolution of x is that of the convolution of its output gradient
-            // into x's shape.
-            grads.register::<B>(node.id, B::conv2d_weight_grad_tiled(grad, weight, x, stride, padding));
-        }
+        OpsKind::UnTracked(prep) => prep.finish(forward(x.into_primitive(), weight.into_primitive(), stride, padding)),
     }
 }
 
@@ -147,28 +148,11 @@ impl<B: Backend + ConvKernels, C: CheckpointStrategy> ConvKernels for Autodiff<B
     // the backward passes call the inner backend's.
 
     fn conv2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
-        match Conv2dTiled.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
-            OpsKind::Tracked(mut prep) => {
-                let x_state = prep.checkpoint(&x);
-                let weight_state = prep.checkpoint(&weight);
-                prep.finish((x_state, weight_state, stride, padding), B::conv2d_tiled(x.into_primitive(), weight.into_primitive(), stride, padding))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::conv2d_tiled(x.into_primitive(), weight.into_primitive(), stride, padding)),
-        }
+        tracked::<B, C, false>(x, weight, stride, padding, B::conv2d_tiled)
     }
 
     fn conv_transpose2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
-        match ConvTranspose2dTiled.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
-            OpsKind::Tracked(mut prep) => {
-                let x_state = prep.checkpoint(&x);
-                let weight_state = prep.checkpoint(&weight);
-                prep.finish(
-                    (x_state, weight_state, stride, padding),
-                    B::conv_transpose2d_tiled(x.into_primitive(), weight.into_primitive(), stride, padding),
-                )
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::conv_transpose2d_tiled(x.into_primitive(), weight.into_primitive(), stride, padding)),
-        }
+        tracked::<B, C, true>(x, weight, stride, padding, B::conv_transpose2d_tiled)
     }
 }
 

@@ -12,6 +12,62 @@ const ROWS: usize = 64;
 /// Units along each side of a workgroup.
 const SIDE: u32 = 16;
 
+/// Entry `d` (channel d / k², tap d % k²) of the patch of output pixel (oi, oj) of image
+/// `x_image` (its offset in x): the input pixel under that tap, or 0 in the padding or where
+/// `wanted` is false (past the tile's edge).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn patch_value<E: Float>(
+    x: &Tensor<E>,
+    x_image: usize,
+    d: usize,
+    oi: usize,
+    oj: usize,
+    wanted: bool,
+    #[comptime] k: usize,
+    #[comptime] stride: usize,
+    #[comptime] padding: usize,
+) -> E {
+    let channel = d / (k * k);
+    let tap = d % (k * k);
+    // Coordinates in the padded input.
+    let pi = oi * stride + tap / k;
+    let pj = oj * stride + tap % k;
+    let mut value = E::new(0.0);
+    if wanted && pi >= padding && pi < x.shape(2) + padding && pj >= padding && pj < x.shape(3) + padding {
+        value = x[x_image + channel * x.stride(1) + (pi - padding) * x.stride(2) + (pj - padding) * x.stride(3)];
+    }
+    value
+}
+
+/// A pass's share of a unit's 4 x `per_unit` block: over the pass's 16 depths, rows tx + 16i
+/// of `rows` times columns ty + 16j of `columns`, each slice laid out depth by depth with
+/// rows of `rows_stride` and `columns_stride` entries.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn multiply_pass<E: Float>(
+    sums: &mut Array<E>,
+    rows: &Shared<[E]>,
+    #[comptime] rows_stride: usize,
+    columns: &Shared<[E]>,
+    #[comptime] columns_stride: usize,
+    tx: usize,
+    ty: usize,
+    #[comptime] per_unit: usize,
+) {
+    #[unroll]
+    for d in 0..16usize {
+        #[unroll]
+        for i in 0..4usize {
+            let a = rows[d * rows_stride + tx + 16usize * i];
+            #[unroll]
+            for j in 0..per_unit {
+                sums[i * per_unit + j] += a * columns[d * columns_stride + ty + 16usize * j];
+            }
+        }
+    }
+}
+
 /// `out` [batch, outputs, oh, ow] = the convolution of `x` [batch, channels, h, w] with
 /// `weight` [outputs, channels, k, k], stride and padding the same on both axes, no bias.
 /// A workgroup's tile is 64 output pixels by `cols` (16, 32 or 64) output channels; a unit
@@ -29,8 +85,6 @@ fn conv2d_tiled_kernel<E: Float>(
 ) {
     let per_unit = cols / 16usize;
     let channels = x.shape(1);
-    let height = x.shape(2);
-    let width = x.shape(3);
     let outputs = out.shape(1);
     let out_width = out.shape(3);
     let out_strides = (out.stride(0), out.stride(1), out.stride(2), out.stride(3));
@@ -74,16 +128,7 @@ fn conv2d_tiled_kernel<E: Float>(
         for l in 0..4usize {
             let d_local = unit / 64usize + 4usize * l;
             let d = pass * 16usize + d_local;
-            let channel = d / (k * k);
-            let tap = d % (k * k);
-            // Coordinates in the padded input.
-            let pi = oi * stride + tap / k;
-            let pj = oj * stride + tap % k;
-            let mut value = E::new(0.0);
-            if row_in && d < depth && pi >= padding && pi < height + padding && pj >= padding && pj < width + padding {
-                value = x[x_image + channel * x.stride(1) + (pi - padding) * x.stride(2) + (pj - padding) * x.stride(3)];
-            }
-            patches[d_local * 64usize + pixel_gathered] = value;
+            patches[d_local * 64usize + pixel_gathered] = patch_value(x, x_image, d, oi, oj, row_in && d < depth, k, stride, padding);
         }
         let d = pass * 16usize + depth_gathered;
         let channel = d / (k * k);
@@ -100,17 +145,7 @@ fn conv2d_tiled_kernel<E: Float>(
             weights[depth_gathered * (cols + 1usize) + c_local] = w;
         }
         sync_cube();
-        #[unroll]
-        for d in 0..16usize {
-            #[unroll]
-            for i in 0..4usize {
-                let a = patches[d * 64usize + tx + 16usize * i];
-                #[unroll]
-                for j in 0..per_unit {
-                    sums[i * per_unit + j] += a * weights[d * (cols + 1usize) + ty + 16usize * j];
-                }
-            }
-        }
+        multiply_pass(&mut sums, &patches, 64usize, &weights, cols + 1usize, tx, ty, per_unit);
         sync_cube();
     }
 
@@ -151,8 +186,6 @@ fn conv2d_weight_grad_kernel<E: Float>(
     #[define(E)] _dtype: ElemType,
 ) {
     let per_unit = cols / 16usize;
-    let height = x.shape(2);
-    let width = x.shape(3);
     let outputs = grad.shape(1);
     let out_width = grad.shape(3);
     let pixels = grad.shape(2) * out_width;
@@ -205,28 +238,10 @@ fn conv2d_weight_grad_kernel<E: Float>(
         for l in 0..per_unit {
             let d_local = unit / 16usize + 16usize * l;
             let d = col0 + d_local;
-            let channel = d / (k * k);
-            let tap = d % (k * k);
-            let pi = oi * stride + tap / k;
-            let pj = oj * stride + tap % k;
-            let mut value = E::new(0.0);
-            if entry_in && d < depth && pi >= padding && pi < height + padding && pj >= padding && pj < width + padding {
-                value = x[x_image + channel * x.stride(1) + (pi - padding) * x.stride(2) + (pj - padding) * x.stride(3)];
-            }
-            patches[entry_gathered * (cols + 1usize) + d_local] = value;
+            patches[entry_gathered * (cols + 1usize) + d_local] = patch_value(x, x_image, d, oi, oj, entry_in && d < depth, k, stride, padding);
         }
         sync_cube();
-        #[unroll]
-        for e in 0..16usize {
-            #[unroll]
-            for i in 0..4usize {
-                let g = grads[e * 65usize + tx + 16usize * i];
-                #[unroll]
-                for j in 0..per_unit {
-                    sums[i * per_unit + j] += g * patches[e * (cols + 1usize) + ty + 16usize * j];
-                }
-            }
-        }
+        multiply_pass(&mut sums, &grads, 65usize, &patches, cols + 1usize, tx, ty, per_unit);
         sync_cube();
     }
 
@@ -255,12 +270,7 @@ pub(super) fn conv2d(x: CubeTensor, weight: CubeTensor, shape: Shape, stride: us
     let cols = shape[1].next_power_of_two().clamp(16, 64);
     let count = CubeCount::Static((shape[0] * shape[2] * shape[3]).div_ceil(ROWS) as u32, shape[1].div_ceil(cols) as u32, 1);
     let out = empty_device_dtype(x.client.clone(), x.device.clone(), shape, x.dtype);
-    let address_type = x
-        .clone()
-        .binding()
-        .required_address_type(4)
-        .max(weight.clone().binding().required_address_type(4))
-        .max(out.clone().binding().required_address_type(4));
+    let address_type = address_type(&[&x, &weight, &out]);
     // Safety: the kernel checks every read and write against the tensors' shapes.
     unsafe {
         conv2d_tiled_kernel::launch_unchecked(
@@ -299,12 +309,7 @@ pub(super) fn conv2d_weight_grad_partial(x: CubeTensor, grad: CubeTensor, k: usi
     let chunk = entries.div_ceil(splits).next_multiple_of(16);
     let splits = entries.div_ceil(chunk);
     let partial = empty_device_dtype(x.client.clone(), x.device.clone(), Shape::new([splits, outputs, depth]), x.dtype);
-    let address_type = x
-        .clone()
-        .binding()
-        .required_address_type(4)
-        .max(grad.clone().binding().required_address_type(4))
-        .max(partial.clone().binding().required_address_type(4));
+    let address_type = address_type(&[&x, &grad, &partial]);
     let count = CubeCount::Static(outputs.div_ceil(ROWS) as u32, depth.div_ceil(cols) as u32, splits as u32);
     // Safety: the kernel checks every read and write against the tensors' shapes.
     unsafe {
@@ -325,4 +330,9 @@ pub(super) fn conv2d_weight_grad_partial(x: CubeTensor, grad: CubeTensor, k: usi
         );
     }
     partial
+}
+
+/// The index width the kernel needs to reach every element of `tensors` (f32).
+fn address_type(tensors: &[&CubeTensor]) -> AddressType {
+    tensors.iter().map(|t| (*t).clone().binding().required_address_type(4)).max().unwrap_or_default()
 }
