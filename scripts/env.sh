@@ -43,16 +43,16 @@ forget_own_build() {
   find "$CARGO_TARGET_DIR" -maxdepth 4 -type d -path '*/.fingerprint/ganplay-*' -exec rm -rf {} + 2>/dev/null || true
 }
 
-# Mesa's lavapipe (Vulkan on the CPU), unpacked here by `scripts/setup.sh test` rather than
-# installed, so that Chromium keeps its own WebGPU adapter: native wgpu tests of ganplay's GPU
-# kernels run on it.
+# Mesa's lavapipe (Vulkan on the CPU), unpacked here by `scripts/setup.sh test` (its libraries
+# installed, the driver and the Vulkan loader not), so that Chromium keeps its own WebGPU
+# adapter: native wgpu tests of ganplay's GPU kernels run on it.
 LAVAPIPE_DIR="$HOME/.cache/ganplay/lavapipe"
 
 # Runs a command with lavapipe as the only Vulkan device, and with the kernel tests required
 # (GANPLAY_WGPU_TESTS), when it is unpacked; as it is otherwise.
 with_lavapipe() {
-  if [ -s "$LAVAPIPE_DIR/lvp.json" ]; then
-    LD_LIBRARY_PATH="$LAVAPIPE_DIR/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+  if [ -s "$LAVAPIPE_DIR/lvp.json" ] && [ -s "$LAVAPIPE_DIR/libdir" ]; then
+    LD_LIBRARY_PATH="$(cat "$LAVAPIPE_DIR/libdir")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
       VK_DRIVER_FILES="$LAVAPIPE_DIR/lvp.json" GANPLAY_WGPU_TESTS=1 "$@"
   else
     "$@"

@@ -17,7 +17,7 @@ use ganplay::layers::{ConvPath, force_conv_path};
 use ganplay::model::{Family, Generator, ModelConfig};
 use ganplay::settings::{Key, Kind, MAX_REFINE, Settings, Spec, TABLE};
 use ganplay::metrics::Curves;
-use ganplay::training::{ConvTrial, Gan, PendingReport, StepReport, TrainConfig};
+use ganplay::training::{CONV_TRIAL_STEPS, ConvTrial, Gan, PendingReport, StepReport, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -522,7 +522,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let device = device(args.backend)?.autodiff();
     let mut gan = Gan::new(model, train, &device);
     println!("training on {:?}, {} digits, {} steps", args.backend, digits.len(), args.steps);
-    choose_convolutions(&gan, &digits, args.backend, ConvChoice::Auto)?;
+    choose_convolutions(&gan, &digits, args.backend, ConvChoice::Auto);
 
     let mut curves = Curves::new();
     run_steps(&mut gan, &digits, args.steps, args.log_every, judge.as_ref(), &mut curves)?;
@@ -540,13 +540,12 @@ fn train(args: TrainArgs) -> Result<()> {
 
 /// On a GPU with no path asked for, times the convolution paths on a copy of the run and keeps
 /// the fastest, as the page does (`ConvTrial`).
-fn choose_convolutions(gan: &Gan, digits: &Digits, backend: BackendChoice, conv: ConvChoice) -> Result<()> {
+fn choose_convolutions(gan: &Gan, digits: &Digits, backend: BackendChoice, conv: ConvChoice) {
     if backend == BackendChoice::Wgpu && conv == ConvChoice::Auto {
         let started = Instant::now();
-        let trial = ConvTrial::run(gan, digits, || started.elapsed().as_secs_f64() * 1e3).map_err(anyhow::Error::msg)?;
+        let trial = burn::tensor::read_sync(ConvTrial::run(gan, digits, CONV_TRIAL_STEPS, || started.elapsed().as_secs_f64() * 1e3));
         println!("{}", trial.summary());
     }
-    Ok(())
 }
 
 /// Steps whose reports `run_steps` reads at most at a time.
@@ -608,7 +607,7 @@ fn pretrain(args: PretrainArgs) -> Result<()> {
             (Gan::new(model, train, &device), Curves::new())
         }
     };
-    choose_convolutions(&gan, &digits, args.backend, args.conv)?;
+    choose_convolutions(&gan, &digits, args.backend, args.conv);
     let rates = (gan.train.lr_g, gan.train.lr_d);
     println!(
         "pretraining a {} of width {} ({} extra G layers, {} extra D layers) on {:?}: {} digits, {} steps, batch {}, lr G {} D {} ({}), loss {}, \
@@ -790,7 +789,7 @@ fn bench(args: BenchArgs) -> Result<()> {
                     gan.step(&digits).read().map_err(anyhow::Error::msg)?;
                 }
                 if backend == BackendChoice::Wgpu && conv == ConvChoice::Auto {
-                    choose_convolutions(&gan, &digits, backend, conv)?;
+                    choose_convolutions(&gan, &digits, backend, conv);
                 }
                 let label = format!(
                     "{:<5} {:<5} width {width:>3}, conv {:<6}",

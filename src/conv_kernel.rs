@@ -6,9 +6,11 @@
 //!
 //! The convolution is the matrix product of its input's patches (rows: output pixels;
 //! columns: channel and tap) with its weights (rows: channel and tap; columns: output
-//! channels), without writing the patches out: each workgroup gathers a 64 x 16 slice of
-//! patches and a 16 x 64 slice of weights into workgroup memory, and each of its 256 units
-//! sums a 4 x 4 block of the 64 x 64 output tile from there. NCHW in and out, any strides.
+//! channels), without writing the patches out: each workgroup gathers 16 entries of 64 output
+//! pixels' patches and of up to 64 output channels' weights into workgroup memory at a time,
+//! and each of its 256 units sums 4 pixels by up to 4 channels of the tile from there. The
+//! weight gradient is the same product with the output pixels of the whole batch as the sum,
+//! split into shares that separate workgroups add up. NCHW in and out, any strides.
 //!
 //! `ConvKernels` makes it an operation of every backend: the kernel on cubecl devices, burn's
 //! convolution elsewhere (the CPU), and on an autodiff device its own backward pass. The input
@@ -31,7 +33,10 @@ mod kernel;
 
 /// The shape of a convolution's output: [batch, outputs, oh, ow].
 fn conv_output_shape(x: &Shape, weight: &Shape, stride: &usize, padding: &usize) -> Shape {
-    let out = |size: usize| (size + 2 * padding - weight[2]) / stride + 1;
+    let out = |size: usize| {
+        let span = (size + 2 * padding).checked_sub(weight[2]).expect("a convolution's kernel larger than its padded input");
+        span / stride + 1
+    };
     Shape::new([x[0], weight[0], out(x[2]), out(x[3])])
 }
 
@@ -235,6 +240,8 @@ mod tests {
         }
     }
 
+    /// On the CPU the operations are burn's own: this checks the backward passes' wiring, and
+    /// that a transposed convolution's gradients are the convolutions said.
     #[test]
     fn backward_passes_are_burns_on_the_cpu() {
         let device = Device::flex().autodiff();
@@ -242,9 +249,10 @@ mod tests {
         check_transposed(&device);
     }
 
-    /// The kernel itself, on a Vulkan device (Mesa's lavapipe where there is no GPU).
-    /// `GANPLAY_WGPU_TESTS=1` (set by scripts/test.sh, which installs lavapipe) makes a missing
-    /// adapter a failure rather than a skip.
+    /// The kernels themselves, on a Vulkan device (Mesa's lavapipe where there is no GPU): the
+    /// test of `conv_kernel` that a wrong index fails. `GANPLAY_WGPU_TESTS=1` (set by
+    /// `with_lavapipe` in scripts/env.sh, where setup unpacked lavapipe) makes a missing adapter
+    /// a failure rather than a skip.
     #[test]
     fn kernel_is_burns_convolution_on_wgpu() {
         let device = match Device::wgpu_options().init() {

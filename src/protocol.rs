@@ -131,7 +131,9 @@ pub enum Report {
     /// Training stopped because a loss was not finite; the weights were rolled back.
     Diverged { step: u64, restored_step: u64 },
     /// Milliseconds per step of each preset.
-    Bench { backend: String, results: Vec<(Preset, f64)> },
+    /// On a GPU, each preset on its faster convolution path, and what each path took
+    /// (`conv_trials_line`).
+    Bench { backend: String, results: Vec<(Preset, f64)>, convolutions: Option<String> },
     /// The run as a weights file, for the user to keep.
     Saved {
         steps: u64,

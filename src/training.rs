@@ -238,51 +238,90 @@ impl PendingReport {
 
 /// The convolution paths a GPU times before training new networks (`ConvTrial`): burn's, and
 /// ganplay's tiled kernel. Which is faster depends on the GPU (on the CPU emulations measured,
-/// burn's; on a GPU's workgroup memory, the tiled one should be) and on the sizes, and the page
-/// has no autotune to decide: each machine times them.
+/// SwiftShader and lavapipe, burn's; a GPU with fast workgroup memory is unmeasured) and on the
+/// sizes, and the page has no autotune to decide: each machine times them.
 pub const CONV_TRIAL_PATHS: [ConvPath; 2] = [ConvPath::Burn, ConvPath::Tiled];
 /// Steps timed for each path, after one that prepares its kernels.
 pub const CONV_TRIAL_STEPS: usize = 3;
 
-/// Milliseconds a step of each convolution path took on a copy of the run.
+/// Milliseconds a step of each convolution path took on a copy of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConvTrial {
     pub ms_per_step: Vec<(ConvPath, f64)>,
+    /// Paths whose steps failed, and why: they are not chosen.
+    pub failed: Vec<(ConvPath, String)>,
 }
 
 impl ConvTrial {
+    /// Times each path (`steps` steps after an untimed one) on a copy of `gan`, which does
+    /// not move, with `now` in milliseconds, and leaves the fastest in force
+    /// (`force_conv_path`; burn's when every path failed). Natively, wait for it with
+    /// `burn::tensor::read_sync`.
+    pub async fn run(gan: &Gan, digits: &Digits, steps: usize, now: impl Fn() -> f64) -> ConvTrial {
+        let mut trial = ConvTrial::default();
+        for path in CONV_TRIAL_PATHS {
+            force_conv_path(Some(path));
+            match time_steps(gan, digits, steps.max(1), &now).await {
+                Ok(ms) => trial.ms_per_step.push((path, ms)),
+                Err(why) => trial.failed.push((path, why)),
+            }
+        }
+        force_conv_path(Some(trial.fastest()));
+        trial
+    }
+
     /// The fastest path (burn's when none was timed).
     pub fn fastest(&self) -> ConvPath {
         self.ms_per_step.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map_or(ConvPath::Burn, |&(path, _)| path)
     }
 
+    /// Milliseconds a step of `path`, if it was timed.
+    pub fn ms(&self, path: ConvPath) -> Option<f64> {
+        self.ms_per_step.iter().find(|(p, _)| *p == path).map(|&(_, ms)| ms)
+    }
+
     /// "convolutions: ganplay's tiled kernel, 8.1 ms a step (burn's convolutions: 21.4)".
     pub fn summary(&self) -> String {
         let fastest = self.fastest();
-        let ms = |path: ConvPath| self.ms_per_step.iter().find(|(p, _)| *p == path).map_or(0.0, |&(_, ms)| ms);
+        let mut line = match self.ms(fastest) {
+            Some(ms) => format!("convolutions: {}, {ms:.1} ms a step", fastest.describe()),
+            None => format!("convolutions: {}", fastest.describe()),
+        };
         let others: Vec<String> =
             self.ms_per_step.iter().filter(|(p, _)| *p != fastest).map(|&(p, ms)| format!("{}: {ms:.1}", p.describe())).collect();
-        format!("convolutions: {}, {:.1} ms a step ({})", fastest.describe(), ms(fastest), others.join(", "))
-    }
-
-    /// Times each path on a copy of `gan` (which does not move), with `now` in milliseconds,
-    /// and leaves the fastest in force (`force_conv_path`). Native only: it waits for the
-    /// device, which a browser's WebGPU cannot.
-    #[cfg(not(target_family = "wasm"))]
-    pub fn run(gan: &Gan, digits: &Digits, now: impl Fn() -> f64) -> Result<ConvTrial, String> {
-        let mut trial = ConvTrial::default();
-        for path in CONV_TRIAL_PATHS {
-            force_conv_path(Some(path));
-            let mut copy = gan.snapshot();
-            copy.step(digits).read()?;
-            let started = now();
-            let pending: Vec<_> = (0..CONV_TRIAL_STEPS).map(|_| copy.step(digits)).collect();
-            pending.into_iter().map(PendingReport::read).collect::<Result<Vec<_>, _>>()?;
-            trial.ms_per_step.push((path, (now() - started) / CONV_TRIAL_STEPS as f64));
+        if !others.is_empty() {
+            line += &format!(" ({})", others.join(", "));
         }
-        force_conv_path(Some(trial.fastest()));
-        Ok(trial)
+        for (path, why) in &self.failed {
+            line += &format!("; {} failed: {why}", path.describe());
+        }
+        line
     }
+}
+
+/// What the trials of several models (a benchmark's presets) timed, path by path: "the faster
+/// convolutions of each: burn's convolutions 1612 / 3540 ms, ganplay's tiled kernel 2900 /
+/// 4884 ms" (a path that failed for a model: "failed").
+pub fn conv_trials_line(trials: &[ConvTrial]) -> String {
+    let paths: Vec<String> = CONV_TRIAL_PATHS
+        .iter()
+        .map(|&path| {
+            let times: Vec<String> = trials.iter().map(|t| t.ms(path).map_or("failed".into(), |ms| format!("{ms:.0}"))).collect();
+            format!("{} {} ms", path.describe(), times.join(" / "))
+        })
+        .collect();
+    format!("the faster convolutions of each: {}", paths.join(", "))
+}
+
+/// Milliseconds a step of a copy of `gan`, over `steps` steps after an untimed one (its
+/// kernels' preparation).
+async fn time_steps(gan: &Gan, digits: &Digits, steps: usize, now: &impl Fn() -> f64) -> Result<f64, String> {
+    let mut copy = gan.snapshot();
+    copy.step(digits).read_async().await?;
+    let started = now();
+    let pending: Vec<_> = (0..steps).map(|_| copy.step(digits)).collect();
+    PendingReport::read_all_async(pending).await?;
+    Ok((now() - started) / steps as f64)
 }
 
 /// The two networks, their optimizers and the random stream: everything a run needs to go on.
@@ -620,12 +659,19 @@ mod tests {
 
     #[test]
     fn a_convolution_trial_keeps_the_fastest_path_and_says_the_others() {
-        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 21.44), (ConvPath::Tiled, 8.06)] };
+        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 21.44), (ConvPath::Tiled, 8.06)], failed: Vec::new() };
         assert_eq!(trial.fastest(), ConvPath::Tiled);
         assert_eq!(trial.summary(), "convolutions: ganplay's tiled kernel, 8.1 ms a step (burn's convolutions: 21.4)");
-        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 1612.0), (ConvPath::Tiled, 2900.0)] };
+        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 1612.0), (ConvPath::Tiled, 2900.0)], failed: Vec::new() };
         assert_eq!(trial.fastest(), ConvPath::Burn);
+        let failed = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 30.0)], failed: vec![(ConvPath::Tiled, "lost".into())] };
+        assert_eq!(failed.fastest(), ConvPath::Burn);
+        assert_eq!(failed.summary(), "convolutions: burn's convolutions, 30.0 ms a step; ganplay's tiled kernel failed: lost");
         assert_eq!(ConvTrial::default().fastest(), ConvPath::Burn, "nothing timed: burn's");
+        assert_eq!(
+            conv_trials_line(&[trial, failed]),
+            "the faster convolutions of each: burn's convolutions 1612 / 30 ms, ganplay's tiled kernel 2900 / failed ms"
+        );
     }
 
     #[test]

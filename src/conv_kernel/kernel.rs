@@ -4,7 +4,7 @@ use burn::tensor::Shape;
 use burn_cubecl::cubecl;
 use burn_cubecl::cubecl::prelude::*;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
+use burn_cubecl::ops::numeric::{empty_device_contiguous_dtype, empty_device_dtype};
 use burn_cubecl::tensor::CubeTensor;
 
 /// Output pixels (rows) of a workgroup's tile: 4 for each of its 16 units along x.
@@ -70,8 +70,8 @@ fn multiply_pass<E: Float>(
 
 /// `out` [batch, outputs, oh, ow] = the convolution of `x` [batch, channels, h, w] with
 /// `weight` [outputs, channels, k, k], stride and padding the same on both axes, no bias.
-/// A workgroup's tile is 64 output pixels by `cols` (16, 32 or 64) output channels; a unit
-/// sums 4 pixels by cols / 16 channels.
+/// A workgroup's tile is 64 output pixels by `cols` (16, 32 or 64) output channels; each of its
+/// 256 units sums 4 pixels by cols / 16 channels.
 #[cube(launch_unchecked, address_type = "dynamic")]
 fn conv2d_tiled_kernel<E: Float>(
     x: &Tensor<E>,
@@ -268,7 +268,9 @@ pub(super) fn conv2d(x: CubeTensor, weight: CubeTensor, shape: Shape, stride: us
     let k = weight.meta.shape()[2];
     // Columns of a tile: the fewest that hold every output channel, up to 64.
     let cols = shape[1].next_power_of_two().clamp(16, 64);
-    let count = CubeCount::Static((shape[0] * shape[2] * shape[3]).div_ceil(ROWS) as u32, shape[1].div_ceil(cols) as u32, 1);
+    let row_tiles = (shape[0] * shape[2] * shape[3]).div_ceil(ROWS);
+    assert!(row_tiles <= u16::MAX as usize, "{row_tiles} workgroups of output pixels: more than a GPU takes along one axis");
+    let count = CubeCount::Static(row_tiles as u32, shape[1].div_ceil(cols) as u32, 1);
     let out = empty_device_dtype(x.client.clone(), x.device.clone(), shape, x.dtype);
     let address_type = address_type(&[&x, &weight, &out]);
     // Safety: the kernel checks every read and write against the tensors' shapes.
@@ -291,7 +293,7 @@ pub(super) fn conv2d(x: CubeTensor, weight: CubeTensor, shape: Shape, stride: us
     out
 }
 
-/// Workgroups the weight gradient aims for: enough to fill a large GPU.
+/// Workgroups the weight gradient aims for, a guess at what fills a large GPU (unmeasured).
 const WEIGHT_GRAD_WORKGROUPS: usize = 256;
 
 /// Launches the weight-gradient kernel: the partial sums [splits, outputs, channels * k * k]
@@ -304,11 +306,12 @@ pub(super) fn conv2d_weight_grad_partial(x: CubeTensor, grad: CubeTensor, k: usi
     let entries = grad.meta.shape()[0] * grad.meta.shape()[2] * grad.meta.shape()[3];
     let cols = depth.next_power_of_two().clamp(16, 64);
     let tiles = outputs.div_ceil(ROWS) * depth.div_ceil(cols);
-    // Each share of the reduction at least 256 entries (16 passes).
+    // At most one share for every 256 entries (16 passes).
     let splits = WEIGHT_GRAD_WORKGROUPS.div_ceil(tiles).clamp(1, entries.div_ceil(256).max(1));
     let chunk = entries.div_ceil(splits).next_multiple_of(16);
     let splits = entries.div_ceil(chunk);
-    let partial = empty_device_dtype(x.client.clone(), x.device.clone(), Shape::new([splits, outputs, depth]), x.dtype);
+    // Written as one contiguous block (rows unpadded), which the kernel's indexing assumes.
+    let partial = empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), Shape::new([splits, outputs, depth]), x.dtype);
     let address_type = address_type(&[&x, &grad, &partial]);
     let count = CubeCount::Static(outputs.div_ceil(ROWS) as u32, depth.div_ceil(cols) as u32, splits as u32);
     // Safety: the kernel checks every read and write against the tensors' shapes.

@@ -24,8 +24,8 @@ use crate::latent::normal_values;
 use crate::model::{CLASSES, Family, Generator, ModelConfig};
 use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
 use crate::settings::{BackendRequest, Preset, Settings};
-use crate::layers::force_conv_path;
-use crate::training::{CONV_TRIAL_PATHS, CONV_TRIAL_STEPS, ConvTrial, Gan, PendingReport, StepReport, TrainConfig};
+use crate::layers::{conv_path, force_conv_path};
+use crate::training::{CONV_TRIAL_STEPS, ConvTrial, Gan, PendingReport, StepReport, TrainConfig, conv_trials_line};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors. A conditional model's
 /// grid has a row of each class instead: the first `GRID_COLUMNS` vectors, once a class.
@@ -123,6 +123,9 @@ struct Session {
     generator_sent: Option<Weights>,
     /// The run's networks have not yet taken a step on this GPU (see `Report::Kernels`).
     kernels_pending: bool,
+    /// The sizes and batch the convolution paths were last timed for, and what the trial
+    /// said: networks of the same shapes keep its choice.
+    conv_trial: Option<((ModelConfig, usize), String)>,
     /// The WebGPU device, to watch for its loss (and to lose it on purpose in tests).
     gpu: Option<burn::tensor::wgpu::wgpu::Device>,
     /// Set by the device-lost callback.
@@ -190,6 +193,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         strip,
         generator_sent: None,
         kernels_pending: false,
+        conv_trial: None,
         gpu: None,
         gpu_lost: Arc::new(AtomicBool::new(false)),
         running: false,
@@ -445,6 +449,10 @@ impl Session {
         self.request = backend;
         self.backend = name;
         self.real_gpu = real_gpu;
+        if gpu.is_none() {
+            // The CPU runs burn's convolutions (no trial there).
+            force_conv_path(None);
+        }
         self.gpu = gpu;
         device
     }
@@ -614,18 +622,14 @@ impl Session {
     /// SwiftShader), so the choice is made the same way everywhere.
     async fn choose_convolutions(&mut self) -> Result<(), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
-        let mut trial = ConvTrial::default();
-        for path in CONV_TRIAL_PATHS {
-            force_conv_path(Some(path));
-            let mut copy = gan.snapshot();
-            copy.step(&self.digits).read_async().await?; // its kernels' preparation
-            let started = now_ms();
-            let pending: Vec<_> = (0..CONV_TRIAL_STEPS).map(|_| copy.step(&self.digits)).collect();
-            PendingReport::read_all_async(pending).await?;
-            trial.ms_per_step.push((path, (now_ms() - started) / CONV_TRIAL_STEPS as f64));
-        }
-        force_conv_path(Some(trial.fastest()));
-        send(Report::Convolutions(trial.summary()));
+        let shapes = (gan.model.clone(), gan.train.batch_size);
+        let summary = match self.conv_trial.take() {
+            // The choice stands (`conv_path` is still the one it left).
+            Some((timed, summary)) if timed == shapes => summary,
+            _ => ConvTrial::run(gan, &self.digits, CONV_TRIAL_STEPS, now_ms).await.summary(),
+        };
+        send(Report::Convolutions(summary.clone()));
+        self.conv_trial = Some((shapes, summary));
         Ok(())
     }
 
@@ -767,20 +771,31 @@ impl Session {
         let device = self.device.clone().ok_or("The networks are not built yet.")?.autodiff();
         let ModelConfig { family, refine, drefine, .. } = self.gan()?.model.clone();
         let mut results = Vec::new();
+        let (mut trials, chosen) = (Vec::new(), conv_path());
         for preset in Preset::ALL {
             // Batch 64, the DCGAN example's and the command line's benchmark; the run's model,
             // with its extra layers in G and D.
             let model = ModelConfig { refine, drefine, ..preset.model().with_family(family) };
             let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(64), &device);
-            gan.step(&self.digits).read_async().await?; // warm-up: shader compilation, allocation
-            let started = now_ms();
-            for _ in 0..steps.max(1) {
-                gan.step(&self.digits).read_async().await?;
+            if self.gpu.is_some() {
+                // Both convolution paths, as a run's trial times them (on a copy).
+                let trial = ConvTrial::run(&gan, &self.digits, steps as usize, now_ms).await;
+                results.push((preset, trial.ms(trial.fastest()).ok_or_else(|| trial.summary())?));
+                trials.push(trial);
+            } else {
+                gan.step(&self.digits).read_async().await?; // warm-up: allocation
+                let started = now_ms();
+                for _ in 0..steps.max(1) {
+                    gan.step(&self.digits).read_async().await?;
+                }
+                results.push((preset, (now_ms() - started) / steps.max(1) as f64));
             }
-            results.push((preset, (now_ms() - started) / steps.max(1) as f64));
             next_tick().await;
         }
-        send(Report::Bench { backend: self.backend.clone(), results });
+        // The run's own choice stands.
+        force_conv_path(Some(chosen));
+        let convolutions = (!trials.is_empty()).then(|| conv_trials_line(&trials));
+        send(Report::Bench { backend: self.backend.clone(), results, convolutions });
         Ok(())
     }
 }

@@ -576,7 +576,7 @@ impl Page {
                 ));
                 Vec::new()
             }
-            Report::Bench { backend, results } => {
+            Report::Bench { backend, results, convolutions } => {
                 let text = results.iter().map(|(p, ms)| format!("{}: {ms:.0} ms/step", p.name())).collect::<Vec<_>>().join(", ");
                 // What it times: single steps at batch 64, each waited for; training here runs at
                 // its own batch size and queues several steps before waiting.
@@ -587,7 +587,8 @@ impl Page {
                     _ => format!(", the {network}{}", crate::model::extra_layers(layers)),
                 };
                 let layers = extra(drawing, self.settings.model.refine) + &extra(judging, self.settings.model.drefine);
-                self.bench = Some(format!("{backend} — {text} (batch 64{layers}, one step at a time; training here uses batch {batch})"));
+                let convolutions = convolutions.map(|c| format!("; {c}")).unwrap_or_default();
+                self.bench = Some(format!("{backend} — {text} (batch 64{layers}, one step at a time; training here uses batch {batch}{convolutions})"));
                 Vec::new()
             }
             Report::Saved { steps, .. } => {
@@ -2114,7 +2115,7 @@ mod tests {
         page.apply(Report::Listening, None);
         assert_eq!(page.settings.model.refine, 2);
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
-        page.apply(Report::Bench { backend: "CPU".into(), results: vec![(Preset::Tiny, 40.0), (Preset::Small, 90.0)] }, None);
+        page.apply(Report::Bench { backend: "CPU".into(), results: vec![(Preset::Tiny, 40.0), (Preset::Small, 90.0)], convolutions: None }, None);
         assert_eq!(
             page.bench.as_deref(),
             Some("CPU — tiny: 40 ms/step, small: 90 ms/step (batch 64, the decoder with 2 extra layers, one step at a time; training here uses batch 16)")
@@ -2122,11 +2123,14 @@ mod tests {
         let mut judged = self::page("?d_refine=1&preset=tiny");
         judged.apply(Report::Listening, None);
         judged.apply(Report::Ready { settings: judged.settings.clone() }, None);
-        judged.apply(Report::Bench { backend: "CPU".into(), results: vec![(Preset::Tiny, 50.0)] }, None);
+        judged.apply(Report::Bench { backend: "CPU".into(), results: vec![(Preset::Tiny, 50.0)], convolutions: None }, None);
         assert_eq!(
             judged.bench.as_deref(),
             Some("CPU — tiny: 50 ms/step (batch 64, the discriminator with 1 extra layer, one step at a time; training here uses batch 16)")
         );
+        let gpu = "the faster convolutions of each: burn's convolutions 30 ms, ganplay's tiled kernel 12 ms";
+        judged.apply(Report::Bench { backend: "WebGPU".into(), results: vec![(Preset::Tiny, 12.0)], convolutions: Some(gpu.into()) }, None);
+        assert!(judged.bench.as_deref().unwrap().ends_with(&format!("training here uses batch 16; {gpu})")), "{:?}", judged.bench);
     }
 
     #[test]
