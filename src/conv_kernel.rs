@@ -1,8 +1,8 @@
 //! A convolution kernel of our own for GPUs without tensor cores in their shading language
 //! (WGSL, so the page's WebGPU): an implicit GEMM, tiled through workgroup memory. burn's
 //! tuned implicit-GEMM convolutions need tensor-core instructions, so on wgpu its forward
-//! convolution is a direct kernel that gives each unit one output pixel and rereads the
-//! weights from memory for every pixel.
+//! convolution is a direct kernel that gives each unit one output pixel and reads the weights
+//! again for every pixel.
 //!
 //! The convolution is the matrix product of its input's patches (rows: output pixels;
 //! columns: channel and tap) with its weights (rows: channel and tap; columns: output
