@@ -1298,6 +1298,9 @@ test('presenter mode fits a conditional DCGAN\'s ten rows and digit buttons unde
     await withPage('?backend=cpu&preset=tiny&model=cgan&layout=presenter&lr_d=77', { viewport: { width, height } }, async (page) => {
       await waitReady(page);
       await page.locator('#notice').waitFor();
+      // Measured once the pictures are drawn (before, a canvas has the browser's default size).
+      await page.locator('#grid[data-version]').waitFor({ state: 'attached', timeout: 60_000 });
+      await page.locator('#sample[data-version]').waitFor({ state: 'attached', timeout: 60_000 });
       const latent = await box(page, '.latent');
       const samples = await box(page, '.samples');
       for (const [selector, within] of [['#grid', samples], ['#sample', latent], ['.classes button.class >> nth=9', latent], ['#z9', latent], ['#walk', latent]]) {
