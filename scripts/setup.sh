@@ -88,31 +88,40 @@ ensure_browser() {
 ensure_lavapipe() {
   # Best effort: without it the GPU kernels' tests look for a Vulkan device of their own.
   command -v apt-get >/dev/null || { log "no apt-get: no lavapipe for the GPU kernels' tests"; return 0; }
-  local version
-  version=$(apt-cache policy mesa-vulkan-drivers 2>/dev/null | awk '/Candidate:/ {print $2}')
-  [ -s "$LAVAPIPE_DIR/lvp.json" ] && [ "$(cat "$LAVAPIPE_DIR/version" 2>/dev/null)" = "$version" ] && return 0
-  log "unpacking Mesa's lavapipe $version (Vulkan on the CPU) into $LAVAPIPE_DIR"
-  unpack_lavapipe "$version" || { log "lavapipe could not be unpacked: the GPU kernels' tests look for a Vulkan device of their own"; rm -rf "$LAVAPIPE_DIR"; }
+  local candidate
+  candidate=$(apt-cache policy mesa-vulkan-drivers 2>/dev/null | awk '/Candidate:/ {print $2}') || true
+  [ -s "$LAVAPIPE_DIR/lvp.json" ] && [ -n "$candidate" ] && [ "$(cat "$LAVAPIPE_DIR/version" 2>/dev/null)" = "$candidate" ] && return 0
+  unpack_lavapipe || { log "lavapipe could not be unpacked: the GPU kernels' tests look for a Vulkan device of their own"; rm -rf "$LAVAPIPE_DIR"; }
   return 0
 }
 
-unpack_lavapipe() { # version
-  [ "$(id -u)" = 0 ] || command -v sudo >/dev/null || return 1
-  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq || return 1; apt_updated=1; fi
-  # The driver's libraries (LLVM, xcb...) are installed, at the driver's versions; the driver
-  # and the Vulkan loader are only unpacked, so that Chromium keeps its own WebGPU adapter.
-  local deps lib
+unpack_lavapipe() {
+  local version deps missing=() pkg lib
+  # A fresh machine may have no package lists yet.
+  if ! apt-cache show mesa-vulkan-drivers >/dev/null 2>&1 && [ "$apt_updated" = 0 ]; then
+    { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; } || return 1
+    as_root apt-get update -qq || return 1
+    apt_updated=1
+  fi
+  version=$(apt-cache policy mesa-vulkan-drivers | awk '/Candidate:/ {print $2}') || return 1
+  { [ -n "$version" ] && [ "$version" != "(none)" ]; } || return 1
+  log "unpacking Mesa's lavapipe $version (Vulkan on the CPU) into $LAVAPIPE_DIR"
+  # The driver's libraries (LLVM, xcb...) are installed; the driver and the Vulkan loader are
+  # only unpacked, so that Chromium keeps its own WebGPU adapter.
   deps=$(apt-cache depends --important mesa-vulkan-drivers libvulkan1 | awk '/Depends: [a-z]/ {print $2}' | sort -u | grep -vx 'libvulkan1\|python3\|python3-minimal') || return 1
-  # shellcheck disable=SC2086
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $deps >/dev/null || return 1
+  for pkg in $deps; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; } || return 1
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || return 1
+  fi
   rm -rf "$LAVAPIPE_DIR" && mkdir -p "$LAVAPIPE_DIR/debs" || return 1
-  (cd "$LAVAPIPE_DIR/debs" && apt-get download -qq mesa-vulkan-drivers libvulkan1 2>/dev/null) || return 1
+  (cd "$LAVAPIPE_DIR/debs" && apt-get download -qq "mesa-vulkan-drivers=$version" libvulkan1 2>/dev/null) || return 1
   for deb in "$LAVAPIPE_DIR"/debs/*.deb; do dpkg-deb -x "$deb" "$LAVAPIPE_DIR/root" || return 1; done
   lib=$(find "$LAVAPIPE_DIR/root" -name libvulkan_lvp.so | head -n 1)
   [ -n "$lib" ] || return 1
-  dirname "$lib" > "$LAVAPIPE_DIR/libdir"
-  printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "%s", "api_version": "1.1.230"}}\n' "$lib" > "$LAVAPIPE_DIR/lvp.json"
-  echo "$1" > "$LAVAPIPE_DIR/version"
+  dirname "$lib" > "$LAVAPIPE_DIR/libdir" || return 1
+  printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "%s", "api_version": "1.1.230"}}\n' "$lib" > "$LAVAPIPE_DIR/lvp.json" || return 1
+  echo "$version" > "$LAVAPIPE_DIR/version" || return 1
 }
 
 case "$what" in

@@ -248,7 +248,8 @@ pub const CONV_TRIAL_STEPS: usize = 3;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConvTrial {
     pub ms_per_step: Vec<(ConvPath, f64)>,
-    /// Paths whose steps failed, and why: they are not chosen.
+    /// Paths whose steps returned an error (a failed read, say), and why: they are not chosen.
+    /// (A kernel the GPU rejects panics instead, as any would.)
     pub failed: Vec<(ConvPath, String)>,
 }
 
@@ -285,7 +286,7 @@ impl ConvTrial {
         let fastest = self.fastest();
         let mut line = match self.ms(fastest) {
             Some(ms) => format!("convolutions: {}, {ms:.1} ms a step", fastest.describe()),
-            None => format!("convolutions: {}", fastest.describe()),
+            None => format!("convolutions: {}, none could be timed", fastest.describe()),
         };
         let others: Vec<String> =
             self.ms_per_step.iter().filter(|(p, _)| *p != fastest).map(|&(p, ms)| format!("{}: {ms:.1}", p.describe())).collect();
@@ -299,18 +300,18 @@ impl ConvTrial {
     }
 }
 
-/// What the trials of several models (a benchmark's presets) timed, path by path: "the faster
-/// convolutions of each: burn's convolutions 1612 / 3540 ms, ganplay's tiled kernel 2900 /
-/// 4884 ms" (a path that failed for a model: "failed").
+/// What the trials of several models (a benchmark's presets) timed, path by path: "each on its
+/// faster convolutions, steps queued and read together: burn's convolutions 1612 / 3540 ms,
+/// ganplay's tiled kernel 2900 / 4884 ms" (a path that failed for a model: "failed").
 pub fn conv_trials_line(trials: &[ConvTrial]) -> String {
     let paths: Vec<String> = CONV_TRIAL_PATHS
         .iter()
         .map(|&path| {
-            let times: Vec<String> = trials.iter().map(|t| t.ms(path).map_or("failed".into(), |ms| format!("{ms:.0}"))).collect();
-            format!("{} {} ms", path.describe(), times.join(" / "))
+            let times: Vec<String> = trials.iter().map(|t| t.ms(path).map_or("failed".into(), |ms| format!("{ms:.0} ms"))).collect();
+            format!("{} {}", path.describe(), times.join(" / "))
         })
         .collect();
-    format!("the faster convolutions of each: {}", paths.join(", "))
+    format!("each on its faster convolutions, steps queued and read together: {}", paths.join(", "))
 }
 
 /// Milliseconds a step of a copy of `gan`, over `steps` steps after an untimed one (its
@@ -668,9 +669,11 @@ mod tests {
         assert_eq!(failed.fastest(), ConvPath::Burn);
         assert_eq!(failed.summary(), "convolutions: burn's convolutions, 30.0 ms a step; ganplay's tiled kernel failed: lost");
         assert_eq!(ConvTrial::default().fastest(), ConvPath::Burn, "nothing timed: burn's");
+        let none = ConvTrial { ms_per_step: Vec::new(), failed: vec![(ConvPath::Burn, "lost".into()), (ConvPath::Tiled, "lost".into())] };
+        assert!(none.summary().starts_with("convolutions: burn's convolutions, none could be timed; burn's convolutions failed: lost"));
         assert_eq!(
             conv_trials_line(&[trial, failed]),
-            "the faster convolutions of each: burn's convolutions 1612 / 30 ms, ganplay's tiled kernel 2900 / failed ms"
+            "each on its faster convolutions, steps queued and read together: burn's convolutions 1612 ms / 30 ms, ganplay's tiled kernel 2900 ms / failed"
         );
     }
 

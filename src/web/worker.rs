@@ -623,13 +623,17 @@ impl Session {
     async fn choose_convolutions(&mut self) -> Result<(), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
         let shapes = (gan.model.clone(), gan.train.batch_size);
-        let summary = match self.conv_trial.take() {
-            // The choice stands (`conv_path` is still the one it left).
-            Some((timed, summary)) if timed == shapes => summary,
-            _ => ConvTrial::run(gan, &self.digits, CONV_TRIAL_STEPS, now_ms).await.summary(),
-        };
-        send(Report::Convolutions(summary.clone()));
-        self.conv_trial = Some((shapes, summary));
+        if let Some((timed, summary)) = &self.conv_trial {
+            if *timed == shapes {
+                // The choice stands (`conv_path` is still the one it left).
+                send(Report::Convolutions(summary.clone()));
+                return Ok(());
+            }
+        }
+        let trial = ConvTrial::run(gan, &self.digits, CONV_TRIAL_STEPS, now_ms).await;
+        send(Report::Convolutions(trial.summary()));
+        // A trial in which no path ran is not kept: the next networks try again.
+        self.conv_trial = trial.ms(trial.fastest()).map(|_| (shapes, trial.summary()));
         Ok(())
     }
 
@@ -780,7 +784,11 @@ impl Session {
             if self.gpu.is_some() {
                 // Both convolution paths, as a run's trial times them (on a copy).
                 let trial = ConvTrial::run(&gan, &self.digits, steps as usize, now_ms).await;
-                results.push((preset, trial.ms(trial.fastest()).ok_or_else(|| trial.summary())?));
+                let Some(ms) = trial.ms(trial.fastest()) else {
+                    force_conv_path(Some(chosen));
+                    return Err(trial.summary());
+                };
+                results.push((preset, ms));
                 trials.push(trial);
             } else {
                 gan.step(&self.digits).read_async().await?; // warm-up: allocation

@@ -578,7 +578,8 @@ impl Page {
             }
             Report::Bench { backend, results, convolutions } => {
                 let text = results.iter().map(|(p, ms)| format!("{}: {ms:.0} ms/step", p.name())).collect::<Vec<_>>().join(", ");
-                // What it times: single steps at batch 64, each waited for; training here runs at
+                // What it times: on the CPU single steps at batch 64, each waited for; on a GPU
+                // both convolution paths, steps queued and read together; training here runs at
                 // its own batch size and queues several steps before waiting.
                 let batch = self.settings.train.batch_size;
                 let (drawing, judging) = self.settings.model.family.network_names();
@@ -587,8 +588,8 @@ impl Page {
                     _ => format!(", the {network}{}", crate::model::extra_layers(layers)),
                 };
                 let layers = extra(drawing, self.settings.model.refine) + &extra(judging, self.settings.model.drefine);
-                let convolutions = convolutions.map(|c| format!("; {c}")).unwrap_or_default();
-                self.bench = Some(format!("{backend} — {text} (batch 64{layers}, one step at a time; training here uses batch {batch}{convolutions})"));
+                let how = convolutions.unwrap_or_else(|| "one step at a time".into());
+                self.bench = Some(format!("{backend} — {text} (batch 64{layers}, {how}; training here uses batch {batch})"));
                 Vec::new()
             }
             Report::Saved { steps, .. } => {
@@ -2128,9 +2129,12 @@ mod tests {
             judged.bench.as_deref(),
             Some("CPU — tiny: 50 ms/step (batch 64, the discriminator with 1 extra layer, one step at a time; training here uses batch 16)")
         );
-        let gpu = "the faster convolutions of each: burn's convolutions 30 ms, ganplay's tiled kernel 12 ms";
+        let gpu = "each on its faster convolutions, steps queued and read together: burn's convolutions 30 ms, ganplay's tiled kernel 12 ms";
         judged.apply(Report::Bench { backend: "WebGPU".into(), results: vec![(Preset::Tiny, 12.0)], convolutions: Some(gpu.into()) }, None);
-        assert!(judged.bench.as_deref().unwrap().ends_with(&format!("training here uses batch 16; {gpu})")), "{:?}", judged.bench);
+        assert_eq!(
+            judged.bench.as_deref(),
+            Some(format!("WebGPU — tiny: 12 ms/step (batch 64, the discriminator with 1 extra layer, {gpu}; training here uses batch 16)").as_str())
+        );
     }
 
     #[test]

@@ -42,13 +42,9 @@ pub fn StatusBar(#[prop(optional)] compare: bool) -> impl IntoView {
                 <span id="backend-reason">{move || backend.with(|b| b.as_ref().map(|b| b.reason.clone()))}</span>
                 {move || kernels.get().map(|ready_after| match ready_after {
                     None => view! { <span id="kernels" class="preparing">"preparing GPU kernels…"</span> }.into_any(),
-                    Some(ms) => {
-                        // The convolution paths are timed while the kernels are prepared.
-                        let timed = if convolutions.get_untracked().is_some() { ", the timing of the convolution paths included" } else { "" };
-                        view! {
-                            <span id="kernels" class="ready" title=format!("The GPU's kernels for these networks were ready after {:.1} s{timed}", ms / 1000.0)></span>
-                        }.into_any()
-                    }
+                    Some(ms) => view! {
+                        <span id="kernels" class="ready" title=format!("The GPU's kernels for these networks were ready after {:.1} s", ms / 1000.0)></span>
+                    }.into_any(),
                 })}
                 {(!compare).then(|| view! {
                     <span class="counter">"step "<b id="step">{move || step.get()}</b></span>
