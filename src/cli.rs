@@ -788,9 +788,7 @@ fn bench(args: BenchArgs) -> Result<()> {
                 for _ in 0..args.warmup {
                     gan.step(&digits).read().map_err(anyhow::Error::msg)?;
                 }
-                if backend == BackendChoice::Wgpu && conv == ConvChoice::Auto {
-                    choose_convolutions(&gan, &digits, backend, conv);
-                }
+                choose_convolutions(&gan, &digits, backend, conv);
                 let label = format!(
                     "{:<5} {:<5} width {width:>3}, conv {:<6}",
                     format!("{backend:?}").to_lowercase(),

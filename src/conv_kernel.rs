@@ -76,10 +76,15 @@ pub trait ConvKernels: Backend {
 
 impl ConvKernels for Flex {}
 
+/// The kernels take f32 and square kernels; anything else runs burn's.
+fn kernel_takes(x: &FloatTensor<CubeBackend>, weight: &Shape) -> bool {
+    x.dtype == DType::F32 && weight[2] == weight[3]
+}
+
 impl ConvKernels for CubeBackend {
     fn conv2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
         let dims = weight.shape();
-        if x.dtype != DType::F32 || dims[2] != dims[3] {
+        if !kernel_takes(&x, &dims) {
             return Self::conv2d(x, weight, None, conv_options(stride, padding));
         }
         let shape = conv_output_shape(&x.shape(), &dims, &stride, &padding);
@@ -88,7 +93,7 @@ impl ConvKernels for CubeBackend {
 
     fn conv2d_weight_grad_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, grad: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
         let dims = weight.shape();
-        if x.dtype != DType::F32 || dims[2] != dims[3] {
+        if !kernel_takes(&x, &dims) {
             return Self::conv2d_weight_backward(x, weight, grad, conv_options(stride, padding));
         }
         let partial = kernel::conv2d_weight_grad_partial(x, grad, dims[2], stride, padding);

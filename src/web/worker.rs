@@ -631,9 +631,10 @@ impl Session {
             }
         }
         let trial = ConvTrial::run(gan, &self.digits, CONV_TRIAL_STEPS, now_ms).await;
-        send(Report::Convolutions(trial.summary()));
+        let summary = trial.summary();
+        send(Report::Convolutions(summary.clone()));
         // A trial in which no path ran is not kept: the next networks try again.
-        self.conv_trial = trial.ms(trial.fastest()).map(|_| (shapes, trial.summary()));
+        self.conv_trial = trial.ms(trial.fastest()).map(|_| (shapes, summary));
         Ok(())
     }
 
