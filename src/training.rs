@@ -244,6 +244,11 @@ pub const CONV_TRIAL_PATHS: [ConvPath; 2] = [ConvPath::Burn, ConvPath::Tiled];
 /// Steps timed for each path, after one that prepares its kernels.
 pub const CONV_TRIAL_STEPS: usize = 3;
 
+/// The convolutions of a GPU emulated on the processor, untimed: burn's, faster in every trial
+/// measured on SwiftShader (the page's `?bench=1`, batch 64: 2248 against 4953 ms a step for
+/// tiny, 9636 against 12766 for standard) and on lavapipe.
+pub const SOFTWARE_GPU_CONVOLUTIONS: &str = "convolutions: burn's convolutions, untimed (the faster on every software GPU measured)";
+
 /// Milliseconds a step of each convolution path took on a copy of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConvTrial {

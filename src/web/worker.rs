@@ -24,8 +24,8 @@ use crate::latent::normal_values;
 use crate::model::{CLASSES, Family, Generator, ModelConfig};
 use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
 use crate::settings::{BackendRequest, Preset, Settings};
-use crate::layers::{conv_path, force_conv_path};
-use crate::training::{CONV_TRIAL_STEPS, ConvTrial, Gan, PendingReport, StepReport, TrainConfig, conv_trials_line};
+use crate::layers::{ConvPath, conv_path, force_conv_path};
+use crate::training::{CONV_TRIAL_STEPS, ConvTrial, SOFTWARE_GPU_CONVOLUTIONS, Gan, PendingReport, StepReport, TrainConfig, conv_trials_line};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors. A conditional model's
 /// grid has a row of each class instead: the first `GRID_COLUMNS` vectors, once a class.
@@ -618,10 +618,16 @@ impl Session {
 
     /// Times each convolution path (`CONV_TRIAL_PATHS`) on a copy of the run, which leaves
     /// the run as it was, and keeps the fastest for this worker's steps. The page has no
-    /// autotune: this is how a visitor's GPU picks. A software GPU is timed too (the tests'
-    /// SwiftShader), so the choice is made the same way everywhere.
+    /// autotune: this is how a visitor's GPU picks. A software GPU is not timed: there burn's
+    /// convolutions won every trial measured (`SOFTWARE_GPU_CONVOLUTIONS`), and the trial's
+    /// eight steps took from 10 to over 30 s of the first click (`?bench=1` still times both).
     async fn choose_convolutions(&mut self) -> Result<(), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
+        if !self.real_gpu {
+            force_conv_path(Some(ConvPath::Burn));
+            send(Report::Convolutions(SOFTWARE_GPU_CONVOLUTIONS.into()));
+            return Ok(());
+        }
         let shapes = (gan.model.clone(), gan.train.batch_size);
         if let Some((timed, summary)) = &self.conv_trial {
             if *timed == shapes {

@@ -132,10 +132,10 @@ test('loads without errors, names the WebGPU adapter, trains on it and the curve
     const warmUp = await page.locator('#kernels').getAttribute('title');
     assert.match(warmUp, /ready after \d+\.\d s/, warmUp);
     console.log(`WebGPU (SwiftShader), tiny: ${warmUp}`);
-    // Meanwhile the GPU timed both convolution paths on a copy of the run, and kept the faster;
-    // the adapter's hover text says which, with the times.
+    // A real GPU times both convolution paths meanwhile; a software one is not timed, and
+    // keeps burn's. The adapter's hover text says which (the benchmark below times both here).
     const convolutions = await page.locator('#backend').getAttribute('data-convolutions');
-    assert.match(convolutions, /^convolutions: (burn's convolutions|ganplay's tiled kernel), \d+\.\d ms a step \((burn's convolutions|ganplay's tiled kernel): \d+\.\d\)$/, convolutions);
+    assert.equal(convolutions, "convolutions: burn's convolutions, untimed (the faster on every software GPU measured)");
     assert.ok((await page.locator('#backend').getAttribute('title')).endsWith(convolutions));
     console.log(`WebGPU (SwiftShader), tiny: ${convolutions}`);
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 3, null, { timeout: 400_000 });
@@ -702,11 +702,13 @@ async function download(page, selector) {
   return { name: file.suggestedFilename(), bytes };
 }
 
+/** Steps the run one step at a time up to step `n`. A GPU's first step prepares its kernels,
+ *  which on SwiftShader in a busy machine can take longer than Playwright's 30 s default. */
 async function stepTo(page, n) {
   while (await stepCount(page) < n) {
     const now = await stepCount(page);
     await page.click('#step-once');
-    await page.waitForFunction((k) => Number(document.querySelector('#step').innerText) === k + 1, now);
+    await page.waitForFunction((k) => Number(document.querySelector('#step').innerText) === k + 1, now, { timeout: 120_000 });
   }
 }
 
@@ -1374,6 +1376,10 @@ test('benchmark mode prints ms/step per preset', { timeout: 600_000 }, async () 
       const result = await text(page, '#bench');
       console.log(`bench ${backend}: ${result}`);
       assert.match(result, /tiny: \d+ ms\/step, small: \d+ ms\/step, standard: \d+ ms\/step/);
+      if (backend === 'webgpu') {
+        // A GPU's benchmark is its convolution trial on each preset: both paths, each timed.
+        assert.match(result, /steps queued and read together: burn's convolutions \d+ ms \/ \d+ ms \/ \d+ ms, ganplay's tiled kernel \d+ ms \/ \d+ ms \/ \d+ ms;/, result);
+      }
     });
   }
 });
