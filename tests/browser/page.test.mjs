@@ -850,19 +850,20 @@ test('G\'s and D\'s extra layers come from the address, train on the CPU, and a 
 });
 
 /** The step of the run kept in this browser's storage (null when none). */
-const keptStep = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+const keptStep = (page, key = 'last') => page.evaluate((key) => new Promise((resolve, reject) => {
   const opening = indexedDB.open('ganplay', 1);
   opening.onerror = () => reject(opening.error);
   opening.onsuccess = () => {
-    const request = opening.result.transaction('runs').objectStore('runs').get('last');
+    const request = opening.result.transaction('runs').objectStore('runs').get(key);
     request.onsuccess = () => { opening.result.close(); resolve(request.result?.steps ?? null); };
   };
-}));
+}), key);
 
-/** Waits (up to 30 s) until the stored run's step is `steps`. */
-async function untilKept(page, steps) {
-  for (let waited = 0; (await keptStep(page)) !== steps; waited += 200) {
-    assert.ok(waited < 30_000, `the stored run did not become ${steps}`);
+/** Waits (up to 30 s) until the stored run's step is `steps` (`key`: 'compared' for the run
+ *  compared beside it). */
+async function untilKept(page, steps, key = 'last') {
+  for (let waited = 0; (await keptStep(page, key)) !== steps; waited += 200) {
+    assert.ok(waited < 30_000, `the stored ${key} run did not become ${steps}`);
     await page.waitForTimeout(200);
   }
 }
@@ -912,6 +913,51 @@ test('a reload keeps the run: the page offers to go on from its last snapshot, o
     assert.equal(await page.locator('#kept-run').count(), 0);
     await untilKept(page, null);
     await noOfferAfterReload(page, 'a forgotten run is offered again');
+  });
+});
+
+test('compare mode keeps both runs in the browser, and after a reload both go on from theirs', { timeout: 300_000 }, async () => {
+  await withPage('?backend=cpu&preset=tiny&seed=4&compare=vae', async (page) => {
+    await waitReady(page);
+    await page.waitForFunction(() => Number(document.querySelector('#b-grid')?.dataset.version) >= 1, null, { timeout: 120_000 });
+    const steps = () => page.evaluate(() => ['#column-step', '#b-column-step'].map((id) => Number(document.querySelector(id).innerText)));
+    // One press steps both runs.
+    const stepBoth = async (n) => {
+      for (let [k] = await steps(); k < n; k++) {
+        await page.click('#step-once');
+        await page.waitForFunction((k) => ['#column-step', '#b-column-step'].every((id) => Number(document.querySelector(id).innerText) === k), k + 1, { timeout: 60_000 });
+      }
+    };
+    await stepBoth(3);
+    assert.deepEqual(await steps(), [3, 3]);
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="3"]').waitFor();
+    await page.locator('#b-snapshots li[data-step="3"]').waitFor();
+    await untilKept(page, 3);
+    await untilKept(page, 3, 'compared');
+    const curves = async () => [(await download(page, '#export-csv')).bytes.toString().trim(), (await download(page, '#b-export-csv')).bytes.toString().trim()];
+    const before = await curves();
+
+    // The offer names both; going on brings each run back at its step, with its curves.
+    await page.reload();
+    await waitReady(page);
+    await page.locator('#kept-run', { hasText: 'beside it' }).waitFor();
+    assert.match(await text(page, '#kept-run'), /^Your runs from last time \(tiny DCGAN, step 3, and beside it tiny VAE, step 3\) are kept in this browser\. Training here replaces each once its new run gets that far\./);
+    await page.screenshot({ path: path.join(artifacts, 'kept-compared-runs.png') });
+    await page.click('#kept-go-on');
+    await page.waitForFunction(() => /Loaded the run kept in this browser \(step 3\)/.test(document.querySelector('#b-notice')?.innerText), null, { timeout: 60_000 });
+    assert.deepEqual(await steps(), [3, 3]);
+    assert.deepEqual(await curves(), before, 'each run\'s curves came back with it');
+    assert.equal(await points(page, 'b-chart-elbo'), 3);
+    await page.screenshot({ path: path.join(artifacts, 'kept-compared-runs-resumed.png') });
+
+    // Forgotten, neither is kept any more.
+    await page.reload();
+    await waitReady(page);
+    await page.locator('#kept-run').waitFor();
+    await page.click('#kept-forget');
+    await untilKept(page, null);
+    await untilKept(page, null, 'compared');
   });
 });
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::signals::PageState;
-use super::state::Snapshot;
+use super::state::{KeptRun, Snapshot, model_after_going_on};
 use crate::web::files::{download_bytes, download_canvas_png, read_file};
 
 /// What an export button offers.
@@ -182,22 +182,41 @@ pub fn SnapshotList(state: PageState, ids: &'static str) -> impl IntoView {
     }
 }
 
-/// The offer to go on from the run an earlier visit kept in this browser.
+/// The offer to go on from the run an earlier visit kept in this browser, with the run compared
+/// beside it (if this page compares, and that visit kept one: it goes on too).
 #[component]
 pub fn KeptRunOffer() -> impl IntoView {
     let state = PageState::get();
     let ready = Memo::new(move |_| state.run.with(|r| r.ready));
-    let offer = Memo::new(move |_| state.kept.with(|k| k.as_ref().map(|run| (run.steps, run.what.clone()))));
+    let described = |run: &KeptRun| format!("{}, step {}", run.what, run.steps);
+    let offer = Memo::new(move |_| state.kept.with(|k| k.as_ref().map(described)));
+    // The compared run's, if it is of the model that run will have (the kept run may make the
+    // first run the compared one's model: then they trade).
+    let beside = Memo::new(move |_| {
+        let other = state.follower()?;
+        let (lead, own) = (state.settings.with(|s| s.model.family), other.settings.with(|s| s.model.family));
+        let will_be = model_after_going_on(lead, own, state.kept.with(|k| k.as_ref().and_then(|run| run.family)));
+        other.kept.with(|k| k.as_ref().filter(|run| run.family == Some(will_be)).map(described))
+    });
     move || {
-        offer.get().map(|(steps, what)| {
+        offer.get().map(|run| {
+            let both = beside.get();
+            let (text, replaced) = match &both {
+                Some(other) => (
+                    format!("Your runs from last time ({run}, and beside it {other}) are kept in this browser. "),
+                    "Training here replaces each once its new run gets that far.",
+                ),
+                None => (format!("Your run from last time ({run}) is kept in this browser. "), "Training here replaces it once the new run gets that far."),
+            };
+            let them = if both.is_some() { "them" } else { "it" };
             view! {
                 <div id="kept-run" class="notice offer" role="status">
-                    <span>{format!("Your run from last time ({what}, step {steps}) is kept in this browser. ")}
-                        <small>"Training here replaces it once the new run gets that far."</small></span>
+                    <span>{text}
+                        <small>{replaced}</small></span>
                     <button id="kept-go-on" disabled=move || !ready.get() on:click=move |_| state.update(|p| p.go_on_from_kept())>
-                        "Go on from it"
+                        {format!("Go on from {them}")}
                     </button>
-                    <button id="kept-forget" class="secondary" on:click=move |_| state.update(|p| p.forget_kept())>"Forget it"</button>
+                    <button id="kept-forget" class="secondary" on:click=move |_| state.update(|p| p.forget_kept())>{format!("Forget {them}")}</button>
                 </div>
             }
         })

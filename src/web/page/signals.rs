@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use super::state::{BackendInfo, Effect, KeptRun, Latent, Lead, Links, Messages, Page, QualityPanel, Run, Snapshot};
+use super::state::{BackendInfo, Effect, KeptRun, KeptSlot, Latent, Lead, Links, Messages, Page, QualityPanel, Run, Snapshot};
 use crate::metrics::MetricHistory;
 use crate::protocol::{Command, Picture, Report};
 use crate::settings::Settings;
@@ -196,15 +196,23 @@ impl PageState {
         self.follower.set_value(Some((other, None)));
     }
 
+    /// The run compared beside this one, if any.
+    pub fn follower(self) -> Option<PageState> {
+        self.follower.get_value().map(|(other, _)| other)
+    }
+
     /// Tells the follower what changed here, if anything did.
     fn lead_follower(self) {
         let Some((other, told)) = self.follower.get_value() else { return };
+        let (went_on, forgot) = self.links.with_value(Links::kept_counts);
         let lead = Lead {
             settings: self.settings.get_untracked(),
             latent: self.latent.get_untracked(),
             running: self.run.with_untracked(|r| r.running),
             resets: self.run.with_untracked(|r| r.resets),
             single_steps: self.run.with_untracked(|r| r.single_steps),
+            went_on,
+            forgot,
         };
         if told.as_ref() != Some(&lead) {
             self.follower.set_value(Some((other, Some(lead.clone()))));
@@ -231,16 +239,16 @@ impl PageState {
                     self.fail(e);
                 }
             }
-            Effect::Keep(run) => leptos::task::spawn_local(async move {
-                if let Err(why) = kept::keep(&run).await {
+            Effect::Keep(slot, run) => leptos::task::spawn_local(async move {
+                if let Err(why) = kept::keep(slot, &run).await {
                     self.update(|page| {
                         page.keep_failed(&why);
                         Vec::new()
                     });
                 }
             }),
-            Effect::ForgetKept => leptos::task::spawn_local(async {
-                let _ = kept::forget().await;
+            Effect::ForgetKept(slot) => leptos::task::spawn_local(async move {
+                let _ = kept::forget(slot).await;
             }),
             Effect::Download { name, bytes } => {
                 if let Err(e) = download_array(&name, &bytes, "application/octet-stream") {
@@ -282,12 +290,10 @@ impl PageState {
         // The page works without it: a sampler that cannot start is not an error.
         let _ = self.sampler.start();
 
-        let compared = self.links.with_value(Links::is_compared);
+        // A compared run's is offered with the first run's, and taken when that one is.
+        let slot = self.links.with_value(|links| if links.is_compared() { KeptSlot::Compared } else { KeptSlot::Run });
         leptos::task::spawn_local(async move {
-            if compared {
-                return;
-            }
-            if let Ok(Some(run)) = kept::kept().await {
+            if let Ok(Some(run)) = kept::kept(slot).await {
                 self.update(|page| {
                     page.kept_found(run);
                     Vec::new()

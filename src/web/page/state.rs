@@ -155,20 +155,37 @@ impl PartialEq for Snapshot {
     }
 }
 
-/// A run an earlier visit left in this browser: its step, what it is (for the offer), its file,
-/// and its curves (`Curves` as JSON; none from a page of before they were kept).
+/// A run an earlier visit left in this browser: its step, what it is (for the offer), its
+/// model (none from a page of before it was kept), its file, and its curves (`Curves` as JSON;
+/// none from a page of before they were kept).
 #[derive(Clone)]
 pub struct KeptRun {
     pub steps: u64,
     pub what: String,
+    pub family: Option<crate::model::Family>,
     pub bytes: Payload,
     pub curves: Option<String>,
+}
+
+/// Where the browser keeps a run: the page's own run, or the run compared beside it. The
+/// compared run belongs with the page's run: a run kept alone leaves none beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeptSlot {
+    Run,
+    Compared,
 }
 
 impl PartialEq for KeptRun {
     fn eq(&self, other: &Self) -> bool {
         (self.steps, &self.what) == (other.steps, &other.what)
     }
+}
+
+/// The model a compared run of model `own` has once the run it follows (of model `lead`) went
+/// on from a kept run of model `kept`: its own, unless that is the kept run's (then the two
+/// trade, as `Page::follow` does).
+pub fn model_after_going_on(lead: crate::model::Family, own: crate::model::Family, kept: Option<crate::model::Family>) -> crate::model::Family {
+    if kept == Some(own) && lead != own { lead } else { own }
 }
 
 /// Latent values are kept to two decimals, the precision the address carries, so a shared link
@@ -299,6 +316,14 @@ pub struct Links {
     lead: Option<Lead>,
     /// This is the second run of a comparison (`Page::compared`).
     compared: bool,
+    /// A run is compared beside this one (the address's `compare`).
+    leads: bool,
+    /// See `Lead::went_on` and `Lead::forgot`.
+    went_on: u32,
+    forgot: u32,
+    /// The run it follows went on from its kept run while this one could not load its own
+    /// (its networks not built yet): it does once they are.
+    owed_go_on: bool,
     /// A compared run's play or pause, asked for by the run it follows, that its own
     /// `Running` report must confirm: one that came while it was still pausing (or starting)
     /// is sent when that report comes.
@@ -317,6 +342,11 @@ impl Links {
     /// This is the second run of a comparison.
     pub fn is_compared(&self) -> bool {
         self.compared
+    }
+
+    /// `Lead::went_on` and `Lead::forgot`.
+    pub fn kept_counts(&self) -> (u32, u32) {
+        (self.went_on, self.forgot)
     }
 }
 
@@ -350,6 +380,10 @@ pub struct Lead {
     pub running: bool,
     pub resets: u32,
     pub single_steps: u32,
+    /// Times this run went on from the run kept in the browser (counted once it has loaded),
+    /// and times the user forgot it: the compared run does the same with its own.
+    pub went_on: u32,
+    pub forgot: u32,
 }
 
 /// What the browser layer does after a change.
@@ -364,9 +398,9 @@ pub enum Effect {
     /// Start a fresh training worker; once it listens the page goes on from the run pending.
     StartTrainer,
     /// Keep this run in the browser for a later visit.
-    Keep(KeptRun),
-    /// Forget the run kept in the browser.
-    ForgetKept,
+    Keep(KeptSlot, KeptRun),
+    /// Forget the run kept in the browser there.
+    ForgetKept(KeptSlot),
     /// Offer a file for download.
     Download { name: String, bytes: Payload },
 }
@@ -379,8 +413,8 @@ impl std::fmt::Debug for Effect {
             Effect::Sampler(c) => write!(f, "Sampler({c:?})"),
             Effect::SamplerWith(c, _) => write!(f, "SamplerWith({c:?}, ..)"),
             Effect::StartTrainer => write!(f, "StartTrainer"),
-            Effect::Keep(run) => write!(f, "Keep(step {})", run.steps),
-            Effect::ForgetKept => write!(f, "ForgetKept"),
+            Effect::Keep(slot, run) => write!(f, "Keep({slot:?}, step {})", run.steps),
+            Effect::ForgetKept(slot) => write!(f, "ForgetKept({slot:?})"),
             Effect::Download { name, .. } => write!(f, "Download({name})"),
         }
     }
@@ -407,13 +441,14 @@ impl Page {
             kept: None,
             bench: None,
             quality: QualityPanel::default(),
-            links: Links { shared_z: setup.z, fault: setup.fault, bench: setup.bench, ..Links::default() },
+            links: Links { shared_z: setup.z, fault: setup.fault, bench: setup.bench, leads: setup.compare.is_some(), ..Links::default() },
         }
     }
 
     /// The page's second run, trained beside the first to compare with it: a model of
-    /// `family`, the first run's settings and z. It keeps nothing in the browser (the first
-    /// run's kept run stays) and takes no test hooks.
+    /// `family`, the first run's settings and z. The browser keeps it beside the first run
+    /// (`KeptSlot::Compared`), and it goes on from there when the first run does. It takes no
+    /// test hooks.
     pub fn compared(setup: &PageSetup, family: crate::model::Family) -> Self {
         let mut settings = setup.settings.clone();
         settings.model.family = family;
@@ -614,7 +649,8 @@ impl Page {
                 self.links.kept_loading = None;
                 self.run.loading = false;
                 self.error_with(format!("{message}{} This browser no longer keeps it.", self.goes_on_unchanged()), details);
-                self.forget_kept()
+                self.kept = None;
+                vec![Effect::ForgetKept(self.kept_slot())]
             }
             Report::LoadRefused { kind, message, details } => {
                 self.load_not_taken();
@@ -715,6 +751,11 @@ impl Page {
                 // The kept run's own curves (kept beside its file), or the file's; read from
                 // storage or a file, they are used only if they are as a run makes them.
                 self.links.kept_as_loaded = (kind == LoadKind::KeptRun).then_some(steps);
+                if kind == LoadKind::KeptRun {
+                    // A compared run goes on from its own now (after any change of settings
+                    // the load brought, which it follows first).
+                    self.links.went_on += 1;
+                }
                 let family = self.settings.model.family;
                 let kept = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
                 let curves = match kept {
@@ -803,6 +844,7 @@ impl Page {
         if self.links.lead.as_ref().is_some_and(|lead| lead.running) {
             effects.push(Effect::Trainer(Command::Play));
         }
+        effects.extend(self.take_owed_go_on());
         effects.extend(self.take_owed_steps());
         if std::mem::take(&mut self.links.bench) {
             self.bench = Some("Benchmark running…".into());
@@ -838,14 +880,15 @@ impl Page {
             snapshot.report = last.map(|p| p.report);
         }
         let size = self.settings.preset().map_or("custom-size", |p| p.name());
-        let what = format!("{size} {}", self.settings.model.family.title());
-        // A collapsed run does not replace the run kept in the browser, nor does a compared one,
-        // nor one still short of the kept run that the page offers to go on from.
+        let family = self.settings.model.family;
+        let what = format!("{size} {}", family.title());
+        // A collapsed run does not replace the run kept in the browser, nor does one still
+        // short of the kept run that the page offers to go on from.
         // (While the kept run is on its way to the worker, the run it replaces may still send one.)
         let kept_steps = self.kept.as_ref().or(self.links.kept_loading.as_ref()).map(|kept| kept.steps);
         let shorter = kept_steps.is_some_and(|steps| snapshot.steps < steps);
         let kept_already = self.links.kept_as_loaded.take() == Some(snapshot.steps);
-        let keep = !(self.quality.collapse.is_some() || self.links.compared || shorter || kept_already);
+        let keep = !(self.quality.collapse.is_some() || shorter || kept_already);
         // This run's own snapshot replaces the one an earlier visit kept (the offer goes).
         if !shorter {
             self.kept = None;
@@ -862,7 +905,17 @@ impl Page {
             return Vec::new();
         }
         let curves = serde_json::to_string(&self.curves()).ok();
-        vec![Effect::Keep(KeptRun { steps, what, bytes, curves })]
+        let mut effects = vec![Effect::Keep(self.kept_slot(), KeptRun { steps, what, family: Some(family), bytes, curves })];
+        if !self.links.compared && !self.links.leads {
+            // Kept alone: a compared run kept with an earlier one is not this run's.
+            effects.push(Effect::ForgetKept(KeptSlot::Compared));
+        }
+        effects
+    }
+
+    /// Where the browser keeps this run.
+    pub fn kept_slot(&self) -> KeptSlot {
+        if self.links.compared { KeptSlot::Compared } else { KeptSlot::Run }
     }
 
     /// A worker on another backend, going on from `run` (or starting afresh).
@@ -1084,6 +1137,17 @@ impl Page {
         }
     }
 
+    /// Goes on from the run kept in this browser, as the run it follows did, once its networks
+    /// are built: if the kept run is of this run's model (a compared run can have traded its
+    /// model since), else this run trains on as it is.
+    fn take_owed_go_on(&mut self) -> Effects {
+        if !self.run.ready || self.links.handing_over || !std::mem::take(&mut self.links.owed_go_on) {
+            return Vec::new();
+        }
+        let family = self.settings.model.family;
+        if self.kept.as_ref().is_some_and(|kept| kept.family == Some(family)) { self.go_on_from_kept() } else { Vec::new() }
+    }
+
     /// The steps owed to the run this one follows (see `Links::owed_steps`), taken if that run
     /// is stopped; if it trains again, this one trains along instead, and they are dropped.
     fn take_owed_steps(&mut self) -> Effects {
@@ -1167,7 +1231,8 @@ impl Page {
     /// What a compared run follows of this one.
     pub fn lead(&self) -> Lead {
         let (settings, latent) = (self.settings.clone(), self.latent.clone());
-        Lead { settings, latent, running: self.run.running, resets: self.run.resets, single_steps: self.run.single_steps }
+        let (went_on, forgot) = self.links.kept_counts();
+        Lead { settings, latent, running: self.run.running, resets: self.run.resets, single_steps: self.run.single_steps, went_on, forgot }
     }
 
     /// Follows the run it is compared with: what changed there since the last call happens
@@ -1217,6 +1282,15 @@ impl Page {
         if let Some(last) = &last {
             if lead.resets != last.resets {
                 effects.extend(self.user_reset());
+            }
+            if lead.forgot != last.forgot {
+                // The run it follows forgot both kept runs.
+                self.kept = None;
+                self.links.owed_go_on = false;
+            }
+            if lead.went_on != last.went_on {
+                self.links.owed_go_on = true;
+                effects.extend(self.take_owed_go_on());
             }
             // Taken now if it can, else once its networks are built or once it has stopped.
             self.links.owed_steps += lead.single_steps.wrapping_sub(last.single_steps);
@@ -1310,9 +1384,12 @@ impl Page {
         }
     }
 
+    /// Forgets the run kept in the browser, and the run kept beside it (a compared run
+    /// following this one forgets its own too).
     pub fn forget_kept(&mut self) -> Effects {
         self.kept = None;
-        vec![Effect::ForgetKept]
+        self.links.forgot += 1;
+        vec![Effect::ForgetKept(KeptSlot::Run), Effect::ForgetKept(KeptSlot::Compared)]
     }
 
     /// The browser would not keep a snapshot: said once.
@@ -1565,7 +1642,7 @@ mod tests {
         let mut page = ready_page("");
         steps(&mut page, 1..=3);
         let effects = page.apply(Report::Snapshot { steps: 3, report: Some(report(3)), thumbnail: "data:".into(), bytes: Vec::new() }, Some(vec![3; 8]));
-        assert!(matches!(effects[..], [Effect::Keep(KeptRun { steps: 3, .. })]));
+        assert!(matches!(effects[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 3, .. }), Effect::ForgetKept(KeptSlot::Compared)]));
         steps(&mut page, 4..=9);
         let effects = page.go_back(3);
         assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::Snapshot, .. }, bytes)] if bytes == &vec![3; 8]));
@@ -1641,7 +1718,8 @@ mod tests {
         steps(&mut page, 1..=5);
         page.apply(Report::Quality { step: 4, quality: None, millis: 1.0 }, None);
         let effects = page.apply(Report::Snapshot { steps: 5, report: Some(report(5)), thumbnail: "data:".into(), bytes: Vec::new() }, Some(vec![5; 8]));
-        let [Effect::Keep(kept)] = &effects[..] else { panic!("{effects:?}") };
+        let [Effect::Keep(KeptSlot::Run, kept), _] = &effects[..] else { panic!("{effects:?}") };
+        assert_eq!(kept.family, Some(crate::model::Family::Dcgan));
         let (charts, quality) = (page.charts.clone(), page.quality.history.clone());
         // The next visit: the offer, then going on from it.
         let mut next = ready_page("");
@@ -1656,12 +1734,12 @@ mod tests {
         assert!(next.apply(snapshot_at(5), Some(vec![5; 8])).is_empty());
         assert_eq!(next.snapshots.iter().map(|s| s.steps).collect::<Vec<_>>(), [5]);
         steps(&mut next, 6..=6);
-        assert!(matches!(next.apply(snapshot_at(6), Some(vec![6; 8]))[..], [Effect::Keep(KeptRun { steps: 6, .. })]));
+        assert!(matches!(next.apply(snapshot_at(6), Some(vec![6; 8]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 6, .. }), _]));
         // A file loaded later starts its own curves, and its snapshots are kept, however short.
         next.apply(Report::Loaded { kind: LoadKind::File, settings: next.settings.clone(), steps: 2, source: "a.ganplay".into(), curves: None }, None);
         assert_eq!(next.charts.points().len(), 0);
         steps(&mut next, 3..=3);
-        assert!(matches!(next.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(_)]));
+        assert!(matches!(next.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(..), _]));
         // A worker that cannot take the load up: the kept run is offered again.
         let mut failed = ready_page("");
         failed.kept_found(kept.clone());
@@ -1777,7 +1855,7 @@ mod tests {
     #[test]
     fn a_load_answered_before_a_reset_is_of_no_run_on_show() {
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 5, what: "tiny".into(), bytes: vec![5], curves: None });
+        page.kept_found(KeptRun { steps: 5, what: "tiny".into(), family: None, bytes: vec![5], curves: None });
         page.go_on_from_kept();
         page.user_reset();
         let effects = page.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: page.settings.clone(), steps: 5, source: "the run kept".into(), curves: None }, None);
@@ -1853,19 +1931,127 @@ mod tests {
         assert_eq!(page.messages.error.as_deref(), Some("bad.ganplay was not loaded: damaged. The current run goes on unchanged."));
     }
 
+    /// A DCGAN with a VAE compared beside it, as the page builds them for `?compare=vae`, both
+    /// ready with tiny networks; the VAE has followed the DCGAN once.
+    fn compared_pair() -> (Page, Page) {
+        let (setup, ignored) = PageSetup::from_query("?model=dcgan&compare=vae");
+        let mut lead = Page::new(setup.clone(), &ignored);
+        let mut vae = Page::compared(&setup, crate::model::Family::Vae);
+        for page in [&mut lead, &mut vae] {
+            page.apply(Report::Listening, None);
+            let mut settings = page.settings.clone();
+            settings.model = Preset::Tiny.model().with_family(settings.model.family);
+            page.apply(Report::Ready { settings }, None);
+        }
+        vae.follow(&lead.lead());
+        (lead, vae)
+    }
+
+    #[test]
+    fn a_compared_run_is_kept_beside_the_first_and_goes_on_when_it_does() {
+        let (mut lead, mut vae) = compared_pair();
+        steps(&mut lead, 1..=4);
+        steps(&mut vae, 1..=3);
+        let effects = lead.apply(snapshot_at(4), Some(vec![4; 8]));
+        let [Effect::Keep(KeptSlot::Run, first)] = &effects[..] else { panic!("the first run, and nothing forgotten: {effects:?}") };
+        let effects = vae.apply(snapshot_at(3), Some(vec![3; 8]));
+        let [Effect::Keep(KeptSlot::Compared, beside)] = &effects[..] else { panic!("{effects:?}") };
+        assert_eq!((first.family, beside.family), (Some(crate::model::Family::Dcgan), Some(crate::model::Family::Vae)));
+
+        // The next visit finds both; the compared run goes on from its own once the first run's
+        // is loaded (after any settings that brought, which it follows first).
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(first.clone());
+        vae.kept_found(beside.clone());
+        let effects = lead.go_on_from_kept();
+        assert!(matches!(sent(&effects)[..], [Command::Load { kind: LoadKind::KeptRun, .. }]));
+        assert!(sent(&vae.follow(&lead.lead())).is_empty(), "not before the first run's is loaded");
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: lead.settings.clone(), steps: 4, source: "the run kept".into(), curves: None }, None);
+        let effects = vae.follow(&lead.lead());
+        let [Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, source, .. }, bytes)] = &effects[..] else { panic!("{effects:?}") };
+        assert_eq!((source.as_str(), &bytes[..]), ("the run kept in this browser (step 3)", &[3u8; 8][..]));
+        vae.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: vae.settings.clone(), steps: 3, source: source.clone(), curves: None }, None);
+        assert_eq!(vae.run.step, 3);
+        // Its first snapshot is the run kept already; the next replaces it, in its own place.
+        assert!(vae.apply(snapshot_at(3), Some(vec![3; 8])).is_empty());
+        assert!(matches!(vae.apply(snapshot_at(5), Some(vec![5; 8]))[..], [Effect::Keep(KeptSlot::Compared, KeptRun { steps: 5, .. })]));
+    }
+
+    #[test]
+    fn a_compared_run_kept_with_another_model_or_forgotten_is_not_gone_on_from() {
+        let kept = |steps, family| KeptRun { steps, what: "tiny".into(), family: Some(family), bytes: vec![1], curves: None };
+        let loaded = |page: &mut Page| {
+            let settings = page.settings.clone();
+            page.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None)
+        };
+        // Kept beside another model (an older comparison): this run trains on as it is.
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(kept(4, crate::model::Family::Dcgan));
+        vae.kept_found(kept(3, crate::model::Family::Cgan));
+        lead.go_on_from_kept();
+        loaded(&mut lead);
+        assert!(sent(&vae.follow(&lead.lead())).is_empty());
+        // Forgotten with the first run's: both places are cleared, and the compared run lets
+        // go of its own (its snapshots are kept from then on, however short).
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(kept(4, crate::model::Family::Dcgan));
+        vae.kept_found(kept(300, crate::model::Family::Vae));
+        let effects = lead.forget_kept();
+        assert!(matches!(effects[..], [Effect::ForgetKept(KeptSlot::Run), Effect::ForgetKept(KeptSlot::Compared)]), "{effects:?}");
+        vae.follow(&lead.lead());
+        assert!(vae.kept.is_none());
+        steps(&mut vae, 1..=2);
+        assert!(matches!(vae.apply(snapshot_at(2), Some(vec![2; 8]))[..], [Effect::Keep(KeptSlot::Compared, _)]));
+    }
+
+    #[test]
+    fn a_first_run_kept_as_the_compared_model_trades_and_the_compared_run_goes_on_as_the_other() {
+        use crate::model::Family::{Dcgan, Vae};
+        // Kept when the first run was the VAE and the DCGAN beside it; opened as `?compare=vae`.
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(KeptRun { steps: 4, what: "tiny VAE".into(), family: Some(Vae), bytes: vec![4], curves: None });
+        vae.kept_found(KeptRun { steps: 3, what: "tiny DCGAN".into(), family: Some(Dcgan), bytes: vec![3], curves: None });
+        assert_eq!(model_after_going_on(Dcgan, Vae, Some(Vae)), Dcgan, "what the offer says it goes on as");
+        assert_eq!(model_after_going_on(Dcgan, Vae, Some(Dcgan)), Vae);
+        lead.go_on_from_kept();
+        let mut settings = lead.settings.clone();
+        settings.model.family = Vae;
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
+        let effects = sent(&vae.follow(&lead.lead()));
+        assert!(matches!(&effects[..], [Command::Reset(s)] if s.model.family == Dcgan), "traded: {effects:?}");
+        let settings = vae.settings.clone();
+        let effects = sent(&vae.apply(Report::Ready { settings }, None));
+        assert!(effects.iter().any(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. })), "{effects:?}");
+    }
+
+    #[test]
+    fn a_compared_run_still_building_goes_on_from_its_kept_run_once_ready() {
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(KeptRun { steps: 4, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), bytes: vec![4], curves: None });
+        vae.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: Some(crate::model::Family::Vae), bytes: vec![3], curves: None });
+        vae.reset();
+        lead.go_on_from_kept();
+        let settings = lead.settings.clone();
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
+        assert!(sent(&vae.follow(&lead.lead())).is_empty(), "no networks to load into yet");
+        let settings = vae.settings.clone();
+        let effects = sent(&vae.apply(Report::Ready { settings }, None));
+        assert!(effects.iter().any(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. })), "{effects:?}");
+    }
+
     #[test]
     fn a_refused_kept_run_is_forgotten() {
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 3, what: "tiny".into(), bytes: vec![1], curves: None });
+        page.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: None, bytes: vec![1], curves: None });
         let effects = page.go_on_from_kept();
         assert!(matches!(sent(&effects)[..], [Command::Load { kind: LoadKind::KeptRun, .. }]));
         let effects = page.apply(Report::LoadRefused { kind: LoadKind::KeptRun, message: "It is damaged.".into(), details: Some("crc".into()) }, None);
-        assert!(matches!(effects[..], [Effect::ForgetKept]));
+        assert!(matches!(effects[..], [Effect::ForgetKept(KeptSlot::Run)]));
         assert!(page.messages.error.as_deref().unwrap().ends_with("This browser no longer keeps it."));
         assert_eq!(page.messages.details.as_deref(), Some("crc"));
         // Refused, it holds back no snapshot of the run here.
         steps(&mut page, 1..=1);
-        assert!(matches!(page.apply(snapshot_at(1), Some(vec![1; 8]))[..], [Effect::Keep(_)]));
+        assert!(matches!(page.apply(snapshot_at(1), Some(vec![1; 8]))[..], [Effect::Keep(..), _]));
     }
 
     #[test]
@@ -2355,7 +2541,7 @@ mod tests {
     #[test]
     fn snapshots_keep_the_last_five_and_replace_the_kept_offer() {
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 1, what: "tiny".into(), bytes: vec![], curves: None });
+        page.kept_found(KeptRun { steps: 1, what: "tiny".into(), family: None, bytes: vec![], curves: None });
         for step in 1..=7 {
             page.apply(Report::Snapshot { steps: step, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
         }
@@ -2363,11 +2549,11 @@ mod tests {
         assert!(page.kept.is_none());
         // A new run short of the kept one (a pause a few steps in) leaves it, and its offer.
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 5000, what: "tiny".into(), bytes: vec![], curves: None });
+        page.kept_found(KeptRun { steps: 5000, what: "tiny".into(), family: None, bytes: vec![], curves: None });
         let snapshot = |steps| Report::Snapshot { steps, report: None, thumbnail: String::new(), bytes: Vec::new() };
         assert!(page.apply(snapshot(20), Some(vec![])).is_empty());
         assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(5000));
-        assert!(matches!(page.apply(snapshot(5000), Some(vec![]))[..], [Effect::Keep(ref k)] if k.steps == 5000));
+        assert!(matches!(page.apply(snapshot(5000), Some(vec![]))[..], [Effect::Keep(_, ref k), _] if k.steps == 5000));
         assert!(page.kept.is_none());
     }
 }
