@@ -93,7 +93,9 @@ pub fn App() -> impl IntoView {
     let compared = setup.compare.map(|family| PageState::new(Page::compared(&setup, family), presenter));
     // Its model: the address's, until the first run becomes that model and the two trade.
     let compare: Signal<Option<Family>> = Memo::new(move |_| compared.map(|other| other.settings.with(|s| s.model.family))).into();
-    let state = PageState::new(Page::new(setup, &ignored), presenter);
+    // The time marks the runs this visit keeps in the browser, so a compared run is offered
+    // only with the run it was kept beside.
+    let state = PageState::new(Page::new(setup, &ignored).with_kept_pair(js_sys::Date::now() as u64), presenter);
     provide_context(state);
     provide_context(PretrainedQuality::fetch());
     if let Err(e) = state.start() {

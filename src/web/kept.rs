@@ -62,10 +62,12 @@ pub async fn keep(slot: KeptSlot, run: &KeptRun) -> Result<(), String> {
     let record = js_sys::Object::new();
     let curves = run.curves.as_deref().map_or(JsValue::UNDEFINED, JsValue::from);
     let family = run.family.map_or(JsValue::UNDEFINED, |f| f.name().into());
+    let pair = run.pair.map_or(JsValue::UNDEFINED, |pair| JsValue::from(pair as f64));
     for (name, value) in [
         ("steps", JsValue::from(run.steps as f64)),
         ("what", run.what.as_str().into()),
         ("family", family),
+        ("pair", pair),
         ("bytes", (*run.bytes).clone().into()),
         ("curves", curves),
     ] {
@@ -87,9 +89,10 @@ pub async fn kept(slot: KeptSlot) -> Result<Option<KeptRun>, String> {
     };
     let what = field(&record, "what").as_string().unwrap_or_default();
     let family = field(&record, "family").as_string().and_then(|name| Family::from_name(&name));
+    let pair = field(&record, "pair").as_f64().map(|pair| pair as u64);
     // Curves that do not read are passed over: the run is shown from its step on.
     let curves = field(&record, "curves").as_string();
-    Ok(Some(KeptRun { steps: steps as u64, what, family, bytes: JsBytes::new(bytes), curves }))
+    Ok(Some(KeptRun { steps: steps as u64, what, family, pair, bytes: JsBytes::new(bytes), curves }))
 }
 
 /// Forgets the run kept in `slot`.

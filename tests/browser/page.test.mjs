@@ -958,6 +958,24 @@ test('compare mode keeps both runs in the browser, and after a reload both go on
     await page.click('#kept-forget');
     await untilKept(page, null);
     await untilKept(page, null, 'compared');
+
+    // A compared run kept by another visit than the first run's is not offered beside it.
+    await page.click('#snapshot-now');
+    await untilKept(page, 0);
+    await untilKept(page, 0, 'compared');
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const opening = indexedDB.open('ganplay', 1);
+      opening.onsuccess = () => {
+        const store = opening.result.transaction('runs', 'readwrite').objectStore('runs');
+        const read = store.get('compared');
+        read.onsuccess = () => { store.put({ ...read.result, pair: read.result.pair + 1 }, 'compared').onsuccess = () => { opening.result.close(); resolve(); }; };
+        read.onerror = () => reject(read.error);
+      };
+    }));
+    await page.reload();
+    await waitReady(page);
+    await page.locator('#kept-run').waitFor();
+    assert.match(await text(page, '#kept-run'), /^Your run from last time \(tiny DCGAN, step 0\) is kept in this browser\./);
   });
 });
 

@@ -204,15 +204,14 @@ impl PageState {
     /// Tells the follower what changed here, if anything did.
     fn lead_follower(self) {
         let Some((other, told)) = self.follower.get_value() else { return };
-        let (went_on, forgot) = self.links.with_value(Links::kept_counts);
+        let offered = self.kept.with_untracked(Option::is_some);
         let lead = Lead {
             settings: self.settings.get_untracked(),
             latent: self.latent.get_untracked(),
             running: self.run.with_untracked(|r| r.running),
             resets: self.run.with_untracked(|r| r.resets),
             single_steps: self.run.with_untracked(|r| r.single_steps),
-            went_on,
-            forgot,
+            kept: self.links.with_value(|links| links.kept_lead(offered)),
         };
         if told.as_ref() != Some(&lead) {
             self.follower.set_value(Some((other, Some(lead.clone()))));
@@ -290,12 +289,25 @@ impl PageState {
         // The page works without it: a sampler that cannot start is not an error.
         let _ = self.sampler.start();
 
-        // A compared run's is offered with the first run's, and taken when that one is.
-        let slot = self.links.with_value(|links| if links.is_compared() { KeptSlot::Compared } else { KeptSlot::Run });
+        // A compared run's kept run comes from the run it follows (set by then), with its own.
+        let compared = self.links.with_value(Links::is_compared);
         leptos::task::spawn_local(async move {
-            if let Ok(Some(run)) = kept::kept(slot).await {
-                self.update(|page| {
-                    page.kept_found(run);
+            if compared {
+                return;
+            }
+            let Ok(Some(run)) = kept::kept(KeptSlot::Run).await else { return };
+            let beside = match self.follower() {
+                Some(_) => kept::kept(KeptSlot::Compared).await.ok().flatten().filter(|beside| run.kept_beside(beside)),
+                None => None,
+            };
+            // Both at once: the offer is whole from the start.
+            self.update(|page| {
+                page.kept_found(run);
+                Vec::new()
+            });
+            if let (Some(other), Some(beside)) = (self.follower(), beside) {
+                other.update(|page| {
+                    page.kept_found(beside);
                     Vec::new()
                 });
             }

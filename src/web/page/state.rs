@@ -156,19 +156,28 @@ impl PartialEq for Snapshot {
 }
 
 /// A run an earlier visit left in this browser: its step, what it is (for the offer), its
-/// model (none from a page of before it was kept), its file, and its curves (`Curves` as JSON;
-/// none from a page of before they were kept).
+/// model, the comparison it was part of (`Links::pair`), its file, and its curves (`Curves` as
+/// JSON). A record of before the model, the pair or the curves were kept has none.
 #[derive(Clone)]
 pub struct KeptRun {
     pub steps: u64,
     pub what: String,
     pub family: Option<crate::model::Family>,
+    pub pair: Option<u64>,
     pub bytes: Payload,
     pub curves: Option<String>,
 }
 
-/// Where the browser keeps a run: the page's own run, or the run compared beside it. The
-/// compared run belongs with the page's run: a run kept alone leaves none beside it.
+impl KeptRun {
+    /// `beside`, kept in `KeptSlot::Compared`, is the run compared beside this one, kept in
+    /// `KeptSlot::Run`: both were kept by the same comparison (rather than one left over from
+    /// an earlier one, or from before a run kept alone).
+    pub fn kept_beside(&self, beside: &KeptRun) -> bool {
+        self.pair.is_some() && self.pair == beside.pair
+    }
+}
+
+/// Where the browser keeps a run: the page's own run, or the run compared beside it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeptSlot {
     Run,
@@ -318,12 +327,16 @@ pub struct Links {
     compared: bool,
     /// A run is compared beside this one (the address's `compare`).
     leads: bool,
-    /// See `Lead::went_on` and `Lead::forgot`.
+    /// What the runs this page keeps in the browser are marked with, so that the two of a
+    /// comparison are offered together (`KeptRun::kept_beside`): a number of the page's own
+    /// (`Page::with_kept_pair`), or that of the kept runs it went on from. A compared run
+    /// marks its runs with the number of the run it follows.
+    pair: u64,
+    /// See `KeptLead::went_on`.
     went_on: u32,
-    forgot: u32,
-    /// The run it follows went on from its kept run while this one could not load its own
-    /// (its networks not built yet): it does once they are.
-    owed_go_on: bool,
+    /// The run it follows went on from its kept run: this one goes on from its own, as this
+    /// model, once its networks (of this model) are built.
+    owed_go_on: Option<crate::model::Family>,
     /// A compared run's play or pause, asked for by the run it follows, that its own
     /// `Running` report must confirm: one that came while it was still pausing (or starting)
     /// is sent when that report comes.
@@ -344,9 +357,10 @@ impl Links {
         self.compared
     }
 
-    /// `Lead::went_on` and `Lead::forgot`.
-    pub fn kept_counts(&self) -> (u32, u32) {
-        (self.went_on, self.forgot)
+    /// What a compared run follows of the runs kept in the browser; `offered`: the page
+    /// offers its kept run.
+    pub fn kept_lead(&self, offered: bool) -> KeptLead {
+        KeptLead { went_on: self.went_on, offering: offered || self.kept_loading.is_some(), pair: self.pair }
     }
 }
 
@@ -380,10 +394,20 @@ pub struct Lead {
     pub running: bool,
     pub resets: u32,
     pub single_steps: u32,
-    /// Times this run went on from the run kept in the browser (counted once it has loaded),
-    /// and times the user forgot it: the compared run does the same with its own.
+    pub kept: KeptLead,
+}
+
+/// What a compared run follows of the runs kept in the browser.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct KeptLead {
+    /// Times the run went on from its kept run (counted once it has loaded): the compared run
+    /// goes on from its own.
     pub went_on: u32,
-    pub forgot: u32,
+    /// Its kept run is offered (or on its way to the worker): until the offer ends, the
+    /// compared run's kept run stays, and its snapshots replace it only once they are as far.
+    pub offering: bool,
+    /// See `Links::pair`.
+    pub pair: u64,
 }
 
 /// What the browser layer does after a change.
@@ -443,6 +467,13 @@ impl Page {
             quality: QualityPanel::default(),
             links: Links { shared_z: setup.z, fault: setup.fault, bench: setup.bench, leads: setup.compare.is_some(), ..Links::default() },
         }
+    }
+
+    /// Marks the runs this page keeps in the browser with `pair` (see `Links::pair`): a number
+    /// no earlier visit used, such as the time.
+    pub fn with_kept_pair(mut self, pair: u64) -> Self {
+        self.links.pair = pair;
+        self
     }
 
     /// The page's second run, trained beside the first to compare with it: a model of
@@ -751,14 +782,18 @@ impl Page {
                 // The kept run's own curves (kept beside its file), or the file's; read from
                 // storage or a file, they are used only if they are as a run makes them.
                 self.links.kept_as_loaded = (kind == LoadKind::KeptRun).then_some(steps);
-                if kind == LoadKind::KeptRun {
+                let kept = self.links.kept_loading.take().filter(|_| kind == LoadKind::KeptRun);
+                if let Some(run) = &kept {
                     // A compared run goes on from its own now (after any change of settings
-                    // the load brought, which it follows first).
+                    // the load brought, which it follows first), and the two are kept as a
+                    // pair still.
                     self.links.went_on += 1;
+                    if let (true, Some(pair)) = (self.links.leads, run.pair) {
+                        self.links.pair = pair;
+                    }
                 }
                 let family = self.settings.model.family;
-                let kept = self.links.kept_loading.take().and_then(|run| run.curves).filter(|_| kind == LoadKind::KeptRun);
-                let curves = match kept {
+                let curves = match kept.and_then(|run| run.curves) {
                     Some(json) => Curves::read(json.as_bytes(), steps, family),
                     None => curves.and_then(|curves| curves.until(steps, family)),
                 };
@@ -905,12 +940,8 @@ impl Page {
             return Vec::new();
         }
         let curves = serde_json::to_string(&self.curves()).ok();
-        let mut effects = vec![Effect::Keep(self.kept_slot(), KeptRun { steps, what, family: Some(family), bytes, curves })];
-        if !self.links.compared && !self.links.leads {
-            // Kept alone: a compared run kept with an earlier one is not this run's.
-            effects.push(Effect::ForgetKept(KeptSlot::Compared));
-        }
-        effects
+        let pair = self.links.lead.as_ref().map_or(self.links.pair, |lead| lead.kept.pair);
+        vec![Effect::Keep(self.kept_slot(), KeptRun { steps, what, family: Some(family), pair: Some(pair), bytes, curves })]
     }
 
     /// Where the browser keeps this run.
@@ -942,6 +973,10 @@ impl Page {
     /// from the last snapshot.
     fn recover(&mut self, what: String, details: Option<String>) -> Effects {
         // A load sent to the worker went with it (a new one starts from the pending restore).
+        // A compared run going on from its kept run goes on once the new worker is ready.
+        if self.links.compared && self.links.kept_loading.is_some() {
+            self.links.owed_go_on = Some(self.settings.model.family);
+        }
         self.offer_kept_again();
         self.run.loading = false;
         let on_gpu = self.backend.as_ref().is_some_and(|b| b.on_gpu);
@@ -1138,14 +1173,21 @@ impl Page {
     }
 
     /// Goes on from the run kept in this browser, as the run it follows did, once its networks
-    /// are built: if the kept run is of this run's model (a compared run can have traded its
-    /// model since), else this run trains on as it is.
+    /// of the model it owes it as are built (networks asked for before, of its model before a
+    /// trade, are not those): if the kept run is of that model, else this run trains on as it
+    /// is, and lets the kept run go.
     fn take_owed_go_on(&mut self) -> Effects {
-        if !self.run.ready || self.links.handing_over || !std::mem::take(&mut self.links.owed_go_on) {
+        let Some(family) = self.links.owed_go_on else { return Vec::new() };
+        if !self.run.ready || self.links.handing_over || self.settings.model.family != family {
             return Vec::new();
         }
-        let family = self.settings.model.family;
-        if self.kept.as_ref().is_some_and(|kept| kept.family == Some(family)) { self.go_on_from_kept() } else { Vec::new() }
+        self.links.owed_go_on = None;
+        if self.kept.as_ref().is_some_and(|kept| kept.family == Some(family)) {
+            self.go_on_from_kept()
+        } else {
+            self.kept = None;
+            Vec::new()
+        }
     }
 
     /// The steps owed to the run this one follows (see `Links::owed_steps`), taken if that run
@@ -1231,8 +1273,8 @@ impl Page {
     /// What a compared run follows of this one.
     pub fn lead(&self) -> Lead {
         let (settings, latent) = (self.settings.clone(), self.latent.clone());
-        let (went_on, forgot) = self.links.kept_counts();
-        Lead { settings, latent, running: self.run.running, resets: self.run.resets, single_steps: self.run.single_steps, went_on, forgot }
+        let kept = self.links.kept_lead(self.kept.is_some());
+        Lead { settings, latent, running: self.run.running, resets: self.run.resets, single_steps: self.run.single_steps, kept }
     }
 
     /// Follows the run it is compared with: what changed there since the last call happens
@@ -1254,10 +1296,11 @@ impl Page {
             let own = &self.settings.model;
             (settings.model.nz, settings.model.ngf, settings.model.ndf) = (own.nz, own.ngf, own.ndf);
         }
+        let mut rebuilt = false;
         if last.as_ref().is_none_or(|l| l.settings != lead.settings) && settings != self.settings {
             // Named as the first run's form names them.
             let changed = self.settings.rebuilds_for(&settings, lead.settings.model.family);
-            let rebuilt = self.settings.change_to(&settings) == Some(Applies::Rebuild);
+            rebuilt = self.settings.change_to(&settings) == Some(Applies::Rebuild);
             effects.extend(self.adopt(settings, None));
             // Rebuilt for the first run's new settings (the form's, or a file's it loaded).
             if !traded && !changed.is_empty() && rebuilt {
@@ -1283,15 +1326,21 @@ impl Page {
             if lead.resets != last.resets {
                 effects.extend(self.user_reset());
             }
-            if lead.forgot != last.forgot {
-                // The run it follows forgot both kept runs.
-                self.kept = None;
-                self.links.owed_go_on = false;
-            }
-            if lead.went_on != last.went_on {
-                self.links.owed_go_on = true;
+            if lead.kept.went_on != last.kept.went_on {
+                self.links.owed_go_on = Some(self.settings.model.family);
                 effects.extend(self.take_owed_go_on());
+            } else if lead.resets != last.resets || rebuilt {
+                // Started over since the run it follows went on: this one does not go on.
+                self.links.owed_go_on = None;
             }
+        }
+        if !lead.kept.offering && self.links.owed_go_on.is_none() && self.links.kept_loading.is_none() {
+            // The offer ended without going on (the new run's snapshot replaced the kept run,
+            // or it was forgotten or refused): this run's kept run goes too, and its own
+            // snapshots are kept from now on.
+            self.kept = None;
+        }
+        if let Some(last) = &last {
             // Taken now if it can, else once its networks are built or once it has stopped.
             self.links.owed_steps += lead.single_steps.wrapping_sub(last.single_steps);
             if self.run.ready && !self.run.running {
@@ -1384,11 +1433,9 @@ impl Page {
         }
     }
 
-    /// Forgets the run kept in the browser, and the run kept beside it (a compared run
-    /// following this one forgets its own too).
+    /// Forgets the run kept in the browser, and the run kept beside it.
     pub fn forget_kept(&mut self) -> Effects {
         self.kept = None;
-        self.links.forgot += 1;
         vec![Effect::ForgetKept(KeptSlot::Run), Effect::ForgetKept(KeptSlot::Compared)]
     }
 
@@ -1642,7 +1689,7 @@ mod tests {
         let mut page = ready_page("");
         steps(&mut page, 1..=3);
         let effects = page.apply(Report::Snapshot { steps: 3, report: Some(report(3)), thumbnail: "data:".into(), bytes: Vec::new() }, Some(vec![3; 8]));
-        assert!(matches!(effects[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 3, .. }), Effect::ForgetKept(KeptSlot::Compared)]));
+        assert!(matches!(effects[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 3, .. })]));
         steps(&mut page, 4..=9);
         let effects = page.go_back(3);
         assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::Snapshot, .. }, bytes)] if bytes == &vec![3; 8]));
@@ -1718,7 +1765,7 @@ mod tests {
         steps(&mut page, 1..=5);
         page.apply(Report::Quality { step: 4, quality: None, millis: 1.0 }, None);
         let effects = page.apply(Report::Snapshot { steps: 5, report: Some(report(5)), thumbnail: "data:".into(), bytes: Vec::new() }, Some(vec![5; 8]));
-        let [Effect::Keep(KeptSlot::Run, kept), _] = &effects[..] else { panic!("{effects:?}") };
+        let [Effect::Keep(KeptSlot::Run, kept)] = &effects[..] else { panic!("{effects:?}") };
         assert_eq!(kept.family, Some(crate::model::Family::Dcgan));
         let (charts, quality) = (page.charts.clone(), page.quality.history.clone());
         // The next visit: the offer, then going on from it.
@@ -1734,12 +1781,12 @@ mod tests {
         assert!(next.apply(snapshot_at(5), Some(vec![5; 8])).is_empty());
         assert_eq!(next.snapshots.iter().map(|s| s.steps).collect::<Vec<_>>(), [5]);
         steps(&mut next, 6..=6);
-        assert!(matches!(next.apply(snapshot_at(6), Some(vec![6; 8]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 6, .. }), _]));
+        assert!(matches!(next.apply(snapshot_at(6), Some(vec![6; 8]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 6, .. })]));
         // A file loaded later starts its own curves, and its snapshots are kept, however short.
         next.apply(Report::Loaded { kind: LoadKind::File, settings: next.settings.clone(), steps: 2, source: "a.ganplay".into(), curves: None }, None);
         assert_eq!(next.charts.points().len(), 0);
         steps(&mut next, 3..=3);
-        assert!(matches!(next.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(..), _]));
+        assert!(matches!(next.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(..)]));
         // A worker that cannot take the load up: the kept run is offered again.
         let mut failed = ready_page("");
         failed.kept_found(kept.clone());
@@ -1855,7 +1902,7 @@ mod tests {
     #[test]
     fn a_load_answered_before_a_reset_is_of_no_run_on_show() {
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 5, what: "tiny".into(), family: None, bytes: vec![5], curves: None });
+        page.kept_found(KeptRun { steps: 5, what: "tiny".into(), family: None, pair: None, bytes: vec![5], curves: None });
         page.go_on_from_kept();
         page.user_reset();
         let effects = page.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: page.settings.clone(), steps: 5, source: "the run kept".into(), curves: None }, None);
@@ -1934,8 +1981,13 @@ mod tests {
     /// A DCGAN with a VAE compared beside it, as the page builds them for `?compare=vae`, both
     /// ready with tiny networks; the VAE has followed the DCGAN once.
     fn compared_pair() -> (Page, Page) {
+        compared_pair_marked(22)
+    }
+
+    /// `compared_pair`, the page marking its kept runs with `pair`.
+    fn compared_pair_marked(pair: u64) -> (Page, Page) {
         let (setup, ignored) = PageSetup::from_query("?model=dcgan&compare=vae");
-        let mut lead = Page::new(setup.clone(), &ignored);
+        let mut lead = Page::new(setup.clone(), &ignored).with_kept_pair(pair);
         let mut vae = Page::compared(&setup, crate::model::Family::Vae);
         for page in [&mut lead, &mut vae] {
             page.apply(Report::Listening, None);
@@ -1949,7 +2001,7 @@ mod tests {
 
     #[test]
     fn a_compared_run_is_kept_beside_the_first_and_goes_on_when_it_does() {
-        let (mut lead, mut vae) = compared_pair();
+        let (mut lead, mut vae) = compared_pair_marked(11);
         steps(&mut lead, 1..=4);
         steps(&mut vae, 1..=3);
         let effects = lead.apply(snapshot_at(4), Some(vec![4; 8]));
@@ -1957,6 +2009,12 @@ mod tests {
         let effects = vae.apply(snapshot_at(3), Some(vec![3; 8]));
         let [Effect::Keep(KeptSlot::Compared, beside)] = &effects[..] else { panic!("{effects:?}") };
         assert_eq!((first.family, beside.family), (Some(crate::model::Family::Dcgan), Some(crate::model::Family::Vae)));
+        assert_eq!((first.pair, beside.pair), (Some(11), Some(11)));
+        assert!(first.kept_beside(beside));
+        // A run kept alone, or by another visit, is not the compared run's.
+        let alone = KeptRun { pair: Some(12), ..first.clone() };
+        assert!(!alone.kept_beside(beside));
+        assert!(!KeptRun { pair: None, ..first.clone() }.kept_beside(&KeptRun { pair: None, ..beside.clone() }));
 
         // The next visit finds both; the compared run goes on from its own once the first run's
         // is loaded (after any settings that brought, which it follows first).
@@ -1974,12 +2032,67 @@ mod tests {
         assert_eq!(vae.run.step, 3);
         // Its first snapshot is the run kept already; the next replaces it, in its own place.
         assert!(vae.apply(snapshot_at(3), Some(vec![3; 8])).is_empty());
-        assert!(matches!(vae.apply(snapshot_at(5), Some(vec![5; 8]))[..], [Effect::Keep(KeptSlot::Compared, KeptRun { steps: 5, .. })]));
+        // Both go on marking their kept runs as the pair they went on from.
+        assert!(matches!(vae.apply(snapshot_at(5), Some(vec![5; 8]))[..], [Effect::Keep(KeptSlot::Compared, KeptRun { steps: 5, pair: Some(11), .. })]));
+        steps(&mut lead, 5..=6);
+        assert!(matches!(lead.apply(snapshot_at(6), Some(vec![6; 8]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 6, pair: Some(11), .. })]));
+    }
+
+    #[test]
+    fn an_offer_that_ends_without_going_on_lets_the_compared_runs_kept_run_go() {
+        let kept = |steps, family| KeptRun { steps, what: "tiny".into(), family: Some(family), pair: Some(1), bytes: vec![1], curves: None };
+        // The new run's snapshot passes the kept run: the compared run, far short of its own
+        // kept run, has its snapshots kept from then on (marked as this visit's).
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(kept(4, crate::model::Family::Dcgan));
+        vae.kept_found(kept(300, crate::model::Family::Vae));
+        vae.follow(&lead.lead());
+        steps(&mut vae, 1..=2);
+        assert!(vae.apply(snapshot_at(2), Some(vec![2; 8])).is_empty(), "short of the kept run on offer");
+        steps(&mut lead, 1..=5);
+        assert!(matches!(lead.apply(snapshot_at(5), Some(vec![5; 8]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { pair: Some(22), .. })]));
+        vae.follow(&lead.lead());
+        assert!(vae.kept.is_none());
+        steps(&mut vae, 3..=3);
+        assert!(matches!(vae.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(KeptSlot::Compared, KeptRun { pair: Some(22), .. })]));
+        // Reset after the first run went on, before the compared run could: it does not go on.
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(kept(4, crate::model::Family::Dcgan));
+        vae.kept_found(kept(3, crate::model::Family::Vae));
+        vae.reset();
+        lead.go_on_from_kept();
+        let settings = lead.settings.clone();
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
+        vae.follow(&lead.lead());
+        lead.user_reset();
+        vae.follow(&lead.lead());
+        let settings = vae.settings.clone();
+        let effects = sent(&vae.apply(Report::Ready { settings }, None));
+        assert!(!effects.iter().any(|c| matches!(c, Command::Load { .. })), "{effects:?}");
+        assert!(vae.kept.is_none());
+    }
+
+    #[test]
+    fn a_compared_run_whose_worker_crashed_while_loading_its_kept_run_goes_on_from_it_in_the_next() {
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(KeptRun { steps: 4, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
+        vae.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
+        lead.go_on_from_kept();
+        let settings = lead.settings.clone();
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
+        assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Load { kind: LoadKind::KeptRun, .. }]));
+        assert!(matches!(vae.apply(Report::Crashed("boom".into()), None)[..], [Effect::StartTrainer]));
+        vae.follow(&lead.lead());
+        assert!(vae.kept.is_some(), "still owed");
+        vae.apply(Report::Listening, None);
+        let settings = vae.settings.clone();
+        let effects = sent(&vae.apply(Report::Ready { settings }, None));
+        assert!(effects.iter().any(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. })), "{effects:?}");
     }
 
     #[test]
     fn a_compared_run_kept_with_another_model_or_forgotten_is_not_gone_on_from() {
-        let kept = |steps, family| KeptRun { steps, what: "tiny".into(), family: Some(family), bytes: vec![1], curves: None };
+        let kept = |steps, family| KeptRun { steps, what: "tiny".into(), family: Some(family), pair: Some(1), bytes: vec![1], curves: None };
         let loaded = |page: &mut Page| {
             let settings = page.settings.clone();
             page.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None)
@@ -2009,8 +2122,8 @@ mod tests {
         use crate::model::Family::{Dcgan, Vae};
         // Kept when the first run was the VAE and the DCGAN beside it; opened as `?compare=vae`.
         let (mut lead, mut vae) = compared_pair();
-        lead.kept_found(KeptRun { steps: 4, what: "tiny VAE".into(), family: Some(Vae), bytes: vec![4], curves: None });
-        vae.kept_found(KeptRun { steps: 3, what: "tiny DCGAN".into(), family: Some(Dcgan), bytes: vec![3], curves: None });
+        lead.kept_found(KeptRun { steps: 4, what: "tiny VAE".into(), family: Some(Vae), pair: Some(1), bytes: vec![4], curves: None });
+        vae.kept_found(KeptRun { steps: 3, what: "tiny DCGAN".into(), family: Some(Dcgan), pair: Some(1), bytes: vec![3], curves: None });
         assert_eq!(model_after_going_on(Dcgan, Vae, Some(Vae)), Dcgan, "what the offer says it goes on as");
         assert_eq!(model_after_going_on(Dcgan, Vae, Some(Dcgan)), Vae);
         lead.go_on_from_kept();
@@ -2019,7 +2132,12 @@ mod tests {
         lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
         let effects = sent(&vae.follow(&lead.lead()));
         assert!(matches!(&effects[..], [Command::Reset(s)] if s.model.family == Dcgan), "traded: {effects:?}");
-        let settings = vae.settings.clone();
+        // The networks asked for before the trade (a VAE's) come first: not those to load into.
+        let mut stale = vae.settings.clone();
+        stale.model.family = Vae;
+        let mut settings = vae.settings.clone();
+        assert!(sent(&vae.apply(Report::Ready { settings: stale }, None)).iter().all(|c| !matches!(c, Command::Load { .. })));
+        settings.model.family = Dcgan;
         let effects = sent(&vae.apply(Report::Ready { settings }, None));
         assert!(effects.iter().any(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. })), "{effects:?}");
     }
@@ -2027,8 +2145,8 @@ mod tests {
     #[test]
     fn a_compared_run_still_building_goes_on_from_its_kept_run_once_ready() {
         let (mut lead, mut vae) = compared_pair();
-        lead.kept_found(KeptRun { steps: 4, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), bytes: vec![4], curves: None });
-        vae.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: Some(crate::model::Family::Vae), bytes: vec![3], curves: None });
+        lead.kept_found(KeptRun { steps: 4, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
+        vae.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
         vae.reset();
         lead.go_on_from_kept();
         let settings = lead.settings.clone();
@@ -2042,7 +2160,7 @@ mod tests {
     #[test]
     fn a_refused_kept_run_is_forgotten() {
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: None, bytes: vec![1], curves: None });
+        page.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: None, pair: None, bytes: vec![1], curves: None });
         let effects = page.go_on_from_kept();
         assert!(matches!(sent(&effects)[..], [Command::Load { kind: LoadKind::KeptRun, .. }]));
         let effects = page.apply(Report::LoadRefused { kind: LoadKind::KeptRun, message: "It is damaged.".into(), details: Some("crc".into()) }, None);
@@ -2051,7 +2169,7 @@ mod tests {
         assert_eq!(page.messages.details.as_deref(), Some("crc"));
         // Refused, it holds back no snapshot of the run here.
         steps(&mut page, 1..=1);
-        assert!(matches!(page.apply(snapshot_at(1), Some(vec![1; 8]))[..], [Effect::Keep(..), _]));
+        assert!(matches!(page.apply(snapshot_at(1), Some(vec![1; 8]))[..], [Effect::Keep(..)]));
     }
 
     #[test]
@@ -2541,7 +2659,7 @@ mod tests {
     #[test]
     fn snapshots_keep_the_last_five_and_replace_the_kept_offer() {
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 1, what: "tiny".into(), family: None, bytes: vec![], curves: None });
+        page.kept_found(KeptRun { steps: 1, what: "tiny".into(), family: None, pair: None, bytes: vec![], curves: None });
         for step in 1..=7 {
             page.apply(Report::Snapshot { steps: step, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![]));
         }
@@ -2549,11 +2667,11 @@ mod tests {
         assert!(page.kept.is_none());
         // A new run short of the kept one (a pause a few steps in) leaves it, and its offer.
         let mut page = ready_page("");
-        page.kept_found(KeptRun { steps: 5000, what: "tiny".into(), family: None, bytes: vec![], curves: None });
+        page.kept_found(KeptRun { steps: 5000, what: "tiny".into(), family: None, pair: None, bytes: vec![], curves: None });
         let snapshot = |steps| Report::Snapshot { steps, report: None, thumbnail: String::new(), bytes: Vec::new() };
         assert!(page.apply(snapshot(20), Some(vec![])).is_empty());
         assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(5000));
-        assert!(matches!(page.apply(snapshot(5000), Some(vec![]))[..], [Effect::Keep(_, ref k), _] if k.steps == 5000));
+        assert!(matches!(page.apply(snapshot(5000), Some(vec![]))[..], [Effect::Keep(_, ref k)] if k.steps == 5000));
         assert!(page.kept.is_none());
     }
 }
