@@ -730,7 +730,8 @@ impl Page {
                 self.latent.in_flight = false;
                 self.run.saving = false;
                 self.error(message);
-                Vec::new()
+                // A go-on that waited for a hand-over that failed: the run stays here.
+                self.take_owed_go_on()
             }
         }
     }
@@ -874,12 +875,13 @@ impl Page {
             self.latent.to = latent_from_seed(self.latent.seed + 1_000_000, nz);
         }
         let mut effects = self.request_sample();
+        // A compared run owed a go-on loads its kept run first (a load pauses the worker).
+        effects.extend(self.take_owed_go_on());
         // A compared run that comes up while the run it follows trains joins in; one that
         // comes up after it took single steps takes them too.
         if self.links.lead.as_ref().is_some_and(|lead| lead.running) {
             effects.push(Effect::Trainer(Command::Play));
         }
-        effects.extend(self.take_owed_go_on());
         effects.extend(self.take_owed_steps());
         if std::mem::take(&mut self.links.bench) {
             self.bench = Some("Benchmark running…".into());
@@ -973,10 +975,6 @@ impl Page {
     /// from the last snapshot.
     fn recover(&mut self, what: String, details: Option<String>) -> Effects {
         // A load sent to the worker went with it (a new one starts from the pending restore).
-        // A compared run going on from its kept run goes on once the new worker is ready.
-        if self.links.compared && self.links.kept_loading.is_some() {
-            self.links.owed_go_on = Some(self.settings.model.family);
-        }
         self.offer_kept_again();
         self.run.loading = false;
         let on_gpu = self.backend.as_ref().is_some_and(|b| b.on_gpu);
@@ -1185,8 +1183,12 @@ impl Page {
         if self.kept.as_ref().is_some_and(|kept| kept.family == Some(family)) {
             self.go_on_from_kept()
         } else {
-            self.kept = None;
-            Vec::new()
+            // Not this run's model: the run it follows went on without it, and marks its kept
+            // runs as that pair still, so the record goes.
+            match self.kept.take() {
+                Some(_) => vec![Effect::ForgetKept(KeptSlot::Compared)],
+                None => Vec::new(),
+            }
         }
     }
 
@@ -1330,8 +1332,10 @@ impl Page {
                 self.links.owed_go_on = Some(self.settings.model.family);
                 effects.extend(self.take_owed_go_on());
             } else if lead.resets != last.resets || rebuilt {
-                // Started over since the run it follows went on: this one does not go on.
+                // Started over since the run it follows went on: this one does not go on (nor
+                // offers its kept run again when a load already sent is answered).
                 self.links.owed_go_on = None;
+                self.links.kept_loading = None;
             }
         }
         if !lead.kept.offering && self.links.owed_go_on.is_none() && self.links.kept_loading.is_none() {
@@ -1430,6 +1434,10 @@ impl Page {
     fn offer_kept_again(&mut self) {
         if let Some(run) = self.links.kept_loading.take() {
             self.kept = Some(run);
+            // A compared run goes on from it as soon as it can, as the run it follows did.
+            if self.links.compared {
+                self.links.owed_go_on = Some(self.settings.model.family);
+            }
         }
     }
 
@@ -2070,6 +2078,23 @@ mod tests {
         let effects = sent(&vae.apply(Report::Ready { settings }, None));
         assert!(!effects.iter().any(|c| matches!(c, Command::Load { .. })), "{effects:?}");
         assert!(vae.kept.is_none());
+        // Reset while its load is on its way: the answer, after the reset, offers nothing again.
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(kept(4, crate::model::Family::Dcgan));
+        vae.kept_found(kept(3, crate::model::Family::Vae));
+        lead.go_on_from_kept();
+        let settings = lead.settings.clone();
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
+        assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Load { .. }]));
+        lead.user_reset();
+        vae.follow(&lead.lead());
+        let settings = vae.settings.clone();
+        vae.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 3, source: "the run kept".into(), curves: None }, None);
+        assert!(vae.kept.is_none());
+        assert!(matches!(vae.apply(Report::Crashed("boom".into()), None)[..], [Effect::StartTrainer]));
+        vae.apply(Report::Listening, None);
+        let settings = vae.settings.clone();
+        assert!(!sent(&vae.apply(Report::Ready { settings }, None)).iter().any(|c| matches!(c, Command::Load { .. })));
     }
 
     #[test]
@@ -2103,7 +2128,8 @@ mod tests {
         vae.kept_found(kept(3, crate::model::Family::Cgan));
         lead.go_on_from_kept();
         loaded(&mut lead);
-        assert!(sent(&vae.follow(&lead.lead())).is_empty());
+        let effects = vae.follow(&lead.lead());
+        assert!(matches!(effects[..], [Effect::ForgetKept(KeptSlot::Compared)]), "not loaded, and not kept as the pair: {effects:?}");
         // Forgotten with the first run's: both places are cleared, and the compared run lets
         // go of its own (its snapshots are kept from then on, however short).
         let (mut lead, mut vae) = compared_pair();
@@ -2152,9 +2178,14 @@ mod tests {
         let settings = lead.settings.clone();
         lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
         assert!(sent(&vae.follow(&lead.lead())).is_empty(), "no networks to load into yet");
+        // Meanwhile the first run trains: the load (which pauses a worker) comes before the play.
+        lead.apply(Report::Running(true), None);
+        vae.follow(&lead.lead());
         let settings = vae.settings.clone();
         let effects = sent(&vae.apply(Report::Ready { settings }, None));
-        assert!(effects.iter().any(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. })), "{effects:?}");
+        let load = effects.iter().position(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. }));
+        let play = effects.iter().position(|c| matches!(c, Command::Play));
+        assert!(matches!((load, play), (Some(l), Some(p)) if l < p), "{effects:?}");
     }
 
     #[test]
