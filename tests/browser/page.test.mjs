@@ -944,11 +944,17 @@ test('compare mode keeps both runs in the browser, and after a reload both go on
     await page.locator('#kept-run', { hasText: 'beside it' }).waitFor();
     assert.match(await text(page, '#kept-run'), /^Your runs from last time \(tiny DCGAN, step 3, and beside it tiny VAE, step 3\) are kept in this browser\. Training here replaces each once its new run gets that far\./);
     await page.screenshot({ path: path.join(artifacts, 'kept-compared-runs.png') });
+    // A step pressed at once is a step of the runs gone on from, for both.
     await page.click('#kept-go-on');
-    await page.waitForFunction(() => /Loaded the run kept in this browser \(step 3\)/.test(document.querySelector('#b-notice')?.innerText), null, { timeout: 60_000 });
-    assert.deepEqual(await steps(), [3, 3]);
-    assert.deepEqual(await curves(), before, 'each run\'s curves came back with it');
-    assert.equal(await points(page, 'b-chart-elbo'), 3);
+    await page.click('#step-once');
+    await page.waitForFunction(() => ['#column-step', '#b-column-step'].every((id) => Number(document.querySelector(id).innerText) === 4), null, { timeout: 60_000 });
+    await page.waitForTimeout(1000);
+    assert.deepEqual(await steps(), [4, 4]);
+    const after = await curves();
+    assert.ok(after.every((csv, i) => csv.startsWith(before[i] + '\n') && csv.split('\n').length === before[i].split('\n').length + 1), 'each run\'s curves came back with it');
+    assert.equal(await points(page, 'b-chart-elbo'), 4);
+    // The loads' "paused, press play" notices went with that step.
+    assert.ok(!/Press play/.test(await page.evaluate(() => ['#notice', '#b-notice'].map((id) => document.querySelector(id)?.innerText ?? '').join(' '))));
     await page.screenshot({ path: path.join(artifacts, 'kept-compared-runs-resumed.png') });
 
     // Forgotten, neither is kept any more.

@@ -360,7 +360,8 @@ impl Links {
     /// What a compared run follows of the runs kept in the browser; `offered`: the page
     /// offers its kept run.
     pub fn kept_lead(&self, offered: bool) -> KeptLead {
-        KeptLead { went_on: self.went_on, offering: offered || self.kept_loading.is_some(), pair: self.pair }
+        let going_on = self.kept_loading.is_some();
+        KeptLead { went_on: self.went_on, offering: offered || going_on, going_on, pair: self.pair }
     }
 }
 
@@ -406,6 +407,9 @@ pub struct KeptLead {
     /// Its kept run is offered (or on its way to the worker): until the offer ends, the
     /// compared run's kept run stays, and its snapshots replace it only once they are as far.
     pub offering: bool,
+    /// Its kept run is on its way to the worker: steps pressed meanwhile are for the runs
+    /// gone on from, so the compared run takes them once it has gone on too.
+    pub going_on: bool,
     /// See `Links::pair`.
     pub pair: u64,
 }
@@ -681,7 +685,9 @@ impl Page {
                 self.run.loading = false;
                 self.error_with(format!("{message}{} This browser no longer keeps it.", self.goes_on_unchanged()), details);
                 self.kept = None;
-                vec![Effect::ForgetKept(self.kept_slot())]
+                let mut effects = vec![Effect::ForgetKept(self.kept_slot())];
+                effects.extend(self.take_owed_steps());
+                effects
             }
             Report::LoadRefused { kind, message, details } => {
                 self.load_not_taken();
@@ -828,6 +834,8 @@ impl Page {
         };
         self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{charts_from}{}", resized.unwrap_or_default()));
         self.messages.notice_until_play = true;
+        // Steps the run it follows took after going on (a compared run going on from its own).
+        effects.extend(self.take_owed_steps());
         effects
     }
 
@@ -901,6 +909,11 @@ impl Page {
                     effects.push(Effect::Trainer(Command::InjectFault(fault)));
                 }
             }
+        }
+        // A step pressed before a "paused, press play" notice came (a load's, say) is training
+        // gone on since: the notice is old news, as when the step is pressed after it.
+        if !self.run.running && std::mem::take(&mut self.messages.notice_until_play) {
+            self.close_notice();
         }
         // A first step on a GPU compiles its kernels: not a training speed.
         if self.run.kernels != Some(None) {
@@ -1195,6 +1208,11 @@ impl Page {
     /// The steps owed to the run this one follows (see `Links::owed_steps`), taken if that run
     /// is stopped; if it trains again, this one trains along instead, and they are dropped.
     fn take_owed_steps(&mut self) -> Effects {
+        let lead_going_on = self.links.lead.as_ref().is_some_and(|lead| lead.kept.going_on);
+        if lead_going_on || self.links.owed_go_on.is_some() || self.links.kept_loading.is_some() {
+            // After its own kept run is loaded (`loaded`), as the run it follows takes them.
+            return Vec::new();
+        }
         let owed = std::mem::take(&mut self.links.owed_steps);
         if self.links.lead.as_ref().is_some_and(|lead| lead.running) {
             return Vec::new();
@@ -2166,6 +2184,27 @@ mod tests {
         settings.model.family = Dcgan;
         let effects = sent(&vae.apply(Report::Ready { settings }, None));
         assert!(effects.iter().any(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. })), "{effects:?}");
+    }
+
+    #[test]
+    fn a_step_pressed_while_the_kept_runs_load_is_taken_by_both_after_going_on() {
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(KeptRun { steps: 130, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
+        vae.kept_found(KeptRun { steps: 183, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
+        vae.follow(&lead.lead());
+        lead.go_on_from_kept();
+        assert!(matches!(sent(&lead.single_step())[..], [Command::Step]), "the worker steps after its load");
+        assert!(sent(&vae.follow(&lead.lead())).is_empty(), "not a step of the run it is about to leave");
+        let settings = lead.settings.clone();
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 130, source: "the run kept".into(), curves: None }, None);
+        assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Load { kind: LoadKind::KeptRun, .. }]));
+        let settings = vae.settings.clone();
+        let effects = sent(&vae.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 183, source: "the run kept".into(), curves: None }, None));
+        assert!(matches!(effects[..], [Command::Snapshot, Command::Step]), "{effects:?}");
+        // The load's "press play" notice, which came after the step was pressed, goes with it.
+        assert!(lead.messages.notice.as_deref().unwrap().starts_with("Loaded the run kept"));
+        lead.apply(Report::Steps { reports: vec![report(131)], steps_per_second: 5.0 }, None);
+        assert_eq!(lead.messages.notice, None);
     }
 
     #[test]
