@@ -737,7 +737,9 @@ impl Page {
                 self.run.saving = false;
                 self.error(message);
                 // A go-on that waited for a hand-over that failed: the run stays here.
-                self.take_owed_go_on()
+                let mut effects = self.take_owed_go_on();
+                effects.extend(self.take_owed_steps());
+                effects
             }
         }
     }
@@ -912,7 +914,8 @@ impl Page {
         }
         // A step pressed before a "paused, press play" notice came (a load's, say) is training
         // gone on since: the notice is old news, as when the step is pressed after it.
-        if !self.run.running && std::mem::take(&mut self.messages.notice_until_play) {
+        // (A setting refused meanwhile is said until it is changed or training goes on after it.)
+        if !self.run.running && self.messages.notice_refused.is_none() && std::mem::take(&mut self.messages.notice_until_play) {
             self.close_notice();
         }
         // A first step on a GPU compiles its kernels: not a training speed.
@@ -1317,6 +1320,10 @@ impl Page {
             (settings.model.nz, settings.model.ngf, settings.model.ndf) = (own.nz, own.ngf, own.ndf);
         }
         let mut rebuilt = false;
+        let went_on = last.as_ref().is_some_and(|l| l.kept.went_on != lead.kept.went_on);
+        // Steps held while the run it follows loaded its kept run are for the runs gone on
+        // from: new networks for the settings that run brought (a rebuild) do not drop them.
+        let held_steps = self.links.owed_steps;
         if last.as_ref().is_none_or(|l| l.settings != lead.settings) && settings != self.settings {
             // Named as the first run's form names them.
             let changed = self.settings.rebuilds_for(&settings, lead.settings.model.family);
@@ -1346,7 +1353,8 @@ impl Page {
             if lead.resets != last.resets {
                 effects.extend(self.user_reset());
             }
-            if lead.kept.went_on != last.kept.went_on {
+            if went_on {
+                self.links.owed_steps = held_steps;
                 self.links.owed_go_on = Some(self.settings.model.family);
                 effects.extend(self.take_owed_go_on());
             } else if lead.resets != last.resets || rebuilt {
@@ -2205,6 +2213,27 @@ mod tests {
         assert!(lead.messages.notice.as_deref().unwrap().starts_with("Loaded the run kept"));
         lead.apply(Report::Steps { reports: vec![report(131)], steps_per_second: 5.0 }, None);
         assert_eq!(lead.messages.notice, None);
+    }
+
+    #[test]
+    fn a_step_pressed_while_the_kept_runs_load_survives_the_rebuild_their_settings_bring() {
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(KeptRun { steps: 130, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
+        vae.kept_found(KeptRun { steps: 183, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
+        vae.follow(&lead.lead());
+        lead.go_on_from_kept();
+        lead.single_step();
+        vae.follow(&lead.lead());
+        // The kept run had another seed: the compared run is rebuilt with it, then goes on.
+        let mut settings = lead.settings.clone();
+        settings.train.seed = 7;
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 130, source: "the run kept".into(), curves: None }, None);
+        assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Reset(_)]));
+        let settings = vae.settings.clone();
+        assert!(matches!(sent(&vae.apply(Report::Ready { settings }, None))[..], [Command::Load { kind: LoadKind::KeptRun, .. }]));
+        let settings = vae.settings.clone();
+        let effects = sent(&vae.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 183, source: "the run kept".into(), curves: None }, None));
+        assert!(matches!(effects[..], [Command::Snapshot, Command::Step]), "{effects:?}");
     }
 
     #[test]
