@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::signals::PageState;
-use super::state::{KeptRun, Snapshot, model_after_going_on};
+use super::state::{KeptRun, Snapshot, model_beside};
 use crate::web::files::{download_bytes, download_canvas_png, read_file};
 
 /// What an export button offers.
@@ -195,7 +195,7 @@ pub fn KeptRunOffer() -> impl IntoView {
     let beside = Memo::new(move |_| {
         let other = state.follower()?;
         let (lead, own) = (state.settings.with(|s| s.model.family), other.settings.with(|s| s.model.family));
-        let will_be = model_after_going_on(lead, own, state.kept.with(|k| k.as_ref().and_then(|run| run.family)));
+        let will_be = state.kept.with(|k| k.as_ref().and_then(|run| run.family)).map_or(own, |now| model_beside(lead, own, now));
         other.kept.with(|k| k.as_ref().filter(|run| run.family == Some(will_be)).map(described))
     });
     move || {

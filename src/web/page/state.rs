@@ -190,11 +190,11 @@ impl PartialEq for KeptRun {
     }
 }
 
-/// The model a compared run of model `own` has once the run it follows (of model `lead`) went
-/// on from a kept run of model `kept`: its own, unless that is the kept run's (then the two
-/// trade, as `Page::follow` does).
-pub fn model_after_going_on(lead: crate::model::Family, own: crate::model::Family, kept: Option<crate::model::Family>) -> crate::model::Family {
-    if kept == Some(own) && lead != own { lead } else { own }
+/// The model a compared run of model `own` has once the run it follows goes from model
+/// `before` to model `now` (the form's choice, a file's or a kept run's): its own, unless `now`
+/// is its own, then the two trade, so no model is beside itself.
+pub fn model_beside(before: crate::model::Family, own: crate::model::Family, now: crate::model::Family) -> crate::model::Family {
+    if now == own && before != own { before } else { own }
 }
 
 /// Latent values are kept to two decimals, the precision the address carries, so a shared link
@@ -1310,9 +1310,8 @@ impl Page {
         // Its own model, unless the run it follows has just become that model (a run kept in
         // the browser brings its own): then the two trade, so no model is beside itself.
         let own = self.settings.model.family;
-        let before = last.as_ref().map(|l| l.settings.model.family);
-        let traded = lead.settings.model.family == own && before.is_some_and(|b| b != own);
-        settings.model.family = if traded { before.unwrap_or(own) } else { own };
+        settings.model.family = last.as_ref().map_or(own, |l| model_beside(l.settings.model.family, own, lead.settings.model.family));
+        let traded = settings.model.family != own;
         if settings.auto_size && self.settings.auto_size {
             // Sizes left to the hardware: each worker picks them for itself (the same ones),
             // whichever of the two is ready first.
@@ -2176,8 +2175,8 @@ mod tests {
         let (mut lead, mut vae) = compared_pair();
         lead.kept_found(KeptRun { steps: 4, what: "tiny VAE".into(), family: Some(Vae), pair: Some(1), bytes: vec![4], curves: None });
         vae.kept_found(KeptRun { steps: 3, what: "tiny DCGAN".into(), family: Some(Dcgan), pair: Some(1), bytes: vec![3], curves: None });
-        assert_eq!(model_after_going_on(Dcgan, Vae, Some(Vae)), Dcgan, "what the offer says it goes on as");
-        assert_eq!(model_after_going_on(Dcgan, Vae, Some(Dcgan)), Vae);
+        assert_eq!(model_beside(Dcgan, Vae, Vae), Dcgan, "what the offer says it goes on as");
+        assert_eq!(model_beside(Dcgan, Vae, Dcgan), Vae);
         lead.go_on_from_kept();
         let mut settings = lead.settings.clone();
         settings.model.family = Vae;
