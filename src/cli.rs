@@ -543,7 +543,7 @@ fn train(args: TrainArgs) -> Result<()> {
 fn choose_convolutions(gan: &Gan, digits: &Digits, backend: BackendChoice, conv: ConvChoice) {
     if backend == BackendChoice::Wgpu && conv == ConvChoice::Auto {
         let started = Instant::now();
-        let trial = burn::tensor::read_sync(ConvTrial::run(gan, digits, CONV_TRIAL_STEPS, || started.elapsed().as_secs_f64() * 1e3));
+        let trial = burn::tensor::read_sync(ConvTrial::run(gan, digits, CONV_TRIAL_STEPS, || started.elapsed().as_secs_f64() * 1e3, &mut ()));
         println!("{}", trial.summary());
     }
 }

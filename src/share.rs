@@ -104,6 +104,7 @@ impl PageSetup {
                         "nan" => Some(Fault::Nan),
                         "panic" => Some(Fault::Panic),
                         "device-lost" => Some(Fault::DeviceLost),
+                        "kernel-refused" => Some(Fault::KernelRefused),
                         "collapse" => Some(Fault::Collapse),
                         _ => None,
                     }

@@ -249,31 +249,64 @@ pub const CONV_TRIAL_STEPS: usize = 3;
 /// tiny, 9636 against 12766 for standard) and on lavapipe.
 pub const SOFTWARE_GPU_CONVOLUTIONS: &str = "convolutions: burn's convolutions, untimed (the faster on every software GPU measured)";
 
+/// Where a GPU tells of a kernel it refuses (a shader it cannot compile, a workgroup past its
+/// limits) while a convolution path is timed. Natively cubecl makes a refusal the error of the
+/// launch's read, so `()` watches nothing; the browser's WebGPU tells it only to the device's
+/// error scopes, and unscoped it would panic the worker (cubecl's handler of uncaught errors).
+pub trait RefusalWatch {
+    /// Catches what the device reports from now on, while `path`'s steps run.
+    fn watch(&mut self, path: ConvPath);
+    /// Stops catching, and says what the device reported meanwhile, if anything.
+    fn refused(&mut self) -> impl Future<Output = Option<String>>;
+}
+
+impl RefusalWatch for () {
+    fn watch(&mut self, _: ConvPath) {}
+
+    async fn refused(&mut self) -> Option<String> {
+        None
+    }
+}
+
 /// Milliseconds a step of each convolution path took on a copy of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConvTrial {
     pub ms_per_step: Vec<(ConvPath, f64)>,
-    /// Paths whose steps returned an error (a failed read, say), and why: they are not chosen.
-    /// (A kernel the GPU rejects panics instead, as any would.)
+    /// Paths whose steps returned an error (a failed read, say) or whose kernels the GPU
+    /// refused, and why: they are not chosen.
     pub failed: Vec<(ConvPath, String)>,
 }
 
 impl ConvTrial {
     /// Times each path (`steps` steps after an untimed one) on a copy of `gan`, which does
     /// not move, with `now` in milliseconds, and leaves the fastest in force
-    /// (`force_conv_path`; burn's when every path failed). Natively, wait for it with
+    /// (`force_conv_path`; burn's when every path failed). A path whose kernels the GPU
+    /// refused (`refusals`) failed, whatever its reads gave. Natively, wait for it with
     /// `burn::tensor::read_sync`.
-    pub async fn run(gan: &Gan, digits: &Digits, steps: usize, now: impl Fn() -> f64) -> ConvTrial {
+    pub async fn run(gan: &Gan, digits: &Digits, steps: usize, now: impl Fn() -> f64, refusals: &mut impl RefusalWatch) -> ConvTrial {
         let mut trial = ConvTrial::default();
         for path in CONV_TRIAL_PATHS {
             force_conv_path(Some(path));
-            match time_steps(gan, digits, steps.max(1), &now).await {
-                Ok(ms) => trial.ms_per_step.push((path, ms)),
-                Err(why) => trial.failed.push((path, why)),
+            refusals.watch(path);
+            let timed = time_steps(gan, digits, steps.max(1), &now).await;
+            match (refusals.refused().await, timed) {
+                (Some(refusal), _) => trial.failed.push((path, format!("the GPU refused its kernels: {refusal}"))),
+                (None, Ok(ms)) => trial.ms_per_step.push((path, ms)),
+                (None, Err(why)) => trial.failed.push((path, why)),
             }
         }
         force_conv_path(Some(trial.fastest()));
         trial
+    }
+
+    /// What the page says when a path failed where another ran: "Convolutions: ganplay's tiled
+    /// kernel failed on this GPU (the GPU refused its kernels: …), so training goes on with
+    /// burn's convolutions." (`None` when nothing failed, or nothing ran.)
+    pub fn notice(&self) -> Option<String> {
+        let chosen = self.fastest();
+        self.ms(chosen)?;
+        let failed: Vec<String> = self.failed.iter().map(|(path, why)| format!("{} failed on this GPU ({why})", path.describe())).collect();
+        (!failed.is_empty()).then(|| format!("Convolutions: {}, so training goes on with {}.", failed.join("; "), chosen.describe()))
     }
 
     /// The fastest path (burn's when none was timed).

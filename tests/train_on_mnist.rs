@@ -4,8 +4,9 @@
 use burn::prelude::*;
 use ganplay::data::{HELD_OUT_PER_CLASS, Mnist, PIXELS};
 use ganplay::image::GrayImage;
+use ganplay::layers::{ConvPath, conv_path};
 use ganplay::model::ModelConfig;
-use ganplay::training::{Gan, TrainConfig};
+use ganplay::training::{ConvTrial, Gan, RefusalWatch, TrainConfig};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -84,4 +85,43 @@ fn train_writes_a_file_that_brings_its_curves_and_scores() {
     let kept: Vec<String> = curves.quality.points().iter().map(|(_, q)| format!("{:.2}", q.as_ref().expect("a score").score)).collect();
     assert_eq!(printed, kept, "{stdout}");
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A GPU that refuses the tiled kernel: as the browser's WebGPU tells it, to the device's error
+/// scopes, while the steps' reads still give numbers.
+struct RefusesTiled(Option<ConvPath>);
+
+impl RefusalWatch for RefusesTiled {
+    fn watch(&mut self, path: ConvPath) {
+        self.0 = Some(path);
+    }
+
+    async fn refused(&mut self) -> Option<String> {
+        (self.0.take() == Some(ConvPath::Tiled)).then(|| "a workgroup past the device's limits".into())
+    }
+}
+
+#[test]
+fn a_convolution_path_whose_kernels_the_gpu_refused_is_left_out_and_said() {
+    let train = mnist().train;
+    let model = ModelConfig::new().with_nz(16).with_ngf(8).with_ndf(8);
+    let gan = Gan::new(model, TrainConfig::new().with_batch_size(8), &Device::flex().autodiff());
+    let started = std::time::Instant::now();
+    let clock = || started.elapsed().as_secs_f64() * 1e3;
+    // Where nothing is refused, both paths are timed (on the CPU both are burn's convolutions).
+    let trial = burn::tensor::read_sync(ConvTrial::run(&gan, &train, 1, clock, &mut ()));
+    assert_eq!(trial.ms_per_step.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [ConvPath::Burn, ConvPath::Tiled]);
+    assert_eq!(trial.notice(), None);
+    // A refused path fails, whatever its reads gave, and the other one is kept.
+    let refused = burn::tensor::read_sync(ConvTrial::run(&gan, &train, 1, clock, &mut RefusesTiled(None)));
+    let why = "the GPU refused its kernels: a workgroup past the device's limits";
+    assert_eq!(refused.failed, [(ConvPath::Tiled, why.to_string())]);
+    assert_eq!((refused.fastest(), conv_path()), (ConvPath::Burn, ConvPath::Burn));
+    assert!(refused.ms(ConvPath::Burn).is_some() && refused.ms(ConvPath::Tiled).is_none());
+    assert_eq!(
+        refused.notice().as_deref(),
+        Some("Convolutions: ganplay's tiled kernel failed on this GPU (the GPU refused its kernels: a workgroup past the device's limits), so training goes on with burn's convolutions.")
+    );
+    assert!(refused.summary().ends_with(&format!("; ganplay's tiled kernel failed: {why}")), "{}", refused.summary());
+    assert_eq!(gan.steps, 0, "the trial stepped copies of the run");
 }

@@ -25,7 +25,9 @@ use crate::model::{CLASSES, Family, Generator, ModelConfig};
 use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
 use crate::settings::{BackendRequest, Preset, Settings};
 use crate::layers::{ConvPath, conv_path, force_conv_path};
-use crate::training::{CONV_TRIAL_STEPS, ConvTrial, SOFTWARE_GPU_CONVOLUTIONS, Gan, PendingReport, StepReport, TrainConfig, conv_trials_line};
+use crate::training::{
+    CONV_TRIAL_STEPS, ConvTrial, RefusalWatch, SOFTWARE_GPU_CONVOLUTIONS, Gan, PendingReport, StepReport, TrainConfig, conv_trials_line,
+};
 
 /// Digits in the sample grid (8x8), drawn from fixed latent vectors. A conditional model's
 /// grid has a row of each class instead: the first `GRID_COLUMNS` vectors, once a class.
@@ -127,11 +129,14 @@ struct Session {
     /// said: networks of the same shapes keep its choice.
     conv_trial: Option<((ModelConfig, usize), String)>,
     /// The WebGPU device, to watch for its loss (and to lose it on purpose in tests).
-    gpu: Option<burn::tensor::wgpu::wgpu::Device>,
+    gpu: Option<WebGpuDevice>,
     /// Set by the device-lost callback.
     gpu_lost: Arc<AtomicBool>,
     running: bool,
     inject_nan: bool,
+    /// `Fault::KernelRefused`: the convolution trial runs even on a software GPU, and the GPU
+    /// is handed a pipeline past its limits while the tiled kernel is timed.
+    inject_refusal: bool,
     last_grid_ms: f64,
     /// Step and time of the last snapshot.
     snapshot_at: (u64, f64),
@@ -198,6 +203,7 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         gpu_lost: Arc::new(AtomicBool::new(false)),
         running: false,
         inject_nan: false,
+        inject_refusal: false,
         last_grid_ms: 0.0,
         snapshot_at: (0, 0.0),
         reports_sent: Vec::new(),
@@ -292,7 +298,7 @@ struct Opened {
     /// In words, as the page shows it.
     name: String,
     /// The WebGPU device, when it is one.
-    gpu: Option<burn::tensor::wgpu::wgpu::Device>,
+    gpu: Option<WebGpuDevice>,
     /// A GPU that is not emulated on the CPU.
     real_gpu: bool,
 }
@@ -408,6 +414,10 @@ impl Session {
                 self.set_running(false);
             }
             Command::InjectFault(Fault::Panic) => panic!("a panic injected for testing"),
+            Command::InjectFault(Fault::KernelRefused) => match &self.gpu {
+                Some(_) => self.inject_refusal = true,
+                None => return Err("There is no GPU to refuse a kernel: training runs on the CPU.".into()),
+            },
             Command::InjectFault(Fault::DeviceLost) => match &self.gpu {
                 Some(gpu) => gpu.destroy(),
                 None => return Err("There is no GPU device to lose: training runs on the CPU.".into()),
@@ -618,12 +628,13 @@ impl Session {
 
     /// Times each convolution path (`CONV_TRIAL_PATHS`) on a copy of the run, which leaves
     /// the run as it was, and keeps the fastest for this worker's steps. The page has no
-    /// autotune: this is how a visitor's GPU picks. A software GPU is not timed: there burn's
-    /// convolutions won every trial measured (`SOFTWARE_GPU_CONVOLUTIONS`), and the trial's
-    /// eight steps took from 10 to over 30 s of the first click (`?bench=1` still times both).
+    /// autotune: this is how a visitor's GPU picks. A path whose kernels the GPU refuses is
+    /// left out, and the page says so. A software GPU is not timed: there burn's convolutions
+    /// won every trial measured (`SOFTWARE_GPU_CONVOLUTIONS`), and the trial's eight steps took
+    /// from 10 to over 30 s of the first click (`?bench=1` still times both).
     async fn choose_convolutions(&mut self) -> Result<(), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
-        if !self.real_gpu {
+        if !self.real_gpu && !self.inject_refusal {
             force_conv_path(Some(ConvPath::Burn));
             send(Report::Convolutions(SOFTWARE_GPU_CONVOLUTIONS.into()));
             return Ok(());
@@ -636,9 +647,13 @@ impl Session {
                 return Ok(());
             }
         }
-        let trial = ConvTrial::run(gan, &self.digits, CONV_TRIAL_STEPS, now_ms).await;
+        let mut refusals = GpuRefusals::new(self.gpu.as_ref(), self.inject_refusal);
+        let trial = ConvTrial::run(gan, &self.digits, CONV_TRIAL_STEPS, now_ms, &mut refusals).await;
         let summary = trial.summary();
         send(Report::Convolutions(summary.clone()));
+        if let Some(notice) = trial.notice() {
+            send(Report::Notice(notice));
+        }
         // A trial in which no path ran is not kept: the next networks try again.
         self.conv_trial = trial.ms(trial.fastest()).map(|_| (shapes, summary));
         Ok(())
@@ -790,7 +805,8 @@ impl Session {
             let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(64), &device);
             if self.gpu.is_some() {
                 // Both convolution paths, as a run's trial times them (on a copy).
-                let trial = ConvTrial::run(&gan, &self.digits, steps as usize, now_ms).await;
+                let mut refusals = GpuRefusals::new(self.gpu.as_ref(), self.inject_refusal);
+                let trial = ConvTrial::run(&gan, &self.digits, steps as usize, now_ms, &mut refusals).await;
                 let Some(ms) = trial.ms(trial.fastest()) else {
                     force_conv_path(Some(chosen));
                     return Err(trial.summary());
@@ -813,6 +829,80 @@ impl Session {
         send(Report::Bench { backend: self.backend.clone(), results, convolutions });
         Ok(())
     }
+}
+
+type WebGpuDevice = burn::tensor::wgpu::wgpu::Device;
+
+/// What the WebGPU device reports while a convolution path is timed (`RefusalWatch`): a
+/// kernel the browser refuses (a shader it cannot compile, a workgroup past its limits) is
+/// told only to the device's error scopes, and outside one cubecl's handler panics the worker.
+struct GpuRefusals<'a> {
+    gpu: Option<&'a WebGpuDevice>,
+    /// The validation and internal-error scopes, while a path runs.
+    scopes: Option<[burn::tensor::wgpu::wgpu::ErrorScopeGuard; 2]>,
+    /// `Fault::KernelRefused`.
+    inject: bool,
+}
+
+impl<'a> GpuRefusals<'a> {
+    fn new(gpu: Option<&'a WebGpuDevice>, inject: bool) -> Self {
+        GpuRefusals { gpu, scopes: None, inject }
+    }
+}
+
+impl RefusalWatch for GpuRefusals<'_> {
+    fn watch(&mut self, path: ConvPath) {
+        use burn::tensor::wgpu::wgpu::ErrorFilter;
+        let Some(gpu) = self.gpu else { return };
+        self.scopes = Some([gpu.push_error_scope(ErrorFilter::Validation), gpu.push_error_scope(ErrorFilter::Internal)]);
+        if self.inject && path == ConvPath::Tiled {
+            pipeline_past_the_limits(gpu);
+        }
+    }
+
+    async fn refused(&mut self) -> Option<String> {
+        let [validation, internal] = self.scopes.take()?;
+        // Popped in the reverse order of their pushing.
+        let internal = internal.pop();
+        let validation = validation.pop();
+        let error = match internal.await {
+            Some(error) => Some(error),
+            None => validation.await,
+        }?;
+        Some(device_error_words(&error))
+    }
+}
+
+/// The browser's words for a device error, on one line.
+fn device_error_words(error: &burn::tensor::wgpu::wgpu::Error) -> String {
+    use burn::tensor::wgpu::wgpu::Error;
+    let words = match error {
+        Error::Validation { description, .. } | Error::Internal { description, .. } => description.clone(),
+        Error::OutOfMemory { .. } => "out of memory".to_string(),
+    };
+    // Its first line: the browser's next ones say where ("While calling [Device]…").
+    let first = words.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or(&words);
+    // Without its full stop: the page's sentence goes on after it.
+    first.split_whitespace().collect::<Vec<_>>().join(" ").trim_end_matches('.').to_string()
+}
+
+/// A compute pipeline whose workgroup (1024 x 1024 units) is past every GPU's limits: what the
+/// device reports of it is what it would report of a kernel of ours it cannot run
+/// (`Fault::KernelRefused`).
+fn pipeline_past_the_limits(gpu: &WebGpuDevice) {
+    use burn::tensor::wgpu::wgpu;
+    let module = gpu.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("a workgroup past the limits"),
+        source: wgpu::ShaderSource::Wgsl("@compute @workgroup_size(1024, 1024) fn main() {}".into()),
+    });
+    drop(gpu.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some("a workgroup past the limits"),
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    }));
 }
 
 async fn read_values(tensor: Tensor<4>) -> Result<Vec<f32>, String> {

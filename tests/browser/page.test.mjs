@@ -605,6 +605,27 @@ test('a lost GPU device moves training to the CPU from the last snapshot', { tim
   });
 });
 
+test('a GPU that refuses the tiled convolution kernel keeps training on WebGPU with burn\'s, and says so', { timeout: 300_000 }, async () => {
+  // The fault hands the GPU a pipeline past its limits while the tiled kernel is timed, as an
+  // adapter that cannot run that kernel would report it; the trial runs on SwiftShader too.
+  await withPage('?backend=webgpu&preset=tiny&fault=kernel-refused', async (page) => {
+    await waitReady(page);
+    assert.match(await text(page, '#backend'), /WebGPU/);
+    await stepTo(page, 1);
+    const convolutions = await page.locator('#backend').getAttribute('data-convolutions');
+    assert.match(convolutions, /^convolutions: burn's convolutions, \d+\.\d ms a step; ganplay's tiled kernel failed: the GPU refused its kernels: \S.*(workgroup|invocation)/i, convolutions);
+    const notice = await text(page, '#notice');
+    assert.match(notice, /^Convolutions: ganplay's tiled kernel failed on this GPU \(the GPU refused its kernels: .+\), so training goes on with burn's convolutions\.$/s, notice);
+    assert.equal(await page.locator('#error').count(), 0, 'no crash, no error');
+    // Training goes on, on the GPU.
+    await stepTo(page, 2);
+    assert.match(await text(page, '#backend'), /WebGPU/);
+    assert.equal(await page.locator('#error').count(), 0);
+    await page.screenshot({ path: path.join(artifacts, 'kernel-refused.png'), fullPage: true });
+    console.log(`kernel refused: ${notice}`);
+  });
+});
+
 test('switching the backend carries the run over to it', { timeout: 300_000 }, async () => {
   await withPage('?backend=cpu&preset=tiny&seed=3', async (page) => {
     await waitReady(page);

@@ -884,7 +884,13 @@ impl Page {
             self.latent.from = latent_from_seed(self.latent.seed, nz);
             self.latent.to = latent_from_seed(self.latent.seed + 1_000_000, nz);
         }
-        let mut effects = self.request_sample();
+        let mut effects = Vec::new();
+        // Before the first step, whose convolution trial it is for (once per page, as the others).
+        if self.links.fault == Some(Fault::KernelRefused) {
+            effects.push(Effect::Trainer(Command::InjectFault(Fault::KernelRefused)));
+            self.links.fault = None;
+        }
+        effects.extend(self.request_sample());
         // A compared run owed a go-on loads its kept run first (a load pauses the worker).
         effects.extend(self.take_owed_go_on());
         // A compared run that comes up while the run it follows trains joins in; one that
@@ -2352,6 +2358,14 @@ mod tests {
         let effects = page.apply(Report::Quality { step: 9, quality: Some(quality(8)), millis: 1.0 }, None);
         assert!(matches!(sent(&effects)[..], [Command::InjectFault(Fault::Collapse)]));
         assert!(sent(&page.apply(Report::Quality { step: 12, quality: Some(quality(8)), millis: 1.0 }, None)).is_empty());
+        // A refused kernel comes before the first step, whose convolution trial it is for.
+        let mut refused = self::page("?fault=kernel-refused");
+        refused.apply(Report::Listening, None);
+        let settings = refused.settings.clone();
+        let effects = sent(&refused.apply(Report::Ready { settings: settings.clone() }, None));
+        assert!(matches!(effects[..], [Command::InjectFault(Fault::KernelRefused), ..]), "{effects:?}");
+        assert!(!sent(&refused.apply(Report::Ready { settings }, None)).iter().any(|c| matches!(c, Command::InjectFault(_))));
+        assert!(sent(&steps(&mut refused, 1..=3)).is_empty());
     }
 
     /// A ready DCGAN, and a VAE compared beside it, ready with the DCGAN's settings.
