@@ -18,7 +18,7 @@ use super::page::signals::{PageState, RunIds, run_id};
 use super::page::state::{Page, address};
 use crate::model::Family;
 use leptos::context::Provider;
-use super::page::status::{Messages, Speed, StatusBar};
+use super::page::status::{Benchmark, Messages, Speed, StatusBar};
 use crate::share::PageSetup;
 
 /// Shows a Rust panic on the page, whatever state the UI is in.
@@ -96,6 +96,8 @@ pub fn App() -> impl IntoView {
     // The time marks the runs this visit keeps in the browser, so a compared run is offered
     // only with the run it was kept beside.
     let state = PageState::new(Page::new(setup, &ignored).with_kept_pair(js_sys::Date::now() as u64), presenter);
+    // One presenter switch for both runs.
+    let compared = compared.map(|other| other.with_presenter(state.presenter));
     provide_context(state);
     provide_context(PretrainedQuality::fetch());
     if let Err(e) = state.start() {
@@ -141,6 +143,7 @@ pub fn App() -> impl IntoView {
     view! {
         <StatusBar compare=compared.is_some()/>
         <Messages/>
+        <Benchmark/>
         <KeptRunOffer/>
         <About/>
         <main>

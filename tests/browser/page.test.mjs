@@ -248,6 +248,18 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     assert.match(alarm, /lower G learning rate.*label smoothing.*another loss/s);
     assert.equal(await page.locator('#chart-prob .marker').count(), 1, 'the moment is marked on the curves');
     await page.screenshot({ path: path.join(artifacts, 'collapse-alarm.png'), fullPage: true });
+    // Presenter mode folds the quality panel away, not the alarm: it is among the messages, on
+    // the one screen a projector shows.
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.click('#presenter');
+    await page.locator('#quality').waitFor({ state: 'hidden' });
+    const shown = await page.locator('#collapse-alarm').boundingBox();
+    assert.ok(shown && shown.y >= 0 && shown.y + shown.height <= 720, `the alarm on screen: ${JSON.stringify(shown)}`);
+    assert.equal(await text(page, '#collapse-alarm'), alarm);
+    await page.screenshot({ path: path.join(artifacts, 'collapse-alarm-presenter.png') });
+    await page.click('#presenter');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.locator('#quality #collapse-alarm').waitFor();
     // The hook pauses the run with the collapse on screen (a fast run trains its way out of it
     // within seconds); the way back, where a snapshot came before it.
     await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play');
@@ -912,7 +924,7 @@ test('a reload keeps the run: the page offers to go on from its last snapshot, o
     await page.goto(page.url().replace('seed=9', 'seed=1').replace('preset=tiny', 'preset=small'));
     await waitReady(page);
     await page.locator('#kept-run').waitFor();
-    assert.match(await text(page, '#kept-run'), /Your run from last time \(tiny DCGAN, step 3\) is kept in this browser\. Training here replaces it once the new run gets that far\./);
+    assert.match(await text(page, '#kept-run'), /Your last run \(tiny DCGAN, step 3\) is kept in this browser\. Training here replaces it once the new run gets that far\./);
     await page.screenshot({ path: path.join(artifacts, 'kept-run.png') });
     await page.click('#kept-go-on');
     await page.waitForFunction(() => /Loaded the run kept in this browser \(step 3\)/.test(document.querySelector('#notice')?.innerText));
@@ -963,7 +975,7 @@ test('compare mode keeps both runs in the browser, and after a reload both go on
     await page.reload();
     await waitReady(page);
     await page.locator('#kept-run', { hasText: 'beside it' }).waitFor();
-    assert.match(await text(page, '#kept-run'), /^Your runs from last time \(tiny DCGAN, step 3, and beside it tiny VAE, step 3\) are kept in this browser\. Training here replaces each once its new run gets that far\./);
+    assert.match(await text(page, '#kept-run'), /^Your last runs \(tiny DCGAN, step 3, and beside it tiny VAE, step 3\) are kept in this browser\. Training here replaces each once its new run gets that far\./);
     await page.screenshot({ path: path.join(artifacts, 'kept-compared-runs.png') });
     // A step pressed at once is a step of the runs gone on from, for both.
     await page.click('#kept-go-on');
@@ -1002,7 +1014,7 @@ test('compare mode keeps both runs in the browser, and after a reload both go on
     await page.reload();
     await waitReady(page);
     await page.locator('#kept-run').waitFor();
-    assert.match(await text(page, '#kept-run'), /^Your run from last time \(tiny DCGAN, step 0\) is kept in this browser\./);
+    assert.match(await text(page, '#kept-run'), /^Your last run \(tiny DCGAN, step 0\) is kept in this browser\./);
   });
 });
 

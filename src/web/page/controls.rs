@@ -120,12 +120,10 @@ fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> imp
     }
 }
 
-/// Every setting of the table, and the benchmark's result when `?bench=1` asked for one.
-/// `compare`: the model of a run compared beside this one, which follows these settings too.
+/// Every setting of the table. `compare`: the model of a run compared beside this one, which follows these settings too.
 #[component]
 pub fn SettingsPanel(compare: Signal<Option<Family>>) -> impl IntoView {
     let state = PageState::get();
-    let bench = state.bench;
     // The rows that mean something for the run's model, or for the compared one (marked so).
     let shown = Memo::new(move |_| state.settings.with(|s| s.model.family));
     let fields = move || {
@@ -143,7 +141,6 @@ pub fn SettingsPanel(compare: Signal<Option<Family>>) -> impl IntoView {
     };
     view! {
         <div class="settings">{fields}<CompareChoice compare=compare shown=shown/></div>
-        {move || bench.get().map(|b| view! { <p id="bench" class="bench">{b}</p> })}
     }
 }
 

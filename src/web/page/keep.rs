@@ -203,10 +203,10 @@ pub fn KeptRunOffer() -> impl IntoView {
             let both = beside.get();
             let (text, replaced) = match &both {
                 Some(other) => (
-                    format!("Your runs from last time ({run}, and beside it {other}) are kept in this browser. "),
+                    format!("Your last runs ({run}, and beside it {other}) are kept in this browser. "),
                     "Training here replaces each once its new run gets that far.",
                 ),
-                None => (format!("Your run from last time ({run}) is kept in this browser. "), "Training here replaces it once the new run gets that far."),
+                None => (format!("Your last run ({run}) is kept in this browser. "), "Training here replaces it once the new run gets that far."),
             };
             let them = if both.is_some() { "them" } else { "it" };
             view! {

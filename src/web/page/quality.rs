@@ -67,6 +67,29 @@ fn shown(value: Option<f64>, decimals: usize) -> String {
     value.filter(|v| v.is_finite()).map_or("—".to_string(), |v| format!("{v:.decimals$}"))
 }
 
+/// The mode-collapse alarm, with the way back to the last snapshot before it: in the quality
+/// panel, or in presenter mode (which folds the panel away) among the run's messages.
+#[component]
+pub fn CollapseAlarm() -> impl IntoView {
+    let state = PageState::get();
+    let collapse = Memo::new(move |_| state.quality.with(|q| q.collapse.clone()));
+    move || {
+        collapse.get().map(|c| {
+            let back = c.snapshot_before;
+            view! {
+                <div id=run_id("collapse-alarm") class="error" role="alert">
+                    <p>{c.message(state.settings.with_untracked(|s| s.model.family))}</p>
+                    {back.map(|steps| view! {
+                        <button id=run_id("collapse-go-back") class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
+                            {format!("Go back to step {steps}")}
+                        </button>
+                    })}
+                </div>
+            }
+        })
+    }
+}
+
 #[component]
 pub fn QualityPanel() -> impl IntoView {
     let state = PageState::get();
@@ -133,19 +156,8 @@ pub fn QualityPanel() -> impl IntoView {
                 })}
             </div>
             {scale}
-            {move || collapse.get().map(|c| {
-                let back = c.snapshot_before;
-                view! {
-                    <div id=run_id("collapse-alarm") class="error" role="alert">
-                        <p>{c.message(family.get_untracked())}</p>
-                        {back.map(|steps| view! {
-                            <button id=run_id("collapse-go-back") class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
-                                {format!("Go back to step {steps}")}
-                            </button>
-                        })}
-                    </div>
-                }
-            })}
+            // In presenter mode the panel folds away, and the alarm is among the messages.
+            {move || (!state.presenter.get()).then(|| view! { <CollapseAlarm/> })}
             <div class="quality-charts">
                 <LineChart rows=rows marker=marker level=level id=run_id("chart-score") title="Classifier score" y_title="score" fixed_range=Some((0.0, 10.0))
                     explain=score_words

@@ -135,6 +135,11 @@ impl PageState {
         }
     }
 
+    /// This state with `presenter` as its presenter switch: a compared run shares the page's.
+    pub fn with_presenter(self, presenter: RwSignal<bool>) -> Self {
+        Self { presenter, ..self }
+    }
+
     /// The state provided by `App`.
     pub fn get() -> Self {
         expect_context::<PageState>()

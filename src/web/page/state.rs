@@ -834,7 +834,9 @@ impl Page {
                 (None, None) => String::new(),
             },
         };
-        self.notice(format!("Loaded {source}: the run is at step {steps}, paused. Press play to go on.{charts_from}{}", resized.unwrap_or_default()));
+        // A kept run's source names its step already.
+        let at = if kind == LoadKind::KeptRun { "paused".to_string() } else { format!("the run is at step {steps}, paused") };
+        self.notice(format!("Loaded {source}: {at}. Press play to go on.{charts_from}{}", resized.unwrap_or_default()));
         self.messages.notice_until_play = true;
         // Steps the run it follows took after going on (a compared run going on from its own).
         effects.extend(self.take_owed_steps());
@@ -2069,6 +2071,8 @@ mod tests {
         assert_eq!((source.as_str(), &bytes[..]), ("the run kept in this browser (step 3)", &[3u8; 8][..]));
         vae.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: vae.settings.clone(), steps: 3, source: source.clone(), curves: None }, None);
         assert_eq!(vae.run.step, 3);
+        // The source names the step, which the notice does not say again.
+        assert!(vae.messages.notice.as_deref().unwrap().starts_with("Loaded the run kept in this browser (step 3): paused. Press play to go on."));
         // Its first snapshot is the run kept already; the next replaces it, in its own place.
         assert!(vae.apply(snapshot_at(3), Some(vec![3; 8])).is_empty());
         // Both go on marking their kept runs as the pair they went on from.

@@ -14,15 +14,16 @@ pub fn StatusBar(#[prop(optional)] compare: bool) -> impl IntoView {
     let step = Memo::new(move |_| state.run.with(|r| r.step));
     let kernels = Memo::new(move |_| state.run.with(|r| r.kernels));
     let convolutions = Memo::new(move |_| state.run.with(|r| r.convolutions.clone()));
-    // What a screen reader is told: training starts, or stops at a step (the counters, which
-    // change several times a second, are not announced).
-    let running = Memo::new(move |_| state.run.with(|r| r.running));
-    let spoken = move || match (running.get(), step.get_untracked()) {
-        (true, _) => "Training.".to_string(),
-        (false, 0) => String::new(),
+    // What a screen reader is told: training starts, or the step it is paused at (after a
+    // pause, a single step, a load or a rebuild). The counters, which change several times a
+    // second while training, are not announced.
+    let paused_at = Memo::new(move |_| state.run.with(|r| (!r.running).then_some(r.step)));
+    let spoken = move || match paused_at.get() {
+        None => "Training.".to_string(),
+        Some(0) => "Not started.".to_string(),
         // Two runs stop at steps of their own, which their columns say.
-        (false, _) if compare => "Paused.".to_string(),
-        (false, step) => format!("Paused at step {step}."),
+        Some(_) if compare => "Paused.".to_string(),
+        Some(step) => format!("Paused at step {step}."),
     };
     view! {
         <header>
@@ -80,7 +81,7 @@ pub fn Speed(state: PageState, id: String) -> impl IntoView {
 }
 
 /// The error (until the user acts), its technical details folded, and the latest notice with
-/// a button to close it.
+/// a button to close it; in presenter mode, also the mode-collapse alarm.
 #[component]
 pub fn Messages() -> impl IntoView {
     let state = PageState::get();
@@ -101,5 +102,14 @@ pub fn Messages() -> impl IntoView {
                     on:click=move |_| state.update(|p| { p.close_notice(); Vec::new() })>"×"</button>
             </div>
         })}
+        {move || state.presenter.get().then(|| view! { <super::quality::CollapseAlarm/> })}
     }
+}
+
+/// The benchmark's progress and result, when `?bench=1` asked for one: under the header, where
+/// it is seen without scrolling.
+#[component]
+pub fn Benchmark() -> impl IntoView {
+    let bench = PageState::get().bench;
+    move || bench.get().map(|b| view! { <p id="bench" class="bench" role="status">{b}</p> })
 }
