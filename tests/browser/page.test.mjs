@@ -1428,17 +1428,25 @@ test('presenter mode fits a conditional DCGAN\'s ten rows and digit buttons unde
   }
 });
 
-test('presenter mode on a phone is one scrolling column with the grid and the big digit at full size', { timeout: 120_000 }, async () => {
-  await withPage('?backend=cpu&preset=tiny&layout=presenter', { viewport: { width: 390, height: 844 } }, async (page) => {
-    await waitReady(page);
-    // Drawn (an empty canvas has a default size of its own).
-    await page.waitForFunction(() => ['#grid', '#sample'].every((s) => Number(document.querySelector(s).dataset.version) >= 1), null, { timeout: 60_000 });
-    for (const [selector, least] of [['#grid', 300], ['#sample', 150]]) {
-      const b = await box(page, selector);
-      assert.ok(b.bottom - b.top >= least && b.right - b.left >= least, `${selector} on a phone: ${JSON.stringify(b)}`);
-    }
-    await page.screenshot({ path: path.join(artifacts, 'presenter-phone.png'), fullPage: true });
-  });
+test('presenter mode on a phone is one scrolling column with the grid and the big digit at full size', { timeout: 240_000 }, async () => {
+  for (const [query, shot] of [['', 'presenter-phone.png'], ['&compare=vae', 'presenter-phone-compare.png']]) {
+    await withPage(`?backend=cpu&preset=tiny&layout=presenter${query}`, { viewport: { width: 390, height: 844 } }, async (page) => {
+      await waitReady(page);
+      // Drawn (an empty canvas has a default size of its own).
+      await page.waitForFunction(() => ['#grid', '#sample'].every((s) => Number(document.querySelector(s).dataset.version) >= 1), null, { timeout: 60_000 });
+      for (const [selector, least] of [['#grid', 300], ['#sample', 150]]) {
+        const b = await box(page, selector);
+        assert.ok(b.bottom - b.top >= least && b.right - b.left >= least, `${selector} on a phone: ${JSON.stringify(b)}`);
+      }
+      // Charts as wide as the phone keep the page's own type (a projector's would crowd them),
+      // with their axis titles.
+      const axes = await page.evaluate(() => [...document.querySelectorAll('.chart > svg')].filter((svg) => svg.getBoundingClientRect().width > 0)
+        .map((svg) => ({ title: [...svg.querySelectorAll('.axes text.title')].some((t) => getComputedStyle(t).display !== 'none'),
+          ticks: [...new Set([...svg.querySelectorAll('.axes text.tick')].map((t) => getComputedStyle(t).fontSize))] })));
+      assert.ok(axes.length >= 2 && axes.every((a) => a.title && a.ticks.join() === '12px'), JSON.stringify(axes));
+      await page.screenshot({ path: path.join(artifacts, shot), fullPage: true });
+    });
+  }
 });
 
 test('presenter mode with two models fits both columns and the shared latent explorer on one screen', { timeout: 300_000 }, async () => {
