@@ -402,9 +402,28 @@ impl Spec {
     /// Why a value outside the range is refused, naming the range.
     fn out_of_range(&self) -> String {
         match self.kind {
-            Kind::Real { min, max, .. } => format!("is out of range: {} takes {min} to {max}", self.label_in_a_sentence()),
-            Kind::Whole { min, max } => format!("is out of range: {} takes whole numbers {min} to {max}", self.label_in_a_sentence()),
             Kind::Choice(_) => "is not a choice".into(),
+            _ => format!("is out of range: {} takes {}", self.label_in_a_sentence(), self.takes()),
+        }
+    }
+
+    /// The values the setting takes, in words: "0.000001 to 1", "whole numbers 4 to 128",
+    /// "one of bce, lsgan, hinge".
+    pub fn takes(&self) -> String {
+        match self.kind {
+            Kind::Real { min, max, .. } => format!("{min} to {max}"),
+            Kind::Whole { min, max } => format!("whole numbers {min} to {max}"),
+            Kind::Choice(choices) => format!("one of {}", choices.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")),
+        }
+    }
+
+    /// Why the form did not take `text` for this setting, by the field's label (the address's
+    /// and the command line's errors name the key): "G width takes whole numbers 4 to 128, not
+    /// “256”".
+    pub fn refused_in_the_form(&self, text: &str) -> String {
+        match text.trim() {
+            "" => format!("{} is empty; it takes {}", self.label, self.takes()),
+            value => format!("{} takes {}, not “{value}”", self.label, self.takes()),
         }
     }
 
@@ -676,6 +695,10 @@ mod tests {
             assert_eq!(error, format!("augment={text} is out of range: shift D's digits (pixels) takes whole numbers 0 to 4"));
         }
         assert_eq!(settings.set_text(Key::Augment, "two").unwrap_err().to_string(), "augment=two is not a whole number");
+        // The form says it by the field's label.
+        assert_eq!(Key::Ngf.spec().refused_in_the_form(" 100000 "), format!("G width takes whole numbers 1 to {MAX_WIDTH}, not “100000”"));
+        assert_eq!(Key::LrD.spec().refused_in_the_form("-5"), "D learning rate takes 0.000001 to 1, not “-5”");
+        assert_eq!(Key::Seed.spec().refused_in_the_form(""), format!("Seed is empty; it takes whole numbers 0 to {MAX_SEED}"));
         settings.set_text(Key::Augment, "3.0").unwrap();
         settings.set_text(Key::Seed, "1e3").unwrap();
         assert_eq!((settings.train.augment, settings.train.seed), (3, 1000), "whole numbers written as real ones");

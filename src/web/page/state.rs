@@ -1249,8 +1249,8 @@ impl Page {
     /// changes nothing and says why.
     pub fn change(&mut self, key: Key, text: &str) -> Effects {
         let mut next = self.settings.clone();
-        if let Err(e) = next.set_text(key, text) {
-            self.notice(format!("Not changed: {e}."));
+        if next.set_text(key, text).is_err() {
+            self.notice(format!("Not changed: {}.", key.spec().refused_in_the_form(text)));
             self.messages.notice_refused = Some(key);
             // Once training goes on, the field shows what it trains with: the note is old news.
             self.messages.notice_until_play = true;
@@ -1989,7 +1989,7 @@ mod tests {
     fn a_refused_value_is_said_until_a_value_is_taken() {
         let mut page = ready_page("");
         page.change(Key::Augment, "9");
-        assert!(page.messages.notice.as_deref().unwrap().starts_with("Not changed: augment=9 is out of range"));
+        assert_eq!(page.messages.notice.as_deref(), Some("Not changed: Shift D's digits (pixels) takes whole numbers 0 to 4, not “9”."));
         page.change(Key::Augment, "2");
         assert_eq!(page.messages.notice, None);
         assert_eq!(page.settings.train.augment, 2);
@@ -2294,7 +2294,7 @@ mod tests {
         let before = page.settings.clone();
         assert!(page.change(Key::Beta1, "7.5").is_empty());
         assert_eq!(page.settings, before);
-        assert!(page.messages.notice.as_deref().unwrap().contains("beta1=7.5 is out of range"));
+        assert!(page.messages.notice.as_deref().unwrap().contains("Adam beta1 takes 0 to 0.999, not “7.5”"));
         page.change(Key::Preset, "small");
         assert_eq!(page.settings.model, Preset::Small.model());
         assert_eq!(page.messages.notice.as_deref(), Some("New small networks built: training starts over."));
