@@ -72,8 +72,9 @@ pub enum Fault {
     /// The GPU device is destroyed, as when a driver resets or the GPU is unplugged.
     DeviceLost,
     /// The GPU refuses a kernel of the convolution path it times second (ganplay's tiled
-    /// kernel), as an adapter that cannot compile it or whose limits it passes would. Taken
-    /// by a new worker before its first step; the trial then runs even on a software GPU.
+    /// kernel), as an adapter that cannot compile it or whose limits it passes would. Sent to a
+    /// new worker before its first step, for that step's convolution trial, which then runs
+    /// even on a software GPU.
     KernelRefused,
     /// The generator collapses onto one picture (every z draws the same), as a run in mode
     /// collapse does; injected once the run draws enough kinds of digit.

@@ -23,7 +23,9 @@ pub struct PageSetup {
     pub presenter: bool,
     /// `?bench=1`: time every preset on load.
     pub bench: bool,
-    /// `?fault=nan|panic|device-lost`: a failure injected after step 3 (for tests).
+    /// `?fault=nan|panic|device-lost|collapse|kernel-refused`: a failure injected for tests
+    /// (after step 3; a collapse once the run draws digits; a refused kernel before the first
+    /// step).
     pub fault: Option<Fault>,
     /// `?compare=vae`: a second run of this model family trains beside the first, on the same
     /// digits, with the same settings and z.

@@ -272,9 +272,11 @@ impl RefusalWatch for () {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConvTrial {
     pub ms_per_step: Vec<(ConvPath, f64)>,
-    /// Paths whose steps returned an error (a failed read, say) or whose kernels the GPU
-    /// refused, and why: they are not chosen.
+    /// Paths whose steps returned an error (a failed read, say), and why: they are not chosen.
     pub failed: Vec<(ConvPath, String)>,
+    /// Paths whose kernels the GPU refused (`RefusalWatch`), in the browser's words: they are
+    /// not chosen either, whatever their reads gave.
+    pub refused: Vec<(ConvPath, String)>,
 }
 
 impl ConvTrial {
@@ -290,7 +292,7 @@ impl ConvTrial {
             refusals.watch(path);
             let timed = time_steps(gan, digits, steps.max(1), &now).await;
             match (refusals.refused().await, timed) {
-                (Some(refusal), _) => trial.failed.push((path, format!("the GPU refused its kernels: {refusal}"))),
+                (Some(words), _) => trial.refused.push((path, words)),
                 (None, Ok(ms)) => trial.ms_per_step.push((path, ms)),
                 (None, Err(why)) => trial.failed.push((path, why)),
             }
@@ -299,14 +301,21 @@ impl ConvTrial {
         trial
     }
 
-    /// What the page says when a path failed where another ran: "Convolutions: ganplay's tiled
-    /// kernel failed on this GPU (the GPU refused its kernels: …), so training goes on with
-    /// burn's convolutions." (`None` when nothing failed, or nothing ran.)
+    /// What the page says when a path was refused or failed where another ran: "Convolutions:
+    /// this GPU refused ganplay's tiled kernel, so training goes on with burn's convolutions.
+    /// The browser said: …" (`None` when nothing went wrong, or nothing ran.)
     pub fn notice(&self) -> Option<String> {
         let chosen = self.fastest();
         self.ms(chosen)?;
-        let failed: Vec<String> = self.failed.iter().map(|(path, why)| format!("{} failed on this GPU ({why})", path.describe())).collect();
-        (!failed.is_empty()).then(|| format!("Convolutions: {}, so training goes on with {}.", failed.join("; "), chosen.describe()))
+        let chosen = chosen.describe();
+        let refused = self.refused.iter().map(|(path, words)| {
+            format!("Convolutions: this GPU refused {}, so training goes on with {chosen}. The browser said: {words}.", path.describe())
+        });
+        let failed = self.failed.iter().map(|(path, why)| {
+            format!("Convolutions: {} failed on this GPU, so training goes on with {chosen}. The error: {why}.", path.describe())
+        });
+        let sentences: Vec<String> = refused.chain(failed).collect();
+        (!sentences.is_empty()).then(|| sentences.join(" "))
     }
 
     /// The fastest path (burn's when none was timed).
@@ -333,6 +342,9 @@ impl ConvTrial {
         }
         for (path, why) in &self.failed {
             line += &format!("; {} failed: {why}", path.describe());
+        }
+        for (path, words) in &self.refused {
+            line += &format!("; {} refused by the GPU: {words}", path.describe());
         }
         line
     }
@@ -698,16 +710,16 @@ mod tests {
 
     #[test]
     fn a_convolution_trial_keeps_the_fastest_path_and_says_the_others() {
-        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 21.44), (ConvPath::Tiled, 8.06)], failed: Vec::new() };
+        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 21.44), (ConvPath::Tiled, 8.06)], failed: Vec::new(), refused: Vec::new() };
         assert_eq!(trial.fastest(), ConvPath::Tiled);
         assert_eq!(trial.summary(), "convolutions: ganplay's tiled kernel, 8.1 ms a step (burn's convolutions: 21.4)");
-        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 1612.0), (ConvPath::Tiled, 2900.0)], failed: Vec::new() };
+        let trial = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 1612.0), (ConvPath::Tiled, 2900.0)], failed: Vec::new(), refused: Vec::new() };
         assert_eq!(trial.fastest(), ConvPath::Burn);
-        let failed = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 30.0)], failed: vec![(ConvPath::Tiled, "lost".into())] };
+        let failed = ConvTrial { ms_per_step: vec![(ConvPath::Burn, 30.0)], failed: vec![(ConvPath::Tiled, "lost".into())], refused: Vec::new() };
         assert_eq!(failed.fastest(), ConvPath::Burn);
         assert_eq!(failed.summary(), "convolutions: burn's convolutions, 30.0 ms a step; ganplay's tiled kernel failed: lost");
         assert_eq!(ConvTrial::default().fastest(), ConvPath::Burn, "nothing timed: burn's");
-        let none = ConvTrial { ms_per_step: Vec::new(), failed: vec![(ConvPath::Burn, "lost".into()), (ConvPath::Tiled, "lost".into())] };
+        let none = ConvTrial { ms_per_step: Vec::new(), failed: vec![(ConvPath::Burn, "lost".into()), (ConvPath::Tiled, "lost".into())], refused: Vec::new() };
         assert!(none.summary().starts_with("convolutions: burn's convolutions, none could be timed; burn's convolutions failed: lost"));
         assert_eq!(
             conv_trials_line(&[trial, failed]),

@@ -88,16 +88,19 @@ fn train_writes_a_file_that_brings_its_curves_and_scores() {
 }
 
 /// A GPU that refuses the tiled kernel: as the browser's WebGPU tells it, to the device's error
-/// scopes, while the steps' reads still give numbers.
+/// scopes, while the steps' reads still give numbers. Each watch ends after its path's steps, on
+/// that path.
 struct RefusesTiled(Option<ConvPath>);
 
 impl RefusalWatch for RefusesTiled {
     fn watch(&mut self, path: ConvPath) {
-        self.0 = Some(path);
+        assert_eq!(self.0.replace(path), None, "a watch that did not end");
     }
 
     async fn refused(&mut self) -> Option<String> {
-        (self.0.take() == Some(ConvPath::Tiled)).then(|| "a workgroup past the device's limits".into())
+        let path = self.0.take().expect("a watch begun");
+        assert_eq!(conv_path(), path, "the watch ends on the path it watched");
+        (path == ConvPath::Tiled).then(|| "a workgroup past the device's limits".into())
     }
 }
 
@@ -112,16 +115,18 @@ fn a_convolution_path_whose_kernels_the_gpu_refused_is_left_out_and_said() {
     let trial = burn::tensor::read_sync(ConvTrial::run(&gan, &train, 1, clock, &mut ()));
     assert_eq!(trial.ms_per_step.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [ConvPath::Burn, ConvPath::Tiled]);
     assert_eq!(trial.notice(), None);
-    // A refused path fails, whatever its reads gave, and the other one is kept.
-    let refused = burn::tensor::read_sync(ConvTrial::run(&gan, &train, 1, clock, &mut RefusesTiled(None)));
-    let why = "the GPU refused its kernels: a workgroup past the device's limits";
-    assert_eq!(refused.failed, [(ConvPath::Tiled, why.to_string())]);
+    // A refused path is left out, whatever its reads gave, and the other one is kept.
+    let mut watch = RefusesTiled(None);
+    let refused = burn::tensor::read_sync(ConvTrial::run(&gan, &train, 1, clock, &mut watch));
+    assert_eq!(watch.0, None, "every watch ended");
+    let words = "a workgroup past the device's limits";
+    assert_eq!((refused.refused.clone(), refused.failed.clone()), (vec![(ConvPath::Tiled, words.to_string())], Vec::new()));
     assert_eq!((refused.fastest(), conv_path()), (ConvPath::Burn, ConvPath::Burn));
     assert!(refused.ms(ConvPath::Burn).is_some() && refused.ms(ConvPath::Tiled).is_none());
     assert_eq!(
         refused.notice().as_deref(),
-        Some("Convolutions: ganplay's tiled kernel failed on this GPU (the GPU refused its kernels: a workgroup past the device's limits), so training goes on with burn's convolutions.")
+        Some("Convolutions: this GPU refused ganplay's tiled kernel, so training goes on with burn's convolutions. The browser said: a workgroup past the device's limits.")
     );
-    assert!(refused.summary().ends_with(&format!("; ganplay's tiled kernel failed: {why}")), "{}", refused.summary());
+    assert!(refused.summary().ends_with(&format!("; ganplay's tiled kernel refused by the GPU: {words}")), "{}", refused.summary());
     assert_eq!(gan.steps, 0, "the trial stepped copies of the run");
 }

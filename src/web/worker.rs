@@ -134,8 +134,8 @@ struct Session {
     gpu_lost: Arc<AtomicBool>,
     running: bool,
     inject_nan: bool,
-    /// `Fault::KernelRefused`: the convolution trial runs even on a software GPU, and the GPU
-    /// is handed a pipeline past its limits while the tiled kernel is timed.
+    /// `Fault::KernelRefused`, for the next convolution trial: it runs even on a software GPU,
+    /// and the GPU is handed a pipeline past its limits while the tiled kernel is timed.
     inject_refusal: bool,
     last_grid_ms: f64,
     /// Step and time of the last snapshot.
@@ -629,12 +629,15 @@ impl Session {
     /// Times each convolution path (`CONV_TRIAL_PATHS`) on a copy of the run, which leaves
     /// the run as it was, and keeps the fastest for this worker's steps. The page has no
     /// autotune: this is how a visitor's GPU picks. A path whose kernels the GPU refuses is
-    /// left out, and the page says so. A software GPU is not timed: there burn's convolutions
-    /// won every trial measured (`SOFTWARE_GPU_CONVOLUTIONS`), and the trial's eight steps took
-    /// from 10 to over 30 s of the first click (`?bench=1` still times both).
+    /// left out, and the page says so. A software GPU is not timed (but for the test fault
+    /// `Fault::KernelRefused`): there burn's convolutions won every trial measured
+    /// (`SOFTWARE_GPU_CONVOLUTIONS`), and the trial's eight steps took from 10 to over 30 s of
+    /// the first click (`?bench=1` still times both).
     async fn choose_convolutions(&mut self) -> Result<(), String> {
         let gan = self.gan.as_ref().ok_or("The networks are not built yet.")?;
-        if !self.real_gpu && !self.inject_refusal {
+        // The test fault is for this trial, which then runs on a software GPU too.
+        let inject = std::mem::take(&mut self.inject_refusal);
+        if !self.real_gpu && !inject {
             force_conv_path(Some(ConvPath::Burn));
             send(Report::Convolutions(SOFTWARE_GPU_CONVOLUTIONS.into()));
             return Ok(());
@@ -647,7 +650,7 @@ impl Session {
                 return Ok(());
             }
         }
-        let mut refusals = GpuRefusals::new(self.gpu.as_ref(), self.inject_refusal);
+        let mut refusals = GpuRefusals::new(self.gpu.as_ref(), inject);
         let trial = ConvTrial::run(gan, &self.digits, CONV_TRIAL_STEPS, now_ms, &mut refusals).await;
         let summary = trial.summary();
         send(Report::Convolutions(summary.clone()));
@@ -836,54 +839,77 @@ type WebGpuDevice = burn::tensor::wgpu::wgpu::Device;
 /// What the WebGPU device reports while a convolution path is timed (`RefusalWatch`): a
 /// kernel the browser refuses (a shader it cannot compile, a workgroup past its limits) is
 /// told only to the device's error scopes, and outside one cubecl's handler panics the worker.
+/// The scopes are the browser's own (`pushErrorScope`), pushed under every scope wgpu pushes
+/// and popped after them: wgpu's web backend reads only validation and out-of-memory errors
+/// from a scope, and panics on an internal one (a shader the driver fails to compile).
 struct GpuRefusals<'a> {
     gpu: Option<&'a WebGpuDevice>,
-    /// The validation and internal-error scopes, while a path runs.
-    scopes: Option<[burn::tensor::wgpu::wgpu::ErrorScopeGuard; 2]>,
+    /// The validation and internal-error scopes are pushed (while a path runs).
+    watching: bool,
     /// `Fault::KernelRefused`.
     inject: bool,
 }
 
 impl<'a> GpuRefusals<'a> {
     fn new(gpu: Option<&'a WebGpuDevice>, inject: bool) -> Self {
-        GpuRefusals { gpu, scopes: None, inject }
+        GpuRefusals { gpu, watching: false, inject }
+    }
+
+    /// The browser's device, and one of its methods called with `args`.
+    fn call(&self, method: &str, args: &[&str]) -> Option<JsValue> {
+        let device: &JsValue = self.gpu?.as_webgpu()?.as_ref();
+        let function: js_sys::Function = js_sys::Reflect::get(device, &method.into()).ok()?.dyn_into().ok()?;
+        let args: js_sys::Array = args.iter().map(|a| JsValue::from_str(a)).collect();
+        function.apply(device, &args).ok()
+    }
+
+    /// Pops the two scopes (the last pushed first), and what they caught, if anything.
+    fn pop(&mut self) -> [Option<js_sys::Promise>; 2] {
+        if !std::mem::take(&mut self.watching) {
+            return [None, None];
+        }
+        let internal = self.call("popErrorScope", &[]).and_then(|p| p.dyn_into().ok());
+        let validation = self.call("popErrorScope", &[]).and_then(|p| p.dyn_into().ok());
+        [internal, validation]
     }
 }
 
 impl RefusalWatch for GpuRefusals<'_> {
     fn watch(&mut self, path: ConvPath) {
-        use burn::tensor::wgpu::wgpu::ErrorFilter;
+        debug_assert!(!self.watching, "a watch that did not end");
         let Some(gpu) = self.gpu else { return };
-        self.scopes = Some([gpu.push_error_scope(ErrorFilter::Validation), gpu.push_error_scope(ErrorFilter::Internal)]);
+        self.watching = self.call("pushErrorScope", &["validation"]).is_some() && self.call("pushErrorScope", &["internal"]).is_some();
         if self.inject && path == ConvPath::Tiled {
             pipeline_past_the_limits(gpu);
         }
     }
 
     async fn refused(&mut self) -> Option<String> {
-        let [validation, internal] = self.scopes.take()?;
-        // Popped in the reverse order of their pushing.
-        let internal = internal.pop();
-        let validation = validation.pop();
-        let error = match internal.await {
-            Some(error) => Some(error),
-            None => validation.await,
-        }?;
-        Some(device_error_words(&error))
+        for promise in self.pop().into_iter().flatten() {
+            // A GPUError, or null where the scope caught nothing.
+            let Ok(error) = JsFuture::from(promise).await else { continue };
+            if let Some(message) = js_sys::Reflect::get(&error, &"message".into()).ok().and_then(|m| m.as_string()) {
+                return Some(device_error_words(&message));
+            }
+        }
+        None
     }
 }
 
-/// The browser's words for a device error, on one line.
-fn device_error_words(error: &burn::tensor::wgpu::wgpu::Error) -> String {
-    use burn::tensor::wgpu::wgpu::Error;
-    let words = match error {
-        Error::Validation { description, .. } | Error::Internal { description, .. } => description.clone(),
-        Error::OutOfMemory { .. } => "out of memory".to_string(),
-    };
-    // Its first line: the browser's next ones say where ("While calling [Device]…").
-    let first = words.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or(&words);
-    // Without its full stop: the page's sentence goes on after it.
-    first.split_whitespace().collect::<Vec<_>>().join(" ").trim_end_matches('.').to_string()
+impl Drop for GpuRefusals<'_> {
+    /// A watch ended without `refused` (a trial that was dropped) leaves no scope behind.
+    fn drop(&mut self) {
+        self.pop();
+    }
+}
+
+/// The browser's words for a device error, on one line: without the lines that say where it
+/// came from ("- While calling [Device].CreateComputePipeline(…)"), and without a closing full
+/// stop (the page's sentence goes on after it).
+fn device_error_words(message: &str) -> String {
+    let said: Vec<&str> = message.lines().map(str::trim).filter(|line| !line.is_empty() && !line.trim_start_matches("- ").starts_with("While ")).collect();
+    let words = if said.is_empty() { message.trim().to_string() } else { said.join(" ") };
+    words.split_whitespace().collect::<Vec<_>>().join(" ").trim_end_matches('.').to_string()
 }
 
 /// A compute pipeline whose workgroup (1024 x 1024 units) is past every GPU's limits: what the

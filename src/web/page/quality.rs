@@ -76,9 +76,12 @@ pub fn CollapseAlarm() -> impl IntoView {
     move || {
         collapse.get().map(|c| {
             let back = c.snapshot_before;
+            let family = state.settings.with_untracked(|s| s.model.family);
+            // Beside another run, which run collapsed (the compared one's column says it).
+            let whose = if state.follower().is_some() { format!("{}: ", family.title()) } else { String::new() };
             view! {
                 <div id=run_id("collapse-alarm") class="error" role="alert">
-                    <p>{c.message(state.settings.with_untracked(|s| s.model.family))}</p>
+                    <p>{whose}{c.message(family)}</p>
                     {back.map(|steps| view! {
                         <button id=run_id("collapse-go-back") class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
                             {format!("Go back to step {steps}")}

@@ -819,7 +819,7 @@ impl Page {
         self.run.step = steps;
         // A run that was training when it moved to another backend goes on training.
         if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
-            self.notice(format!("Loaded {source}: the run goes on from step {steps}."));
+            self.notice(format!("Loaded {source}: the run goes on."));
             effects.push(Effect::Trainer(Command::Play));
             return effects;
         }
@@ -834,9 +834,9 @@ impl Page {
                 (None, None) => String::new(),
             },
         };
-        // A kept run's source names its step already.
-        let at = if kind == LoadKind::KeptRun { "paused".to_string() } else { format!("the run is at step {steps}, paused") };
-        self.notice(format!("Loaded {source}: {at}. Press play to go on.{charts_from}{}", resized.unwrap_or_default()));
+        // A snapshot's or a kept run's source names its step already.
+        let at = if kind == LoadKind::File { format!(": the run is at step {steps}, paused") } else { ", paused".to_string() };
+        self.notice(format!("Loaded {source}{at}. Press play to go on.{charts_from}{}", resized.unwrap_or_default()));
         self.messages.notice_until_play = true;
         // Steps the run it follows took after going on (a compared run going on from its own).
         effects.extend(self.take_owed_steps());
@@ -1250,7 +1250,7 @@ impl Page {
     pub fn change(&mut self, key: Key, text: &str) -> Effects {
         let mut next = self.settings.clone();
         if next.set_text(key, text).is_err() {
-            self.notice(format!("Not changed: {}.", key.spec().refused_in_the_form(text)));
+            self.notice(format!("Not changed: {}.", key.refused_in_the_form(self.settings.model.family, text)));
             self.messages.notice_refused = Some(key);
             // Once training goes on, the field shows what it trains with: the note is old news.
             self.messages.notice_until_play = true;
@@ -1736,6 +1736,8 @@ mod tests {
         assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::Snapshot, .. }, bytes)] if bytes == &vec![3; 8]));
         page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 3, source: "the snapshot at step 3".into(), curves: None }, None);
         assert_eq!((page.run.step, page.charts.points().len()), (3, 3));
+        // The source names the step, which the notice does not say again.
+        assert_eq!(page.messages.notice.as_deref(), Some("Loaded the snapshot at step 3, paused. Press play to go on."));
     }
 
     #[test]
@@ -2072,7 +2074,7 @@ mod tests {
         vae.apply(Report::Loaded { kind: LoadKind::KeptRun, settings: vae.settings.clone(), steps: 3, source: source.clone(), curves: None }, None);
         assert_eq!(vae.run.step, 3);
         // The source names the step, which the notice does not say again.
-        assert!(vae.messages.notice.as_deref().unwrap().starts_with("Loaded the run kept in this browser (step 3): paused. Press play to go on."));
+        assert!(vae.messages.notice.as_deref().unwrap().starts_with("Loaded the run kept in this browser (step 3), paused. Press play to go on."));
         // Its first snapshot is the run kept already; the next replaces it, in its own place.
         assert!(vae.apply(snapshot_at(3), Some(vec![3; 8])).is_empty());
         // Both go on marking their kept runs as the pair they went on from.

@@ -111,5 +111,7 @@ pub fn Messages() -> impl IntoView {
 #[component]
 pub fn Benchmark() -> impl IntoView {
     let bench = PageState::get().bench;
-    move || bench.get().map(|b| view! { <p id="bench" class="bench" role="status">{b}</p> })
+    // One element from "running" to the result, so that a screen reader hears the change.
+    let asked = Memo::new(move |_| bench.with(Option::is_some));
+    move || asked.get().then(|| view! { <p id="bench" class="bench" role="status">{move || bench.get().unwrap_or_default()}</p> })
 }
