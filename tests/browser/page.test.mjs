@@ -455,7 +455,15 @@ test('compare trains a DCGAN and a VAE side by side, driven by one set of button
     // The model on show is not offered beside itself (the same settings and seed: the same run).
     const offered = (menu) => page.locator(`${menu} option:not([hidden])`).evaluateAll((all) => all.map((o) => o.value));
     assert.deepEqual(await offered('#compare'), ['', 'cgan', 'vae']);
-    assert.deepEqual(await page.locator('#model option').evaluateAll((all) => all.map((o) => o.value)), ['dcgan', 'cgan']);
+    // The model menu offers the compared model as a trade of places.
+    assert.deepEqual(await page.locator('#model option').evaluateAll((all) => all.map((o) => o.value)), ['dcgan', 'cgan', 'vae']);
+    assert.equal(await page.locator('#model option[value="vae"]').innerText(), 'VAE (trades places with the run beside)');
+    await page.selectOption('#model', 'vae');
+    await page.waitForFunction(() => /^VAE/.test(document.querySelectorAll('.run-title')[0]?.innerText) && /^DCGAN/.test(document.querySelectorAll('.run-title')[1]?.innerText));
+    await page.waitForFunction(() => /model=vae/.test(location.search) && /compare=dcgan/.test(location.search));
+    assert.match(await text(page, '#b-notice'), /The first run is now a VAE, so this one is now a DCGAN: training starts over/);
+    await page.selectOption('#model', 'dcgan');
+    await page.waitForFunction(() => /^DCGAN/.test(document.querySelectorAll('.run-title')[0]?.innerText) && /^VAE/.test(document.querySelectorAll('.run-title')[1]?.innerText));
     await page.selectOption('#compare', 'cgan');
     await page.waitForFunction(() => location.search.includes('compare=cgan') && document.querySelectorAll('.run-title').length === 2);
     assert.match(await page.locator('.run-column').nth(1).innerText(), /conditional DCGAN/);

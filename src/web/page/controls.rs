@@ -45,8 +45,8 @@ fn field_id(key: Key) -> String {
 /// One setting as the table declares it: a number field or a menu, its label and one line of
 /// explanation. A change goes to `Page::change`; a value it refuses is put back in the field.
 /// `only`: the compared model, where the setting means something for it alone; `compared`: the
-/// model of a run compared beside this one, which the model menu does not offer (beside itself,
-/// with the same settings and seed, it would be the same run).
+/// model of a run compared beside this one, which the model menu offers as a trade of places
+/// (beside itself, with the same settings and seed, it would be the same run).
 #[component]
 fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> impl IntoView {
     let state = PageState::get();
@@ -85,11 +85,15 @@ fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> imp
     let invalid = move || refused.get().is_some().then_some("true");
     let control = match spec.kind {
         Kind::Choice(choices) => {
-            let offered = move |name: &str| key != Key::Model || compared.is_none_or(|c| c.name() != name);
+            // The model compared beside this run is offered as a trade: this run becomes it, and
+            // the run beside becomes this one's (never one model beside itself).
+            let traded = move |name: &str| key == Key::Model && compared.is_some_and(|c| c.name() == name);
             let options = choices
                 .iter()
-                .filter(|(name, _)| offered(name))
-                .map(|(name, words)| view! { <option value=*name>{*words}</option> })
+                .map(|(name, words)| {
+                    let words = if traded(name) { format!("{words} (trades places with the run beside)") } else { words.to_string() };
+                    view! { <option value=*name>{words}</option> }
+                })
                 .collect_view();
             // Sizes set by hand match no preset: the menu says "custom".
             let custom = (key == Key::Preset).then(|| view! { <option value="custom" disabled>"custom (the sizes below)"</option> });
