@@ -656,7 +656,9 @@ test('switching the backend carries the run over to it', { timeout: 300_000 }, a
     await stepTo(page, 2);
     await page.selectOption('#backend-choice', 'webgpu');
     await page.waitForFunction(() => /WebGPU/.test(document.querySelector('#backend').innerText), null, { timeout: 120_000 });
-    await page.waitForFunction(() => /Loaded the snapshot at step 2/.test(document.querySelector('#notice')?.innerText), null, { timeout: 120_000 });
+    // Said as the move it is, where the run went.
+    await page.waitForFunction(() => document.querySelector('#notice')?.innerText
+      === 'Moved the run to a software GPU (WebGPU, emulated on the processor) at step 2, paused. Press play to go on.', null, { timeout: 120_000 });
     await waitReady(page);
     assert.equal(await stepCount(page), 2);
     assert.equal(await points(page, 'chart-prob'), 2, 'the curves come along with the run');

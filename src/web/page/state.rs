@@ -319,6 +319,9 @@ pub struct Links {
     bench: bool,
     /// The run was training when it moved to another backend: it trains on once there.
     resume_after_move: bool,
+    /// The snapshot on its way to a new worker is the run moving to another backend (not a
+    /// snapshot gone back to, nor the last one after a crash): its load says so.
+    moving: bool,
     /// A `HandOver` is on its way: another change of backend waits for it.
     handing_over: bool,
     /// The run this one follows, as it was at the last `follow`.
@@ -512,6 +515,7 @@ impl Page {
     fn load_not_taken(&mut self) {
         self.run.loading = false;
         self.links.resume_after_move = false;
+        self.links.moving = false;
         if std::mem::take(&mut self.messages.notice_until_ready) {
             self.messages.notice = None;
         }
@@ -672,6 +676,7 @@ impl Page {
             }
             Report::HandedOver { steps } => {
                 let run = self.snapshots.iter().find(|s| s.steps == steps).map(|s| (steps, s.bytes.clone()));
+                self.links.moving = run.is_some();
                 self.start_trainer_with(run)
             }
             // A load answered before a reset the worker had yet to read: the run is the reset's.
@@ -817,9 +822,12 @@ impl Page {
         self.quality.collapse = None;
         self.links.before_collapse = None;
         self.run.step = steps;
-        // A run that was training when it moved to another backend goes on training.
+        // A run that moved to another backend says where it is; it goes on training if it was.
+        let moved = kind == LoadKind::Snapshot && std::mem::take(&mut self.links.moving);
+        let moved_to = || format!("Moved the run to {} at step {steps}", self.backend.as_ref().map_or("the new backend", BackendInfo::in_words));
         if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
-            self.notice(format!("Loaded {source}: the run goes on."));
+            let said = if moved { format!("{}: it goes on.", moved_to()) } else { format!("Loaded {source}: the run goes on.") };
+            self.notice(said);
             effects.push(Effect::Trainer(Command::Play));
             return effects;
         }
@@ -836,7 +844,12 @@ impl Page {
         };
         // A snapshot's or a kept run's source names its step already.
         let at = if kind == LoadKind::File { format!(": the run is at step {steps}, paused") } else { ", paused".to_string() };
-        self.notice(format!("Loaded {source}{at}. Press play to go on.{charts_from}{}", resized.unwrap_or_default()));
+        let said = if moved {
+            format!("{}, paused. Press play to go on.", moved_to())
+        } else {
+            format!("Loaded {source}{at}. Press play to go on.{charts_from}{}", resized.unwrap_or_default())
+        };
+        self.notice(said);
         self.messages.notice_until_play = true;
         // Steps the run it follows took after going on (a compared run going on from its own).
         effects.extend(self.take_owed_steps());
@@ -1008,6 +1021,7 @@ impl Page {
         self.latent.in_flight = false;
         self.links.restarts += 1;
         self.links.resume_after_move = false;
+        self.links.moving = false;
         if self.links.restarts > RESTARTS {
             self.error_with(format!("{what}. The training worker failed {RESTARTS} times: reload the page to start again."), details);
             return Vec::new();
@@ -2320,6 +2334,17 @@ mod tests {
         assert_eq!(page.charts.points().len(), 4, "the curves stay until the run is loaded");
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
         assert_eq!(page.messages.notice, None, "the move is over");
+        // The load is the move's, and says where the run went (not a snapshot gone back to).
+        page.apply(Report::Backend { name: "WebGPU: an adapter".into(), reason: String::new(), on_gpu: true, software: false }, None);
+        let settings = page.settings.clone();
+        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings, steps: 4, source: "the snapshot at step 4".into(), curves: None }, None);
+        assert_eq!(page.messages.notice.as_deref(), Some("Moved the run to your graphics card (WebGPU) at step 4, paused. Press play to go on."));
+        // A snapshot gone back to later is one.
+        page.apply(Report::Snapshot { steps: 5, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![5; 4]));
+        page.go_back(4);
+        let settings = page.settings.clone();
+        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings, steps: 4, source: "the snapshot at step 4".into(), curves: None }, None);
+        assert_eq!(page.messages.notice.as_deref(), Some("Loaded the snapshot at step 4, paused. Press play to go on."));
     }
 
     #[test]
