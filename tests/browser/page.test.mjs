@@ -292,6 +292,12 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     await waitReady(page);
     assert.equal(await page.locator('#model').inputValue(), 'vae');
     assert.match(await text(page, '.samples h2'), /What the decoder draws/);
+    // "What is going on here?" explains the VAE first, and the GANs' game among the other models.
+    const about = await page.locator('#about').textContent();
+    assert.match(about, /^What is going on here\?A VAE \(variational autoencoder\) learns to draw digits without a game/);
+    assert.match(about, /What the curves do\. The VAE is scored on the ELBO/);
+    assert.doesNotMatch(about, /settle apart/);
+    assert.match(about, /Other models\. A DCGAN learns by a game between two networks/);
     // Settings that only a GAN has are not offered.
     for (const id of ['loss', 'label-smoothing', 'd-steps', 'augment']) assert.equal(await page.locator(`#${id}`).count(), 0, id);
     const readyAt = Date.now();
@@ -343,7 +349,9 @@ test('the model menu trains a VAE: its ELBO curves, its reconstructions, a GAN f
     assert.deepEqual((await page.locator('.run-title').allInnerTexts()).map((t) => t.split('\n')[0].replace(/ step.*/, '')), ['VAE', 'DCGAN']);
     await page.waitForFunction(() => /model=vae/.test(location.search) && /compare=dcgan/.test(location.search));
     assert.equal(await page.locator('#compare').inputValue(), 'dcgan');
-    assert.deepEqual(await page.locator('#model option').evaluateAll((all) => all.map((o) => o.value)), ['cgan', 'vae']);
+    // The compared model is offered as a trade of places.
+    assert.deepEqual(await page.locator('#model option').evaluateAll((all) => all.map((o) => o.textContent)),
+      ['DCGAN (trades places with the run beside)', 'conditional DCGAN', 'VAE']);
     assert.equal(await text(page, '#b-save'), 'Save the DCGAN run');
   });
 });

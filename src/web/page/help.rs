@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::signals::PageState;
+use crate::model::Family;
 
 /// The keyboard shortcuts, as the dialog lists them (see `shortcuts.rs`).
 pub const SHORTCUTS: [(&str, &str); 10] = [
@@ -20,14 +21,25 @@ pub const SHORTCUTS: [(&str, &str); 10] = [
     ("Esc", "close this help"),
 ];
 
-/// A plain-language account of the game, the curves and what goes wrong, for a student who has
-/// never seen a GAN.
+/// A plain-language account of the model on show, its curves and what goes wrong, for a student
+/// who has never seen one: the GANs' game, or the VAE's redrawing, each with a word on the other.
 #[component]
 pub fn About() -> impl IntoView {
+    let state = PageState::get();
+    let vae = Memo::new(move |_| state.settings.with(|s| s.model.family == Family::Vae));
     view! {
     <aside class="about-landmark" aria-label="What is going on here">
     <details class="about" id="about">
         <summary>"What is going on here?"</summary>
+        {move || if vae.get() { vae_first().into_any() } else { gan_first().into_any() }}
+    </details>
+    </aside>
+    }
+}
+
+/// The GANs' game first, and the VAE among the other models.
+fn gan_first() -> impl IntoView {
+    view! {
         <p>"Two small neural networks play a game. The " <b>"generator (G)"</b> " turns a list of random numbers, z, \
             into a picture. The " <b>"discriminator (D)"</b> " looks at a picture and says how likely it is to be a real \
             handwritten digit. D learns from real digits (from MNIST) and from G's fakes; G learns only from D's verdicts, \
@@ -54,8 +66,31 @@ pub fn About() -> impl IntoView {
             the encoder's clouds are from the plain bell curve z is drawn from (the KL term). Scored on every pixel, it \
             draws the average where it is unsure: its digits are blurrier than a GAN's, but it never collapses. "
             <b>"Compare with"</b> " trains a second model beside the first, to see both at once."</p>
-    </details>
-    </aside>
+    }
+}
+
+/// The VAE's redrawing first, and the GANs among the other models.
+fn vae_first() -> impl IntoView {
+    view! {
+        <p>"A " <b>"VAE"</b> " (variational autoencoder) learns to draw digits without a game. Its " <b>"encoder"</b>
+            " squeezes each real digit (from MNIST) into a small cloud of points in z, a list of numbers; its "
+            <b>"decoder"</b> " draws the digit back from a point of that cloud. The cloud is kept near a plain bell \
+            curve, so once trained the decoder turns any z drawn from that curve into a digit: that is what the grid and \
+            the latent explorer show. Under the grid, once the run trains: digits it never trained on, and what the \
+            VAE makes of them."</p>
+        <p>"What the curves do. The VAE is scored on the " <b>"ELBO"</b> " (evidence lower bound): how well the \
+            decoder redraws every pixel of the digit the encoder saw (the reconstruction term, a Bernoulli likelihood of \
+            the pixels, in [0, 1]) minus how far the encoder's clouds are from the bell curve (the KL term). It climbs \
+            fast, then slowly for a long time, while the two terms trade one against the other: a sharper redrawing \
+            costs a wider cloud."</p>
+        <p>"What to expect. Scored on every pixel, the VAE draws the average where it is unsure: its digits are \
+            blurrier than a GAN's. But it is trained to redraw every digit it sees, so it does not collapse onto a few \
+            kinds, as a GAN can; the quality panel's bars even out as it learns."</p>
+        <p><b>"Other models. "</b> "A " <b>"DCGAN"</b> " learns by a game between two networks: a generator (G), shaped \
+            like the decoder, turns z into a picture, and a discriminator (D) says how likely a picture is to be a real \
+            digit; G learns only from D's verdicts. Its digits are sharper, but it may collapse onto a few kinds. A "
+            <b>"conditional DCGAN"</b> " is also told which digit to draw. " <b>"Compare with"</b>
+            " trains a second model beside the first, to see both at once."</p>
     }
 }
 
