@@ -325,13 +325,13 @@ impl Key {
     }
 
     /// Why the form did not take `text` for this setting, by the field's label for a model
-    /// family (the address's and the command line's errors name the key): "G width takes whole
+    /// family (the address's and the command line's errors name the key): "G width: whole
     /// numbers 1 to 128, not “256”".
     pub fn refused_in_the_form(self, family: Family, text: &str) -> String {
         let (label, takes) = (self.label_for(family), self.spec().takes());
         match text.trim() {
-            "" => format!("{label} is empty; it takes {takes}"),
-            value => format!("{label} takes {takes}, not “{value}”"),
+            "" => format!("the {label} field is empty; it takes {takes}"),
+            value => format!("{label}: {takes}, not “{value}”"),
         }
     }
 
@@ -697,10 +697,10 @@ mod tests {
         }
         assert_eq!(settings.set_text(Key::Augment, "two").unwrap_err().to_string(), "augment=two is not a whole number");
         // The form says it by the field's label.
-        assert_eq!(Key::Ngf.refused_in_the_form(Family::Dcgan, " 100000 "), format!("G width takes whole numbers 1 to {MAX_WIDTH}, not “100000”"));
-        assert_eq!(Key::LrD.refused_in_the_form(Family::Dcgan, "-5"), "D learning rate takes 0.000001 to 1, not “-5”");
-        assert_eq!(Key::LrD.refused_in_the_form(Family::Vae, "-5"), "Encoder learning rate takes 0.000001 to 1, not “-5”");
-        assert_eq!(Key::Seed.refused_in_the_form(Family::Vae, ""), format!("Seed is empty; it takes whole numbers 0 to {MAX_SEED}"));
+        assert_eq!(Key::Ngf.refused_in_the_form(Family::Dcgan, " 100000 "), format!("G width: whole numbers 1 to {MAX_WIDTH}, not “100000”"));
+        assert_eq!(Key::LrD.refused_in_the_form(Family::Dcgan, "-5"), "D learning rate: 0.000001 to 1, not “-5”");
+        assert_eq!(Key::LrD.refused_in_the_form(Family::Vae, "-5"), "Encoder learning rate: 0.000001 to 1, not “-5”");
+        assert_eq!(Key::Seed.refused_in_the_form(Family::Vae, ""), format!("the Seed field is empty; it takes whole numbers 0 to {MAX_SEED}"));
         settings.set_text(Key::Augment, "3.0").unwrap();
         settings.set_text(Key::Seed, "1e3").unwrap();
         assert_eq!((settings.train.augment, settings.train.seed), (3, 1000), "whole numbers written as real ones");

@@ -283,8 +283,8 @@ impl ConvTrial {
     /// Times each path (`steps` steps after an untimed one) on a copy of `gan`, which does
     /// not move, with `now` in milliseconds, and leaves the fastest in force
     /// (`force_conv_path`; burn's when every path failed). A path whose kernels the GPU
-    /// refused (`refusals`) failed, whatever its reads gave. Natively, wait for it with
-    /// `burn::tensor::read_sync`.
+    /// refused (`refusals`) is left out (`refused`), whatever its reads gave. Natively, wait for
+    /// it with `burn::tensor::read_sync`.
     pub async fn run(gan: &Gan, digits: &Digits, steps: usize, now: impl Fn() -> f64, refusals: &mut impl RefusalWatch) -> ConvTrial {
         let mut trial = ConvTrial::default();
         for path in CONV_TRIAL_PATHS {

@@ -839,20 +839,23 @@ type WebGpuDevice = burn::tensor::wgpu::wgpu::Device;
 /// What the WebGPU device reports while a convolution path is timed (`RefusalWatch`): a
 /// kernel the browser refuses (a shader it cannot compile, a workgroup past its limits) is
 /// told only to the device's error scopes, and outside one cubecl's handler panics the worker.
-/// The scopes are the browser's own (`pushErrorScope`), pushed under every scope wgpu pushes
-/// and popped after them: wgpu's web backend reads only validation and out-of-memory errors
-/// from a scope, and panics on an internal one (a shader the driver fails to compile).
+/// The scopes are the browser's own (`pushErrorScope`), pushed before the path's steps and
+/// popped after them, so they catch what creating its kernels' pipelines raises (cubecl's own
+/// scopes around a shader module are pushed and popped within one call, inside ours): wgpu's
+/// web backend reads only validation and out-of-memory errors from a scope, and panics on an
+/// internal one (a shader the driver fails to compile).
 struct GpuRefusals<'a> {
     gpu: Option<&'a WebGpuDevice>,
-    /// The validation and internal-error scopes are pushed (while a path runs).
-    watching: bool,
+    /// How many of the two scopes (validation, then internal errors) are pushed, while a path
+    /// runs (a browser that knows no internal-error scope has the first only).
+    pushed: usize,
     /// `Fault::KernelRefused`.
     inject: bool,
 }
 
 impl<'a> GpuRefusals<'a> {
     fn new(gpu: Option<&'a WebGpuDevice>, inject: bool) -> Self {
-        GpuRefusals { gpu, watching: false, inject }
+        GpuRefusals { gpu, pushed: 0, inject }
     }
 
     /// The browser's device, and one of its methods called with `args`.
@@ -863,29 +866,29 @@ impl<'a> GpuRefusals<'a> {
         function.apply(device, &args).ok()
     }
 
-    /// Pops the two scopes (the last pushed first), and what they caught, if anything.
-    fn pop(&mut self) -> [Option<js_sys::Promise>; 2] {
-        if !std::mem::take(&mut self.watching) {
-            return [None, None];
-        }
-        let internal = self.call("popErrorScope", &[]).and_then(|p| p.dyn_into().ok());
-        let validation = self.call("popErrorScope", &[]).and_then(|p| p.dyn_into().ok());
-        [internal, validation]
+    /// Pops the scopes pushed (the last pushed first): what each caught, if anything, to come.
+    fn pop(&mut self) -> Vec<js_sys::Promise> {
+        (0..std::mem::take(&mut self.pushed)).filter_map(|_| self.call("popErrorScope", &[])?.dyn_into().ok()).collect()
     }
 }
 
 impl RefusalWatch for GpuRefusals<'_> {
     fn watch(&mut self, path: ConvPath) {
-        debug_assert!(!self.watching, "a watch that did not end");
+        debug_assert_eq!(self.pushed, 0, "a watch that did not end");
         let Some(gpu) = self.gpu else { return };
-        self.watching = self.call("pushErrorScope", &["validation"]).is_some() && self.call("pushErrorScope", &["internal"]).is_some();
+        for filter in ["validation", "internal"] {
+            if self.call("pushErrorScope", &[filter]).is_none() {
+                break;
+            }
+            self.pushed += 1;
+        }
         if self.inject && path == ConvPath::Tiled {
             pipeline_past_the_limits(gpu);
         }
     }
 
     async fn refused(&mut self) -> Option<String> {
-        for promise in self.pop().into_iter().flatten() {
+        for promise in self.pop() {
             // A GPUError, or null where the scope caught nothing.
             let Ok(error) = JsFuture::from(promise).await else { continue };
             if let Some(message) = js_sys::Reflect::get(&error, &"message".into()).ok().and_then(|m| m.as_string()) {

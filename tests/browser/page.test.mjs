@@ -1215,10 +1215,10 @@ test('the address follows the setup, and opening it restores every parameter and
     await page.keyboard.press('p');
     await page.waitForFunction(() => !document.body.classList.contains('presenter'));
     // (By the field's label, not the address's key.)
-    for (const [id, typed, kept, reason] of [['beta1', '7.5', '0.4', /Adam beta1 takes 0 to 0\.999, not “7\.5”/],
-      ['lr-d', '-5', '0.0004', /D learning rate takes 0\.000001 to 1, not “-5”/],
-      ['batch', '100000000', '24', /Batch size takes whole numbers 1 to \d+, not “100000000”/],
-      ['augment', '9', '2', /Shift D's digits \(pixels\) takes whole numbers 0 to 4, not “9”/], ['seed', '', '11', /Seed is empty; it takes whole numbers/]]) {
+    for (const [id, typed, kept, reason] of [['beta1', '7.5', '0.4', /Adam beta1: 0 to 0\.999, not “7\.5”/],
+      ['lr-d', '-5', '0.0004', /D learning rate: 0\.000001 to 1, not “-5”/],
+      ['batch', '100000000', '24', /Batch size: whole numbers 1 to \d+, not “100000000”/],
+      ['augment', '9', '2', /Shift D's digits \(pixels\): whole numbers 0 to 4, not “9”/], ['seed', '', '11', /the Seed field is empty; it takes whole numbers/]]) {
       await page.locator(`#${id}`).fill(typed);
       await page.locator(`#${id}`).dispatchEvent('change');
       await page.waitForFunction((r) => new RegExp(r).test(document.querySelector('#notice')?.innerText ?? ''), reason.source);

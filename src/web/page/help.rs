@@ -82,7 +82,7 @@ fn vae_first() -> impl IntoView {
             decoder redraws every pixel of the digit the encoder saw (the reconstruction term, a Bernoulli likelihood of \
             the pixels, in [0, 1]) minus how far the encoder's clouds are from the bell curve (the KL term). It climbs \
             fast, then slowly for a long time, while the two terms trade one against the other: a sharper redrawing \
-            costs a wider cloud."</p>
+            takes tighter clouds, further from the bell curve (a larger KL term)."</p>
         <p>"What to expect. Scored on every pixel, the VAE draws the average where it is unsure: its digits are \
             blurrier than a GAN's. But it is trained to redraw every digit it sees, so it does not collapse onto a few \
             kinds, as a GAN can; the quality panel's bars even out as it learns."</p>

@@ -78,10 +78,11 @@ pub fn CollapseAlarm() -> impl IntoView {
             let back = c.snapshot_before;
             let family = state.settings.with_untracked(|s| s.model.family);
             // Beside another run, which run collapsed (the compared one's column says it).
-            let whose = if state.follower().is_some() { format!("{}: ", family.title()) } else { String::new() };
+            let whose = state.follower().is_some().then(|| view! { <p><b>{format!("The {} run", family.title())}</b></p> });
             view! {
                 <div id=run_id("collapse-alarm") class="error" role="alert">
-                    <p>{whose}{c.message(family)}</p>
+                    {whose}
+                    <p>{c.message(family)}</p>
                     {back.map(|steps| view! {
                         <button id=run_id("collapse-go-back") class="secondary" on:click=move |_| state.update(|p| p.go_back(steps))>
                             {format!("Go back to step {steps}")}

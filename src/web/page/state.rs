@@ -676,7 +676,6 @@ impl Page {
             }
             Report::HandedOver { steps } => {
                 let run = self.snapshots.iter().find(|s| s.steps == steps).map(|s| (steps, s.bytes.clone()));
-                self.links.moving = run.is_some();
                 self.start_trainer_with(run)
             }
             // A load answered before a reset the worker had yet to read: the run is the reset's.
@@ -1004,6 +1003,8 @@ impl Page {
         if run.is_none() {
             self.links.resume_after_move = false;
         }
+        // (Its callers are moves to another backend.)
+        self.links.moving = run.is_some();
         self.links.pending_restore = run;
         vec![Effect::StartTrainer]
     }
@@ -1161,6 +1162,9 @@ impl Page {
     pub fn reset(&mut self) -> Effects {
         self.run.ready = false;
         self.links.restoring = false;
+        // A move whose load the reset overtakes is over: a later snapshot's load is not its.
+        self.links.moving = false;
+        self.links.resume_after_move = false;
         // The grid on screen is of the networks being replaced (another model's, even) until
         // the new ones draw theirs.
         self.run.showing = None;
@@ -2005,7 +2009,7 @@ mod tests {
     fn a_refused_value_is_said_until_a_value_is_taken() {
         let mut page = ready_page("");
         page.change(Key::Augment, "9");
-        assert_eq!(page.messages.notice.as_deref(), Some("Not changed: Shift D's digits (pixels) takes whole numbers 0 to 4, not “9”."));
+        assert_eq!(page.messages.notice.as_deref(), Some("Not changed: Shift D's digits (pixels): whole numbers 0 to 4, not “9”."));
         page.change(Key::Augment, "2");
         assert_eq!(page.messages.notice, None);
         assert_eq!(page.settings.train.augment, 2);
@@ -2310,7 +2314,7 @@ mod tests {
         let before = page.settings.clone();
         assert!(page.change(Key::Beta1, "7.5").is_empty());
         assert_eq!(page.settings, before);
-        assert!(page.messages.notice.as_deref().unwrap().contains("Adam beta1 takes 0 to 0.999, not “7.5”"));
+        assert!(page.messages.notice.as_deref().unwrap().contains("Adam beta1: 0 to 0.999, not “7.5”"));
         page.change(Key::Preset, "small");
         assert_eq!(page.settings.model, Preset::Small.model());
         assert_eq!(page.messages.notice.as_deref(), Some("New small networks built: training starts over."));
@@ -2345,6 +2349,28 @@ mod tests {
         let settings = page.settings.clone();
         page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings, steps: 4, source: "the snapshot at step 4".into(), curves: None }, None);
         assert_eq!(page.messages.notice.as_deref(), Some("Loaded the snapshot at step 4, paused. Press play to go on."));
+    }
+
+    #[test]
+    fn a_reset_during_a_moves_load_ends_the_move() {
+        let mut page = ready_page("?backend=cpu");
+        steps(&mut page, 1..=4);
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4; 4]));
+        page.apply(Report::HandedOver { steps: 4 }, None);
+        page.apply(Report::Listening, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        page.user_reset();
+        // The move's load, answered after the reset, is not taken; the reset's networks come.
+        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None }, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        steps(&mut page, 1..=2);
+        page.apply(Report::Snapshot { steps: 1, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![1; 4]));
+        page.apply(Report::Snapshot { steps: 2, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![2; 4]));
+        assert!(!sent(&page.go_back(1)).is_empty());
+        let effects = page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 1, source: "the snapshot at step 1".into(), curves: None }, None);
+        assert_eq!(page.messages.notice.as_deref(), Some("Loaded the snapshot at step 1, paused. Press play to go on."));
+        assert!(!sent(&effects).contains(&Command::Play), "nor does it play as a move would");
     }
 
     #[test]
