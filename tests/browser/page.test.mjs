@@ -265,6 +265,9 @@ test('the quality panel scores the digits as training runs, and a collapse raise
     // The hook pauses the run with the collapse on screen (a fast run trains its way out of it
     // within seconds); the way back, where a snapshot came before it.
     await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play');
+    // With points every few seconds, the quality charts still line up with the curves above.
+    const [prob, score, fd] = await Promise.all(['chart-prob', 'chart-score', 'chart-fd'].map((id) => page.locator(`#${id} > svg`).getAttribute('data-steps')));
+    assert.ok(prob.startsWith('1-') && score === prob && fd === prob, `${prob}, ${score}, ${fd}`);
     const back = page.locator('#collapse-go-back');
     if (await back.count()) {
       await back.click();

@@ -53,9 +53,10 @@ impl ChartFrame {
     }
 
     /// `log`: the rows hold log10 of the values, and the ticks are round values on a log scale.
-    /// `empty`: the steps the axis spans while there are no rows (a quality chart before its
-    /// first score; from the run's step, a run loaded without its curves).
-    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>, log: bool, empty: (u64, u64)) -> Self {
+    /// `run`: the steps the run's curves span (from the run's step, for a run loaded without
+    /// its curves), which the axis spans at least: a quality chart, with a point every few
+    /// seconds (or none yet), lines up with the curves above it.
+    fn frame(rows: &Rows, series: &[Series], fixed_range: Option<(f32, f32)>, log: bool, run: (u64, u64)) -> Self {
         let (lo, hi) = fixed_range.unwrap_or_else(|| {
             let values = rows.iter().flat_map(|(_, v)| series.iter().map(move |s| v.get(s.3).copied().unwrap_or(f32::NAN)));
             let (lo, hi) = values.filter(|v| v.is_finite()).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
@@ -65,7 +66,7 @@ impl ChartFrame {
                 (false, true) => (lo, hi),
             }
         });
-        let (first, last) = (rows.first().map_or(empty.0, |r| r.0), rows.last().map_or(empty.1, |r| r.0));
+        let (first, last) = (rows.first().map_or(run.0, |r| r.0.min(run.0)), rows.last().map_or(run.1, |r| r.0.max(run.1)));
         // Step ticks inside the run's span (the axis ends where the run does).
         let x_ticks = nice_ticks(first as f64, last.max(first + 1) as f64, 6)
             .into_iter()
@@ -124,13 +125,14 @@ pub fn LineChart(
     // change as training runs.
     let fitted = series.clone();
     let state = PageState::get();
-    // An empty chart spans the steps the run's curves do (a quality chart before its first
-    // score), or starts at the run's step (a run loaded without curves).
-    let empty = Memo::new(move |_| {
+    // Every chart spans the steps the run's curves do at least (a quality chart, whose points
+    // come every few seconds, or none yet), or starts at the run's step (a run loaded without
+    // curves).
+    let run = Memo::new(move |_| {
         let step = state.run.with(|r| r.step);
         (state.charts.with(|c| c.points().first().map(|p| p.report.step)).unwrap_or(step).min(step), step)
     });
-    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range, log, if r.is_empty() { empty.get() } else { (0, 0) })));
+    let frame = Memo::new(move |_| rows.with(|r| ChartFrame::frame(r, &fitted, fixed_range, log, run.get())));
     let legend = series
         .iter()
         .map(|(name, color, dash, _)| {
