@@ -128,6 +128,9 @@ test('loads without errors, names the WebGPU adapter, trains on it and the curve
     await page.click('#play');
     // The first step compiles (and tunes) the GPU kernels: the status line says so meanwhile.
     await page.locator('#kernels.preparing', { hasText: 'preparing GPU kernels…' }).waitFor({ timeout: 60_000 });
+    // No speed before the first steps are counted (not "0.0 steps/s").
+    const rate = await text(page, '#rate');
+    assert.ok(rate === 'starting' || Number(rate) > 0, rate);
     await page.locator('#kernels.ready').waitFor({ state: 'attached', timeout: 400_000 });
     const warmUp = await page.locator('#kernels').getAttribute('title');
     assert.match(warmUp, /ready after \d+\.\d s/, warmUp);

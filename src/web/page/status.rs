@@ -65,13 +65,16 @@ pub fn StatusBar(#[prop(optional)] compare: bool) -> impl IntoView {
     }
 }
 
-/// A run's speed while it trains, or that it is paused or not started (a speed measured
-/// before a pause would be stale); `id`: the id of its number.
+/// A run's speed while it trains ("starting" until its first steps are counted), or that it is
+/// paused or not started (a speed measured before a pause would be stale); `id`: the id of its
+/// number.
 #[allow(non_snake_case)]
 pub fn Speed(state: PageState, id: String) -> impl IntoView {
     let rate = Memo::new(move |_| state.run.with(|r| r.running.then_some(r.steps_per_second)));
     let started = Memo::new(move |_| state.run.with(|r| r.step > 0));
     move || match rate.get() {
+        // Before its first steps are counted (a GPU preparing its kernels, say).
+        Some(rate) if rate <= 0.0 => view! { <b id=id.clone()>"starting"</b> }.into_any(),
         // (Where room is short, as in a column's title in presenter mode, the unit is "/s".)
         Some(rate) => view! {
             <b id=id.clone()>{format!("{rate:.1}")}</b><span class="unit">" steps/s"</span><span class="unit short">"/s"</span>
