@@ -324,6 +324,15 @@ impl Key {
         }
     }
 
+    /// A choice of the form's menu in words for a model family: a VAE's sizes are its decoder's
+    /// and encoder's ("tiny (decoder 16, encoder 8 wide)").
+    pub fn choice_words_for(self, family: Family, words: &str) -> String {
+        match (self, family) {
+            (Key::Preset, Family::Vae) => words.replace("G and D", "decoder and encoder").replace("(G ", "(decoder ").replace(", D ", ", encoder "),
+            _ => words.to_string(),
+        }
+    }
+
     /// Why the form did not take `text` for this setting, by the field's label for a model
     /// family (the address's and the command line's errors name the key): "G width: whole
     /// numbers 1 to 128, not “256”".
@@ -390,6 +399,15 @@ fn choice_of<T: Copy>(choices: &[(&str, &str)], all: &[T], name: &str) -> Option
     choices.iter().position(|(n, _)| *n == name).map(|i| all[i])
 }
 
+/// A label inside a sentence: its first word in small letters, a network's name (D, G) as it is.
+pub fn in_a_sentence(label: &str) -> String {
+    let mut chars = label.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if second.is_lowercase() => first.to_lowercase().chain(label[first.len_utf8()..].chars()).collect(),
+        _ => label.to_string(),
+    }
+}
+
 /// Shortest text of an f32 as a reader would write it (0.3, not 0.30000001192092896).
 fn f32_as_f64(value: f32) -> f64 {
     value.to_string().parse().unwrap_or(value as f64)
@@ -414,27 +432,17 @@ impl Spec {
     fn out_of_range(&self) -> String {
         match self.kind {
             Kind::Choice(_) => "is not a choice".into(),
-            _ => format!("is out of range: {} takes {}", self.label_in_a_sentence(), self.takes()),
+            _ => format!("is out of range: {} takes {}", in_a_sentence(self.label), self.takes()),
         }
     }
 
-    /// The values the setting takes, in words: "0.000001 to 1", "whole numbers 4 to 128",
+    /// The values the setting takes, in words: "0.000001 to 1", "whole numbers 1 to 128",
     /// "one of bce, lsgan, hinge".
     pub fn takes(&self) -> String {
         match self.kind {
             Kind::Real { min, max, .. } => format!("{min} to {max}"),
             Kind::Whole { min, max } => format!("whole numbers {min} to {max}"),
             Kind::Choice(choices) => format!("one of {}", choices.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")),
-        }
-    }
-
-    /// The label inside a sentence: a first word in small letters, a network's name (D, G)
-    /// as it is.
-    fn label_in_a_sentence(&self) -> String {
-        let mut chars = self.label.chars();
-        match (chars.next(), chars.next()) {
-            (Some(first), Some(second)) if second.is_lowercase() => first.to_lowercase().chain(self.label[first.len_utf8()..].chars()).collect(),
-            _ => self.label.to_string(),
         }
     }
 
@@ -696,6 +704,10 @@ mod tests {
             assert_eq!(error, format!("augment={text} is out of range: shift D's digits (pixels) takes whole numbers 0 to 4"));
         }
         assert_eq!(settings.set_text(Key::Augment, "two").unwrap_err().to_string(), "augment=two is not a whole number");
+        // A VAE's sizes by its networks' names.
+        let words = |family| PRESETS.iter().map(|(_, w)| Key::Preset.choice_words_for(family, w)).collect::<Vec<_>>();
+        assert_eq!(words(Family::Vae), ["tiny (decoder 16, encoder 8 wide)", "small (decoder 24, encoder 16 wide)", "standard (decoder and encoder 32 wide)"]);
+        assert_eq!(words(Family::Cgan), ["tiny (G 16, D 8 wide)", "small (G 24, D 16 wide)", "standard (G and D 32 wide)"]);
         // The form says it by the field's label.
         assert_eq!(Key::Ngf.refused_in_the_form(Family::Dcgan, " 100000 "), format!("G width: whole numbers 1 to {MAX_WIDTH}, not “100000”"));
         assert_eq!(Key::LrD.refused_in_the_form(Family::Dcgan, "-5"), "D learning rate: 0.000001 to 1, not “-5”");

@@ -501,7 +501,11 @@ test('with a VAE first and a DCGAN compared, the DCGAN\'s own settings are in th
     const label = (id) => page.locator(`label[for="${id}"] > span`).innerText();
     assert.equal(await label('loss'), 'Loss (DCGAN only)');
     assert.match(await label('augment'), /\(DCGAN only\)$/);
-    assert.equal(await label('lr-d'), 'Encoder learning rate');
+    // A setting both share, named for each run's networks; the sizes' menu in the VAE's words.
+    assert.equal(await label('lr-d'), "Encoder learning rate, and the DCGAN's D learning rate");
+    assert.equal(await label('ema'), "Average of the decoder (EMA), and the DCGAN's average of G (EMA)");
+    assert.equal(await label('batch'), 'Batch size');
+    assert.equal(await page.locator('#preset option[value="tiny"]').innerText(), 'tiny (decoder 16, encoder 8 wide)');
     await page.selectOption('#loss', 'hinge');
     await page.locator('#d-steps').fill('2');
     await page.locator('#d-steps').dispatchEvent('change');

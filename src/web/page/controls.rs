@@ -55,9 +55,11 @@ fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> imp
     let family = move || only.unwrap_or_else(|| state.settings.with(|s| s.model.family));
     let label = move || {
         let label = key.label_for(family());
-        match only {
-            Some(family) => format!("{label} ({} only)", family.title()),
-            None => label.to_string(),
+        match (only, compared) {
+            (Some(family), _) => format!("{label} ({} only)", family.title()),
+            // A setting both runs share, named otherwise for the compared one's networks.
+            (None, Some(other)) if key.label_for(other) != label => format!("{label}, and the {}'s {}", other.title(), crate::settings::in_a_sentence(key.label_for(other))),
+            _ => label.to_string(),
         }
     };
     let explain = move || key.explain_for(family());
@@ -91,7 +93,8 @@ fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> imp
             let options = choices
                 .iter()
                 .map(|(name, words)| {
-                    let words = if traded(name) { format!("{words} (trades places with the run beside)") } else { words.to_string() };
+                    let words = key.choice_words_for(family(), words);
+                    let words = if traded(name) { format!("{words} (trades places with the run beside)") } else { words };
                     view! { <option value=*name>{words}</option> }
                 })
                 .collect_view();
