@@ -2223,13 +2223,20 @@ mod tests {
         assert!(effects.iter().any(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. })), "{effects:?}");
     }
 
-    #[test]
-    fn a_step_pressed_while_the_kept_runs_load_is_taken_by_both_after_going_on() {
+    /// A DCGAN (kept at step 130) and a VAE compared beside it (kept at step 183), both told of
+    /// their kept runs, the first run's load sent: "Go on from them" just pressed.
+    fn compared_pair_going_on() -> (Page, Page) {
         let (mut lead, mut vae) = compared_pair();
         lead.kept_found(KeptRun { steps: 130, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
         vae.kept_found(KeptRun { steps: 183, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
         vae.follow(&lead.lead());
         lead.go_on_from_kept();
+        (lead, vae)
+    }
+
+    #[test]
+    fn a_step_pressed_while_the_kept_runs_load_is_taken_by_both_after_going_on() {
+        let (mut lead, mut vae) = compared_pair_going_on();
         assert!(matches!(sent(&lead.single_step())[..], [Command::Step]), "the worker steps after its load");
         assert!(sent(&vae.follow(&lead.lead())).is_empty(), "not a step of the run it is about to leave");
         let settings = lead.settings.clone();
@@ -2246,11 +2253,7 @@ mod tests {
 
     #[test]
     fn a_step_pressed_while_the_kept_runs_load_survives_the_rebuild_their_settings_bring() {
-        let (mut lead, mut vae) = compared_pair();
-        lead.kept_found(KeptRun { steps: 130, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
-        vae.kept_found(KeptRun { steps: 183, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
-        vae.follow(&lead.lead());
-        lead.go_on_from_kept();
+        let (mut lead, mut vae) = compared_pair_going_on();
         lead.single_step();
         vae.follow(&lead.lead());
         // The kept run had another seed: the compared run is rebuilt with it, then goes on.
