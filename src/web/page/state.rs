@@ -2154,9 +2154,7 @@ mod tests {
 
     #[test]
     fn a_compared_run_whose_worker_crashed_while_loading_its_kept_run_goes_on_from_it_in_the_next() {
-        let (mut lead, mut vae) = compared_pair();
-        lead.kept_found(KeptRun { steps: 4, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
-        vae.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
+        let (mut lead, mut vae) = compared_pair_kept(4, 3);
         lead.go_on_from_kept();
         let settings = lead.settings.clone();
         lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
@@ -2223,12 +2221,19 @@ mod tests {
         assert!(effects.iter().any(|c| matches!(c, Command::Load { kind: LoadKind::KeptRun, .. })), "{effects:?}");
     }
 
-    /// A DCGAN (kept at step 130) and a VAE compared beside it (kept at step 183), both told of
-    /// their kept runs, the first run's load sent: "Go on from them" just pressed.
-    fn compared_pair_going_on() -> (Page, Page) {
+    /// A DCGAN and a VAE compared beside it, each told of the run it kept (at steps `dcgan` and
+    /// `vae`, in one pair; their bytes [4] and [3]).
+    fn compared_pair_kept(dcgan: u64, vae_steps: u64) -> (Page, Page) {
         let (mut lead, mut vae) = compared_pair();
-        lead.kept_found(KeptRun { steps: 130, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
-        vae.kept_found(KeptRun { steps: 183, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
+        lead.kept_found(KeptRun { steps: dcgan, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
+        vae.kept_found(KeptRun { steps: vae_steps, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
+        (lead, vae)
+    }
+
+    /// The same kept at steps 130 and 183, the first run's load sent: "Go on from them" just
+    /// pressed.
+    fn compared_pair_going_on() -> (Page, Page) {
+        let (mut lead, mut vae) = compared_pair_kept(130, 183);
         vae.follow(&lead.lead());
         lead.go_on_from_kept();
         (lead, vae)
@@ -2270,9 +2275,7 @@ mod tests {
 
     #[test]
     fn a_compared_run_still_building_goes_on_from_its_kept_run_once_ready() {
-        let (mut lead, mut vae) = compared_pair();
-        lead.kept_found(KeptRun { steps: 4, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![4], curves: None });
-        vae.kept_found(KeptRun { steps: 3, what: "tiny".into(), family: Some(crate::model::Family::Vae), pair: Some(1), bytes: vec![3], curves: None });
+        let (mut lead, mut vae) = compared_pair_kept(4, 3);
         vae.reset();
         lead.go_on_from_kept();
         let settings = lead.settings.clone();
