@@ -9,6 +9,7 @@ use burn::prelude::*;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ganplay::checkpoint::Checkpoint;
 use ganplay::classifier::Classifier;
+use ganplay::conv_kernel::{self, Product};
 use ganplay::data::{Digits, Mnist};
 use ganplay::quality::{Gaussian, PAGE_DIGITS, Quality};
 use ganplay::readback::ready_now;
@@ -314,6 +315,12 @@ struct BenchArgs {
     /// launch on its own, so a profiled step is slower than a timed one).
     #[arg(long)]
     profile: bool,
+    /// Instead of timing steps, time each convolution of the networks on its own, at the
+    /// shapes a step runs it: its output, input gradient and weight gradient, by burn's
+    /// operations and by the tiled path, each against a matmul of the same size (a run of
+    /// back-to-back calls until the device is done, median of 5 runs).
+    #[arg(long, conflicts_with = "profile")]
+    layers: bool,
     #[arg(long, default_value = "assets/mnist")]
     data: PathBuf,
 }
@@ -760,6 +767,9 @@ fn average(weights: &[PathBuf], out: &Path) -> Result<()> {
 }
 
 fn bench(args: BenchArgs) -> Result<()> {
+    if args.layers {
+        return bench_layers(&args);
+    }
     let digits = load_training_digits(&args.data)?;
     // The profiler is configured by a cubecl.toml in the working folder, read when the first
     // GPU device starts: the bench moves to a folder of its own that holds one.
@@ -822,6 +832,71 @@ fn bench(args: BenchArgs) -> Result<()> {
     }
     force_conv_path(None);
     Ok(())
+}
+
+/// `bench --layers`: every convolution of the networks at each width, each product by each
+/// path, against a matmul of its size.
+fn bench_layers(args: &BenchArgs) -> Result<()> {
+    let wanted = if args.backend.is_empty() { vec![BackendChoice::Wgpu] } else { args.backend.clone() };
+    for backend in wanted {
+        let device = device(backend)?;
+        println!("{backend:?}: {device:?}");
+        if backend == BackendChoice::Flex {
+            println!("  (on the CPU the tiled path runs burn's convolutions)");
+        }
+        for (&family, &width) in args.model.iter().flat_map(|f| args.widths.iter().map(move |w| (f, w))) {
+            let model = ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width).with_refine(args.refine as usize).with_drefine(args.d_refine as usize);
+            println!("{} width {width}, batch {}: ms a call (GFLOP/s; share of the matmul's speed)", family.name(), args.batch_size);
+            for layer in model.convolutions(args.batch_size) {
+                let normal = burn::tensor::Distribution::Normal(0.0, 1.0);
+                let x = Tensor::<4>::random(layer.input_shape(), normal, &device);
+                let weight = Tensor::<4>::random(layer.weight_shape(), normal, &device);
+                let grad = Tensor::<4>::random(layer.output_shape(), normal, &device);
+                let [rows, depth, columns] = layer.matmul_dims();
+                let (a, b) = (Tensor::<2>::random([rows, depth], normal, &device), Tensor::<2>::random([depth, columns], normal, &device));
+                let flops = layer.flops();
+                let matmul = time_calls(&device, || a.clone().matmul(b.clone()))?;
+                let rate = |seconds: f64| flops / seconds / 1e9;
+                println!("  {}", layer.describe());
+                println!("    matmul {rows}x{depth} by {depth}x{columns}: {:>8.3} ms ({:.0} GFLOP/s)", matmul * 1e3, rate(matmul));
+                for product in Product::ALL {
+                    let mut line = format!("    {:<16}", product.name());
+                    let paths: &[(&str, bool)] = if product.burns_on_both_paths(layer.transposed) { &[("burn's on both", false)] } else { &[("burn's", false), ("tiled", true)] };
+                    for &(path, tiled) in paths {
+                        let seconds = time_calls(&device, || conv_kernel::product(&layer, product, tiled, x.clone(), weight.clone(), grad.clone()))?;
+                        line += &format!("  {path} {:>8.3} ms ({:.0}; {:.2})", seconds * 1e3, rate(seconds), matmul / seconds);
+                    }
+                    println!("{line}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Seconds a call of `call` takes on `device`: the median of 5 runs of back-to-back calls
+/// (enough for about 20 ms each), after one call that compiles (and, natively, tunes) its
+/// kernels. The calls' results are kept until the device is done.
+fn time_calls<T>(device: &Device, call: impl Fn() -> T) -> Result<f64> {
+    let sync = || device.sync().map_err(|e| anyhow::anyhow!("the device failed: {e:?}"));
+    drop(call());
+    sync()?;
+    let started = Instant::now();
+    let once = call();
+    sync()?;
+    let first = started.elapsed().as_secs_f64();
+    drop(once);
+    let calls = ((0.02 / first.max(1e-6)).ceil() as usize).clamp(1, 100);
+    let mut times = Vec::with_capacity(5);
+    for _ in 0..5 {
+        let started = Instant::now();
+        let results: Vec<T> = (0..calls).map(|_| call()).collect();
+        sync()?;
+        times.push(started.elapsed().as_secs_f64() / calls as f64);
+        drop(results);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[2])
 }
 
 /// Moves into a fresh folder whose cubecl.toml logs every kernel launch with its GPU time;

@@ -29,6 +29,8 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{DType, Shape, Tensor};
 use burn_cubecl::CubeBackend;
 
+use crate::model::ConvLayer;
+
 mod kernel;
 
 /// The shape of a convolution's output: [batch, outputs, oh, ow].
@@ -177,6 +179,57 @@ pub fn conv_transpose2d(x: Tensor<4>, weight: Tensor<4>, stride: usize, padding:
     Tensor::from_dispatch(<Dispatch as ConvKernels>::conv_transpose2d_tiled(x.into_dispatch(), weight.into_dispatch(), stride, padding))
 }
 
+/// The three matrix products a convolution costs a training step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    Output,
+    InputGradient,
+    WeightGradient,
+}
+
+impl Product {
+    pub const ALL: [Product; 3] = [Product::Output, Product::InputGradient, Product::WeightGradient];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Output => "output",
+            Product::InputGradient => "input gradient",
+            Product::WeightGradient => "weight gradient",
+        }
+    }
+
+    /// Whether the tiled path runs burn's operation for this product of a convolution (or a
+    /// transposed one): a convolution's input gradient (a transposed convolution, a matmul
+    /// and col2im) and a transposed convolution's output.
+    pub fn burns_on_both_paths(self, transposed: bool) -> bool {
+        matches!((self, transposed), (Product::InputGradient, false) | (Product::Output, true))
+    }
+}
+
+/// `product` of `layer` on x and weight (the output) or on the output's gradient `grad` (the
+/// input's or the weight's gradient), as burn's operations run it or (`tiled`) as the tiled
+/// path does in a training step (`ConvPath::Tiled`).
+pub fn product(layer: &ConvLayer, product: Product, tiled: bool, x: Tensor<4>, weight: Tensor<4>, grad: Tensor<4>) -> Tensor<4> {
+    let (stride, padding) = (layer.stride, layer.padding);
+    let (conv, transposed) = (conv_options(stride, padding), conv_transpose_options(stride, padding));
+    let (x, weight, grad) = (x.into_dispatch(), weight.into_dispatch(), grad.into_dispatch());
+    let out = match (layer.transposed, product, tiled) {
+        (false, Product::Output, false) => Dispatch::conv2d(x, weight, None, conv),
+        (false, Product::Output, true) => <Dispatch as ConvKernels>::conv2d_tiled(x, weight, stride, padding),
+        (false, Product::InputGradient, _) => Dispatch::conv2d_x_backward(x, weight, grad, conv),
+        (false, Product::WeightGradient, false) => Dispatch::conv2d_weight_backward(x, weight, grad, conv),
+        (false, Product::WeightGradient, true) => <Dispatch as ConvKernels>::conv2d_weight_grad_tiled(x, weight, grad, stride, padding),
+        (true, Product::Output, _) => Dispatch::conv_transpose2d(x, weight, None, transposed),
+        (true, Product::InputGradient, false) => Dispatch::conv_transpose2d_x_backward(weight, grad, transposed),
+        (true, Product::InputGradient, true) => <Dispatch as ConvKernels>::conv2d_tiled(grad, weight, stride, padding),
+        (true, Product::WeightGradient, false) => Dispatch::conv_transpose2d_weight_backward(x, weight, grad, transposed),
+        // As `TiledBackward` runs it: the convolution's weight gradient, input and output
+        // gradient exchanged.
+        (true, Product::WeightGradient, true) => <Dispatch as ConvKernels>::conv2d_weight_grad_tiled(grad, weight, x, stride, padding),
+    };
+    Tensor::from_dispatch(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +298,35 @@ mod tests {
         }
     }
 
+    /// Every product of every convolution of a model, by both paths, against autodiff's
+    /// output and gradients of burn's layer.
+    fn check_products(device: &Device) {
+        let model = crate::model::ModelConfig::new().with_ngf(4).with_ndf(3).with_refine(1).with_drefine(1);
+        let layers = model.convolutions(2);
+        assert_eq!(layers.len(), 6);
+        let plain = device.clone().inner();
+        for layer in layers {
+            let x = Tensor::<4>::random(layer.input_shape(), Distribution::Normal(0.0, 1.0), device).require_grad();
+            let w = Tensor::<4>::random(layer.weight_shape(), Distribution::Normal(0.0, 0.1), device).require_grad();
+            let y = if layer.transposed {
+                burn::tensor::module::conv_transpose2d(x.clone(), w.clone(), None, conv_transpose_options(layer.stride, layer.padding))
+            } else {
+                burn::tensor::module::conv2d(x.clone(), w.clone(), None, conv_options(layer.stride, layer.padding))
+            };
+            assert_eq!(y.dims(), layer.output_shape(), "{}", layer.describe());
+            let upstream = Tensor::<4>::ones(y.dims(), device).cumsum(3).sin();
+            let grads = (y.clone() * upstream.clone()).sum().backward();
+            let expected = [y.inner(), x.grad(&grads).unwrap(), w.grad(&grads).unwrap()];
+            let on_plain = |t: &Tensor<4>| Tensor::<4>::from_data(t.clone().inner().into_data(), &plain);
+            for (product, expected) in Product::ALL.into_iter().zip(expected) {
+                for tiled in [false, true] {
+                    let got = super::product(&layer, product, tiled, on_plain(&x), on_plain(&w), on_plain(&upstream));
+                    close(&format!("{}, {} (tiled: {tiled})", layer.describe(), product.name()), got, Tensor::from_data(expected.clone().into_data(), &plain));
+                }
+            }
+        }
+    }
+
     /// On the CPU the operations are burn's own: this checks the backward passes' wiring, and
     /// that a transposed convolution's gradients are the convolutions said.
     #[test]
@@ -252,6 +334,7 @@ mod tests {
         let device = Device::flex().autodiff();
         check_convolutions(&device);
         check_transposed(&device);
+        check_products(&device);
     }
 
     /// The kernels themselves, on a Vulkan device (Mesa's lavapipe where there is no GPU): the
@@ -270,5 +353,6 @@ mod tests {
         };
         check_convolutions(&device);
         check_transposed(&device);
+        check_products(&device);
     }
 }

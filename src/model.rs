@@ -254,25 +254,50 @@ impl ModelConfig {
         }
     }
 
-    /// Floating-point operations of one forward pass of G and of D, per image, counting a
-    /// multiply-add as two. Convolutions dominate; norms and activations are left out.
-    pub fn forward_flops(&self) -> (f64, f64) {
-        let conv = |cin: usize, cout: usize, k: usize, out_side: usize| {
-            2.0 * (cin * cout * k * k) as f64 * (out_side * out_side) as f64
-        };
-        // A transposed conv does the same multiply-adds as the conv it is the gradient of:
-        // one kxk kernel per input pixel.
-        let conv_t = |cin: usize, cout: usize, k: usize, in_side: usize| {
-            2.0 * (cin * cout * k * k) as f64 * (in_side * in_side) as f64
-        };
+    /// The convolutions of G and of D as a training step runs them, `batch` images a step:
+    /// the layers `ganplay bench --layers` times one by one. G's first layer and D's last are
+    /// matrix products already (`dense_project`, `dense_score`) and are not among them, nor is
+    /// a conditional D's convolution of its ten class planes (one of ten images a call).
+    pub fn convolutions(&self, batch: usize) -> Vec<ConvLayer> {
         let (g1, g2) = (4 * self.ngf, 2 * self.ngf);
-        let refine = self.refine as f64 * conv(g2, g2, 3, 14);
-        let g = conv_t(self.generator_inputs(), g1, 7, 1) + conv_t(g1, g2, 4, 7) + refine + conv_t(g2, 1, 4, 14);
         let (d1, d2) = (self.ndf, 2 * self.ndf);
-        // A conditional D's ten class planes cost one convolution of ten images a call, not one
-        // a digit (`Discriminator::forward_conditioned`): left out, as the norms are.
+        // A GAN's D judges a step's real and drawn digits in one pass.
+        let d_batch = if self.family == Family::Vae { batch } else { 2 * batch };
+        let layer = |name: String, generator: bool, transposed: bool, batch: usize, [channels, outputs]: [usize; 2], side: usize, k: usize| ConvLayer {
+            name,
+            generator,
+            transposed,
+            batch,
+            channels,
+            outputs,
+            side,
+            k,
+            // The 4x4 layers halve or double the map; the 3x3 extra layers keep it.
+            stride: if k == 4 { 2 } else { 1 },
+            padding: 1,
+        };
+        let (g, d) = if self.family == Family::Vae { ("decoder", "encoder") } else { ("G", "D") };
+        let mut layers = vec![layer(format!("{g}'s 2nd"), true, true, batch, [g1, g2], 7, 4)];
+        layers.extend((1..=self.refine).map(|i| layer(format!("{g}'s extra {i}"), true, false, batch, [g2, g2], 14, 3)));
+        layers.push(layer(format!("{g}'s last"), true, true, batch, [g2, 1], 14, 4));
+        layers.push(layer(format!("{d}'s 1st"), false, false, d_batch, [1, d1], IMAGE_SIDE, 4));
+        layers.push(layer(format!("{d}'s 2nd"), false, false, d_batch, [d1, d2], 14, 4));
+        layers.extend((1..=self.drefine).map(|i| layer(format!("{d}'s extra {i}"), false, false, d_batch, [d2, d2], 7, 3)));
+        layers
+    }
+
+    /// Floating-point operations of one forward pass of G and of D, per image, counting a
+    /// multiply-add as two: the convolutions (`convolutions`) and the two dense layers. Norms
+    /// and activations are left out.
+    pub fn forward_flops(&self) -> (f64, f64) {
+        let (g1, d2) = (4 * self.ngf, 2 * self.ndf);
         let outputs = if self.family == Family::Vae { 2 * self.nz } else { 1 };
-        let d = conv(1, d1, 4, 14) + conv(d1, d2, 4, 7) + self.drefine as f64 * conv(d2, d2, 3, 7) + conv(d2, outputs, 7, 1);
+        let dense = |inputs: usize, outputs: usize| 2.0 * (inputs * outputs) as f64;
+        let (mut g, mut d) = (dense(self.generator_inputs(), g1 * 49), dense(d2 * 49, outputs));
+        for layer in self.convolutions(1) {
+            let per_image = layer.flops() / layer.batch as f64;
+            *(if layer.generator { &mut g } else { &mut d }) += per_image;
+        }
         (g, d)
     }
 
@@ -288,6 +313,84 @@ impl ModelConfig {
             Family::Vae => 3.0 * d + 3.0 * g,
         };
         per_image * batch as f64
+    }
+}
+
+/// A convolution of G or D at the shapes a training step runs it (`ModelConfig::convolutions`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvLayer {
+    /// The layer in words: "G's 2nd", "D's extra 1".
+    pub name: String,
+    /// Whether the layer is G's (a VAE's decoder), not D's (its encoder).
+    pub generator: bool,
+    /// A transposed convolution (G's 4x4 layers), whose weight is [channels, outputs, k, k];
+    /// a convolution's is [outputs, channels, k, k].
+    pub transposed: bool,
+    /// Images a call takes.
+    pub batch: usize,
+    pub channels: usize,
+    pub outputs: usize,
+    /// Side of the square input map.
+    pub side: usize,
+    /// Side of the square kernel.
+    pub k: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl ConvLayer {
+    /// Side of the square output map.
+    pub fn out_side(&self) -> usize {
+        if self.transposed {
+            (self.side - 1) * self.stride + self.k - 2 * self.padding
+        } else {
+            (self.side + 2 * self.padding - self.k) / self.stride + 1
+        }
+    }
+
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.channels, self.side, self.side]
+    }
+
+    pub fn output_shape(&self) -> [usize; 4] {
+        [self.batch, self.outputs, self.out_side(), self.out_side()]
+    }
+
+    pub fn weight_shape(&self) -> [usize; 4] {
+        let [a, b] = if self.transposed { [self.channels, self.outputs] } else { [self.outputs, self.channels] };
+        [a, b, self.k, self.k]
+    }
+
+    /// The matrix product [rows, depth] x [depth, columns] that each of the layer's three
+    /// products in a step (output, input gradient, weight gradient) is: rows are output
+    /// pixels of the batch, the depth a patch's entries (channel and tap), columns the output
+    /// channels. A transposed convolution's are those of the convolution it is the adjoint of
+    /// (from its output to its input).
+    pub fn matmul_dims(&self) -> [usize; 3] {
+        if self.transposed {
+            [self.batch * self.side * self.side, self.outputs * self.k * self.k, self.channels]
+        } else {
+            let side = self.out_side();
+            [self.batch * side * side, self.channels * self.k * self.k, self.outputs]
+        }
+    }
+
+    /// Floating-point operations of one of its products (a multiply-add counted as two).
+    pub fn flops(&self) -> f64 {
+        let [rows, depth, columns] = self.matmul_dims();
+        2.0 * rows as f64 * depth as f64 * columns as f64
+    }
+
+    /// The layer and its shapes in words: "D's 2nd: 4x4 stride 2, 32 to 64 channels at 14x14,
+    /// 128 images".
+    pub fn describe(&self) -> String {
+        let kind = match (self.transposed, self.stride) {
+            (true, s) => format!("transposed {0}x{0} stride {s}", self.k),
+            (false, 1) => format!("{0}x{0}", self.k),
+            (false, s) => format!("{0}x{0} stride {s}", self.k),
+        };
+        let (name, side) = (&self.name, self.side);
+        format!("{name}: {kind}, {} to {} channels at {side}x{side}, {} images", self.channels, self.outputs, self.batch)
     }
 }
 
@@ -620,6 +723,34 @@ mod tests {
         // A VAE's encoder takes them too, and still gives z's mean and log-variance.
         let vae = deeper.with_family(Family::Vae).with_nz(6);
         assert_eq!(vae.init_discriminator(&device).encode(Tensor::zeros([2, 1, IMAGE_SIDE, IMAGE_SIDE], &device)).dims(), [2, 12]);
+    }
+
+    #[test]
+    fn convolutions_chain_as_the_networks_run_them() {
+        let model = ModelConfig::new().with_ngf(32).with_ndf(16).with_refine(1).with_drefine(2);
+        let layers = model.convolutions(64);
+        let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["G's 2nd", "G's extra 1", "G's last", "D's 1st", "D's 2nd", "D's extra 1", "D's extra 2"]);
+        // Each layer takes what the one before it gives, within each network.
+        for pair in layers.windows(2).filter(|p| p[0].generator == p[1].generator) {
+            assert_eq!(pair[0].output_shape(), pair[1].input_shape(), "{} into {}", pair[0].describe(), pair[1].describe());
+        }
+        assert_eq!(layers[0].input_shape(), [64, 128, 7, 7]);
+        assert_eq!(layers[2].output_shape(), [64, 1, IMAGE_SIDE, IMAGE_SIDE]);
+        // D judges the real and the drawn digits in one pass; D's 2nd gives [128, 32, 7, 7].
+        assert_eq!(layers[3].input_shape(), [128, 1, IMAGE_SIDE, IMAGE_SIDE]);
+        assert_eq!(layers[4].output_shape(), [128, 32, 7, 7]);
+        assert_eq!(layers[0].weight_shape(), [128, 64, 4, 4]);
+        assert_eq!(layers[4].weight_shape(), [32, 16, 4, 4]);
+        // As matrix products: G's 2nd is the adjoint of a convolution from 14x14 to 7x7.
+        assert_eq!(layers[0].matmul_dims(), [64 * 49, 64 * 16, 128]);
+        assert_eq!(layers[4].matmul_dims(), [128 * 49, 16 * 16, 32]);
+        assert_eq!(layers[4].describe(), "D's 2nd: 4x4 stride 2, 16 to 32 channels at 14x14, 128 images");
+        assert_eq!(layers[0].describe(), "G's 2nd: transposed 4x4 stride 2, 128 to 64 channels at 7x7, 64 images");
+        // A VAE's encoder takes the batch once.
+        let vae = model.with_family(Family::Vae).convolutions(64);
+        assert_eq!(vae[3].name, "encoder's 1st");
+        assert_eq!(vae[3].batch, 64);
     }
 
     #[test]

@@ -688,6 +688,17 @@ test('switching the backend carries the run over to it', { timeout: 300_000 }, a
     // The snapshot that carried the run stays in the list.
     await page.locator('#snapshots li[data-step="2"]').waitFor();
     await page.screenshot({ path: path.join(artifacts, 'backend-switched.png'), fullPage: true });
+    // Changed again while the run is on its way to the new worker, the run goes to the newer
+    // one (automatic: the CPU here, over a software GPU).
+    await page.selectOption('#backend-choice', 'cpu');
+    await page.waitForFunction(() => /Moving the run at step 3/.test(document.querySelector('#notice')?.innerText));
+    await page.selectOption('#backend-choice', 'auto');
+    await page.waitForFunction(() => document.querySelector('#notice')?.innerText
+      === 'Moved the run to your processor (CPU) at step 3, paused. Press play to go on.', null, { timeout: 120_000 });
+    await waitReady(page);
+    assert.equal(await stepCount(page), 3);
+    assert.equal(await points(page, 'chart-prob'), 3);
+    assert.doesNotMatch(page.url(), /backend=(cpu|webgpu)/);
   });
 });
 

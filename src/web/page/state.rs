@@ -291,8 +291,9 @@ pub struct QualityPanel {
 pub struct Links {
     /// A run to go on from once a new training worker listens: its step and weights file.
     pending_restore: Option<(u64, Payload)>,
-    /// That run is on its way to the new worker, whose networks are fresh until it loads.
-    restoring: bool,
+    /// That run, on its way to the new worker, whose networks are fresh until it loads: kept
+    /// until then, so that another change of backend takes it to the next worker.
+    restoring: Option<(u64, Payload)>,
     /// The step of the snapshot the run went back to, until its next snapshot: the listed ones
     /// after it are of the branch left behind (still there to go back to, but not this run's).
     branch_from: Option<u64>,
@@ -697,7 +698,7 @@ impl Page {
                 self.load_not_taken();
                 // The run a new worker was to go on from: its networks are fresh, and the page
                 // shows them so.
-                if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.restoring) {
+                if kind == LoadKind::Snapshot && self.links.restoring.take().is_some() {
                     self.reset_shown();
                     self.error_with(format!("{message} The run could not be brought back: training starts over from step 0."), details);
                     return Vec::new();
@@ -724,7 +725,7 @@ impl Page {
                 self.offer_kept_again();
                 self.links.kept_as_loaded = None;
                 // The run a new worker was to go on from: what it has is not that run.
-                if std::mem::take(&mut self.links.restoring) && kind == LoadKind::Snapshot {
+                if self.links.restoring.take().is_some() && kind == LoadKind::Snapshot {
                     // Nor are its pictures: the worker has no networks to draw new ones.
                     self.run.showing = None;
                     self.reset_shown();
@@ -751,7 +752,7 @@ impl Page {
     /// A weights file was loaded: its settings, and curves cut back to its step (a snapshot of
     /// this run) or its own (a file that holds them, the kept run) or none.
     fn loaded(&mut self, kind: LoadKind, settings: Settings, steps: u64, source: &str, curves: Option<Curves>) -> Effects {
-        self.links.restoring = false;
+        self.links.restoring = None;
         self.run.loading = false;
         // A file of other sizes brings its own: the form follows it, and the note says so.
         let resized = (kind == LoadKind::File && settings.model != self.settings.model).then(|| {
@@ -863,7 +864,7 @@ impl Page {
         match self.links.pending_restore.take() {
             Some((steps, bytes)) => {
                 self.run.clear_speed();
-                self.links.restoring = true;
+                self.links.restoring = Some((steps, bytes.clone()));
                 let load = Command::Load { kind: LoadKind::Snapshot, source: format!("the snapshot at step {steps}"), bytes: Vec::new() };
                 vec![Effect::Trainer(Command::Reset(Settings { auto_size: false, ..self.settings.clone() })), Effect::TrainerWith(load, bytes)]
             }
@@ -1161,7 +1162,7 @@ impl Page {
     /// New networks in the worker, the step and curves back to zero.
     pub fn reset(&mut self) -> Effects {
         self.run.ready = false;
-        self.links.restoring = false;
+        self.links.restoring = None;
         // A move whose load the reset overtakes is over: a later snapshot's load is not its.
         self.links.moving = false;
         self.links.resume_after_move = false;
@@ -1312,7 +1313,9 @@ impl Page {
                     self.links.resume_after_move = self.run.running;
                     vec![Effect::Trainer(Command::HandOver)]
                 } else {
-                    let pending = self.links.pending_restore.take();
+                    // The run goes along whether it still waits for the worker to listen or
+                    // is already on its way there.
+                    let pending = self.links.pending_restore.take().or_else(|| self.links.restoring.take());
                     self.start_trainer_with(pending)
                 }
             }
@@ -2000,7 +2003,7 @@ mod tests {
         let failed = "The snapshot at step 4 was not loaded: the networks are not built yet.";
         page.apply(Report::LoadFailed { kind: LoadKind::Snapshot, message: failed.into() }, None);
         assert_eq!(page.messages.error.as_deref(), Some(format!("{failed} The run could not be brought back.").as_str()));
-        assert_eq!((page.run.step, page.charts.points().len(), page.run.loading, page.links.restoring), (0, 0, false, false));
+        assert_eq!((page.run.step, page.charts.points().len(), page.run.loading, page.links.restoring.is_some()), (0, 0, false, false));
         assert!(listed(&page).is_empty());
         assert_eq!(page.run.showing, None, "the grid on screen is of the run not brought back");
     }
@@ -2829,6 +2832,31 @@ mod tests {
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
         let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None };
         assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]));
+    }
+
+    #[test]
+    fn a_second_change_of_backend_before_the_run_arrives_takes_it_to_the_next_worker() {
+        let mut page = ready_page("?backend=cpu");
+        page.apply(Report::Running(true), None);
+        steps(&mut page, 1..=4);
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Running(false), None);
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
+        page.apply(Report::HandedOver { steps: 4 }, None);
+        // The new worker listens and is sent the run; before it has loaded it, the backend
+        // changes again.
+        assert!(matches!(sent(&page.apply(Report::Listening, None))[..], [Command::Reset(_), Command::Load { .. }]));
+        assert!(matches!(page.change(Key::Backend, "cpu")[..], [Effect::StartTrainer]));
+        assert!(page.messages.notice.as_deref().unwrap().contains("Moving the run at step 4"), "{:?}", page.messages.notice);
+        let effects = page.apply(Report::Listening, None);
+        assert!(
+            matches!(&effects[..], [Effect::Trainer(Command::Reset(_)), Effect::TrainerWith(Command::Load { kind: LoadKind::Snapshot, .. }, bytes)] if bytes == &vec![4]),
+            "{effects:?}"
+        );
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None };
+        assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]), "it trains on, as it did");
+        assert_eq!(page.run.step, 4);
     }
 
     #[test]
