@@ -992,6 +992,45 @@ test('a reload keeps the run: the page offers to go on from its last snapshot, o
   });
 });
 
+test('a run that a changed seed or Reset starts over is offered to go on from', { timeout: 300_000 }, async () => {
+  await withPage('?backend=cpu&preset=tiny&seed=9', async (page) => {
+    await waitReady(page);
+    await stepTo(page, 3);
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="3"]').waitFor();
+    await untilKept(page, 3);
+    await stepTo(page, 5);
+    // A new seed starts over; the run before stays, offered as the run kept in this browser.
+    await page.locator('#seed').fill('2');
+    await page.locator('#seed').dispatchEvent('change');
+    await page.waitForFunction(() => /training starts over/.test(document.querySelector('#notice')?.innerText));
+    await page.locator('#kept-run').waitFor();
+    assert.match(await text(page, '#kept-run'), /^Your last run \(tiny DCGAN, step 3\) is kept in this browser\. Training here replaces it once the new run gets that far\./);
+    await waitReady(page);
+    await stepTo(page, 1);
+    await page.screenshot({ path: path.join(artifacts, 'replaced-run-offered.png') });
+    // Going on from it brings back its seed, its step and its curves.
+    await page.click('#kept-go-on');
+    await page.waitForFunction(() => /Loaded the run kept in this browser \(step 3\)/.test(document.querySelector('#notice')?.innerText));
+    assert.equal(await stepCount(page), 3);
+    assert.equal(await page.locator('#seed').inputValue(), '9');
+    assert.equal(await points(page, 'chart-prob'), 3);
+    assert.equal(await page.locator('#kept-run').count(), 0);
+    // Reset offers the run it replaces too, and a reload still finds it.
+    await stepTo(page, 4);
+    await page.click('#snapshot-now');
+    await page.locator('#snapshots li[data-step="4"]').waitFor();
+    await untilKept(page, 4);
+    await page.click('#reset');
+    await page.locator('#kept-run', { hasText: 'step 4' }).waitFor();
+    await waitReady(page);
+    assert.equal(await stepCount(page), 0);
+    await page.reload();
+    await waitReady(page);
+    await page.locator('#kept-run', { hasText: '(tiny DCGAN, step 4)' }).waitFor();
+  });
+});
+
 test('compare mode keeps both runs in the browser, and after a reload both go on from theirs', { timeout: 300_000 }, async () => {
   await withPage('?backend=cpu&preset=tiny&seed=4&compare=vae', async (page) => {
     await waitReady(page);

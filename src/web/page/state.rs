@@ -312,6 +312,8 @@ pub struct Links {
     last_generator: Option<(Weights, Payload)>,
     /// The browser refused to keep a snapshot (said once).
     keep_failed: bool,
+    /// The step of the run last sent to the browser to keep.
+    last_kept: Option<u64>,
     /// The address's z, used for the first networks of its size.
     shared_z: Option<Vec<f32>>,
     /// The address's test hook, injected once per page after step 3.
@@ -953,9 +955,8 @@ impl Page {
             let last = self.charts.points().last().filter(|p| p.report.step == snapshot.steps && p.steps == 1);
             snapshot.report = last.map(|p| p.report);
         }
-        let size = self.settings.preset().map_or("custom-size", |p| p.name());
         let family = self.settings.model.family;
-        let what = format!("{size} {}", family.title());
+        let what = self.run_in_words();
         // A collapsed run does not replace the run kept in the browser, nor does one still
         // short of the kept run that the page offers to go on from.
         // (While the kept run is on its way to the worker, the run it replaces may still send one.)
@@ -979,8 +980,8 @@ impl Page {
             return Vec::new();
         }
         let curves = serde_json::to_string(&self.curves()).ok();
-        let pair = self.links.lead.as_ref().map_or(self.links.pair, |lead| lead.kept.pair);
-        vec![Effect::Keep(self.kept_slot(), KeptRun { steps, what, family: Some(family), pair: Some(pair), bytes, curves })]
+        let pair = self.kept_pair();
+        self.keep(KeptRun { steps, what, family: Some(family), pair: Some(pair), bytes, curves })
     }
 
     /// Where the browser keeps this run.
@@ -1198,7 +1199,9 @@ impl Page {
     pub fn user_reset(&mut self) -> Effects {
         self.clear_error();
         self.run.resets += 1;
-        self.reset()
+        let mut effects = self.offer_replaced_run();
+        effects.extend(self.reset());
+        effects
     }
 
     /// Play, or pause: a pause takes effect after the step under way, which on a slow
@@ -1283,7 +1286,49 @@ impl Page {
         if self.messages.error_about_file {
             self.clear_error();
         }
-        self.adopt(next, Some(key))
+        let mut effects = if self.settings.change_to(&next) == Some(Applies::Rebuild) { self.offer_replaced_run() } else { Vec::new() };
+        effects.extend(self.adopt(next, Some(key)));
+        effects
+    }
+
+    /// The run that new networks are about to replace (a changed seed or size, Reset), offered
+    /// as the run kept in this browser to go on from, as a run kept by an earlier visit is: its
+    /// last snapshot, and its curves. The browser keeps it until the new run gets as far. A
+    /// run with no snapshot yet is not offered, nor is one while a longer run's offer stands.
+    fn offer_replaced_run(&mut self) -> Effects {
+        let Some(latest) = self.runs_snapshots().last() else { return Vec::new() };
+        if self.links.kept_loading.is_some() || self.kept.as_ref().is_some_and(|kept| kept.steps >= latest.steps) {
+            return Vec::new();
+        }
+        let (steps, bytes) = (latest.steps, latest.bytes.clone());
+        let run = KeptRun {
+            steps,
+            what: self.run_in_words(),
+            family: Some(self.settings.model.family),
+            pair: Some(self.kept_pair()),
+            bytes,
+            curves: serde_json::to_string(&self.curves()).ok(),
+        };
+        self.kept = Some(run.clone());
+        // Kept already, unless its last snapshot was not (a collapsed run's).
+        if self.links.last_kept == Some(steps) { Vec::new() } else { self.keep(run) }
+    }
+
+    /// Keeps `run` in the browser, in this run's slot.
+    fn keep(&mut self, run: KeptRun) -> Effects {
+        self.links.last_kept = Some(run.steps);
+        vec![Effect::Keep(self.kept_slot(), run)]
+    }
+
+    /// The run's size and model in words, as the kept run's offer names it: "tiny DCGAN".
+    fn run_in_words(&self) -> String {
+        let size = self.settings.preset().map_or("custom-size", |p| p.name());
+        format!("{size} {}", self.settings.model.family.title())
+    }
+
+    /// The comparison a run kept now belongs to (`Links::pair`).
+    fn kept_pair(&self) -> u64 {
+        self.links.lead.as_ref().map_or(self.links.pair, |lead| lead.kept.pair)
     }
 
     /// New settings (checked), from the form's `key` or from the run this one follows: what
@@ -1356,6 +1401,10 @@ impl Page {
             // Named as the first run's form names them.
             let changed = self.settings.rebuilds_for(&settings, lead.settings.model.family);
             rebuilt = self.settings.change_to(&settings) == Some(Applies::Rebuild);
+            // Offered as the run it follows offers its own (not when it goes on from its kept run).
+            if rebuilt && !went_on {
+                effects.extend(self.offer_replaced_run());
+            }
             effects.extend(self.adopt(settings, None));
             // Rebuilt for the first run's new settings (the form's, or a file's it loaded).
             if !traded && !changed.is_empty() && rebuilt {
@@ -2857,6 +2906,72 @@ mod tests {
         let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None };
         assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]), "it trains on, as it did");
         assert_eq!(page.run.step, 4);
+    }
+
+    #[test]
+    fn a_run_that_new_networks_replace_is_offered_to_go_on_from() {
+        let snapshot = |steps| Report::Snapshot { steps, report: None, thumbnail: String::new(), bytes: Vec::new() };
+        // No snapshot yet: nothing to offer.
+        let mut page = ready_page("?seed=4");
+        steps(&mut page, 1..=2);
+        assert!(matches!(page.change(Key::Seed, "5")[..], [Effect::Trainer(Command::Reset(_))]));
+        assert!(page.kept.is_none());
+        // A changed seed starts over: the run before is offered, with its curves, as the run
+        // kept in the browser (kept there already: its last snapshot was).
+        let mut page = ready_page("?seed=4");
+        steps(&mut page, 1..=6);
+        assert!(matches!(page.apply(snapshot(6), Some(vec![6; 4]))[..], [Effect::Keep(KeptSlot::Run, _)]));
+        steps(&mut page, 7..=8);
+        assert!(matches!(page.change(Key::Seed, "5")[..], [Effect::Trainer(Command::Reset(_))]));
+        let kept = page.kept.clone().expect("the run before is offered");
+        assert_eq!((kept.steps, kept.what.as_str(), kept.family, kept.bytes), (6, "tiny DCGAN", Some(crate::model::Family::Dcgan), vec![6; 4]));
+        let curves = Curves::read(kept.curves.unwrap().as_bytes(), 6, crate::model::Family::Dcgan).unwrap();
+        assert_eq!(curves.charts.last_step(), Some(6));
+        // The new run's snapshots, shorter, leave it in the browser.
+        steps(&mut page, 1..=3);
+        assert!(page.apply(snapshot(3), Some(vec![3; 4])).is_empty());
+        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(6));
+        // Going on from it brings the seed it had.
+        let effects = page.go_on_from_kept();
+        assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, .. }, bytes)] if bytes == &vec![6; 4]));
+        // Reset offers it too; a snapshot the browser did not keep (a collapsed run's) is
+        // kept then. A longer run on offer stays the offer.
+        let mut page = ready_page("");
+        steps(&mut page, 1..=5);
+        page.apply(snapshot(5), Some(vec![5; 4]));
+        page.quality.collapse = Some(Collapse { step: 7, classes: 2, snapshot_before: Some(5) });
+        steps(&mut page, 6..=7);
+        assert!(page.apply(snapshot(7), Some(vec![7; 4])).is_empty(), "a collapsed run is not kept");
+        let effects = page.user_reset();
+        assert!(matches!(&effects[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 7, .. }), Effect::Trainer(Command::Reset(_))]), "{effects:?}");
+        steps(&mut page, 1..=2);
+        page.apply(snapshot(2), Some(vec![2; 4]));
+        assert!(matches!(page.user_reset()[..], [Effect::Trainer(Command::Reset(_))]));
+        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(7));
+    }
+
+    #[test]
+    fn compared_runs_that_a_reset_replaces_are_both_offered() {
+        let (mut lead, mut vae) = compared_pair();
+        steps(&mut lead, 1..=4);
+        lead.apply(snapshot_at(4), Some(vec![4; 8]));
+        steps(&mut vae, 1..=3);
+        vae.apply(snapshot_at(3), Some(vec![3; 8]));
+        vae.follow(&lead.lead());
+        lead.user_reset();
+        vae.follow(&lead.lead());
+        assert_eq!(lead.kept.as_ref().map(|k| (k.steps, k.pair)), Some((4, Some(22))));
+        assert_eq!(vae.kept.as_ref().map(|k| (k.steps, k.family, k.pair)), Some((3, Some(crate::model::Family::Vae), Some(22))));
+        for page in [&mut lead, &mut vae] {
+            let settings = page.settings.clone();
+            page.apply(Report::Ready { settings }, None);
+        }
+        // Going on from them: the compared run goes on from its own once the first has.
+        lead.go_on_from_kept();
+        let settings = lead.settings.clone();
+        lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
+        let effects = vae.follow(&lead.lead());
+        assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, .. }, bytes)] if bytes == &vec![3; 8]), "{effects:?}");
     }
 
     #[test]
