@@ -886,7 +886,7 @@ fn time_calls<T>(device: &Device, call: impl Fn() -> T) -> Result<f64> {
     sync()?;
     let first = started.elapsed().as_secs_f64();
     drop(once);
-    let calls = ((0.02 / first.max(1e-6)).ceil() as usize).clamp(1, 100);
+    let calls = ((0.02 / first.max(1e-6)).ceil() as usize).clamp(1, 50);
     let mut times = Vec::with_capacity(5);
     for _ in 0..5 {
         let started = Instant::now();
