@@ -317,8 +317,9 @@ struct BenchArgs {
     profile: bool,
     /// Instead of timing steps, time each convolution of the networks on its own, at the
     /// shapes a step runs it: its output, input gradient and weight gradient, by burn's
-    /// operations and by the tiled path, each against a matmul of the same size (a run of
-    /// back-to-back calls until the device is done, median of 5 runs).
+    /// operations and by the tiled path, each against the matmul of the same sizes it amounts
+    /// to (back-to-back calls for at least 20 ms until the device is done, median of 5 such
+    /// runs; `--conv`, `--steps` and `--warmup` do not apply).
     #[arg(long, conflicts_with = "profile")]
     layers: bool,
     #[arg(long, default_value = "assets/mnist")]
@@ -774,25 +775,18 @@ fn bench(args: BenchArgs) -> Result<()> {
     // The profiler is configured by a cubecl.toml in the working folder, read when the first
     // GPU device starts: the bench moves to a folder of its own that holds one.
     let profile_log = if args.profile { Some(start_profiler()?) } else { None };
-    let wanted = if args.backend.is_empty() { vec![BackendChoice::Flex, BackendChoice::Wgpu] } else { args.backend.clone() };
-    let mut devices = Vec::new();
-    for backend in wanted {
-        match device(backend) {
-            Ok(device) => devices.push((backend, device.autodiff())),
-            Err(e) if args.backend.is_empty() => println!("{backend:?}: skipped ({e})"),
-            Err(e) => return Err(e),
-        }
-    }
+    let devices = bench_devices(&args)?;
     println!(
         "batch {}, {} extra G layers, {} extra D layers, median of {} steps after {} warm-up",
         args.batch_size, args.refine, args.d_refine, args.steps, args.warmup
     );
     for (backend, device) in devices {
+        let device = device.autodiff();
         println!("{backend:?}: {device:?}");
         for &conv in &args.conv {
             force_conv_path(conv.path());
-            for (&family, &width) in args.model.iter().flat_map(|f| args.widths.iter().map(move |w| (f, w))) {
-                let model = ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width).with_refine(args.refine as usize).with_drefine(args.d_refine as usize);
+            for (family, width) in bench_models(&args) {
+                let model = bench_model(&args, family, width);
                 let flops = model.step_flops(args.batch_size);
                 let mut gan = Gan::new(model, TrainConfig::new().with_batch_size(args.batch_size), &device);
                 for _ in 0..args.warmup {
@@ -834,37 +828,60 @@ fn bench(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// The backends a benchmark times: those asked for, or every one available.
+fn bench_devices(args: &BenchArgs) -> Result<Vec<(BackendChoice, Device)>> {
+    let wanted = if args.backend.is_empty() { vec![BackendChoice::Flex, BackendChoice::Wgpu] } else { args.backend.clone() };
+    let mut devices = Vec::new();
+    for backend in wanted {
+        match device(backend) {
+            Ok(device) => devices.push((backend, device)),
+            Err(e) if args.backend.is_empty() => println!("{backend:?}: skipped ({e})"),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(devices)
+}
+
+/// Every model asked for at every width.
+fn bench_models(args: &BenchArgs) -> impl Iterator<Item = (Family, usize)> + '_ {
+    args.model.iter().flat_map(|&family| args.widths.iter().map(move |&width| (family, width)))
+}
+
+fn bench_model(args: &BenchArgs, family: Family, width: usize) -> ModelConfig {
+    ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width).with_refine(args.refine as usize).with_drefine(args.d_refine as usize)
+}
+
 /// `bench --layers`: every convolution of the networks at each width, each product by each
 /// path, against a matmul of its size.
 fn bench_layers(args: &BenchArgs) -> Result<()> {
-    let wanted = if args.backend.is_empty() { vec![BackendChoice::Wgpu] } else { args.backend.clone() };
-    for backend in wanted {
-        let device = device(backend)?;
+    for (backend, device) in bench_devices(args)? {
         println!("{backend:?}: {device:?}");
         if backend == BackendChoice::Flex {
             println!("  (on the CPU the tiled path runs burn's convolutions)");
         }
-        for (&family, &width) in args.model.iter().flat_map(|f| args.widths.iter().map(move |w| (f, w))) {
-            let model = ModelConfig::new().with_family(family).with_ngf(width).with_ndf(width).with_refine(args.refine as usize).with_drefine(args.d_refine as usize);
+        for (family, width) in bench_models(args) {
+            let model = bench_model(args, family, width);
             println!("{} width {width}, batch {}: ms a call (GFLOP/s; share of the matmul's speed)", family.name(), args.batch_size);
             for layer in model.convolutions(args.batch_size) {
                 let normal = burn::tensor::Distribution::Normal(0.0, 1.0);
                 let x = Tensor::<4>::random(layer.input_shape(), normal, &device);
                 let weight = Tensor::<4>::random(layer.weight_shape(), normal, &device);
                 let grad = Tensor::<4>::random(layer.output_shape(), normal, &device);
-                let [rows, depth, columns] = layer.matmul_dims();
-                let (a, b) = (Tensor::<2>::random([rows, depth], normal, &device), Tensor::<2>::random([depth, columns], normal, &device));
-                let flops = layer.flops();
-                let matmul = time_calls(&device, || a.clone().matmul(b.clone()))?;
-                let rate = |seconds: f64| flops / seconds / 1e9;
+                let rate = |seconds: f64| layer.flops() / seconds / 1e9;
                 println!("  {}", layer.describe());
-                println!("    matmul {rows}x{depth} by {depth}x{columns}: {:>8.3} ms ({:.0} GFLOP/s)", matmul * 1e3, rate(matmul));
                 for product in Product::ALL {
-                    let mut line = format!("    {:<16}", product.name());
-                    let paths: &[(&str, bool)] = if product.burns_on_both_paths(layer.transposed) { &[("burn's on both", false)] } else { &[("burn's", false), ("tiled", true)] };
+                    let [m, k, n] = layer.matmul_for(product);
+                    let (a, b) = (Tensor::<2>::random([m, k], normal, &device), Tensor::<2>::random([k, n], normal, &device));
+                    let matmul = time_calls(&device, || a.clone().matmul(b.clone()))?;
+                    let mut line = format!("    {:<16} matmul {m}x{k} by {k}x{n}: {:.3} ms ({:.0})", product.name(), matmul * 1e3, rate(matmul));
+                    let paths: &[(&str, bool)] = if layer.burns_only || product.burns_on_both_paths(layer.transposed) {
+                        &[("burn's on both paths", false)]
+                    } else {
+                        &[("burn's", false), ("tiled", true)]
+                    };
                     for &(path, tiled) in paths {
                         let seconds = time_calls(&device, || conv_kernel::product(&layer, product, tiled, x.clone(), weight.clone(), grad.clone()))?;
-                        line += &format!("  {path} {:>8.3} ms ({:.0}; {:.2})", seconds * 1e3, rate(seconds), matmul / seconds);
+                        line += &format!("; {path} {:.3} ms ({:.0}; {:.2})", seconds * 1e3, rate(seconds), matmul / seconds);
                     }
                     println!("{line}");
                 }
@@ -874,27 +891,24 @@ fn bench_layers(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// Seconds a call of `call` takes on `device`: the median of 5 runs of back-to-back calls
-/// (enough for about 20 ms each), after one call that compiles (and, natively, tunes) its
-/// kernels. The calls' results are kept until the device is done.
+/// Seconds a call of `call` takes on `device`: the median of 5 runs of back-to-back calls,
+/// each at least 20 ms long, after calls that compile (and, natively, tune) its kernels. The
+/// calls' results are kept until the device is done, so that none is skipped.
 fn time_calls<T>(device: &Device, call: impl Fn() -> T) -> Result<f64> {
-    let sync = || device.sync().map_err(|e| anyhow::anyhow!("the device failed: {e:?}"));
-    drop(call());
-    sync()?;
-    let started = Instant::now();
-    let once = call();
-    sync()?;
-    let first = started.elapsed().as_secs_f64();
-    drop(once);
-    let calls = ((0.02 / first.max(1e-6)).ceil() as usize).clamp(1, 50);
-    let mut times = Vec::with_capacity(5);
-    for _ in 0..5 {
+    let run = |calls: usize| -> Result<f64> {
         let started = Instant::now();
         let results: Vec<T> = (0..calls).map(|_| call()).collect();
-        sync()?;
-        times.push(started.elapsed().as_secs_f64() / calls as f64);
+        device.sync().map_err(|e| anyhow::anyhow!("the device failed: {e:?}"))?;
+        let seconds = started.elapsed().as_secs_f64();
         drop(results);
+        Ok(seconds)
+    };
+    run(2)?;
+    let mut calls = 1;
+    while run(calls)? < 0.02 && calls < 4096 {
+        calls *= 2;
     }
+    let mut times = (0..5).map(|_| Ok(run(calls)? / calls as f64)).collect::<Result<Vec<f64>>>()?;
     times.sort_by(f64::total_cmp);
     Ok(times[2])
 }

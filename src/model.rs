@@ -22,7 +22,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use crate::latent::normal_values;
-use crate::conv_kernel;
+use crate::conv_kernel::{self, Product};
 use crate::layers::{ConvPath, batch_norm, conv_path, conv_transpose4x4s2_blocks, conv4x4s2, conv4x4s2_blocks, dense_project, dense_score};
 
 /// Side of the square images, in pixels.
@@ -257,7 +257,9 @@ impl ModelConfig {
     /// The convolutions of G and of D as a training step runs them, `batch` images a step:
     /// the layers `ganplay bench --layers` times one by one. G's first layer and D's last are
     /// matrix products already (`dense_project`, `dense_score`) and are not among them, nor is
-    /// a conditional D's convolution of its ten class planes (one of ten images a call).
+    /// a conditional D's convolution of its ten class planes (one of ten images a call). D's
+    /// are at the batch of its first pass, which judges the real and the drawn digits
+    /// together; G's update runs D again on the drawn ones alone.
     pub fn convolutions(&self, batch: usize) -> Vec<ConvLayer> {
         let (g1, g2) = (4 * self.ngf, 2 * self.ngf);
         let (d1, d2) = (self.ndf, 2 * self.ndf);
@@ -275,12 +277,13 @@ impl ModelConfig {
             // The 4x4 layers halve or double the map; the 3x3 extra layers keep it.
             stride: if k == 4 { 2 } else { 1 },
             padding: 1,
+            burns_only: false,
         };
         let (g, d) = if self.family == Family::Vae { ("decoder", "encoder") } else { ("G", "D") };
         let mut layers = vec![layer(format!("{g}'s 2nd"), true, true, batch, [g1, g2], 7, 4)];
         layers.extend((1..=self.refine).map(|i| layer(format!("{g}'s extra {i}"), true, false, batch, [g2, g2], 14, 3)));
         layers.push(layer(format!("{g}'s last"), true, true, batch, [g2, 1], 14, 4));
-        layers.push(layer(format!("{d}'s 1st"), false, false, d_batch, [1, d1], IMAGE_SIDE, 4));
+        layers.push(ConvLayer { burns_only: self.family.conditional(), ..layer(format!("{d}'s 1st"), false, false, d_batch, [1, d1], IMAGE_SIDE, 4) });
         layers.push(layer(format!("{d}'s 2nd"), false, false, d_batch, [d1, d2], 14, 4));
         layers.extend((1..=self.drefine).map(|i| layer(format!("{d}'s extra {i}"), false, false, d_batch, [d2, d2], 7, 3)));
         layers
@@ -336,6 +339,9 @@ pub struct ConvLayer {
     pub k: usize,
     pub stride: usize,
     pub padding: usize,
+    /// A step runs burn's convolution here whatever the path (a conditional D's first layer,
+    /// `Discriminator::forward_conditioned`).
+    pub burns_only: bool,
 }
 
 impl ConvLayer {
@@ -361,8 +367,8 @@ impl ConvLayer {
         [a, b, self.k, self.k]
     }
 
-    /// The matrix product [rows, depth] x [depth, columns] that each of the layer's three
-    /// products in a step (output, input gradient, weight gradient) is: rows are output
+    /// The sizes [rows, depth, columns] of the matrix product that each of the layer's three
+    /// products in a step (output, input gradient, weight gradient) amounts to: rows are output
     /// pixels of the batch, the depth a patch's entries (channel and tap), columns the output
     /// channels. A transposed convolution's are those of the convolution it is the adjoint of
     /// (from its output to its input).
@@ -372,6 +378,25 @@ impl ConvLayer {
         } else {
             let side = self.out_side();
             [self.batch * side * side, self.channels * self.k * self.k, self.outputs]
+        }
+    }
+
+    /// The matrix product [m, k] x [k, n] that `product` is, as [m, k, n] (`matmul_dims`
+    /// oriented): the output [rows, depth] x [depth, columns]; the input gradient [rows,
+    /// columns] x [columns, depth], whose rows are the patches' gradients; the weight gradient
+    /// [columns, rows] x [rows, depth], a long sum over the batch's pixels. A transposed
+    /// convolution's output and input gradient are its adjoint's input gradient and output.
+    pub fn matmul_for(&self, product: Product) -> [usize; 3] {
+        let [rows, depth, columns] = self.matmul_dims();
+        let product = match (self.transposed, product) {
+            (true, Product::Output) => Product::InputGradient,
+            (true, Product::InputGradient) => Product::Output,
+            (_, product) => product,
+        };
+        match product {
+            Product::Output => [rows, depth, columns],
+            Product::InputGradient => [rows, columns, depth],
+            Product::WeightGradient => [columns, rows, depth],
         }
     }
 
@@ -745,12 +770,21 @@ mod tests {
         // As matrix products: G's 2nd is the adjoint of a convolution from 14x14 to 7x7.
         assert_eq!(layers[0].matmul_dims(), [64 * 49, 64 * 16, 128]);
         assert_eq!(layers[4].matmul_dims(), [128 * 49, 16 * 16, 32]);
+        assert_eq!(layers[4].matmul_for(Product::InputGradient), [128 * 49, 32, 16 * 16]);
+        assert_eq!(layers[4].matmul_for(Product::WeightGradient), [32, 128 * 49, 16 * 16]);
+        // G's 2nd: its output is the gradient of its adjoint's input.
+        assert_eq!(layers[0].matmul_for(Product::Output), [64 * 49, 128, 64 * 16]);
+        assert_eq!(layers[0].matmul_for(Product::InputGradient), [64 * 49, 64 * 16, 128]);
+        assert!(!layers[3].burns_only);
         assert_eq!(layers[4].describe(), "D's 2nd: 4x4 stride 2, 16 to 32 channels at 14x14, 128 images");
         assert_eq!(layers[0].describe(), "G's 2nd: transposed 4x4 stride 2, 128 to 64 channels at 7x7, 64 images");
         // A VAE's encoder takes the batch once.
-        let vae = model.with_family(Family::Vae).convolutions(64);
+        let vae = model.clone().with_family(Family::Vae).convolutions(64);
         assert_eq!(vae[3].name, "encoder's 1st");
         assert_eq!(vae[3].batch, 64);
+        // A conditional D's first layer runs burn's convolution on every path.
+        let cgan = model.with_family(Family::Cgan).convolutions(64);
+        assert_eq!(cgan.iter().filter(|l| l.burns_only).map(|l| l.name.as_str()).collect::<Vec<_>>(), ["D's 1st"]);
     }
 
     #[test]

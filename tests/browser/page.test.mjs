@@ -688,8 +688,8 @@ test('switching the backend carries the run over to it', { timeout: 300_000 }, a
     // The snapshot that carried the run stays in the list.
     await page.locator('#snapshots li[data-step="2"]').waitFor();
     await page.screenshot({ path: path.join(artifacts, 'backend-switched.png'), fullPage: true });
-    // Changed again while the run is on its way to the new worker, the run goes to the newer
-    // one (automatic: the CPU here, over a software GPU).
+    // Changed again before the run has reached the new worker, the run goes to the newer one
+    // (automatic: the CPU here, over a software GPU).
     await page.selectOption('#backend-choice', 'cpu');
     await page.waitForFunction(() => /Moving the run at step 3/.test(document.querySelector('#notice')?.innerText));
     await page.selectOption('#backend-choice', 'auto');

@@ -182,8 +182,9 @@ pub fn SnapshotList(state: PageState, ids: &'static str) -> impl IntoView {
     }
 }
 
-/// The offer to go on from the run an earlier visit kept in this browser, with the run compared
-/// beside it (if this page compares, and that visit kept one: it goes on too).
+/// The offer to go on from the run kept in this browser (by an earlier visit, or replaced by new
+/// networks), with the run compared beside it (if this page compares, and one of the same
+/// comparison was kept: it goes on too).
 #[component]
 pub fn KeptRunOffer() -> impl IntoView {
     let state = PageState::get();
@@ -196,7 +197,8 @@ pub fn KeptRunOffer() -> impl IntoView {
         let other = state.follower()?;
         let (lead, own) = (state.settings.with(|s| s.model.family), other.settings.with(|s| s.model.family));
         let will_be = state.kept.with(|k| k.as_ref().and_then(|run| run.family)).map_or(own, |now| model_beside(lead, own, now));
-        other.kept.with(|k| k.as_ref().filter(|run| run.family == Some(will_be)).map(described))
+        let pair = state.kept.with(|k| k.as_ref().and_then(|run| run.pair));
+        other.kept.with(|k| k.as_ref().filter(|run| run.family == Some(will_be) && run.pair == pair).map(described))
     });
     move || {
         offer.get().map(|run| {

@@ -209,14 +209,13 @@ impl PageState {
     /// Tells the follower what changed here, if anything did.
     fn lead_follower(self) {
         let Some((other, told)) = self.follower.get_value() else { return };
-        let offered = self.kept.with_untracked(Option::is_some);
         let lead = Lead {
             settings: self.settings.get_untracked(),
             latent: self.latent.get_untracked(),
             running: self.run.with_untracked(|r| r.running),
             resets: self.run.with_untracked(|r| r.resets),
             single_steps: self.run.with_untracked(|r| r.single_steps),
-            kept: self.links.with_value(|links| links.kept_lead(offered)),
+            kept: self.kept.with_untracked(|offered| self.links.with_value(|links| links.kept_lead(offered.as_ref()))),
         };
         if told.as_ref() != Some(&lead) {
             self.follower.set_value(Some((other, Some(lead.clone()))));

@@ -155,7 +155,7 @@ impl PartialEq for Snapshot {
     }
 }
 
-/// A run an earlier visit left in this browser: its step, what it is (for the offer), its
+/// A run kept in this browser (by an earlier visit, or replaced by new networks): its step, what it is (for the offer), its
 /// model, the comparison it was part of (`Links::pair`), its file, and its curves (`Curves` as
 /// JSON). A record of before the model, the pair or the curves were kept has none.
 #[derive(Clone)]
@@ -312,8 +312,6 @@ pub struct Links {
     last_generator: Option<(Weights, Payload)>,
     /// The browser refused to keep a snapshot (said once).
     keep_failed: bool,
-    /// The step of the run last sent to the browser to keep.
-    last_kept: Option<u64>,
     /// The address's z, used for the first networks of its size.
     shared_z: Option<Vec<f32>>,
     /// The address's test hook, injected once per page after step 3.
@@ -365,9 +363,11 @@ impl Links {
 
     /// What a compared run follows of the runs kept in the browser; `offered`: the page
     /// offers its kept run.
-    pub fn kept_lead(&self, offered: bool) -> KeptLead {
+    /// `offered`: the kept run the page offers to go on from.
+    pub fn kept_lead(&self, offered: Option<&KeptRun>) -> KeptLead {
         let going_on = self.kept_loading.is_some();
-        KeptLead { went_on: self.went_on, offering: offered || going_on, going_on, pair: self.pair }
+        let offered_pair = offered.and_then(|run| run.pair);
+        KeptLead { went_on: self.went_on, offering: offered.is_some() || going_on, offered_pair, going_on, pair: self.pair }
     }
 }
 
@@ -413,6 +413,9 @@ pub struct KeptLead {
     /// Its kept run is offered (or on its way to the worker): until the offer ends, the
     /// compared run's kept run stays, and its snapshots replace it only once they are as far.
     pub offering: bool,
+    /// The comparison the offered run was kept by: the compared run's own replaced run is
+    /// offered beside it only if it is this page's (`pair`).
+    pub offered_pair: Option<u64>,
     /// Its kept run is on its way to the worker: steps pressed meanwhile are for the runs
     /// gone on from, so the compared run takes them once it has gone on too.
     pub going_on: bool,
@@ -955,8 +958,6 @@ impl Page {
             let last = self.charts.points().last().filter(|p| p.report.step == snapshot.steps && p.steps == 1);
             snapshot.report = last.map(|p| p.report);
         }
-        let family = self.settings.model.family;
-        let what = self.run_in_words();
         // A collapsed run does not replace the run kept in the browser, nor does one still
         // short of the kept run that the page offers to go on from.
         // (While the kept run is on its way to the worker, the run it replaces may still send one.)
@@ -979,9 +980,7 @@ impl Page {
         if !keep {
             return Vec::new();
         }
-        let curves = serde_json::to_string(&self.curves()).ok();
-        let pair = self.kept_pair();
-        self.keep(KeptRun { steps, what, family: Some(family), pair: Some(pair), bytes, curves })
+        vec![Effect::Keep(self.kept_slot(), self.kept_run(steps, bytes))]
     }
 
     /// Where the browser keeps this run.
@@ -1163,6 +1162,8 @@ impl Page {
     /// New networks in the worker, the step and curves back to zero.
     pub fn reset(&mut self) -> Effects {
         self.run.ready = false;
+        // A run on its way to a new worker is not gone on from: new networks replace it.
+        self.links.pending_restore = None;
         self.links.restoring = None;
         // A move whose load the reset overtakes is over: a later snapshot's load is not its.
         self.links.moving = false;
@@ -1291,44 +1292,42 @@ impl Page {
         effects
     }
 
-    /// The run that new networks are about to replace (a changed seed or size, Reset), offered
-    /// as the run kept in this browser to go on from, as a run kept by an earlier visit is: its
-    /// last snapshot, and its curves. The browser keeps it until the new run gets as far. A
-    /// run with no snapshot yet is not offered, nor is one while a longer run's offer stands.
+    /// The run that new networks are about to replace (a changed seed, size or model, Reset),
+    /// offered as the run kept in this browser to go on from, as a run kept by an earlier
+    /// visit is: its last snapshot (a collapsed run's from before the collapse, as the
+    /// browser keeps it), and its curves. The browser keeps it until the new run gets as far.
+    /// A run with no snapshot yet is not offered, nor is one while a longer run's offer
+    /// stands, nor a compared run unless the run it follows offers its own replaced run.
     fn offer_replaced_run(&mut self) -> Effects {
-        let Some(latest) = self.runs_snapshots().last() else { return Vec::new() };
-        if self.links.kept_loading.is_some() || self.kept.as_ref().is_some_and(|kept| kept.steps >= latest.steps) {
+        let latest = match self.quality.collapse.as_ref().map(|c| c.snapshot_before) {
+            None => self.runs_snapshots().last(),
+            Some(before) => self.runs_snapshots().rev().find(|s| Some(s.steps) == before),
+        };
+        let Some(latest) = latest else { return Vec::new() };
+        let beside_the_leads = self.links.lead.as_ref().is_none_or(|lead| lead.kept.offered_pair == Some(lead.kept.pair));
+        if !beside_the_leads || self.links.kept_loading.is_some() || self.kept.as_ref().is_some_and(|kept| kept.steps >= latest.steps) {
             return Vec::new();
         }
-        let (steps, bytes) = (latest.steps, latest.bytes.clone());
-        let run = KeptRun {
-            steps,
-            what: self.run_in_words(),
-            family: Some(self.settings.model.family),
-            pair: Some(self.kept_pair()),
-            bytes,
-            curves: serde_json::to_string(&self.curves()).ok(),
-        };
+        let run = self.kept_run(latest.steps, latest.bytes.clone());
         self.kept = Some(run.clone());
-        // Kept already, unless its last snapshot was not (a collapsed run's).
-        if self.links.last_kept == Some(steps) { Vec::new() } else { self.keep(run) }
-    }
-
-    /// Keeps `run` in the browser, in this run's slot.
-    fn keep(&mut self, run: KeptRun) -> Effects {
-        self.links.last_kept = Some(run.steps);
+        // Kept again: the browser may hold an earlier snapshot (a collapsed run's last one is
+        // not kept) or none (forgotten, or refused).
         vec![Effect::Keep(self.kept_slot(), run)]
     }
 
-    /// The run's size and model in words, as the kept run's offer names it: "tiny DCGAN".
-    fn run_in_words(&self) -> String {
+    /// This run at its snapshot of `steps` (`bytes`), as the browser keeps it: its size and
+    /// model in words ("tiny DCGAN"), its curves, and the comparison it belongs to.
+    fn kept_run(&self, steps: u64, bytes: Payload) -> KeptRun {
         let size = self.settings.preset().map_or("custom-size", |p| p.name());
-        format!("{size} {}", self.settings.model.family.title())
-    }
-
-    /// The comparison a run kept now belongs to (`Links::pair`).
-    fn kept_pair(&self) -> u64 {
-        self.links.lead.as_ref().map_or(self.links.pair, |lead| lead.kept.pair)
+        let family = self.settings.model.family;
+        KeptRun {
+            steps,
+            what: format!("{size} {}", family.title()),
+            family: Some(family),
+            pair: Some(self.links.lead.as_ref().map_or(self.links.pair, |lead| lead.kept.pair)),
+            bytes,
+            curves: serde_json::to_string(&self.curves()).ok(),
+        }
     }
 
     /// New settings (checked), from the form's `key` or from the run this one follows: what
@@ -1353,13 +1352,13 @@ impl Page {
                 // a new worker goes to the newer one instead.
                 if self.links.handing_over {
                     Vec::new()
-                } else if self.run.ready && self.run.step > 0 {
+                } else if self.run.ready && self.run.step > 0 && self.links.restoring.is_none() {
                     self.links.handing_over = true;
                     self.links.resume_after_move = self.run.running;
                     vec![Effect::Trainer(Command::HandOver)]
                 } else {
                     // The run goes along whether it still waits for the worker to listen or
-                    // is already on its way there.
+                    // is already on its way there (the worker may be ready before it loads).
                     let pending = self.links.pending_restore.take().or_else(|| self.links.restoring.take());
                     self.start_trainer_with(pending)
                 }
@@ -1370,7 +1369,7 @@ impl Page {
     /// What a compared run follows of this one.
     pub fn lead(&self) -> Lead {
         let (settings, latent) = (self.settings.clone(), self.latent.clone());
-        let kept = self.links.kept_lead(self.kept.is_some());
+        let kept = self.links.kept_lead(self.kept.as_ref());
         Lead { settings, latent, running: self.run.running, resets: self.run.resets, single_steps: self.run.single_steps, kept }
     }
 
@@ -2911,43 +2910,49 @@ mod tests {
     #[test]
     fn a_run_that_new_networks_replace_is_offered_to_go_on_from() {
         let snapshot = |steps| Report::Snapshot { steps, report: None, thumbnail: String::new(), bytes: Vec::new() };
+        let rebuilt = |page: &mut Page| {
+            let settings = page.settings.clone();
+            page.apply(Report::Ready { settings }, None);
+        };
         // No snapshot yet: nothing to offer.
         let mut page = ready_page("?seed=4");
         steps(&mut page, 1..=2);
         assert!(matches!(page.change(Key::Seed, "5")[..], [Effect::Trainer(Command::Reset(_))]));
         assert!(page.kept.is_none());
         // A changed seed starts over: the run before is offered, with its curves, as the run
-        // kept in the browser (kept there already: its last snapshot was).
+        // kept in the browser (and kept there again).
         let mut page = ready_page("?seed=4");
         steps(&mut page, 1..=6);
         assert!(matches!(page.apply(snapshot(6), Some(vec![6; 4]))[..], [Effect::Keep(KeptSlot::Run, _)]));
         steps(&mut page, 7..=8);
-        assert!(matches!(page.change(Key::Seed, "5")[..], [Effect::Trainer(Command::Reset(_))]));
+        assert!(matches!(page.change(Key::Seed, "5")[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 6, .. }), Effect::Trainer(Command::Reset(_))]));
         let kept = page.kept.clone().expect("the run before is offered");
         assert_eq!((kept.steps, kept.what.as_str(), kept.family, kept.bytes), (6, "tiny DCGAN", Some(crate::model::Family::Dcgan), vec![6; 4]));
         let curves = Curves::read(kept.curves.unwrap().as_bytes(), 6, crate::model::Family::Dcgan).unwrap();
         assert_eq!(curves.charts.last_step(), Some(6));
-        // The new run's snapshots, shorter, leave it in the browser.
+        // The new run's snapshots, shorter, leave it in the browser and on offer.
+        rebuilt(&mut page);
         steps(&mut page, 1..=3);
+        assert_eq!(page.run.step, 3);
         assert!(page.apply(snapshot(3), Some(vec![3; 4])).is_empty());
         assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(6));
-        // Going on from it brings the seed it had.
+        // Nor does a reset of that shorter run replace the offer.
+        assert!(matches!(page.user_reset()[..], [Effect::Trainer(Command::Reset(_))]));
+        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(6));
+        rebuilt(&mut page);
         let effects = page.go_on_from_kept();
         assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, .. }, bytes)] if bytes == &vec![6; 4]));
-        // Reset offers it too; a snapshot the browser did not keep (a collapsed run's) is
-        // kept then. A longer run on offer stays the offer.
+        // Reset offers the run too; a collapsed run from its snapshot before the collapse,
+        // which is what the browser keeps of it.
         let mut page = ready_page("");
         steps(&mut page, 1..=5);
         page.apply(snapshot(5), Some(vec![5; 4]));
-        page.quality.collapse = Some(Collapse { step: 7, classes: 2, snapshot_before: Some(5) });
+        page.quality.collapse = Some(Collapse { step: 6, classes: 1, snapshot_before: Some(5) });
         steps(&mut page, 6..=7);
         assert!(page.apply(snapshot(7), Some(vec![7; 4])).is_empty(), "a collapsed run is not kept");
         let effects = page.user_reset();
-        assert!(matches!(&effects[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 7, .. }), Effect::Trainer(Command::Reset(_))]), "{effects:?}");
-        steps(&mut page, 1..=2);
-        page.apply(snapshot(2), Some(vec![2; 4]));
-        assert!(matches!(page.user_reset()[..], [Effect::Trainer(Command::Reset(_))]));
-        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(7));
+        assert!(matches!(&effects[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 5, .. }), Effect::Trainer(Command::Reset(_))]), "{effects:?}");
+        assert_eq!(page.kept.as_ref().map(|k| k.bytes.clone()), Some(vec![5; 4]));
     }
 
     #[test]
@@ -2972,6 +2977,57 @@ mod tests {
         lead.apply(Report::Loaded { kind: LoadKind::KeptRun, settings, steps: 4, source: "the run kept".into(), curves: None }, None);
         let effects = vae.follow(&lead.lead());
         assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, .. }, bytes)] if bytes == &vec![3; 8]), "{effects:?}");
+    }
+
+    #[test]
+    fn a_change_of_backend_after_the_new_worker_is_ready_but_before_the_run_loads_takes_it_along() {
+        let mut page = ready_page("?backend=cpu");
+        page.apply(Report::Running(true), None);
+        steps(&mut page, 1..=4);
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Running(false), None);
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
+        page.apply(Report::HandedOver { steps: 4 }, None);
+        page.apply(Report::Listening, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        // Not a hand-over by a worker that has no run yet: the run goes to the next worker.
+        assert!(matches!(page.change(Key::Backend, "cpu")[..], [Effect::StartTrainer]));
+        let effects = page.apply(Report::Listening, None);
+        assert!(matches!(&effects[..], [_, Effect::TrainerWith(Command::Load { .. }, bytes)] if bytes == &vec![4]), "{effects:?}");
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None };
+        assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]), "it trains on, as it did");
+    }
+
+    #[test]
+    fn new_networks_asked_for_while_a_run_moves_replace_it() {
+        let mut page = ready_page("?backend=cpu&seed=4");
+        steps(&mut page, 1..=4);
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
+        page.apply(Report::HandedOver { steps: 4 }, None);
+        page.change(Key::Seed, "5");
+        // The new worker builds networks with the new seed rather than load the run, which is
+        // offered instead.
+        assert!(matches!(&sent(&page.apply(Report::Listening, None))[..], [Command::Reset(settings)] if settings.train.seed == 5));
+        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(4));
+    }
+
+    #[test]
+    fn a_compared_run_is_offered_only_beside_a_run_of_its_comparison() {
+        let (mut lead, mut vae) = compared_pair();
+        lead.kept_found(KeptRun { steps: 100, what: "tiny".into(), family: Some(crate::model::Family::Dcgan), pair: Some(1), bytes: vec![1], curves: None });
+        vae.follow(&lead.lead());
+        steps(&mut vae, 1..=3);
+        assert!(matches!(vae.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(KeptSlot::Compared, KeptRun { pair: Some(22), .. })]));
+        steps(&mut lead, 1..=2);
+        lead.apply(snapshot_at(2), Some(vec![2; 8]));
+        // The first run's offer (kept by another comparison) stands; the compared run's
+        // replaced run is not put beside it.
+        lead.user_reset();
+        vae.follow(&lead.lead());
+        assert_eq!(lead.kept.as_ref().map(|k| k.steps), Some(100));
+        assert!(vae.kept.is_none());
     }
 
     #[test]
