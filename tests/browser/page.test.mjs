@@ -944,6 +944,13 @@ async function untilKept(page, steps, key = 'last') {
   }
 }
 
+/** Takes a snapshot now, at step `steps`, and waits until the browser keeps it. */
+async function snapshotKept(page, steps) {
+  await page.click('#snapshot-now');
+  await page.locator(`#snapshots li[data-step="${steps}"]`).waitFor();
+  await untilKept(page, steps);
+}
+
 /** Reloads the page and checks that no kept run is offered (the offer comes within a second). */
 async function noOfferAfterReload(page, message) {
   await page.reload();
@@ -957,9 +964,7 @@ test('a reload keeps the run: the page offers to go on from its last snapshot, o
     await waitReady(page);
     assert.equal(await page.locator('#kept-run').count(), 0, 'a fresh browser has no run to offer');
     await stepTo(page, 3);
-    await page.click('#snapshot-now');
-    await page.locator('#snapshots li[data-step="3"]').waitFor();
-    await untilKept(page, 3);
+    await snapshotKept(page, 3);
     await stepTo(page, 4);
     const expected = (await download(page, '#export-csv')).bytes.toString().trim();
 
@@ -996,9 +1001,7 @@ test('a run that a changed seed or Reset starts over is offered to go on from', 
   await withPage('?backend=cpu&preset=tiny&seed=9', async (page) => {
     await waitReady(page);
     await stepTo(page, 3);
-    await page.click('#snapshot-now');
-    await page.locator('#snapshots li[data-step="3"]').waitFor();
-    await untilKept(page, 3);
+    await snapshotKept(page, 3);
     await stepTo(page, 5);
     // A new seed starts over; the run before stays, offered as the run kept in this browser.
     await page.locator('#seed').fill('2');
@@ -1018,9 +1021,7 @@ test('a run that a changed seed or Reset starts over is offered to go on from', 
     assert.equal(await page.locator('#kept-run').count(), 0);
     // Reset offers the run it replaces too, and a reload still finds it.
     await stepTo(page, 4);
-    await page.click('#snapshot-now');
-    await page.locator('#snapshots li[data-step="4"]').waitFor();
-    await untilKept(page, 4);
+    await snapshotKept(page, 4);
     await page.click('#reset');
     await page.locator('#kept-run', { hasText: 'step 4' }).waitFor();
     await waitReady(page);

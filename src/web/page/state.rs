@@ -2867,8 +2867,9 @@ mod tests {
         assert_eq!(page.messages.notice, None);
     }
 
-    #[test]
-    fn a_run_that_was_training_trains_on_after_moving_backend() {
+    /// A run training on the CPU at step 4, handed over by its worker to go to WebGPU: the
+    /// new worker is starting.
+    fn training_run_moving_to_webgpu() -> Page {
         let mut page = ready_page("?backend=cpu");
         page.apply(Report::Running(true), None);
         steps(&mut page, 1..=4);
@@ -2876,21 +2877,25 @@ mod tests {
         page.apply(Report::Running(false), None);
         page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
         page.apply(Report::HandedOver { steps: 4 }, None);
+        page
+    }
+
+    /// A new worker's answer to the load of that run.
+    fn moved_run_loaded(page: &Page) -> Report {
+        Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None }
+    }
+
+    #[test]
+    fn a_run_that_was_training_trains_on_after_moving_backend() {
+        let mut page = training_run_moving_to_webgpu();
         page.apply(Report::Listening, None);
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
-        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None };
-        assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]));
+        assert!(matches!(sent(&page.apply(moved_run_loaded(&page), None))[..], [Command::Play]));
     }
 
     #[test]
     fn a_second_change_of_backend_before_the_run_arrives_takes_it_to_the_next_worker() {
-        let mut page = ready_page("?backend=cpu");
-        page.apply(Report::Running(true), None);
-        steps(&mut page, 1..=4);
-        page.change(Key::Backend, "webgpu");
-        page.apply(Report::Running(false), None);
-        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
-        page.apply(Report::HandedOver { steps: 4 }, None);
+        let mut page = training_run_moving_to_webgpu();
         // The new worker listens and is sent the run; before it has loaded it, the backend
         // changes again.
         assert!(matches!(sent(&page.apply(Report::Listening, None))[..], [Command::Reset(_), Command::Load { .. }]));
@@ -2902,8 +2907,7 @@ mod tests {
             "{effects:?}"
         );
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
-        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None };
-        assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]), "it trains on, as it did");
+        assert!(matches!(sent(&page.apply(moved_run_loaded(&page), None))[..], [Command::Play]), "it trains on, as it did");
         assert_eq!(page.run.step, 4);
     }
 
@@ -2981,13 +2985,7 @@ mod tests {
 
     #[test]
     fn a_change_of_backend_after_the_new_worker_is_ready_but_before_the_run_loads_takes_it_along() {
-        let mut page = ready_page("?backend=cpu");
-        page.apply(Report::Running(true), None);
-        steps(&mut page, 1..=4);
-        page.change(Key::Backend, "webgpu");
-        page.apply(Report::Running(false), None);
-        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
-        page.apply(Report::HandedOver { steps: 4 }, None);
+        let mut page = training_run_moving_to_webgpu();
         page.apply(Report::Listening, None);
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
         // Not a hand-over by a worker that has no run yet: the run goes to the next worker.
@@ -2995,8 +2993,7 @@ mod tests {
         let effects = page.apply(Report::Listening, None);
         assert!(matches!(&effects[..], [_, Effect::TrainerWith(Command::Load { .. }, bytes)] if bytes == &vec![4]), "{effects:?}");
         page.apply(Report::Ready { settings: page.settings.clone() }, None);
-        let loaded = Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 4, source: "the snapshot at step 4".into(), curves: None };
-        assert!(matches!(sent(&page.apply(loaded, None))[..], [Command::Play]), "it trains on, as it did");
+        assert!(matches!(sent(&page.apply(moved_run_loaded(&page), None))[..], [Command::Play]), "it trains on, as it did");
     }
 
     #[test]
