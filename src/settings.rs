@@ -20,6 +20,15 @@ pub enum BackendRequest {
 
 impl BackendRequest {
     pub const ALL: [BackendRequest; 3] = [BackendRequest::Auto, BackendRequest::WebGpu, BackendRequest::Cpu];
+
+    /// Where a run asked to go goes, in words: "the CPU".
+    pub fn in_words(self) -> &'static str {
+        match self {
+            BackendRequest::Auto => "the faster of WebGPU and the CPU",
+            BackendRequest::WebGpu => "WebGPU",
+            BackendRequest::Cpu => "the CPU",
+        }
+    }
 }
 
 /// Model sizes offered on the page.

@@ -1003,32 +1003,51 @@ test('a run that a changed seed or Reset starts over is offered to go on from', 
     await stepTo(page, 3);
     await snapshotKept(page, 3);
     await stepTo(page, 5);
-    // A new seed starts over; the run before stays, offered as the run kept in this browser.
+    // A new seed starts over; the run before stays, offered as the run kept in this browser:
+    // as it was (step 5), not only as its last snapshot (step 3).
     await page.locator('#seed').fill('2');
     await page.locator('#seed').dispatchEvent('change');
     await page.waitForFunction(() => /training starts over/.test(document.querySelector('#notice')?.innerText));
-    await page.locator('#kept-run').waitFor();
-    assert.match(await text(page, '#kept-run'), /^Your last run \(tiny DCGAN, step 3\) is kept in this browser\. Training here replaces it once the new run gets that far\./);
+    await page.locator('#kept-run', { hasText: 'step 5)' }).waitFor();
+    assert.match(await text(page, '#kept-run'), /^Your last run \(tiny DCGAN, step 5\) is kept in this browser\. Training here replaces it once the new run gets that far\./);
     await waitReady(page);
     await stepTo(page, 1);
     await page.screenshot({ path: path.join(artifacts, 'replaced-run-offered.png') });
     // Going on from it brings back its seed, its step and its curves.
     await page.click('#kept-go-on');
-    await page.waitForFunction(() => /Loaded the run kept in this browser \(step 3\)/.test(document.querySelector('#notice')?.innerText));
-    assert.equal(await stepCount(page), 3);
+    await page.waitForFunction(() => /Loaded the run kept in this browser \(step 5\)/.test(document.querySelector('#notice')?.innerText));
+    assert.equal(await stepCount(page), 5);
     assert.equal(await page.locator('#seed').inputValue(), '9');
-    assert.equal(await points(page, 'chart-prob'), 3);
+    assert.equal(await points(page, 'chart-prob'), 5);
     assert.equal(await page.locator('#kept-run').count(), 0);
-    // Reset offers the run it replaces too, and a reload still finds it.
-    await stepTo(page, 4);
-    await snapshotKept(page, 4);
+    // Reset offers the run it replaces too, and the browser keeps it for a reload. The notice
+    // to press play was the run's before.
+    await stepTo(page, 7);
     await page.click('#reset');
-    await page.locator('#kept-run', { hasText: 'step 4' }).waitFor();
+    await page.locator('#kept-run', { hasText: 'step 7)' }).waitFor();
     await waitReady(page);
     assert.equal(await stepCount(page), 0);
+    assert.equal(await page.locator('#notice').count(), 0);
+    await untilKept(page, 7);
     await page.reload();
     await waitReady(page);
-    await page.locator('#kept-run', { hasText: '(tiny DCGAN, step 4)' }).waitFor();
+    await page.locator('#kept-run', { hasText: '(tiny DCGAN, step 7)' }).waitFor();
+    // Trained further, paused, and at once another model: the run as the worker last had it
+    // is offered (its snapshot comes before the new networks), with the steps it took since
+    // its last snapshot.
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 30, null, { timeout: 120_000 });
+    await page.click('#play');
+    const paused = await stepCount(page);
+    await page.selectOption('#model', 'vae');
+    const offeredStep = () => page.evaluate(() => Number(document.querySelector('#kept-run')?.innerText.match(/tiny DCGAN, step (\d+)\)/)?.[1]));
+    await page.waitForFunction((n) => Number(document.querySelector('#kept-run')?.innerText.match(/tiny DCGAN, step (\d+)\)/)?.[1]) >= n, paused);
+    const offered = await offeredStep();
+    await waitReady(page);
+    await page.click('#kept-go-on');
+    await page.waitForFunction((n) => Number(document.querySelector('#step').innerText) === n, offered, { timeout: 120_000 });
+    assert.equal(await page.locator('#model').inputValue(), 'dcgan');
+    assert.equal(await points(page, 'chart-prob') >= paused - 1, true, 'the curves come back with it');
   });
 });
 

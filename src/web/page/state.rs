@@ -36,6 +36,8 @@ pub struct Run {
     /// Networks are built and the worker takes commands.
     pub ready: bool,
     pub running: bool,
+    /// Play was sent and the worker has not yet said it trains.
+    pub play_sent: bool,
     pub step: u64,
     /// Steps a second over the last few seconds of training (`SPEED_SECONDS`): the worker's
     /// figure for each chunk jumps with what else the machine does.
@@ -177,6 +179,22 @@ impl KeptRun {
     }
 }
 
+/// What the browser keeps of a run with its file (`KeptRun`), but its step and the file.
+#[derive(Clone)]
+pub struct KeptDescription {
+    what: String,
+    family: crate::model::Family,
+    pair: u64,
+    curves: Option<String>,
+}
+
+impl KeptDescription {
+    fn with(self, steps: u64, bytes: Payload) -> KeptRun {
+        let KeptDescription { what, family, pair, curves } = self;
+        KeptRun { steps, what, family: Some(family), pair: Some(pair), bytes, curves }
+    }
+}
+
 /// Where the browser keeps a run: the page's own run, or the run compared beside it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeptSlot {
@@ -291,6 +309,9 @@ pub struct QualityPanel {
 pub struct Links {
     /// A run to go on from once a new training worker listens: its step and weights file.
     pending_restore: Option<(u64, Payload)>,
+    /// The run new networks are replacing, until they are ready: the worker sends a snapshot
+    /// of it first, which is offered to go on from (`Page::offer_replaced_run`).
+    replacing: Option<KeptDescription>,
     /// That run, on its way to the new worker, whose networks are fresh until it loads: kept
     /// until then, so that another change of backend takes it to the next worker.
     restoring: Option<(u64, Payload)>,
@@ -367,7 +388,8 @@ impl Links {
     pub fn kept_lead(&self, offered: Option<&KeptRun>) -> KeptLead {
         let going_on = self.kept_loading.is_some();
         let offered_pair = offered.and_then(|run| run.pair);
-        KeptLead { went_on: self.went_on, offering: offered.is_some() || going_on, offered_pair, going_on, pair: self.pair }
+        let replacing = self.replacing.is_some();
+        KeptLead { went_on: self.went_on, offering: offered.is_some() || going_on || replacing, offered_pair, replacing, going_on, pair: self.pair }
     }
 }
 
@@ -416,6 +438,8 @@ pub struct KeptLead {
     /// The comparison the offered run was kept by: the compared run's own replaced run is
     /// offered beside it only if it is this page's (`pair`).
     pub offered_pair: Option<u64>,
+    /// The run new networks replace is on its way to be offered (`Links::replacing`).
+    pub replacing: bool,
     /// Its kept run is on its way to the worker: steps pressed meanwhile are for the runs
     /// gone on from, so the compared run takes them once it has gone on too.
     pub going_on: bool,
@@ -581,7 +605,11 @@ impl Page {
             }
             Report::Ready { settings } => self.ready(settings),
             // Until the new networks are ready, what the worker still sends is of the ones they
-            // replace (it finishes a round of training before it reads the reset).
+            // replace (it finishes a round of training before it reads the reset); a snapshot
+            // of them is offered to go on from.
+            Report::Snapshot { steps, .. } if !self.run.ready && self.links.replacing.is_some() => {
+                self.replaced_run_snapshot(steps, payload.expect("checked above"))
+            }
             Report::Steps { .. } | Report::Grid { .. } | Report::Quality { .. } | Report::Snapshot { .. } | Report::Diverged { .. }
                 if !self.run.ready =>
             {
@@ -618,6 +646,7 @@ impl Page {
             Report::Running(running) => {
                 self.run.running = running;
                 self.run.pausing = false;
+                self.run.play_sent = false;
                 // Each stretch of training is measured afresh (single steps taken while
                 // paused are not its speed).
                 self.run.clear_speed();
@@ -833,6 +862,7 @@ impl Page {
         if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
             let said = if moved { format!("{}: it goes on.", moved_to()) } else { format!("Loaded {source}: the run goes on.") };
             self.notice(said);
+            self.run.play_sent = true;
             effects.push(Effect::Trainer(Command::Play));
             return effects;
         }
@@ -878,6 +908,8 @@ impl Page {
     }
 
     fn ready(&mut self, settings: Settings) -> Effects {
+        // What the worker sends from now on is of these networks.
+        self.links.replacing = None;
         let nz = settings.model.nz;
         // The worker picked the sizes left to the hardware: show them, still left to it.
         self.settings.model = settings.model;
@@ -980,7 +1012,7 @@ impl Page {
         if !keep {
             return Vec::new();
         }
-        vec![Effect::Keep(self.kept_slot(), self.kept_run(steps, bytes))]
+        vec![Effect::Keep(self.kept_slot(), self.described().with(steps, bytes))]
     }
 
     /// Where the browser keeps this run.
@@ -996,11 +1028,13 @@ impl Page {
         self.latent.in_flight = false;
         self.backend = None;
         self.notice(match &run {
-            Some((steps, _)) => format!("Moving the run at step {steps} to the new backend…"),
-            None => "Starting on the new backend…".to_string(),
+            Some((steps, _)) => format!("Moving the run at step {steps} to {}…", self.settings.backend.in_words()),
+            None => format!("Starting on {}…", self.settings.backend.in_words()),
         });
         self.messages.notice_until_ready = true;
         self.links.handing_over = false;
+        self.links.replacing = None;
+        self.run.play_sent = false;
         if run.is_none() {
             self.links.resume_after_move = false;
         }
@@ -1024,6 +1058,7 @@ impl Page {
         self.links.restarts += 1;
         self.links.resume_after_move = false;
         self.links.moving = false;
+        self.links.replacing = None;
         if self.links.restarts > RESTARTS {
             self.error_with(format!("{what}. The training worker failed {RESTARTS} times: reload the page to start again."), details);
             return Vec::new();
@@ -1199,6 +1234,10 @@ impl Page {
 
     pub fn user_reset(&mut self) -> Effects {
         self.clear_error();
+        // "Loaded …, paused. Press play to go on." is of the run replaced.
+        if self.messages.notice_until_play {
+            self.close_notice();
+        }
         self.run.resets += 1;
         let mut effects = self.offer_replaced_run();
         effects.extend(self.reset());
@@ -1213,6 +1252,7 @@ impl Page {
             self.run.pausing = true;
             vec![Effect::Trainer(Command::Pause)]
         } else {
+            self.run.play_sent = true;
             vec![Effect::Trainer(Command::Play)]
         }
     }
@@ -1294,38 +1334,61 @@ impl Page {
 
     /// The run that new networks are about to replace (a changed seed, size or model, Reset),
     /// offered as the run kept in this browser to go on from, as a run kept by an earlier
-    /// visit is: its last snapshot (a collapsed run's from before the collapse, as the
-    /// browser keeps it), and its curves. The browser keeps it until the new run gets as far.
-    /// A run with no snapshot yet is not offered, nor is one while a longer run's offer
-    /// stands, nor a compared run unless the run it follows offers its own replaced run.
+    /// visit is, with its curves. The browser keeps it until the new run gets as far. At once
+    /// from its last snapshot (a collapsed run's from before the collapse, as the browser keeps
+    /// it); then, if the run has gone further, from a snapshot of it as it is, which the worker
+    /// sends before it builds the new networks (`Links::replacing`). Not offered while a longer
+    /// run's offer stands, nor for a compared run unless the run it follows offers its own.
     fn offer_replaced_run(&mut self) -> Effects {
-        let latest = match self.quality.collapse.as_ref().map(|c| c.snapshot_before) {
+        let beside_the_leads = self.links.lead.as_ref().is_none_or(|lead| lead.kept.replacing || lead.kept.offered_pair == Some(lead.kept.pair));
+        if !beside_the_leads || self.links.kept_loading.is_some() {
+            return Vec::new();
+        }
+        let collapsed = self.quality.collapse.as_ref().map(|c| c.snapshot_before);
+        let latest = match collapsed {
             None => self.runs_snapshots().last(),
             Some(before) => self.runs_snapshots().rev().find(|s| Some(s.steps) == before),
         };
-        let Some(latest) = latest else { return Vec::new() };
-        let beside_the_leads = self.links.lead.as_ref().is_none_or(|lead| lead.kept.offered_pair == Some(lead.kept.pair));
-        if !beside_the_leads || self.links.kept_loading.is_some() || self.kept.as_ref().is_some_and(|kept| kept.steps >= latest.steps) {
+        let offer_steps = self.kept.as_ref().map(|kept| kept.steps);
+        let longer_offer = |steps: u64| offer_steps.is_some_and(|offered| offered >= steps);
+        let mut effects = Vec::new();
+        let mut offered = 0;
+        if let Some(latest) = latest.filter(|s| !longer_offer(s.steps)) {
+            offered = latest.steps;
+            let run = self.described().with(latest.steps, latest.bytes.clone());
+            self.kept = Some(run.clone());
+            // Kept again: the browser may hold an earlier snapshot (a collapsed run's last one
+            // is not kept) or none (forgotten, or refused).
+            effects.push(Effect::Keep(self.kept_slot(), run));
+        }
+        let further = collapsed.is_none() && self.run.ready && !self.run.loading && self.run.step > offered && !longer_offer(self.run.step);
+        if further {
+            self.links.replacing = Some(self.described());
+            effects.push(Effect::Trainer(Command::Snapshot));
+        }
+        effects
+    }
+
+    /// A snapshot of the run new networks replace (sent before they are ready): offered.
+    fn replaced_run_snapshot(&mut self, steps: u64, bytes: Payload) -> Effects {
+        let Some(described) = self.links.replacing.clone() else { return Vec::new() };
+        if self.kept.as_ref().is_some_and(|kept| kept.steps > steps) {
             return Vec::new();
         }
-        let run = self.kept_run(latest.steps, latest.bytes.clone());
+        let run = described.with(steps, bytes);
         self.kept = Some(run.clone());
-        // Kept again: the browser may hold an earlier snapshot (a collapsed run's last one is
-        // not kept) or none (forgotten, or refused).
         vec![Effect::Keep(self.kept_slot(), run)]
     }
 
-    /// This run at its snapshot of `steps` (`bytes`), as the browser keeps it: its size and
-    /// model in words ("tiny DCGAN"), its curves, and the comparison it belongs to.
-    fn kept_run(&self, steps: u64, bytes: Payload) -> KeptRun {
+    /// This run as the browser keeps it, but for its step and file: its size and model in
+    /// words ("tiny DCGAN"), its curves, and the comparison it belongs to.
+    fn described(&self) -> KeptDescription {
         let size = self.settings.preset().map_or("custom-size", |p| p.name());
         let family = self.settings.model.family;
-        KeptRun {
-            steps,
+        KeptDescription {
             what: format!("{size} {}", family.title()),
-            family: Some(family),
-            pair: Some(self.links.lead.as_ref().map_or(self.links.pair, |lead| lead.kept.pair)),
-            bytes,
+            family,
+            pair: self.links.lead.as_ref().map_or(self.links.pair, |lead| lead.kept.pair),
             curves: serde_json::to_string(&self.curves()).ok(),
         }
     }
@@ -1354,7 +1417,8 @@ impl Page {
                     Vec::new()
                 } else if self.run.ready && self.run.step > 0 && self.links.restoring.is_none() {
                     self.links.handing_over = true;
-                    self.links.resume_after_move = self.run.running;
+                    // Training, or about to: a Play on its way (a move's, going on) counts.
+                    self.links.resume_after_move = (self.run.running && !self.run.pausing) || self.run.play_sent;
                     vec![Effect::Trainer(Command::HandOver)]
                 } else {
                     // The run goes along whether it still waits for the worker to listen or
@@ -2183,7 +2247,10 @@ mod tests {
         let settings = vae.settings.clone();
         let effects = sent(&vae.apply(Report::Ready { settings }, None));
         assert!(!effects.iter().any(|c| matches!(c, Command::Load { .. })), "{effects:?}");
-        assert!(vae.kept.is_none());
+        // Its kept run stays on offer beside the run the reset replaced there (of the same
+        // comparison), which the worker is about to send.
+        assert!(lead.lead().kept.replacing);
+        assert_eq!(vae.kept.as_ref().map(|k| k.steps), Some(3));
         // Reset while its load is on its way: the answer, after the reset, offers nothing again.
         let (mut lead, mut vae) = compared_pair();
         lead.kept_found(kept(4, crate::model::Family::Dcgan));
@@ -2363,7 +2430,8 @@ mod tests {
         steps(&mut page, 1..=2);
         assert!(matches!(&sent(&page.change(Key::LrD, "0.0003"))[..], [Command::Tune(s)] if s.train.lr_d == 0.0003));
         assert_eq!(page.run.step, 2, "a tune keeps the run");
-        assert!(matches!(sent(&page.change(Key::Seed, "3"))[..], [Command::Reset(_)]));
+        // (The run it replaces is offered: a snapshot of it first.)
+        assert!(matches!(sent(&page.change(Key::Seed, "3"))[..], [Command::Snapshot, Command::Reset(_)]));
         assert_eq!((page.run.step, page.run.ready), (0, false));
         assert!(page.messages.notice.as_deref().unwrap().contains("training starts over"));
         assert!(sent(&page.change(Key::Seed, "3")).is_empty(), "no change, nothing sent");
@@ -2918,34 +2986,56 @@ mod tests {
             let settings = page.settings.clone();
             page.apply(Report::Ready { settings }, None);
         };
-        // No snapshot yet: nothing to offer.
+        // Not a step yet: nothing to offer.
         let mut page = ready_page("?seed=4");
-        steps(&mut page, 1..=2);
         assert!(matches!(page.change(Key::Seed, "5")[..], [Effect::Trainer(Command::Reset(_))]));
         assert!(page.kept.is_none());
+        // No snapshot yet: the worker sends one of the run before it builds the new networks,
+        // and that is offered. A snapshot it had sent already (of a pause) comes first.
+        let mut page = ready_page("?seed=4");
+        steps(&mut page, 1..=2);
+        assert!(matches!(sent(&page.change(Key::Seed, "5"))[..], [Command::Snapshot, Command::Reset(_)]));
+        assert!(page.kept.is_none());
+        assert!(matches!(page.apply(snapshot(2), Some(vec![2; 4]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 2, .. })]));
+        assert!(matches!(page.apply(snapshot(2), Some(vec![2; 4]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 2, .. })]));
+        let kept = page.kept.clone().unwrap();
+        assert_eq!((kept.steps, kept.bytes, kept.what.as_str()), (2, vec![2; 4], "tiny DCGAN"));
+        assert_eq!(Curves::read(kept.curves.unwrap().as_bytes(), 2, crate::model::Family::Dcgan).unwrap().charts.last_step(), Some(2));
+        // Once the new networks are ready, their snapshots are theirs.
+        rebuilt(&mut page);
+        steps(&mut page, 1..=1);
+        assert!(page.apply(snapshot(1), Some(vec![1; 4])).is_empty(), "shorter than the run on offer");
+        assert_eq!(page.snapshots.iter().map(|s| s.steps).collect::<Vec<_>>(), [1]);
         // A changed seed starts over: the run before is offered, with its curves, as the run
-        // kept in the browser (and kept there again).
+        // kept in the browser (and kept there again): at once from its last snapshot, then from
+        // the one of it as it was.
         let mut page = ready_page("?seed=4");
         steps(&mut page, 1..=6);
         assert!(matches!(page.apply(snapshot(6), Some(vec![6; 4]))[..], [Effect::Keep(KeptSlot::Run, _)]));
         steps(&mut page, 7..=8);
-        assert!(matches!(page.change(Key::Seed, "5")[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 6, .. }), Effect::Trainer(Command::Reset(_))]));
+        let effects = page.change(Key::Seed, "5");
+        assert!(
+            matches!(effects[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 6, .. }), Effect::Trainer(Command::Snapshot), Effect::Trainer(Command::Reset(_))]),
+            "{effects:?}"
+        );
         let kept = page.kept.clone().expect("the run before is offered");
         assert_eq!((kept.steps, kept.what.as_str(), kept.family, kept.bytes), (6, "tiny DCGAN", Some(crate::model::Family::Dcgan), vec![6; 4]));
-        let curves = Curves::read(kept.curves.unwrap().as_bytes(), 6, crate::model::Family::Dcgan).unwrap();
-        assert_eq!(curves.charts.last_step(), Some(6));
+        assert!(matches!(page.apply(snapshot(8), Some(vec![8; 4]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 8, .. })]));
+        let kept = page.kept.clone().unwrap();
+        let curves = Curves::read(kept.curves.unwrap().as_bytes(), 8, crate::model::Family::Dcgan).unwrap();
+        assert_eq!(curves.charts.last_step(), Some(8));
         // The new run's snapshots, shorter, leave it in the browser and on offer.
         rebuilt(&mut page);
         steps(&mut page, 1..=3);
         assert_eq!(page.run.step, 3);
         assert!(page.apply(snapshot(3), Some(vec![3; 4])).is_empty());
-        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(6));
+        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(8));
         // Nor does a reset of that shorter run replace the offer.
         assert!(matches!(page.user_reset()[..], [Effect::Trainer(Command::Reset(_))]));
-        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(6));
+        assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(8));
         rebuilt(&mut page);
         let effects = page.go_on_from_kept();
-        assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, .. }, bytes)] if bytes == &vec![6; 4]));
+        assert!(matches!(&effects[..], [Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, .. }, bytes)] if bytes == &vec![8; 4]));
         // Reset offers the run too; a collapsed run from its snapshot before the collapse,
         // which is what the browser keeps of it.
         let mut page = ready_page("");
@@ -3008,6 +3098,63 @@ mod tests {
         // offered instead.
         assert!(matches!(&sent(&page.apply(Report::Listening, None))[..], [Command::Reset(settings)] if settings.train.seed == 5));
         assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(4));
+    }
+
+    #[test]
+    fn compared_runs_without_snapshots_are_offered_from_the_ones_their_workers_send() {
+        let (mut lead, mut vae) = compared_pair();
+        steps(&mut lead, 1..=4);
+        steps(&mut vae, 1..=3);
+        assert!(matches!(sent(&lead.user_reset())[..], [Command::Snapshot, Command::Reset(_)]));
+        assert!(matches!(sent(&vae.follow(&lead.lead()))[..], [Command::Snapshot, Command::Reset(_)]));
+        // Their snapshots come before their new networks are ready, in either order.
+        assert!(matches!(vae.apply(snapshot_at(3), Some(vec![3; 8]))[..], [Effect::Keep(KeptSlot::Compared, KeptRun { steps: 3, pair: Some(22), .. })]));
+        vae.follow(&lead.lead());
+        assert!(matches!(lead.apply(snapshot_at(4), Some(vec![4; 8]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 4, pair: Some(22), .. })]));
+        for page in [&mut lead, &mut vae] {
+            let settings = page.settings.clone();
+            page.apply(Report::Ready { settings }, None);
+        }
+        vae.follow(&lead.lead());
+        assert_eq!((lead.kept.as_ref().map(|k| k.steps), vae.kept.as_ref().map(|k| k.steps)), (Some(4), Some(3)));
+    }
+
+    #[test]
+    fn a_move_right_after_play_or_going_on_trains_on_there() {
+        // Play pressed, the worker not yet training: a change of backend takes the run along
+        // training.
+        let mut page = ready_page("?backend=cpu");
+        steps(&mut page, 1..=4);
+        page.play_pause();
+        assert!(matches!(sent(&page.change(Key::Backend, "webgpu"))[..], [Command::HandOver]));
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
+        page.apply(Report::HandedOver { steps: 4 }, None);
+        page.apply(Report::Listening, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        assert!(matches!(sent(&page.apply(moved_run_loaded(&page), None))[..], [Command::Play]));
+        // Moved again as it goes on there, before it says it trains: it trains on.
+        assert!(matches!(sent(&page.change(Key::Backend, "cpu"))[..], [Command::HandOver]));
+        page.apply(Report::Running(false), None);
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
+        page.apply(Report::HandedOver { steps: 4 }, None);
+        assert_eq!(page.messages.notice.as_deref(), Some("Moving the run at step 4 to the CPU…"));
+        page.apply(Report::Listening, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        assert!(matches!(sent(&page.apply(moved_run_loaded(&page), None))[..], [Command::Play]));
+        // A pause on its way is not training.
+        page.apply(Report::Running(true), None);
+        page.play_pause();
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Running(false), None);
+        page.apply(Report::Snapshot { steps: 4, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![4]));
+        page.apply(Report::HandedOver { steps: 4 }, None);
+        page.apply(Report::Listening, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        assert!(sent(&page.apply(moved_run_loaded(&page), None)).is_empty());
+        // Reset: the "press play to go on" notice was of the run replaced.
+        assert!(page.messages.notice.as_deref().unwrap().ends_with("Press play to go on."));
+        page.user_reset();
+        assert_eq!(page.messages.notice, None);
     }
 
     #[test]
