@@ -873,7 +873,7 @@ fn bench_layers(args: &BenchArgs) -> Result<()> {
                     let [m, k, n] = layer.matmul_for(product);
                     let (a, b) = (Tensor::<2>::random([m, k], normal, &device), Tensor::<2>::random([k, n], normal, &device));
                     let matmul = time_calls(&device, || a.clone().matmul(b.clone()))?;
-                    let mut line = format!("    {:<16} matmul {m}x{k} by {k}x{n}: {:.4} ms ({:.0})", product.name(), matmul * 1e3, rate(matmul));
+                    let mut line = format!("    {:<16} matmul {m}x{k} by {k}x{n}: {} ({:.0})", product.name(), milliseconds(matmul), rate(matmul));
                     let paths: &[(&str, bool)] = if layer.burns_only || product.burns_on_both_paths(layer.transposed) {
                         &[("burn's on both paths", false)]
                     } else {
@@ -881,7 +881,7 @@ fn bench_layers(args: &BenchArgs) -> Result<()> {
                     };
                     for &(path, tiled) in paths {
                         let seconds = time_calls(&device, || conv_kernel::product(&layer, product, tiled, x.clone(), weight.clone(), grad.clone()))?;
-                        line += &format!("; {path} {:.4} ms ({:.0}; {:.2})", seconds * 1e3, rate(seconds), matmul / seconds);
+                        line += &format!("; {path} {} ({:.0}; {:.2})", milliseconds(seconds), rate(seconds), matmul / seconds);
                     }
                     println!("{line}");
                 }
@@ -889,6 +889,13 @@ fn bench_layers(args: &BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `seconds` in milliseconds, to four significant figures ("0.1234 ms", "56.78 ms").
+fn milliseconds(seconds: f64) -> String {
+    let ms = seconds * 1e3;
+    let decimals = (3 - ms.abs().max(1e-4).log10().floor() as i32).clamp(0, 4) as usize;
+    format!("{ms:.decimals$} ms")
 }
 
 /// Seconds a call of `call` takes on `device`: the median of 5 runs of back-to-back calls,
