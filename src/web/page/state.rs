@@ -382,9 +382,8 @@ impl Links {
         self.compared
     }
 
-    /// What a compared run follows of the runs kept in the browser; `offered`: the page
-    /// offers its kept run.
-    /// `offered`: the kept run the page offers to go on from.
+    /// What a compared run follows of the runs kept in the browser; `offered`: the kept run
+    /// the page offers to go on from.
     pub fn kept_lead(&self, offered: Option<&KeptRun>) -> KeptLead {
         let going_on = self.kept_loading.is_some();
         let offered_pair = offered.and_then(|run| run.pair);
@@ -432,8 +431,9 @@ pub struct KeptLead {
     /// Times the run went on from its kept run (counted once it has loaded): the compared run
     /// goes on from its own.
     pub went_on: u32,
-    /// Its kept run is offered (or on its way to the worker): until the offer ends, the
-    /// compared run's kept run stays, and its snapshots replace it only once they are as far.
+    /// Its kept run is offered (or on its way to the worker, or a run new networks replace is
+    /// about to be): until the offer ends, the compared run's kept run stays, and its
+    /// snapshots replace it only once they are as far.
     pub offering: bool,
     /// The comparison the offered run was kept by: the compared run's own replaced run is
     /// offered beside it only if it is this page's (`pair`).
@@ -1053,6 +1053,7 @@ impl Page {
         let on_gpu = self.backend.as_ref().is_some_and(|b| b.on_gpu);
         self.run.ready = false;
         self.run.running = false;
+        self.run.play_sent = false;
         self.run.kernels = None;
         self.latent.in_flight = false;
         self.links.restarts += 1;
@@ -1119,6 +1120,7 @@ impl Page {
     pub fn trainer_failed(&mut self) {
         self.run.ready = false;
         self.run.running = false;
+        self.run.play_sent = false;
         // A load on its way went with it: the kept run is offered again.
         self.offer_kept_again();
         self.run.loading = false;
@@ -1235,7 +1237,7 @@ impl Page {
     pub fn user_reset(&mut self) -> Effects {
         self.clear_error();
         // "Loaded …, paused. Press play to go on." is of the run replaced.
-        if self.messages.notice_until_play {
+        if std::mem::take(&mut self.messages.notice_until_play) {
             self.close_notice();
         }
         self.run.resets += 1;
@@ -1361,7 +1363,14 @@ impl Page {
             // is not kept) or none (forgotten, or refused).
             effects.push(Effect::Keep(self.kept_slot(), run));
         }
-        let further = collapsed.is_none() && self.run.ready && !self.run.loading && self.run.step > offered && !longer_offer(self.run.step);
+        // (Not a run on its way back to a new worker, whose snapshot it is: after a crash the
+        // worker is ready before it has loaded it.)
+        let further = collapsed.is_none()
+            && self.run.ready
+            && !self.run.loading
+            && self.links.restoring.is_none()
+            && self.run.step > offered
+            && !longer_offer(self.run.step);
         if further {
             self.links.replacing = Some(self.described());
             effects.push(Effect::Trainer(Command::Snapshot));
@@ -3098,6 +3107,20 @@ mod tests {
         // offered instead.
         assert!(matches!(&sent(&page.apply(Report::Listening, None))[..], [Command::Reset(settings)] if settings.train.seed == 5));
         assert_eq!(page.kept.as_ref().map(|k| k.steps), Some(4));
+    }
+
+    #[test]
+    fn new_networks_asked_for_while_a_crashed_run_comes_back_offer_its_snapshot() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=30);
+        page.apply(Report::Snapshot { steps: 30, report: None, thumbnail: String::new(), bytes: Vec::new() }, Some(vec![30]));
+        steps(&mut page, 31..=45);
+        page.apply(Report::Crashed("boom".into()), None);
+        page.apply(Report::Listening, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        // Ready, the snapshot still loading: that snapshot is the run, and no other is asked for.
+        let effects = page.change(Key::Seed, "5");
+        assert!(matches!(effects[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 30, .. }), Effect::Trainer(Command::Reset(_))]), "{effects:?}");
     }
 
     #[test]
