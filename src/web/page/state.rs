@@ -185,13 +185,13 @@ pub struct KeptDescription {
     what: String,
     family: crate::model::Family,
     pair: u64,
-    curves: Option<String>,
+    curves: Curves,
 }
 
 impl KeptDescription {
     fn with(self, steps: u64, bytes: Payload) -> KeptRun {
         let KeptDescription { what, family, pair, curves } = self;
-        KeptRun { steps, what, family: Some(family), pair: Some(pair), bytes, curves }
+        KeptRun { steps, what, family: Some(family), pair: Some(pair), bytes, curves: serde_json::to_string(&curves).ok() }
     }
 }
 
@@ -341,6 +341,9 @@ pub struct Links {
     bench: bool,
     /// The run was training when it moved to another backend: it trains on once there.
     resume_after_move: bool,
+    /// Fresh networks that were about to train when they moved to another backend: they
+    /// train once the new worker has built them.
+    play_when_ready: bool,
     /// The snapshot on its way to a new worker is the run moving to another backend (not a
     /// snapshot gone back to, nor the last one after a crash): its load says so.
     moving: bool,
@@ -609,6 +612,13 @@ impl Page {
             // of them is offered to go on from.
             Report::Snapshot { steps, .. } if !self.run.ready && self.links.replacing.is_some() => {
                 self.replaced_run_snapshot(steps, payload.expect("checked above"))
+            }
+            // Its steps until then, for its curves.
+            Report::Steps { reports, .. } if !self.run.ready && self.links.replacing.is_some() => {
+                if let Some(replaced) = &mut self.links.replacing {
+                    reports.iter().for_each(|r| replaced.curves.charts.push(r));
+                }
+                Vec::new()
             }
             Report::Steps { .. } | Report::Grid { .. } | Report::Quality { .. } | Report::Snapshot { .. } | Report::Diverged { .. }
                 if !self.run.ready =>
@@ -947,7 +957,9 @@ impl Page {
         effects.extend(self.take_owed_go_on());
         // A compared run that comes up while the run it follows trains joins in; one that
         // comes up after it took single steps takes them too.
-        if self.links.lead.as_ref().is_some_and(|lead| lead.running) {
+        let moved_training = std::mem::take(&mut self.links.play_when_ready);
+        if moved_training || self.links.lead.as_ref().is_some_and(|lead| lead.running) {
+            self.run.play_sent = true;
             effects.push(Effect::Trainer(Command::Play));
         }
         effects.extend(self.take_owed_steps());
@@ -1058,6 +1070,7 @@ impl Page {
         self.latent.in_flight = false;
         self.links.restarts += 1;
         self.links.resume_after_move = false;
+        self.links.play_when_ready = false;
         self.links.moving = false;
         self.links.replacing = None;
         if self.links.restarts > RESTARTS {
@@ -1199,6 +1212,11 @@ impl Page {
     /// New networks in the worker, the step and curves back to zero.
     pub fn reset(&mut self) -> Effects {
         self.run.ready = false;
+        // New networks do not train until asked (a compared run coming up must not join in
+        // with a run that is no longer training).
+        self.run.running = false;
+        self.run.pausing = false;
+        self.run.play_sent = false;
         // A run on its way to a new worker is not gone on from: new networks replace it.
         self.links.pending_restore = None;
         self.links.restoring = None;
@@ -1241,6 +1259,7 @@ impl Page {
             self.close_notice();
         }
         self.run.resets += 1;
+        self.links.play_when_ready = false;
         let mut effects = self.offer_replaced_run();
         effects.extend(self.reset());
         effects
@@ -1398,7 +1417,7 @@ impl Page {
             what: format!("{size} {}", family.title()),
             family,
             pair: self.links.lead.as_ref().map_or(self.links.pair, |lead| lead.kept.pair),
-            curves: serde_json::to_string(&self.curves()).ok(),
+            curves: self.curves(),
         }
     }
 
@@ -1415,6 +1434,7 @@ impl Page {
                     (Some(Key::Preset), Some(preset)) => format!("New {} networks built: training starts over.", preset.name()),
                     _ => "New networks built with the changed setting: training starts over.".to_string(),
                 });
+                self.links.play_when_ready = false;
                 self.reset()
             }
             Some(Applies::Move) => {
@@ -1433,7 +1453,12 @@ impl Page {
                     // The run goes along whether it still waits for the worker to listen or
                     // is already on its way there (the worker may be ready before it loads).
                     let pending = self.links.pending_restore.take().or_else(|| self.links.restoring.take());
-                    self.start_trainer_with(pending)
+                    // Fresh networks about to train (Play just pressed) train in the new worker.
+                    let training = (self.run.running && !self.run.pausing) || self.run.play_sent;
+                    let fresh = pending.is_none();
+                    let effects = self.start_trainer_with(pending);
+                    self.links.play_when_ready |= fresh && training;
+                    effects
                 }
             }
         }
@@ -3006,10 +3031,15 @@ mod tests {
         assert!(matches!(sent(&page.change(Key::Seed, "5"))[..], [Command::Snapshot, Command::Reset(_)]));
         assert!(page.kept.is_none());
         assert!(matches!(page.apply(snapshot(2), Some(vec![2; 4]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 2, .. })]));
-        assert!(matches!(page.apply(snapshot(2), Some(vec![2; 4]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 2, .. })]));
+        // The worker may take steps before it reads the request: they are the run's, and its
+        // curves keep them.
+        steps(&mut page, 3..=4);
+        assert_eq!(page.run.step, 0);
+        assert!(matches!(page.apply(snapshot(4), Some(vec![4; 4]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 4, .. })]));
         let kept = page.kept.clone().unwrap();
-        assert_eq!((kept.steps, kept.bytes, kept.what.as_str()), (2, vec![2; 4], "tiny DCGAN"));
-        assert_eq!(Curves::read(kept.curves.unwrap().as_bytes(), 2, crate::model::Family::Dcgan).unwrap().charts.last_step(), Some(2));
+        assert_eq!((kept.steps, kept.bytes, kept.what.as_str()), (4, vec![4; 4], "tiny DCGAN"));
+        assert_eq!(Curves::read(kept.curves.unwrap().as_bytes(), 4, crate::model::Family::Dcgan).unwrap().charts.last_step(), Some(4));
+        assert_eq!(page.charts.last_step(), None, "the new run's charts are empty");
         // Once the new networks are ready, their snapshots are theirs.
         rebuilt(&mut page);
         steps(&mut page, 1..=1);
@@ -3178,6 +3208,38 @@ mod tests {
         assert!(page.messages.notice.as_deref().unwrap().ends_with("Press play to go on."));
         page.user_reset();
         assert_eq!(page.messages.notice, None);
+    }
+
+    #[test]
+    fn fresh_networks_moved_as_play_was_pressed_train_in_the_new_worker() {
+        let mut page = ready_page("?backend=cpu");
+        page.play_pause();
+        assert!(matches!(page.change(Key::Backend, "webgpu")[..], [Effect::StartTrainer]));
+        assert!(matches!(sent(&page.apply(Report::Listening, None))[..], [Command::Reset(_)]));
+        let effects = sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None));
+        assert!(effects.contains(&Command::Play), "{effects:?}");
+        // Not when they were not about to train.
+        let mut page = ready_page("?backend=cpu");
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Listening, None);
+        assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+    }
+
+    #[test]
+    fn a_compared_run_reset_with_the_run_it_follows_does_not_train_by_itself() {
+        let (mut lead, mut vae) = compared_pair();
+        lead.play_pause();
+        lead.apply(Report::Running(true), None);
+        vae.follow(&lead.lead());
+        vae.apply(Report::Running(true), None);
+        steps(&mut lead, 1..=4);
+        steps(&mut vae, 1..=4);
+        lead.user_reset();
+        vae.follow(&lead.lead());
+        // The compared run's new networks come up before the first run's worker says it
+        // stopped: they do not join a run that no longer trains.
+        let effects = sent(&vae.apply(Report::Ready { settings: vae.settings.clone() }, None));
+        assert!(!effects.contains(&Command::Play), "{effects:?}");
     }
 
     #[test]
