@@ -613,10 +613,16 @@ impl Page {
             Report::Snapshot { steps, .. } if !self.run.ready && self.links.replacing.is_some() => {
                 self.replaced_run_snapshot(steps, payload.expect("checked above"))
             }
-            // Its steps until then, for its curves.
+            // Its steps and scores until then, for its curves.
             Report::Steps { reports, .. } if !self.run.ready && self.links.replacing.is_some() => {
                 if let Some(replaced) = &mut self.links.replacing {
                     reports.iter().for_each(|r| replaced.curves.charts.push(r));
+                }
+                Vec::new()
+            }
+            Report::Quality { step, quality, .. } if !self.run.ready && self.links.replacing.is_some() => {
+                if let Some(replaced) = &mut self.links.replacing {
+                    replaced.curves.quality.push(step, quality);
                 }
                 Vec::new()
             }
@@ -1134,6 +1140,7 @@ impl Page {
         self.run.ready = false;
         self.run.running = false;
         self.run.play_sent = false;
+        self.links.play_when_ready = false;
         // A load on its way went with it: the kept run is offered again.
         self.offer_kept_again();
         self.run.loading = false;
@@ -1453,9 +1460,10 @@ impl Page {
                     // The run goes along whether it still waits for the worker to listen or
                     // is already on its way there (the worker may be ready before it loads).
                     let pending = self.links.pending_restore.take().or_else(|| self.links.restoring.take());
-                    // Fresh networks about to train (Play just pressed) train in the new worker.
-                    let training = (self.run.running && !self.run.pausing) || self.run.play_sent;
-                    let fresh = pending.is_none();
+                    // Fresh networks about to train (Play just pressed) train in the new worker;
+                    // a compared run trains when the run it follows does.
+                    let training = self.run.ready && ((self.run.running && !self.run.pausing) || self.run.play_sent);
+                    let fresh = pending.is_none() && self.links.lead.is_none();
                     let effects = self.start_trainer_with(pending);
                     self.links.play_when_ready |= fresh && training;
                     effects
@@ -3034,11 +3042,15 @@ mod tests {
         // The worker may take steps before it reads the request: they are the run's, and its
         // curves keep them.
         steps(&mut page, 3..=4);
+        page.apply(Report::Quality { step: 4, quality: None, millis: 1.0 }, None);
         assert_eq!(page.run.step, 0);
         assert!(matches!(page.apply(snapshot(4), Some(vec![4; 4]))[..], [Effect::Keep(KeptSlot::Run, KeptRun { steps: 4, .. })]));
         let kept = page.kept.clone().unwrap();
         assert_eq!((kept.steps, kept.bytes, kept.what.as_str()), (4, vec![4; 4], "tiny DCGAN"));
-        assert_eq!(Curves::read(kept.curves.unwrap().as_bytes(), 4, crate::model::Family::Dcgan).unwrap().charts.last_step(), Some(4));
+        let curves = Curves::read(kept.curves.unwrap().as_bytes(), 4, crate::model::Family::Dcgan).unwrap();
+        assert_eq!(curves.charts.last_step(), Some(4));
+        assert_eq!(curves.quality.points().iter().map(|(step, _)| *step).collect::<Vec<_>>(), [4]);
+        assert!(page.quality.history.points().is_empty(), "nor are its scores the new run's");
         assert_eq!(page.charts.last_step(), None, "the new run's charts are empty");
         // Once the new networks are ready, their snapshots are theirs.
         rebuilt(&mut page);
@@ -3223,6 +3235,52 @@ mod tests {
         page.change(Key::Backend, "webgpu");
         page.apply(Report::Listening, None);
         assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+    }
+
+    #[test]
+    fn fresh_networks_moved_train_only_if_nothing_stopped_them_since() {
+        // A second change of backend before the new worker is ready: they still train.
+        let mut page = ready_page("?backend=cpu");
+        page.play_pause();
+        page.change(Key::Backend, "webgpu");
+        page.change(Key::Backend, "cpu");
+        page.apply(Report::Listening, None);
+        assert!(sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+        // Reset, or a crash, before it: they do not.
+        let mut page = ready_page("?backend=cpu");
+        page.play_pause();
+        page.change(Key::Backend, "webgpu");
+        page.user_reset();
+        page.apply(Report::Listening, None);
+        assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+        let mut page = ready_page("?backend=cpu");
+        page.play_pause();
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Crashed("boom".into()), None);
+        page.apply(Report::Listening, None);
+        assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+        // A late "training" from the networks a reset replaced does not count.
+        let mut page = ready_page("?backend=cpu");
+        page.play_pause();
+        page.user_reset();
+        page.apply(Report::Running(true), None);
+        page.change(Key::Backend, "webgpu");
+        page.apply(Report::Listening, None);
+        assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+        // A compared run follows the run it follows, not its own Play.
+        let (mut lead, mut vae) = compared_pair();
+        lead.play_pause();
+        vae.follow(&lead.lead());
+        lead.change(Key::Backend, "webgpu");
+        vae.follow(&lead.lead());
+        lead.apply(Report::Listening, None);
+        lead.apply(Report::Ready { settings: lead.settings.clone() }, None);
+        lead.apply(Report::Running(true), None);
+        lead.play_pause();
+        lead.apply(Report::Running(false), None);
+        vae.follow(&lead.lead());
+        vae.apply(Report::Listening, None);
+        assert!(!sent(&vae.apply(Report::Ready { settings: vae.settings.clone() }, None)).contains(&Command::Play));
     }
 
     #[test]
