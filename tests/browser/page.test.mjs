@@ -615,6 +615,11 @@ test('a panic in the training worker is shown, and a new worker takes over', { t
     await waitReady(page);
     assert.equal(await stepCount(page), 0);
     await page.screenshot({ path: path.join(artifacts, 'worker-panic.png'), fullPage: true });
+    // New networks: the crash of the run they replace is old news.
+    await page.locator('#seed').fill('5');
+    await page.locator('#seed').dispatchEvent('change');
+    await page.waitForFunction(() => /training starts over/.test(document.querySelector('#notice')?.innerText));
+    assert.equal(await page.locator('#error').count(), 0);
   });
 });
 

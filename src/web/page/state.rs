@@ -1437,6 +1437,11 @@ impl Page {
             None => Vec::new(),
             Some(Applies::AtOnce) => vec![Effect::Trainer(Command::Tune(self.settings.clone()))],
             Some(Applies::Rebuild) => {
+                // What went wrong with the run replaced (a crash it came back from, a
+                // divergence) is old news; a worker that is not there (not ready) still is.
+                if self.run.ready {
+                    self.clear_error();
+                }
                 self.notice(match (key, self.settings.preset()) {
                     (Some(Key::Preset), Some(preset)) => format!("New {} networks built: training starts over.", preset.name()),
                     _ => "New networks built with the changed setting: training starts over.".to_string(),
@@ -3281,6 +3286,22 @@ mod tests {
         vae.follow(&lead.lead());
         vae.apply(Report::Listening, None);
         assert!(!sent(&vae.apply(Report::Ready { settings: vae.settings.clone() }, None)).contains(&Command::Play));
+    }
+
+    #[test]
+    fn new_networks_clear_the_error_about_the_run_they_replace() {
+        let mut page = ready_page("");
+        steps(&mut page, 1..=3);
+        page.apply(Report::Crashed("boom".into()), None);
+        page.apply(Report::Listening, None);
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        assert!(page.messages.error.as_deref().unwrap().starts_with("The training worker crashed (boom)"));
+        page.change(Key::Seed, "5");
+        assert_eq!(page.messages.error, None);
+        // A worker that failed for good stays said.
+        page.trainer_failed();
+        page.change(Key::Seed, "6");
+        assert!(page.messages.error.is_some());
     }
 
     #[test]
