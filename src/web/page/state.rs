@@ -673,7 +673,7 @@ impl Page {
                 // up (once; a stop of its own, an error or a divergence, is left as it is).
                 let mut effects = match self.links.catch_up.take() {
                     Some(want) if want != running && self.run.ready && !self.links.handing_over => {
-                        vec![Effect::Trainer(if want { Command::Play } else { Command::Pause })]
+                        vec![if want { self.play() } else { Effect::Trainer(Command::Pause) }]
                     }
                     _ => Vec::new(),
                 };
@@ -878,8 +878,7 @@ impl Page {
         if kind == LoadKind::Snapshot && std::mem::take(&mut self.links.resume_after_move) {
             let said = if moved { format!("{}: it goes on.", moved_to()) } else { format!("Loaded {source}: the run goes on.") };
             self.notice(said);
-            self.run.play_sent = true;
-            effects.push(Effect::Trainer(Command::Play));
+            effects.push(self.play());
             return effects;
         }
         // Where the charts start, when the file or the kept run did not bring them from step 1.
@@ -965,8 +964,7 @@ impl Page {
         // comes up after it took single steps takes them too.
         let moved_training = std::mem::take(&mut self.links.play_when_ready);
         if moved_training || self.links.lead.as_ref().is_some_and(|lead| lead.running) {
-            self.run.play_sent = true;
-            effects.push(Effect::Trainer(Command::Play));
+            effects.push(self.play());
         }
         effects.extend(self.take_owed_steps());
         if std::mem::take(&mut self.links.bench) {
@@ -1280,9 +1278,14 @@ impl Page {
             self.run.pausing = true;
             vec![Effect::Trainer(Command::Pause)]
         } else {
-            self.run.play_sent = true;
-            vec![Effect::Trainer(Command::Play)]
+            vec![self.play()]
         }
+    }
+
+    /// Play, sent to the worker: until it says it trains, a move takes the run along training.
+    fn play(&mut self) -> Effect {
+        self.run.play_sent = true;
+        Effect::Trainer(Command::Play)
     }
 
     /// Goes on from the run kept in this browser, as the run it follows did, once its networks
@@ -1355,9 +1358,7 @@ impl Page {
         if self.messages.error_about_file {
             self.clear_error();
         }
-        let mut effects = if self.settings.change_to(&next) == Some(Applies::Rebuild) { self.offer_replaced_run() } else { Vec::new() };
-        effects.extend(self.adopt(next, Some(key)));
-        effects
+        self.adopt(next, Some(key), true)
     }
 
     /// The run that new networks are about to replace (a changed seed, size or model, Reset),
@@ -1379,11 +1380,12 @@ impl Page {
         };
         let offer_steps = self.kept.as_ref().map(|kept| kept.steps);
         let longer_offer = |steps: u64| offer_steps.is_some_and(|offered| offered >= steps);
+        let described = self.described();
         let mut effects = Vec::new();
         let mut offered = 0;
         if let Some(latest) = latest.filter(|s| !longer_offer(s.steps)) {
             offered = latest.steps;
-            let run = self.described().with(latest.steps, latest.bytes.clone());
+            let run = described.clone().with(latest.steps, latest.bytes.clone());
             self.kept = Some(run.clone());
             // Kept again: the browser may hold an earlier snapshot (a collapsed run's last one
             // is not kept) or none (forgotten, or refused).
@@ -1398,7 +1400,7 @@ impl Page {
             && self.run.step > offered
             && !longer_offer(self.run.step);
         if further {
-            self.links.replacing = Some(self.described());
+            self.links.replacing = Some(described);
             effects.push(Effect::Trainer(Command::Snapshot));
         }
         effects
@@ -1430,10 +1432,13 @@ impl Page {
 
     /// New settings (checked), from the form's `key` or from the run this one follows: what
     /// the table says the change takes.
-    fn adopt(&mut self, next: Settings, key: Option<Key>) -> Effects {
+    /// `offer_replaced`: a run that new networks replace is offered to go on from.
+    fn adopt(&mut self, next: Settings, key: Option<Key>, offer_replaced: bool) -> Effects {
         let change = self.settings.change_to(&next);
+        // Described with the settings it had.
+        let replaced = if change == Some(Applies::Rebuild) && offer_replaced { self.offer_replaced_run() } else { Vec::new() };
         self.settings = next;
-        match change {
+        let effects = match change {
             None => Vec::new(),
             Some(Applies::AtOnce) => vec![Effect::Trainer(Command::Tune(self.settings.clone()))],
             Some(Applies::Rebuild) => {
@@ -1474,7 +1479,8 @@ impl Page {
                     effects
                 }
             }
-        }
+        };
+        [replaced, effects].concat()
     }
 
     /// What a compared run follows of this one.
@@ -1511,11 +1517,9 @@ impl Page {
             // Named as the first run's form names them.
             let changed = self.settings.rebuilds_for(&settings, lead.settings.model.family);
             rebuilt = self.settings.change_to(&settings) == Some(Applies::Rebuild);
-            // Offered as the run it follows offers its own (not when it goes on from its kept run).
-            if rebuilt && !went_on {
-                effects.extend(self.offer_replaced_run());
-            }
-            effects.extend(self.adopt(settings, None));
+            // Its run is offered as the run it follows offers its own (not when it goes on from
+            // its kept run).
+            effects.extend(self.adopt(settings, None, !went_on));
             // Rebuilt for the first run's new settings (the form's, or a file's it loaded).
             if !traded && !changed.is_empty() && rebuilt {
                 let lead_name = lead.settings.model.family.title();
