@@ -33,6 +33,8 @@ use crate::model::ConvLayer;
 
 mod kernel;
 
+pub(crate) use kernel::address_type;
+
 /// The shape of a convolution's output: [batch, outputs, oh, ow].
 fn conv_output_shape(x: &Shape, weight: &Shape, stride: &usize, padding: &usize) -> Shape {
     let out = |size: usize| {
@@ -237,13 +239,7 @@ mod tests {
     use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
     use burn::tensor::{Device, Distribution};
 
-    fn close(what: &str, a: Tensor<4>, b: Tensor<4>) {
-        assert_eq!(a.dims(), b.dims(), "{what}");
-        let (a, b) = (a.into_data().try_to_vec::<f32>().unwrap(), b.into_data().try_to_vec::<f32>().unwrap());
-        let scale = b.iter().map(|v| v.abs()).fold(1.0f32, f32::max);
-        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
-        assert!(worst <= 1e-5 * scale, "{what}: largest difference {worst} (values up to {scale})");
-    }
+    use crate::layers::tests::assert_close as close;
 
     /// Output, input gradient and weight gradient of `ours` and `burns` on the same input and
     /// the same upstream gradient.
@@ -337,20 +333,11 @@ mod tests {
         check_products(&device);
     }
 
-    /// The kernels themselves, on a Vulkan device (Mesa's lavapipe where there is no GPU): the
-    /// test of `conv_kernel` that a wrong index fails. `GANPLAY_WGPU_TESTS=1` (set by
-    /// `with_lavapipe` in scripts/env.sh, where setup unpacked lavapipe) makes a missing adapter
-    /// a failure rather than a skip.
+    /// The kernels themselves, on a Vulkan device (`wgpu_device`): the test of `conv_kernel`
+    /// that a wrong index fails.
     #[test]
     fn kernel_is_burns_convolution_on_wgpu() {
-        let device = match Device::wgpu_options().init() {
-            Ok(device) => device.autodiff(),
-            Err(e) => {
-                assert!(std::env::var_os("GANPLAY_WGPU_TESTS").is_none(), "no wgpu adapter: {e}");
-                eprintln!("skipped: no wgpu adapter ({e})");
-                return;
-            }
-        };
+        let Some(device) = crate::layers::tests::wgpu_device() else { return };
         check_convolutions(&device);
         check_transposed(&device);
         check_products(&device);

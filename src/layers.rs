@@ -12,8 +12,8 @@
 //!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel.
 //! - `conv4x4s2_blocks` and `conv_transpose4x4s2_blocks`: D's and G's 4x4 stride-2 layers
 //!   with no im2col, as one matmul over 2x2 blocks of pixels and a sum of four shifted slices.
-//! - `batch_norm_train`: batch-norm statistics as contiguous reductions, without the copies
-//!   burn's makes to bring channels first.
+//! - `batch_norm_train`: batch norm with its statistics and its backward pass's sums in one
+//!   kernel each (`crate::norm_kernel`).
 //!
 //! `conv4x4s2` and the two block ones are measured slower than burn's convolutions (see
 //! `conv_path`) and are kept for `ganplay bench --conv`. The tiled kernel of
@@ -25,6 +25,8 @@ use burn::nn::BatchNorm;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 use burn::tensor::ops::PadMode;
+
+use crate::norm_kernel;
 
 /// How the convolutions of D and G run: the 4x4 stride-2 ones of D (and, for `Blocks` and
 /// `Tiled`, the transposed ones of G; for `Tiled`, the 3x3 extra layers too).
@@ -206,47 +208,38 @@ pub fn conv_transpose4x4s2_blocks(layer: &ConvTranspose2d, x: Tensor<4>) -> Tens
 /// Batch norm of x [batch, c, h, w] in training: normalised with the batch's statistics,
 /// which also move `norm`'s running statistics, as burn's `BatchNorm::forward` does on an
 /// autodiff device. burn's reduces over channels by swapping the batch and channel axes,
-/// which copies the activations twice; here x is seen as [batch, c, h*w] (no copy), summed
-/// over each image's pixels (a contiguous reduction) and then over the batch. Two passes
-/// (the mean, then the squared deviations), as burn's, so large means lose no precision.
+/// which copies the activations twice, and differentiates its composition, a reduction for
+/// every axis of every broadcast; here `norm_kernel` takes the statistics in one kernel (two
+/// passes, the mean and then the squared deviations, so large means lose no precision) and
+/// the backward pass's sums in another.
 ///
 /// x may hold `batches` batches of the same size one after the other (D judging real and
 /// drawn digits in one pass): each is then normalised with its own statistics, and the
 /// running statistics move once for each, in order, as they would over separate calls.
 pub fn batch_norm_train(norm: &BatchNorm, x: Tensor<4>, batches: usize) -> Tensor<4> {
-    let [total, channels, h, w] = x.dims();
+    let [total, channels, ..] = x.dims();
     assert!(batches > 0 && total % batches == 0, "{total} images are not {batches} batches of one size");
-    let batch = total / batches;
-    let count = (batch * h * w) as f64;
-    // [batches, 1, c, 1]: each batch's statistic per channel.
-    let per_channel = |t: Tensor<4>| t.sum_dim(3).sum_dim(1).div_scalar(count);
-    let x = x.reshape([batches, batch, channels, h * w]);
-    let mean = per_channel(x.clone());
-    let centered = x - mean.clone();
-    // Biased variance, as burn's.
-    let variance = per_channel(centered.clone().powi_scalar(2));
-
-    let gamma = norm.gamma.val().reshape([1, 1, channels, 1]);
-    let beta = norm.beta.val().reshape([1, 1, channels, 1]);
-    let output = centered * (gamma / variance.clone().add_scalar(norm.epsilon).sqrt()) + beta;
+    // [2, batches, c]: each batch's mean and biased variance per channel (untracked).
+    let statistics = norm_kernel::statistics(x.clone(), batches);
+    let output = norm_kernel::normalize(x, norm.gamma.val(), norm.beta.val(), statistics.clone(), batches, norm.epsilon);
 
     let device = output.device();
     let momentum = norm.momentum;
-    let moved = |running: Tensor<1>, statistics: Tensor<4>| {
-        let statistics = statistics.detach().reshape([batches, channels]);
+    let moved = |running: Tensor<1>, which: usize| {
+        let statistics = statistics.clone().narrow(0, which, 1).reshape([batches, channels]);
         (0..batches).fold(running.to_device(&device), |running, b| {
             let batch = statistics.clone().narrow(0, b, 1).reshape([channels]);
             running.mul_scalar(1.0 - momentum).add(batch.mul_scalar(momentum))
         })
         .detach()
     };
-    norm.running_mean.update(moved(norm.running_mean.value_sync(), mean));
-    norm.running_var.update(moved(norm.running_var.value_sync(), variance));
+    norm.running_mean.update(moved(norm.running_mean.value_sync(), 0));
+    norm.running_var.update(moved(norm.running_var.value_sync(), 1));
     // An update waits beside the value until the next read folds it in, and a module's
     // visitors (copies, snapshots, the average of G) read the value alone: fold it in now.
     norm.running_mean.value_sync();
     norm.running_var.value_sync();
-    output.reshape([total, channels, h, w])
+    output
 }
 
 /// Batch norm of `batches` batches of one size stacked in x: `batch_norm_train` while
@@ -257,7 +250,7 @@ pub fn batch_norm(norm: &BatchNorm, x: Tensor<4>, batches: usize) -> Tensor<4> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use burn::nn::{BatchNormConfig, PaddingConfig2d};
     use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
@@ -271,7 +264,24 @@ mod tests {
         Tensor::random(shape, Distribution::Normal(0.0, 1.0), &device())
     }
 
-    fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>) {
+    /// The wgpu device of the kernels' tests (Mesa's lavapipe where there is no GPU), made
+    /// once for the process, which can register the runtime only once. None where there is
+    /// no adapter; `GANPLAY_WGPU_TESTS=1` (set by `with_lavapipe` in scripts/env.sh, where
+    /// setup unpacked lavapipe) makes that a failure rather than a skip.
+    pub(crate) fn wgpu_device() -> Option<Device> {
+        static DEVICE: std::sync::OnceLock<Result<Device, String>> = std::sync::OnceLock::new();
+        match DEVICE.get_or_init(|| Device::wgpu_options().init().map_err(|e| e.to_string())) {
+            Ok(device) => Some(device.clone().autodiff()),
+            Err(e) => {
+                assert!(std::env::var_os("GANPLAY_WGPU_TESTS").is_none(), "no wgpu adapter: {e}");
+                eprintln!("skipped: no wgpu adapter ({e})");
+                None
+            }
+        }
+    }
+
+    /// a and b agree to 1e-5 of b's largest magnitude (or of 1).
+    pub(crate) fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>) {
         assert_eq!(a.dims(), b.dims(), "{what}");
         let (a, b) = (a.into_data().try_to_vec::<f32>().unwrap(), b.into_data().try_to_vec::<f32>().unwrap());
         let scale = b.iter().map(|v| v.abs()).fold(1.0f32, f32::max);

@@ -11,6 +11,7 @@ pub mod image;
 pub mod latent;
 pub mod layers;
 pub mod model;
+pub mod norm_kernel;
 pub mod training;
 pub mod metrics;
 pub mod protocol;

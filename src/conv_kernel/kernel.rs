@@ -335,7 +335,7 @@ pub(super) fn conv2d_weight_grad_partial(x: CubeTensor, grad: CubeTensor, k: usi
     partial
 }
 
-/// The index width the kernel needs to reach every element of `tensors` (f32).
-fn address_type(tensors: &[&CubeTensor]) -> AddressType {
+/// The index width a kernel needs to reach every element of `tensors` (f32).
+pub(crate) fn address_type(tensors: &[&CubeTensor]) -> AddressType {
     tensors.iter().map(|t| (*t).clone().binding().required_address_type(4)).max().unwrap_or_default()
 }

@@ -1,0 +1,348 @@
+//! Batch norm in training as few passes over the activations as it takes: one kernel for
+//! a batch's statistics (each channel's mean and variance together) and one for the two sums
+//! its backward pass needs, where burn's composition runs a reduction for every axis of every
+//! statistic and of every broadcast gradient (about fourteen per layer and step).
+//!
+//! `NormKernels` makes it an operation of every backend: the kernels on cubecl devices, burn's
+//! operations elsewhere (the CPU), and on an autodiff device a backward pass of its own, the
+//! closed form of batch norm's gradient, which needs only the sums of the output gradient and
+//! of its product with the centred input.
+//!
+//! The activations x [total, c, h, w] may hold `batches` batches of one size one after the
+//! other (D judging real and drawn digits in one pass): each has its own statistics.
+//! Statistics and sums are [2, batches, c]: the mean and the biased variance; the sum of the
+//! output gradient and the sum of its product with x minus the mean.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::NodeId;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::tensor::{DType, Scalar, Shape, Slice, Tensor};
+use burn_cubecl::CubeBackend;
+
+mod kernel;
+
+/// [2, batches, c] for x [total, c, h, w].
+fn statistics_shape(x: &Shape, batches: &usize) -> Shape {
+    Shape::new([2, *batches, x[1]])
+}
+
+/// x [total, c, h, w] seen as [batches, batch, c, h*w] (a reshape, no copy when contiguous).
+fn grouped<B: Backend>(x: FloatTensor<B>, batches: usize) -> FloatTensor<B> {
+    let shape = x.shape();
+    B::float_reshape(x, Shape::new([batches, shape[0] / batches, shape[1], shape[2] * shape[3]]))
+}
+
+/// Entry `which` (0 or 1) of statistics or sums [2, batches, c], as [batches, 1, c, 1] to
+/// broadcast over grouped activations.
+fn entry<B: Backend>(pair: FloatTensor<B>, which: usize) -> FloatTensor<B> {
+    let [_, batches, channels] = pair.shape().dims();
+    let one = B::float_slice(pair, &[Slice::from(which..which + 1), Slice::from(..), Slice::from(..)]);
+    B::float_reshape(one, Shape::new([batches, 1, channels, 1]))
+}
+
+/// Sums grouped [batches, batch, c, hw] over each batch's images and pixels: [batches, 1, c, 1].
+fn per_channel_sum<B: Backend>(t: FloatTensor<B>) -> FloatTensor<B> {
+    B::float_sum_dim(B::float_sum_dim(t, 3), 1)
+}
+
+fn scalar<B: Backend>(like: &FloatTensor<B>, value: f64) -> Scalar {
+    Scalar::new(value, &like.dtype())
+}
+
+/// Two entries [batches, 1, c, 1] as one [2, batches, c].
+fn pair<B: Backend>(first: FloatTensor<B>, second: FloatTensor<B>) -> FloatTensor<B> {
+    let [batches, _, channels, _] = first.shape().dims();
+    let flat = |t: FloatTensor<B>| B::float_reshape(t, Shape::new([1, batches, channels]));
+    B::float_cat(vec![flat(first), flat(second)], 0)
+}
+
+/// 1 / sqrt(variance + epsilon), [batches, 1, c, 1].
+fn inverse_deviation<B: Backend>(statistics: FloatTensor<B>, epsilon: f64) -> FloatTensor<B> {
+    let variance = entry::<B>(statistics, 1);
+    let eps = scalar::<B>(&variance, epsilon);
+    B::float_recip(B::float_sqrt(B::float_add_scalar(variance, eps)))
+}
+
+/// gamma or beta [c] as [1, 1, c, 1].
+fn per_channel<B: Backend>(t: FloatTensor<B>) -> FloatTensor<B> {
+    let channels = t.shape()[0];
+    B::float_reshape(t, Shape::new([1, 1, channels, 1]))
+}
+
+/// Batch norm's statistics, its normalisation, and the sums of its backward pass.
+#[backend_extension(Cube, Flex, Autodiff, Fusion)]
+pub trait NormKernels: Backend {
+    /// Each batch's mean and biased variance per channel of x [total, c, h, w]: [2, batches,
+    /// c]. Two passes (the mean, then the squared deviations), so large means lose no
+    /// precision. Never differentiated: `batch_norm_normalize`'s backward pass accounts for
+    /// the statistics' dependence on x.
+    #[fusion(dtype = x, shape = statistics_shape(x, batches))]
+    fn batch_norm_statistics(x: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+        statistics_by_operations::<Self>(x, batches)
+    }
+
+    /// The sums batch norm's backward pass needs, of x [total, c, h, w] with `statistics`
+    /// and the output gradient `grad` (x's shape): [2, batches, c], the sum of grad and of
+    /// grad times (x - mean), over each batch's images and pixels.
+    #[fusion(dtype = x, shape = statistics_shape(x, batches))]
+    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+        grad_sums_by_operations::<Self>(x, grad, statistics, batches)
+    }
+
+    /// x [total, c, h, w] normalised with `statistics` (of `batches` batches), scaled by
+    /// gamma [c] and shifted by beta [c]. Element-wise, which a GPU fuses into one kernel.
+    #[fusion(default)]
+    fn batch_norm_normalize(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        statistics: FloatTensor<Self>,
+        batches: usize,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        let shape = x.shape();
+        let x = grouped::<Self>(x, batches);
+        let scale = Self::float_mul(per_channel::<Self>(gamma), inverse_deviation::<Self>(statistics.clone(), epsilon));
+        let centred = Self::float_sub(x, entry::<Self>(statistics, 0));
+        let y = Self::float_add(Self::float_mul(centred, scale), per_channel::<Self>(beta));
+        Self::float_reshape(y, shape)
+    }
+}
+
+impl NormKernels for Flex {}
+
+/// The kernels take contiguous-or-not f32; anything else runs burn's operations.
+fn kernel_takes(x: &FloatTensor<CubeBackend>) -> bool {
+    x.dtype == DType::F32
+}
+
+impl NormKernels for CubeBackend {
+    fn batch_norm_statistics(x: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+        if !kernel_takes(&x) {
+            return statistics_by_operations::<Self>(x, batches);
+        }
+        kernel::statistics(x, batches)
+    }
+
+    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+        if !kernel_takes(&x) {
+            return grad_sums_by_operations::<Self>(x, grad, statistics, batches);
+        }
+        kernel::grad_sums(x, grad, statistics, batches)
+    }
+}
+
+/// `batch_norm_statistics` by burn's operations: a reduction for each axis of each statistic.
+fn statistics_by_operations<B: Backend>(x: FloatTensor<B>, batches: usize) -> FloatTensor<B> {
+    let x = grouped::<B>(x, batches);
+    let [_, batch, _, pixels] = x.shape().dims();
+    let count = scalar::<B>(&x, (batch * pixels) as f64);
+    let mean = B::float_div_scalar(per_channel_sum::<B>(x.clone()), count);
+    let centred = B::float_sub(x, mean.clone());
+    let squares = B::float_mul(centred.clone(), centred);
+    let variance = B::float_div_scalar(per_channel_sum::<B>(squares), count);
+    pair::<B>(mean, variance)
+}
+
+/// `batch_norm_grad_sums` by burn's operations.
+fn grad_sums_by_operations<B: Backend>(x: FloatTensor<B>, grad: FloatTensor<B>, statistics: FloatTensor<B>, batches: usize) -> FloatTensor<B> {
+    let (x, grad) = (grouped::<B>(x, batches), grouped::<B>(grad, batches));
+    let centred = B::float_sub(x, entry::<B>(statistics, 0));
+    let along = B::float_mul(grad.clone(), centred);
+    pair::<B>(per_channel_sum::<B>(grad), per_channel_sum::<B>(along))
+}
+
+/// The backward pass of `batch_norm_normalize`, the statistics counted as functions of x:
+/// with x̂ = (x - mean) / σ, y = γ x̂ + β and N a batch's entries per channel,
+/// dβ = Σ dy, dγ = Σ dy x̂, and dx = γ / σ (dy - Σ dy / N - x̂ Σ dy x̂ / N).
+#[derive(Debug)]
+struct NormalizeBackward;
+
+impl<B: Backend + NormKernels> Backward<B, 3> for NormalizeBackward {
+    /// x, gamma, the statistics, batches, epsilon.
+    type State = (NodeId, NodeId, FloatTensor<B>, usize, f64);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x_state, gamma_state, statistics, batches, epsilon) = ops.state;
+        let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
+        let gamma = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(gamma_state);
+        let shape = x.shape();
+        let sums = B::batch_norm_grad_sums(x.clone(), grad.clone(), statistics.clone(), batches);
+        let inverse = inverse_deviation::<B>(statistics.clone(), epsilon);
+        let grad_sum = entry::<B>(sums.clone(), 0);
+        // Σ dy x̂ = Σ dy (x - mean) / σ
+        let grad_along = B::float_mul(entry::<B>(sums, 1), inverse.clone());
+        // Over the batches too, for the parameters every batch shares: [c].
+        let over_batches = |t: FloatTensor<B>| {
+            let channels = t.shape()[2];
+            B::float_reshape(B::float_sum_dim(t, 0), Shape::new([channels]))
+        };
+        if let Some(node) = node_beta {
+            grads.register::<B>(node.id, over_batches(grad_sum.clone()));
+        }
+        if let Some(node) = node_gamma {
+            grads.register::<B>(node.id, over_batches(grad_along.clone()));
+        }
+        if let Some(node) = node_x {
+            let [_, batch, _, pixels] = grouped::<B>(x.clone(), batches).shape().dims();
+            let count = scalar::<B>(&grad_sum, (batch * pixels) as f64);
+            let normalised = B::float_mul(B::float_sub(grouped::<B>(x, batches), entry::<B>(statistics, 0)), inverse.clone());
+            let deviation = B::float_add(
+                B::float_div_scalar(grad_sum, count),
+                B::float_mul(normalised, B::float_div_scalar(grad_along, count)),
+            );
+            let scale = B::float_mul(per_channel::<B>(gamma), inverse);
+            let x_grad = B::float_mul(B::float_sub(grouped::<B>(grad, batches), deviation), scale);
+            grads.register::<B>(node.id, B::float_reshape(x_grad, shape));
+        }
+    }
+}
+
+impl<B: Backend + NormKernels, C: CheckpointStrategy> NormKernels for Autodiff<B, C> {
+    fn batch_norm_statistics(x: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+        Self::from_inner(B::batch_norm_statistics(x.into_primitive(), batches))
+    }
+
+    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+        Self::from_inner(B::batch_norm_grad_sums(x.into_primitive(), grad.into_primitive(), statistics.into_primitive(), batches))
+    }
+
+    fn batch_norm_normalize(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        statistics: FloatTensor<Self>,
+        batches: usize,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        let statistics = statistics.into_primitive();
+        let forward = |x, gamma, beta, statistics| B::batch_norm_normalize(x, gamma, beta, statistics, batches, epsilon);
+        match NormalizeBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let gamma_state = prep.checkpoint(&gamma);
+                let out = forward(x.into_primitive(), gamma.into_primitive(), beta.into_primitive(), statistics.clone());
+                prep.finish((x_state, gamma_state, statistics, batches, epsilon), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(forward(x.into_primitive(), gamma.into_primitive(), beta.into_primitive(), statistics)),
+        }
+    }
+}
+
+/// Each batch's mean and biased variance per channel of x [total, c, h, w] holding `batches`
+/// batches of one size: [2, batches, c]. Untracked on an autodiff device.
+pub fn statistics(x: Tensor<4>, batches: usize) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as NormKernels>::batch_norm_statistics(x.into_dispatch(), batches))
+}
+
+/// x [total, c, h, w] normalised with `statistics` from `statistics(x, batches)`, scaled by
+/// gamma and shifted by beta, differentiable in x (statistics included), gamma and beta.
+pub fn normalize(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, statistics: Tensor<3>, batches: usize, epsilon: f64) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as NormKernels>::batch_norm_normalize(
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+        statistics.into_dispatch(),
+        batches,
+        epsilon,
+    ))
+}
+
+/// `batch_norm_grad_sums` on tensors, for the tests and the benchmark.
+pub fn grad_sums(x: Tensor<4>, grad: Tensor<4>, statistics: Tensor<3>, batches: usize) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as NormKernels>::batch_norm_grad_sums(
+        x.into_dispatch(),
+        grad.into_dispatch(),
+        statistics.into_dispatch(),
+        batches,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, Distribution};
+
+    use crate::layers::tests::assert_close;
+
+    /// Batch norm as burn's operations compose it, differentiated by autodiff.
+    fn composed(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, batches: usize, epsilon: f64) -> Tensor<4> {
+        let [total, channels, h, w] = x.dims();
+        let x = x.reshape([batches, total / batches, channels, h * w]);
+        let mean = x.clone().mean_dim(3).mean_dim(1);
+        let variance = (x.clone() - mean.clone()).powi_scalar(2).mean_dim(3).mean_dim(1);
+        let normalised = (x - mean) / variance.add_scalar(epsilon).sqrt();
+        (normalised * gamma.reshape([1, 1, channels, 1]) + beta.reshape([1, 1, channels, 1])).reshape([total, channels, h, w])
+    }
+
+    /// Statistics, output and the gradients of x, gamma and beta against `composed`, on
+    /// activations far from zero mean with each batch's own statistics: one batch and two,
+    /// a channel of more entries than a workgroup takes in one pass, one of fewer than it has
+    /// units, and a strided (non-contiguous) input.
+    fn check(device: &Device) {
+        let cases: [([usize; 4], usize, bool); 5] = [
+            ([4, 3, 5, 5], 1, false),
+            ([8, 3, 5, 5], 2, false),
+            ([6, 70, 3, 4], 2, false),
+            ([2, 5, 40, 40], 1, false),
+            ([4, 6, 7, 7], 2, true),
+        ];
+        for (shape, batches, strided) in cases {
+            let [total, channels, h, w] = shape;
+            let what = |part: &str| format!("{part}, {shape:?} in {batches} (strided: {strided})");
+            let x = if strided {
+                Tensor::<4>::random([channels, total, h, w], Distribution::Normal(0.0, 1.0), device).swap_dims(0, 1)
+            } else {
+                Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), device)
+            };
+            // Batch b has mean about 5 - 3b and deviation about 3 / (b + 1).
+            let shift = Tensor::<1>::from_floats((0..total).map(|i| 5.0 - 3.0 * (i * batches / total) as f32).collect::<Vec<_>>().as_slice(), device);
+            let spread = Tensor::<1>::from_floats((0..total).map(|i| 3.0 / (1 + i * batches / total) as f32).collect::<Vec<_>>().as_slice(), device);
+            let x = x * spread.reshape([total, 1, 1, 1]) + shift.reshape([total, 1, 1, 1]);
+            let gamma = Tensor::<1>::random([channels], Distribution::Normal(1.0, 0.5), device);
+            let beta = Tensor::<1>::random([channels], Distribution::Normal(0.0, 1.0), device);
+            let upstream = Tensor::<4>::ones(shape, device).cumsum(3).sin();
+            let run = |ours: bool| {
+                let (x, gamma, beta) = (x.clone().require_grad(), gamma.clone().require_grad(), beta.clone().require_grad());
+                let y = if ours {
+                    normalize(x.clone(), gamma.clone(), beta.clone(), statistics(x.clone(), batches), batches, 1e-5)
+                } else {
+                    composed(x.clone(), gamma.clone(), beta.clone(), batches, 1e-5)
+                };
+                let grads = (y.clone() * upstream.clone()).sum().backward();
+                (y, x.grad(&grads).unwrap(), gamma.grad(&grads).unwrap(), beta.grad(&grads).unwrap())
+            };
+            let (y1, dx1, dg1, db1) = run(true);
+            let (y2, dx2, dg2, db2) = run(false);
+            assert_close(&what("output"), y1, y2);
+            assert_close(&what("x's gradient"), dx1, dx2);
+            assert_close(&what("gamma's gradient"), dg1, dg2);
+            assert_close(&what("beta's gradient"), db1, db2);
+
+            let grouped = x.clone().reshape([batches, total / batches, channels, h * w]);
+            let mean = grouped.clone().mean_dim(3).mean_dim(1);
+            let variance = (grouped - mean.clone()).powi_scalar(2).mean_dim(3).mean_dim(1);
+            let expected = Tensor::cat(vec![mean.reshape([1, batches, channels]), variance.reshape([1, batches, channels])], 0);
+            assert_close(&what("statistics"), statistics(x.clone(), batches), expected);
+        }
+    }
+
+    #[test]
+    fn batch_norm_is_burns_composition_on_the_cpu() {
+        check(&Device::flex().autodiff());
+    }
+
+    /// The kernels themselves, on a Vulkan device (lavapipe where there is no GPU; see
+    /// `conv_kernel`'s test of the same kind).
+    #[test]
+    fn kernels_are_burns_composition_on_wgpu() {
+        let Some(device) = crate::layers::tests::wgpu_device() else { return };
+        check(&device);
+    }
+}

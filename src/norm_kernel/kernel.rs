@@ -1,0 +1,195 @@
+//! The batch-norm kernels (see the module above) and their launch. A workgroup of 256 units
+//! takes one channel of one batch: each unit sums every 256th entry (image and pixel) of it,
+//! four entries at a time so that four reads are on their way together, and the workgroup
+//! adds the units' sums up in workgroup memory.
+
+use burn::tensor::Shape;
+use burn_cubecl::cubecl;
+use burn_cubecl::cubecl::prelude::*;
+use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
+use burn_cubecl::tensor::CubeTensor;
+
+use crate::conv_kernel::address_type;
+
+/// Units of a workgroup.
+const UNITS: u32 = 256;
+
+/// The offset in x [total, c, h, w] of entry `e` (image `e / pixels` of the batch starting at
+/// image `first`, pixel `e % pixels`) of the channel at offset `channel_at`.
+#[cube]
+fn entry_at<E: Float>(x: &Tensor<E>, first: usize, channel_at: usize, e: usize, pixels: usize) -> usize {
+    let width = x.shape(3);
+    let pixel = e % pixels;
+    (first + e / pixels) * x.stride(0) + channel_at + (pixel / width) * x.stride(2) + (pixel % width) * x.stride(3)
+}
+
+/// The sum of every unit's `value` (all units must call it), from workgroup memory of 256.
+#[cube]
+fn workgroup_sum<E: Float>(shared: &mut Shared<[E]>, value: E) -> E {
+    let unit = UNIT_POS as usize;
+    shared[unit] = value;
+    sync_cube();
+    let mut half = 128usize;
+    for _ in 0..8usize {
+        if unit < half {
+            shared[unit] = shared[unit] + shared[unit + half];
+        }
+        sync_cube();
+        half /= 2usize;
+    }
+    let sum = shared[0];
+    // Every unit has read the sum before the memory is used again.
+    sync_cube();
+    sum
+}
+
+/// `out` [2, batches, c]: the mean and biased variance of each channel (workgroup x) of each
+/// batch (workgroup y, `batch` images) of x [total, c, h, w], in two passes.
+#[cube(launch_unchecked, address_type = "dynamic")]
+fn statistics_kernel<E: Float>(x: &Tensor<E>, out: &mut Tensor<E>, batch: usize, #[define(E)] _dtype: ElemType) {
+    let channel = CUBE_POS_X as usize;
+    let group = CUBE_POS_Y as usize;
+    let unit = UNIT_POS as usize;
+    let pixels = x.shape(2) * x.shape(3);
+    let entries = batch * pixels;
+    let first = group * batch;
+    let channel_at = channel * x.stride(1);
+    let mut shared = Shared::<[E]>::new_slice(256usize);
+    let passes = (entries + 1023usize) / 1024usize;
+
+    let mut sums = Array::<E>::new(4usize);
+    #[unroll]
+    for i in 0..4usize {
+        sums[i] = E::new(0.0);
+    }
+    for pass in 0..passes {
+        #[unroll]
+        for i in 0..4usize {
+            let e = pass * 1024usize + i * 256usize + unit;
+            if e < entries {
+                sums[i] += x[entry_at(x, first, channel_at, e, pixels)];
+            }
+        }
+    }
+    let count = E::cast_from(entries);
+    let mean = workgroup_sum(&mut shared, sums[0] + sums[1] + sums[2] + sums[3]) / count;
+
+    #[unroll]
+    for i in 0..4usize {
+        sums[i] = E::new(0.0);
+    }
+    for pass in 0..passes {
+        #[unroll]
+        for i in 0..4usize {
+            let e = pass * 1024usize + i * 256usize + unit;
+            if e < entries {
+                let d = x[entry_at(x, first, channel_at, e, pixels)] - mean;
+                sums[i] += d * d;
+            }
+        }
+    }
+    let variance = workgroup_sum(&mut shared, sums[0] + sums[1] + sums[2] + sums[3]) / count;
+    if unit == 0 {
+        let at = group * out.stride(1) + channel * out.stride(2);
+        let second = at + out.stride(0);
+        out[at] = mean;
+        out[second] = variance;
+    }
+}
+
+/// `out` [2, batches, c]: the sums of grad and of grad times (x - mean) over each channel
+/// (workgroup x) of each batch (workgroup y, `batch` images), x and grad [total, c, h, w],
+/// the mean from `statistics` [2, batches, c].
+#[cube(launch_unchecked, address_type = "dynamic")]
+fn grad_sums_kernel<E: Float>(x: &Tensor<E>, grad: &Tensor<E>, statistics: &Tensor<E>, out: &mut Tensor<E>, batch: usize, #[define(E)] _dtype: ElemType) {
+    let channel = CUBE_POS_X as usize;
+    let group = CUBE_POS_Y as usize;
+    let unit = UNIT_POS as usize;
+    let pixels = x.shape(2) * x.shape(3);
+    let entries = batch * pixels;
+    let first = group * batch;
+    let (x_channel, grad_channel) = (channel * x.stride(1), channel * grad.stride(1));
+    let mean = statistics[group * statistics.stride(1) + channel * statistics.stride(2)];
+    let mut shared = Shared::<[E]>::new_slice(256usize);
+    let passes = (entries + 1023usize) / 1024usize;
+
+    let mut grad_sum = E::new(0.0);
+    let mut along = E::new(0.0);
+    for pass in 0..passes {
+        #[unroll]
+        for i in 0..4usize {
+            let e = pass * 1024usize + i * 256usize + unit;
+            if e < entries {
+                let g = grad[entry_at(grad, first, grad_channel, e, pixels)];
+                grad_sum += g;
+                along += g * (x[entry_at(x, first, x_channel, e, pixels)] - mean);
+            }
+        }
+    }
+    let grad_sum = workgroup_sum(&mut shared, grad_sum);
+    let along = workgroup_sum(&mut shared, along);
+    if unit == 0 {
+        let at = group * out.stride(1) + channel * out.stride(2);
+        let second = at + out.stride(0);
+        out[at] = grad_sum;
+        out[second] = along;
+    }
+}
+
+/// The workgroups of a launch over x [total, c, h, w] in `batches` batches: one per channel
+/// and batch.
+fn count(x: &CubeTensor, batches: usize) -> CubeCount {
+    let shape = x.meta.shape();
+    assert!(shape[0] % batches == 0, "{} images are not {batches} batches of one size", shape[0]);
+    CubeCount::Static(shape[1] as u32, batches as u32, 1)
+}
+
+fn pair_like(x: &CubeTensor, batches: usize) -> CubeTensor {
+    let channels = x.meta.shape()[1];
+    empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), Shape::new([2, batches, channels]), x.dtype)
+}
+
+/// Launches the statistics kernel for x [total, c, h, w] (f32, any strides).
+pub(super) fn statistics(x: CubeTensor, batches: usize) -> CubeTensor {
+    let out = pair_like(&x, batches);
+    let address_type = address_type(&[&x, &out]);
+    let batch = x.meta.shape()[0] / batches;
+    // Safety: the kernel reads entries within the shape and writes one pair per workgroup.
+    unsafe {
+        statistics_kernel::launch_unchecked(
+            &x.client,
+            count(&x, batches),
+            CubeDim::new_1d(UNITS),
+            address_type,
+            x.clone().into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            batch,
+            f32::elem_type_native(),
+        );
+    }
+    out
+}
+
+/// Launches the gradient sums kernel for x and grad [total, c, h, w] (f32, any strides) and
+/// their `statistics` [2, batches, c].
+pub(super) fn grad_sums(x: CubeTensor, grad: CubeTensor, statistics: CubeTensor, batches: usize) -> CubeTensor {
+    let out = pair_like(&x, batches);
+    let address_type = address_type(&[&x, &grad, &statistics, &out]);
+    let batch = x.meta.shape()[0] / batches;
+    // Safety: as `statistics`.
+    unsafe {
+        grad_sums_kernel::launch_unchecked(
+            &x.client,
+            count(&x, batches),
+            CubeDim::new_1d(UNITS),
+            address_type,
+            x.clone().into_tensor_arg(),
+            grad.into_tensor_arg(),
+            statistics.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            batch,
+            f32::elem_type_native(),
+        );
+    }
+    out
+}
