@@ -18,11 +18,13 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::NodeId;
+use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Scalar, Shape, Slice, Tensor};
+use burn::tensor::{DType, Scalar, Shape, Slice, Tensor, TensorData};
 use burn_cubecl::CubeBackend;
 
+mod cpu;
 mod kernel;
 
 /// [2, batches, c] for x [total, c, h, w].
@@ -94,8 +96,8 @@ pub trait NormKernels: Backend {
     }
 
     /// x [total, c, h, w] normalised with `statistics` (of `batches` batches), scaled by
-    /// gamma [c] and shifted by beta [c]. Element-wise, which a GPU fuses into one kernel.
-    #[fusion(default)]
+    /// gamma [c] and shifted by beta [c].
+    #[fusion(dtype = x, shape = x)]
     fn batch_norm_normalize(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
@@ -104,16 +106,100 @@ pub trait NormKernels: Backend {
         batches: usize,
         epsilon: f64,
     ) -> FloatTensor<Self> {
-        let shape = x.shape();
-        let x = grouped::<Self>(x, batches);
-        let scale = Self::float_mul(per_channel::<Self>(gamma), inverse_deviation::<Self>(statistics.clone(), epsilon));
-        let centred = Self::float_sub(x, entry::<Self>(statistics, 0));
-        let y = Self::float_add(Self::float_mul(centred, scale), per_channel::<Self>(beta));
-        Self::float_reshape(y, shape)
+        normalize_by_operations::<Self>(x, gamma, beta, statistics, batches, epsilon)
+    }
+
+    /// The gradient of x [total, c, h, w] through `batch_norm_normalize`, the statistics
+    /// counted as functions of x, from the output gradient `grad` and its `sums`
+    /// (`batch_norm_grad_sums`): with x̂ = (x - mean) / σ and N a batch's entries per channel,
+    /// γ / σ (grad - Σ grad / N - x̂ Σ grad x̂ / N).
+    #[fusion(dtype = x, shape = x)]
+    #[allow(clippy::too_many_arguments)]
+    fn batch_norm_input_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        statistics: FloatTensor<Self>,
+        sums: FloatTensor<Self>,
+        batches: usize,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        input_grad_by_operations::<Self>(x, grad, gamma, statistics, sums, batches, epsilon)
     }
 }
 
-impl NormKernels for Flex {}
+/// Activations [total, c, h, w] of `batches` batches, on the CPU: their layout and their
+/// values, contiguous (copied if they were not), or None unless f32.
+fn on_cpu(x: &FloatTensor<Flex>, batches: usize) -> Option<(cpu::Layout, FloatTensor<Flex>)> {
+    let [total, channels, h, w] = x.shape().dims();
+    let layout = cpu::Layout { batches, batch: total / batches, channels, pixels: h * w };
+    (x.dtype() == DType::F32).then(|| (layout, x.to_contiguous()))
+}
+
+/// A small f32 tensor's values ([c], or [2, batches, c]), contiguous.
+fn small(t: &FloatTensor<Flex>) -> Vec<f32> {
+    t.to_contiguous().as_slice::<f32>().expect("contiguous").to_vec()
+}
+
+fn tensor(values: Vec<f32>, shape: Shape, like: &FloatTensor<Flex>) -> FloatTensor<Flex> {
+    Flex::float_from_data(TensorData::new(values, shape), &like.device())
+}
+
+/// On the CPU each operation is one loop over the activations (`cpu`).
+impl NormKernels for Flex {
+    fn batch_norm_statistics(x: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+        let Some((layout, values)) = on_cpu(&x, batches) else { return statistics_by_operations::<Self>(x, batches) };
+        let out = cpu::statistics(values.as_slice().expect("contiguous"), layout);
+        tensor(out, statistics_shape(&x.shape(), &batches), &x)
+    }
+
+    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+        let Some((layout, values)) = on_cpu(&x, batches) else { return grad_sums_by_operations::<Self>(x, grad, statistics, batches) };
+        let grad = grad.to_contiguous();
+        let out = cpu::grad_sums(values.as_slice().expect("contiguous"), grad.as_slice().expect("contiguous"), &small(&statistics), layout);
+        tensor(out, statistics_shape(&x.shape(), &batches), &x)
+    }
+
+    fn batch_norm_normalize(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        statistics: FloatTensor<Self>,
+        batches: usize,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        let Some((layout, values)) = on_cpu(&x, batches) else {
+            return normalize_by_operations::<Self>(x, gamma, beta, statistics, batches, epsilon);
+        };
+        let out = cpu::normalize(values.as_slice().expect("contiguous"), &small(&gamma), &small(&beta), &small(&statistics), epsilon, layout);
+        tensor(out, x.shape(), &x)
+    }
+
+    fn batch_norm_input_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        statistics: FloatTensor<Self>,
+        sums: FloatTensor<Self>,
+        batches: usize,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        let Some((layout, values)) = on_cpu(&x, batches) else {
+            return input_grad_by_operations::<Self>(x, grad, gamma, statistics, sums, batches, epsilon);
+        };
+        let grad = grad.to_contiguous();
+        let out = cpu::input_grad(
+            values.as_slice().expect("contiguous"),
+            grad.as_slice().expect("contiguous"),
+            &small(&gamma),
+            &small(&statistics),
+            &small(&sums),
+            epsilon,
+            layout,
+        );
+        tensor(out, x.shape(), &x)
+    }
+}
 
 /// The kernels take contiguous-or-not f32; anything else runs burn's operations.
 fn kernel_takes(x: &FloatTensor<CubeBackend>) -> bool {
@@ -133,6 +219,35 @@ impl NormKernels for CubeBackend {
             return grad_sums_by_operations::<Self>(x, grad, statistics, batches);
         }
         kernel::grad_sums(x, grad, statistics, batches)
+    }
+
+    fn batch_norm_normalize(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        statistics: FloatTensor<Self>,
+        batches: usize,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        if !kernel_takes(&x) {
+            return normalize_by_operations::<Self>(x, gamma, beta, statistics, batches, epsilon);
+        }
+        kernel::normalize(x, gamma, beta, statistics, batches, epsilon)
+    }
+
+    fn batch_norm_input_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        statistics: FloatTensor<Self>,
+        sums: FloatTensor<Self>,
+        batches: usize,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        if !kernel_takes(&x) {
+            return input_grad_by_operations::<Self>(x, grad, gamma, statistics, sums, batches, epsilon);
+        }
+        kernel::input_grad(x, grad, gamma, statistics, sums, batches, epsilon)
     }
 }
 
@@ -156,6 +271,40 @@ fn grad_sums_by_operations<B: Backend>(x: FloatTensor<B>, grad: FloatTensor<B>, 
     pair::<B>(per_channel_sum::<B>(grad), per_channel_sum::<B>(along))
 }
 
+/// `batch_norm_normalize` by burn's operations.
+fn normalize_by_operations<B: Backend>(x: FloatTensor<B>, gamma: FloatTensor<B>, beta: FloatTensor<B>, statistics: FloatTensor<B>, batches: usize, epsilon: f64) -> FloatTensor<B> {
+    let shape = x.shape();
+    let x = grouped::<B>(x, batches);
+    let scale = B::float_mul(per_channel::<B>(gamma), inverse_deviation::<B>(statistics.clone(), epsilon));
+    let centred = B::float_sub(x, entry::<B>(statistics, 0));
+    let y = B::float_add(B::float_mul(centred, scale), per_channel::<B>(beta));
+    B::float_reshape(y, shape)
+}
+
+/// `batch_norm_input_grad` by burn's operations.
+fn input_grad_by_operations<B: Backend>(
+    x: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    statistics: FloatTensor<B>,
+    sums: FloatTensor<B>,
+    batches: usize,
+    epsilon: f64,
+) -> FloatTensor<B> {
+    let shape = x.shape();
+    let (x, grad) = (grouped::<B>(x, batches), grouped::<B>(grad, batches));
+    let [_, batch, _, pixels] = x.shape().dims();
+    let count = scalar::<B>(&x, (batch * pixels) as f64);
+    let inverse = inverse_deviation::<B>(statistics.clone(), epsilon);
+    // Σ grad / N and Σ grad x̂ / N = Σ grad (x - mean) / σ / N, [batches, 1, c, 1].
+    let grad_mean = B::float_div_scalar(entry::<B>(sums.clone(), 0), count);
+    let along_mean = B::float_div_scalar(B::float_mul(entry::<B>(sums, 1), inverse.clone()), count);
+    let normalised = B::float_mul(B::float_sub(x, entry::<B>(statistics, 0)), inverse.clone());
+    let deviation = B::float_add(grad_mean, B::float_mul(normalised, along_mean));
+    let scale = B::float_mul(per_channel::<B>(gamma), inverse);
+    B::float_reshape(B::float_mul(B::float_sub(grad, deviation), scale), shape)
+}
+
 /// The backward pass of `batch_norm_normalize`, the statistics counted as functions of x:
 /// with x̂ = (x - mean) / σ, y = γ x̂ + β and N a batch's entries per channel,
 /// dβ = Σ dy, dγ = Σ dy x̂, and dx = γ / σ (dy - Σ dy / N - x̂ Σ dy x̂ / N).
@@ -172,34 +321,24 @@ impl<B: Backend + NormKernels> Backward<B, 3> for NormalizeBackward {
         let (x_state, gamma_state, statistics, batches, epsilon) = ops.state;
         let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
         let gamma = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(gamma_state);
-        let shape = x.shape();
         let sums = B::batch_norm_grad_sums(x.clone(), grad.clone(), statistics.clone(), batches);
-        let inverse = inverse_deviation::<B>(statistics.clone(), epsilon);
-        let grad_sum = entry::<B>(sums.clone(), 0);
-        // Σ dy x̂ = Σ dy (x - mean) / σ
-        let grad_along = B::float_mul(entry::<B>(sums, 1), inverse.clone());
-        // Over the batches too, for the parameters every batch shares: [c].
+        // Over the batches too, for the parameters every batch shares: [c]. Batches are one
+        // or two (D's stacked pass): added slices, which fuse, rather than a reduction.
         let over_batches = |t: FloatTensor<B>| {
             let channels = t.shape()[2];
-            B::float_reshape(B::float_sum_dim(t, 0), Shape::new([channels]))
+            let batch = |b: usize| B::float_reshape(B::float_slice(t.clone(), &[Slice::from(b..b + 1), Slice::from(..), Slice::from(..), Slice::from(..)]), Shape::new([channels]));
+            (1..batches).fold(batch(0), |sum, b| B::float_add(sum, batch(b)))
         };
         if let Some(node) = node_beta {
-            grads.register::<B>(node.id, over_batches(grad_sum.clone()));
+            grads.register::<B>(node.id, over_batches(entry::<B>(sums.clone(), 0)));
         }
         if let Some(node) = node_gamma {
-            grads.register::<B>(node.id, over_batches(grad_along.clone()));
+            // Σ dy x̂ = Σ dy (x - mean) / σ
+            let inverse = inverse_deviation::<B>(statistics.clone(), epsilon);
+            grads.register::<B>(node.id, over_batches(B::float_mul(entry::<B>(sums.clone(), 1), inverse)));
         }
         if let Some(node) = node_x {
-            let [_, batch, _, pixels] = grouped::<B>(x.clone(), batches).shape().dims();
-            let count = scalar::<B>(&grad_sum, (batch * pixels) as f64);
-            let normalised = B::float_mul(B::float_sub(grouped::<B>(x, batches), entry::<B>(statistics, 0)), inverse.clone());
-            let deviation = B::float_add(
-                B::float_div_scalar(grad_sum, count),
-                B::float_mul(normalised, B::float_div_scalar(grad_along, count)),
-            );
-            let scale = B::float_mul(per_channel::<B>(gamma), inverse);
-            let x_grad = B::float_mul(B::float_sub(grouped::<B>(grad, batches), deviation), scale);
-            grads.register::<B>(node.id, B::float_reshape(x_grad, shape));
+            grads.register::<B>(node.id, B::batch_norm_input_grad(x, grad, gamma, statistics, sums, batches, epsilon));
         }
     }
 }
@@ -336,6 +475,36 @@ mod tests {
     #[test]
     fn batch_norm_is_burns_composition_on_the_cpu() {
         check(&Device::flex().autodiff());
+    }
+
+    /// burn's operations, which a device runs for a float type the loops and kernels do not
+    /// take (and a GPU for the normalisation and the input gradient, which it fuses), give
+    /// what the CPU's loops give.
+    #[test]
+    fn burns_operations_are_the_loops() {
+        let device = Device::flex();
+        let random = |shape: [usize; 4], mean: f64| Tensor::<4>::random(shape, Distribution::Normal(mean, 2.0), &device);
+        let (x, grad) = (random([6, 4, 5, 3], 3.0), random([6, 4, 5, 3], 0.0));
+        let gamma = Tensor::<1>::random([4], Distribution::Normal(1.0, 0.5), &device);
+        let beta = Tensor::<1>::random([4], Distribution::Normal(0.0, 1.0), &device);
+        let d = |t: &Tensor<4>| t.clone().into_dispatch();
+        let (d1, d3) = (|t: &Tensor<1>| t.clone().into_dispatch(), |t: &Tensor<3>| t.clone().into_dispatch());
+        let batches = 2;
+        let stats = statistics(x.clone(), batches);
+        assert_close("statistics", Tensor::<3>::from_dispatch(statistics_by_operations::<Dispatch>(d(&x), batches)), stats.clone());
+        let sums = grad_sums(x.clone(), grad.clone(), stats.clone(), batches);
+        assert_close("sums", Tensor::<3>::from_dispatch(grad_sums_by_operations::<Dispatch>(d(&x), d(&grad), d3(&stats), batches)), sums.clone());
+        assert_close(
+            "normalised",
+            Tensor::<4>::from_dispatch(normalize_by_operations::<Dispatch>(d(&x), d1(&gamma), d1(&beta), d3(&stats), batches, 1e-5)),
+            normalize(x.clone(), gamma.clone(), beta, stats.clone(), batches, 1e-5),
+        );
+        let loops = <Dispatch as NormKernels>::batch_norm_input_grad(d(&x), d(&grad), d1(&gamma), d3(&stats), d3(&sums), batches, 1e-5);
+        assert_close(
+            "input gradient",
+            Tensor::<4>::from_dispatch(input_grad_by_operations::<Dispatch>(d(&x), d(&grad), d1(&gamma), d3(&stats), d3(&sums), batches, 1e-5)),
+            Tensor::<4>::from_dispatch(loops),
+        );
     }
 
     /// The kernels themselves, on a Vulkan device (lavapipe where there is no GPU; see

@@ -1,11 +1,13 @@
-//! The batch-norm kernels (see the module above) and their launch. A workgroup of 256 units
-//! takes one channel of one batch: each unit sums every 256th entry (image and pixel) of it,
-//! four entries at a time so that four reads are on their way together, and the workgroup
-//! adds the units' sums up in workgroup memory.
+//! The batch-norm kernels (see the module above) and their launch. In the two reductions (the
+//! statistics, the gradient's sums) a workgroup of 256 units takes one channel of one batch:
+//! each unit sums every 256th entry (image and pixel) of it, four entries at a time so that
+//! four reads are on their way together, and the workgroup adds the units' sums up in
+//! workgroup memory. The normalisation and the input gradient give each unit one entry.
 
 use burn::tensor::Shape;
 use burn_cubecl::cubecl;
 use burn_cubecl::cubecl::prelude::*;
+use burn_cubecl::cubecl::calculate_cube_count_elemwise;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 
@@ -136,6 +138,76 @@ fn grad_sums_kernel<E: Float>(x: &Tensor<E>, grad: &Tensor<E>, statistics: &Tens
     }
 }
 
+/// Entry `at` of a contiguous [total, c, h, w] of x's shape: its offset in x, its channel,
+/// and the batch (of `batch` images) it belongs to.
+#[cube]
+fn place<E: Float>(x: &Tensor<E>, at: usize, batch: usize) -> (usize, usize, usize) {
+    let width = x.shape(3);
+    let height = x.shape(2);
+    let channels = x.shape(1);
+    let j = at % width;
+    let i = (at / width) % height;
+    let channel = (at / (width * height)) % channels;
+    let image = at / (width * height * channels);
+    (image * x.stride(0) + channel * x.stride(1) + i * x.stride(2) + j * x.stride(3), channel, image / batch)
+}
+
+/// `out` (contiguous, x's shape): x [total, c, h, w] normalised with `statistics` [2,
+/// batches, c] of its batches of `batch` images, scaled by gamma [c] and shifted by beta [c].
+#[cube(launch_unchecked, address_type = "dynamic")]
+#[allow(clippy::too_many_arguments)]
+fn normalize_kernel<E: Float>(
+    x: &Tensor<E>,
+    statistics: &Tensor<E>,
+    gamma: &Tensor<E>,
+    beta: &Tensor<E>,
+    out: &mut Tensor<E>,
+    batch: usize,
+    epsilon: f32,
+    #[define(E)] _dtype: ElemType,
+) {
+    let at = ABSOLUTE_POS;
+    if at < out.len() {
+        let (x_at, channel, group) = place(x, at, batch);
+        let pair = group * statistics.stride(1) + channel * statistics.stride(2);
+        let mean = statistics[pair];
+        let scale = gamma[channel * gamma.stride(0)] / E::sqrt(statistics[pair + statistics.stride(0)] + E::cast_from(epsilon));
+        out[at] = (x[x_at] - mean) * scale + beta[channel * beta.stride(0)];
+    }
+}
+
+/// `out` (contiguous, x's shape): the gradient of x [total, c, h, w] through the
+/// normalisation, from the output gradient `grad` (x's shape), the `statistics` and the
+/// gradient's `sums` ([2, batches, c] each), and gamma [c]: γ / σ (grad - Σ grad / N - x̂ Σ
+/// grad x̂ / N), x̂ = (x - mean) / σ, N = `batch` images' pixels.
+#[cube(launch_unchecked, address_type = "dynamic")]
+#[allow(clippy::too_many_arguments)]
+fn input_grad_kernel<E: Float>(
+    x: &Tensor<E>,
+    grad: &Tensor<E>,
+    statistics: &Tensor<E>,
+    sums: &Tensor<E>,
+    gamma: &Tensor<E>,
+    out: &mut Tensor<E>,
+    batch: usize,
+    epsilon: f32,
+    #[define(E)] _dtype: ElemType,
+) {
+    let at = ABSOLUTE_POS;
+    if at < out.len() {
+        let (x_at, channel, group) = place(x, at, batch);
+        let (grad_at, _, _) = place(grad, at, batch);
+        let pair = group * statistics.stride(1) + channel * statistics.stride(2);
+        let sums_pair = group * sums.stride(1) + channel * sums.stride(2);
+        let count = E::cast_from(batch * x.shape(2) * x.shape(3));
+        let inverse = E::new(1.0) / E::sqrt(statistics[pair + statistics.stride(0)] + E::cast_from(epsilon));
+        let scale = gamma[channel * gamma.stride(0)] * inverse;
+        let slope = scale * inverse * inverse * sums[sums_pair + sums.stride(0)] / count;
+        let offset = scale * sums[sums_pair] / count;
+        out[at] = grad[grad_at] * scale - (x[x_at] - statistics[pair]) * slope - offset;
+    }
+}
+
 /// The workgroups of a launch over x [total, c, h, w] in `batches` batches: one per channel
 /// and batch.
 fn count(x: &CubeTensor, batches: usize) -> CubeCount {
@@ -164,6 +236,73 @@ pub(super) fn statistics(x: CubeTensor, batches: usize) -> CubeTensor {
             x.clone().into_tensor_arg(),
             out.clone().into_tensor_arg(),
             batch,
+            f32::elem_type_native(),
+        );
+    }
+    out
+}
+
+/// Launches the normalisation kernel for x [total, c, h, w] (f32, any strides), its
+/// `statistics` [2, batches, c], gamma and beta [c].
+pub(super) fn normalize(x: CubeTensor, gamma: CubeTensor, beta: CubeTensor, statistics: CubeTensor, batches: usize, epsilon: f64) -> CubeTensor {
+    let out = empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), x.meta.shape().clone(), x.dtype);
+    let address_type = address_type(&[&x, &out]);
+    let batch = x.meta.shape()[0] / batches;
+    let dim = CubeDim::new_1d(UNITS);
+    let count = calculate_cube_count_elemwise(&x.client, out.meta.shape().num_elements(), dim);
+    // Safety: the kernel writes entries within the output's length and reads x at the same
+    // place by x's shape and strides.
+    unsafe {
+        normalize_kernel::launch_unchecked(
+            &x.client,
+            count,
+            dim,
+            address_type,
+            x.clone().into_tensor_arg(),
+            statistics.into_tensor_arg(),
+            gamma.into_tensor_arg(),
+            beta.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            batch,
+            epsilon as f32,
+            f32::elem_type_native(),
+        );
+    }
+    out
+}
+
+/// Launches the input gradient kernel for x and grad [total, c, h, w] (f32, any strides),
+/// the `statistics` and `sums` [2, batches, c] and gamma [c].
+#[allow(clippy::too_many_arguments)]
+pub(super) fn input_grad(
+    x: CubeTensor,
+    grad: CubeTensor,
+    gamma: CubeTensor,
+    statistics: CubeTensor,
+    sums: CubeTensor,
+    batches: usize,
+    epsilon: f64,
+) -> CubeTensor {
+    let out = empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), x.meta.shape().clone(), x.dtype);
+    let address_type = address_type(&[&x, &grad, &out]);
+    let batch = x.meta.shape()[0] / batches;
+    let dim = CubeDim::new_1d(UNITS);
+    let count = calculate_cube_count_elemwise(&x.client, out.meta.shape().num_elements(), dim);
+    // Safety: as `normalize`.
+    unsafe {
+        input_grad_kernel::launch_unchecked(
+            &x.client,
+            count,
+            dim,
+            address_type,
+            x.clone().into_tensor_arg(),
+            grad.into_tensor_arg(),
+            statistics.into_tensor_arg(),
+            sums.into_tensor_arg(),
+            gamma.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
+            batch,
+            epsilon as f32,
             f32::elem_type_native(),
         );
     }
