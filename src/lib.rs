@@ -2,6 +2,7 @@
 //! settings, weights file, images, the page's state) shared by the native command line and
 //! the page; `web` holds the browser layers over it.
 
+pub mod activation_kernel;
 pub mod augment;
 pub mod checkpoint;
 pub mod classifier;

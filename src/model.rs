@@ -15,7 +15,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfi
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
-use burn::tensor::activation::{leaky_relu, relu, tanh};
+use burn::tensor::activation::{relu, tanh};
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use rand::rngs::StdRng;
@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::latent::normal_values;
 use crate::conv_kernel::{self, Product};
+use crate::activation_kernel::leaky_relu;
 use crate::layers::{ConvPath, batch_norm, conv_path, conv_transpose4x4s2_blocks, conv4x4s2, conv4x4s2_blocks, dense_project, dense_score};
 
 /// Side of the square images, in pixels.

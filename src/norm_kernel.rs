@@ -10,8 +10,10 @@
 //!
 //! The activations x [total, c, h, w] may hold `batches` batches of one size one after the
 //! other (D judging real and drawn digits in one pass): each has its own statistics.
-//! Statistics and sums are [2, batches, c]: the mean and the biased variance; the sum of the
-//! output gradient and the sum of its product with x minus the mean.
+//! Statistics are [2, batches, c]: the mean and the biased variance. Sums are [2, batches + 1,
+//! c]: for each batch, the sum of the output gradient and the sum of its product with the
+//! normalised input x̂ = (x - mean) / σ; then the two over every batch, which are the
+//! gradients of the shift β and the scale γ.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -32,18 +34,30 @@ fn statistics_shape(x: &Shape, batches: &usize) -> Shape {
     Shape::new([2, *batches, x[1]])
 }
 
+/// [2, batches + 1, c] for x [total, c, h, w].
+fn sums_shape(x: &Shape, batches: &usize) -> Shape {
+    Shape::new([2, *batches + 1, x[1]])
+}
+
 /// x [total, c, h, w] seen as [batches, batch, c, h*w] (a reshape, no copy when contiguous).
 fn grouped<B: Backend>(x: FloatTensor<B>, batches: usize) -> FloatTensor<B> {
     let shape = x.shape();
     B::float_reshape(x, Shape::new([batches, shape[0] / batches, shape[1], shape[2] * shape[3]]))
 }
 
-/// Entry `which` (0 or 1) of statistics or sums [2, batches, c], as [batches, 1, c, 1] to
-/// broadcast over grouped activations.
-fn entry<B: Backend>(pair: FloatTensor<B>, which: usize) -> FloatTensor<B> {
-    let [_, batches, channels] = pair.shape().dims();
-    let one = B::float_slice(pair, &[Slice::from(which..which + 1), Slice::from(..), Slice::from(..)]);
+/// Entry `which` (0 or 1) of the statistics or the sums of `batches` batches, as [batches, 1,
+/// c, 1] to broadcast over grouped activations.
+fn entry<B: Backend>(pair: FloatTensor<B>, which: usize, batches: usize) -> FloatTensor<B> {
+    let channels = pair.shape()[2];
+    let one = B::float_slice(pair, &[Slice::from(which..which + 1), Slice::from(..batches), Slice::from(..)]);
     B::float_reshape(one, Shape::new([batches, 1, channels, 1]))
+}
+
+/// Entry `which` of the sums over every batch: [c].
+fn total<B: Backend>(sums: FloatTensor<B>, which: usize) -> FloatTensor<B> {
+    let [_, rows, channels] = sums.shape().dims();
+    let one = B::float_slice(sums, &[Slice::from(which..which + 1), Slice::from(rows - 1..rows), Slice::from(..)]);
+    B::float_reshape(one, Shape::new([channels]))
 }
 
 /// Sums grouped [batches, batch, c, hw] over each batch's images and pixels: [batches, 1, c, 1].
@@ -64,7 +78,8 @@ fn pair<B: Backend>(first: FloatTensor<B>, second: FloatTensor<B>) -> FloatTenso
 
 /// 1 / sqrt(variance + epsilon), [batches, 1, c, 1].
 fn inverse_deviation<B: Backend>(statistics: FloatTensor<B>, epsilon: f64) -> FloatTensor<B> {
-    let variance = entry::<B>(statistics, 1);
+    let batches = statistics.shape()[1];
+    let variance = entry::<B>(statistics, 1, batches);
     let eps = scalar::<B>(&variance, epsilon);
     B::float_recip(B::float_sqrt(B::float_add_scalar(variance, eps)))
 }
@@ -88,11 +103,11 @@ pub trait NormKernels: Backend {
     }
 
     /// The sums batch norm's backward pass needs, of x [total, c, h, w] with `statistics`
-    /// and the output gradient `grad` (x's shape): [2, batches, c], the sum of grad and of
-    /// grad times (x - mean), over each batch's images and pixels.
-    #[fusion(dtype = x, shape = statistics_shape(x, batches))]
-    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
-        grad_sums_by_operations::<Self>(x, grad, statistics, batches)
+    /// and the output gradient `grad` (x's shape): [2, batches + 1, c], the sum of grad and
+    /// of grad times x̂ over each batch's images and pixels, then over every batch.
+    #[fusion(dtype = x, shape = sums_shape(x, batches))]
+    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize, epsilon: f64) -> FloatTensor<Self> {
+        grad_sums_by_operations::<Self>(x, grad, statistics, batches, epsilon)
     }
 
     /// x [total, c, h, w] normalised with `statistics` (of `batches` batches), scaled by
@@ -153,11 +168,11 @@ impl NormKernels for Flex {
         tensor(out, statistics_shape(&x.shape(), &batches), &x)
     }
 
-    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
-        let Some((layout, values)) = on_cpu(&x, batches) else { return grad_sums_by_operations::<Self>(x, grad, statistics, batches) };
+    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize, epsilon: f64) -> FloatTensor<Self> {
+        let Some((layout, values)) = on_cpu(&x, batches) else { return grad_sums_by_operations::<Self>(x, grad, statistics, batches, epsilon) };
         let grad = grad.to_contiguous();
-        let out = cpu::grad_sums(values.as_slice().expect("contiguous"), grad.as_slice().expect("contiguous"), &small(&statistics), layout);
-        tensor(out, statistics_shape(&x.shape(), &batches), &x)
+        let out = cpu::grad_sums(values.as_slice().expect("contiguous"), grad.as_slice().expect("contiguous"), &small(&statistics), epsilon, layout);
+        tensor(out, sums_shape(&x.shape(), &batches), &x)
     }
 
     fn batch_norm_normalize(
@@ -214,11 +229,11 @@ impl NormKernels for CubeBackend {
         kernel::statistics(x, batches)
     }
 
-    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
+    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize, epsilon: f64) -> FloatTensor<Self> {
         if !kernel_takes(&x) {
-            return grad_sums_by_operations::<Self>(x, grad, statistics, batches);
+            return grad_sums_by_operations::<Self>(x, grad, statistics, batches, epsilon);
         }
-        kernel::grad_sums(x, grad, statistics, batches)
+        kernel::grad_sums(x, grad, statistics, batches, epsilon)
     }
 
     fn batch_norm_normalize(
@@ -264,11 +279,14 @@ fn statistics_by_operations<B: Backend>(x: FloatTensor<B>, batches: usize) -> Fl
 }
 
 /// `batch_norm_grad_sums` by burn's operations.
-fn grad_sums_by_operations<B: Backend>(x: FloatTensor<B>, grad: FloatTensor<B>, statistics: FloatTensor<B>, batches: usize) -> FloatTensor<B> {
+fn grad_sums_by_operations<B: Backend>(x: FloatTensor<B>, grad: FloatTensor<B>, statistics: FloatTensor<B>, batches: usize, epsilon: f64) -> FloatTensor<B> {
     let (x, grad) = (grouped::<B>(x, batches), grouped::<B>(grad, batches));
-    let centred = B::float_sub(x, entry::<B>(statistics, 0));
-    let along = B::float_mul(grad.clone(), centred);
-    pair::<B>(per_channel_sum::<B>(grad), per_channel_sum::<B>(along))
+    let inverse = inverse_deviation::<B>(statistics.clone(), epsilon);
+    let normalised = B::float_mul(B::float_sub(x, entry::<B>(statistics, 0, batches)), inverse);
+    let along = B::float_mul(grad.clone(), normalised);
+    let each = pair::<B>(per_channel_sum::<B>(grad), per_channel_sum::<B>(along));
+    let every = B::float_sum_dim(each.clone(), 1);
+    B::float_cat(vec![each, every], 1)
 }
 
 /// `batch_norm_normalize` by burn's operations.
@@ -276,7 +294,7 @@ fn normalize_by_operations<B: Backend>(x: FloatTensor<B>, gamma: FloatTensor<B>,
     let shape = x.shape();
     let x = grouped::<B>(x, batches);
     let scale = B::float_mul(per_channel::<B>(gamma), inverse_deviation::<B>(statistics.clone(), epsilon));
-    let centred = B::float_sub(x, entry::<B>(statistics, 0));
+    let centred = B::float_sub(x, entry::<B>(statistics, 0, batches));
     let y = B::float_add(B::float_mul(centred, scale), per_channel::<B>(beta));
     B::float_reshape(y, shape)
 }
@@ -296,10 +314,10 @@ fn input_grad_by_operations<B: Backend>(
     let [_, batch, _, pixels] = x.shape().dims();
     let count = scalar::<B>(&x, (batch * pixels) as f64);
     let inverse = inverse_deviation::<B>(statistics.clone(), epsilon);
-    // Σ grad / N and Σ grad x̂ / N = Σ grad (x - mean) / σ / N, [batches, 1, c, 1].
-    let grad_mean = B::float_div_scalar(entry::<B>(sums.clone(), 0), count);
-    let along_mean = B::float_div_scalar(B::float_mul(entry::<B>(sums, 1), inverse.clone()), count);
-    let normalised = B::float_mul(B::float_sub(x, entry::<B>(statistics, 0)), inverse.clone());
+    // Σ grad / N and Σ grad x̂ / N, [batches, 1, c, 1].
+    let grad_mean = B::float_div_scalar(entry::<B>(sums.clone(), 0, batches), count);
+    let along_mean = B::float_div_scalar(entry::<B>(sums, 1, batches), count);
+    let normalised = B::float_mul(B::float_sub(x, entry::<B>(statistics, 0, batches)), inverse.clone());
     let deviation = B::float_add(grad_mean, B::float_mul(normalised, along_mean));
     let scale = B::float_mul(per_channel::<B>(gamma), inverse);
     B::float_reshape(B::float_mul(B::float_sub(grad, deviation), scale), shape)
@@ -321,21 +339,12 @@ impl<B: Backend + NormKernels> Backward<B, 3> for NormalizeBackward {
         let (x_state, gamma_state, statistics, batches, epsilon) = ops.state;
         let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
         let gamma = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(gamma_state);
-        let sums = B::batch_norm_grad_sums(x.clone(), grad.clone(), statistics.clone(), batches);
-        // Over the batches too, for the parameters every batch shares: [c]. Batches are one
-        // or two (D's stacked pass): added slices, which fuse, rather than a reduction.
-        let over_batches = |t: FloatTensor<B>| {
-            let channels = t.shape()[2];
-            let batch = |b: usize| B::float_reshape(B::float_slice(t.clone(), &[Slice::from(b..b + 1), Slice::from(..), Slice::from(..), Slice::from(..)]), Shape::new([channels]));
-            (1..batches).fold(batch(0), |sum, b| B::float_add(sum, batch(b)))
-        };
+        let sums = B::batch_norm_grad_sums(x.clone(), grad.clone(), statistics.clone(), batches, epsilon);
         if let Some(node) = node_beta {
-            grads.register::<B>(node.id, over_batches(entry::<B>(sums.clone(), 0)));
+            grads.register::<B>(node.id, total::<B>(sums.clone(), 0));
         }
         if let Some(node) = node_gamma {
-            // Σ dy x̂ = Σ dy (x - mean) / σ
-            let inverse = inverse_deviation::<B>(statistics.clone(), epsilon);
-            grads.register::<B>(node.id, over_batches(B::float_mul(entry::<B>(sums.clone(), 1), inverse)));
+            grads.register::<B>(node.id, total::<B>(sums.clone(), 1));
         }
         if let Some(node) = node_x {
             grads.register::<B>(node.id, B::batch_norm_input_grad(x, grad, gamma, statistics, sums, batches, epsilon));
@@ -348,8 +357,8 @@ impl<B: Backend + NormKernels, C: CheckpointStrategy> NormKernels for Autodiff<B
         Self::from_inner(B::batch_norm_statistics(x.into_primitive(), batches))
     }
 
-    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
-        Self::from_inner(B::batch_norm_grad_sums(x.into_primitive(), grad.into_primitive(), statistics.into_primitive(), batches))
+    fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize, epsilon: f64) -> FloatTensor<Self> {
+        Self::from_inner(B::batch_norm_grad_sums(x.into_primitive(), grad.into_primitive(), statistics.into_primitive(), batches, epsilon))
     }
 
     fn batch_norm_normalize(
@@ -394,12 +403,13 @@ pub fn normalize(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, statistics: Te
 }
 
 /// `batch_norm_grad_sums` on tensors, for the tests and the benchmark.
-pub fn grad_sums(x: Tensor<4>, grad: Tensor<4>, statistics: Tensor<3>, batches: usize) -> Tensor<3> {
+pub fn grad_sums(x: Tensor<4>, grad: Tensor<4>, statistics: Tensor<3>, batches: usize, epsilon: f64) -> Tensor<3> {
     Tensor::from_dispatch(<Dispatch as NormKernels>::batch_norm_grad_sums(
         x.into_dispatch(),
         grad.into_dispatch(),
         statistics.into_dispatch(),
         batches,
+        epsilon,
     ))
 }
 
@@ -492,8 +502,8 @@ mod tests {
         let batches = 2;
         let stats = statistics(x.clone(), batches);
         assert_close("statistics", Tensor::<3>::from_dispatch(statistics_by_operations::<Dispatch>(d(&x), batches)), stats.clone());
-        let sums = grad_sums(x.clone(), grad.clone(), stats.clone(), batches);
-        assert_close("sums", Tensor::<3>::from_dispatch(grad_sums_by_operations::<Dispatch>(d(&x), d(&grad), d3(&stats), batches)), sums.clone());
+        let sums = grad_sums(x.clone(), grad.clone(), stats.clone(), batches, 1e-5);
+        assert_close("sums", Tensor::<3>::from_dispatch(grad_sums_by_operations::<Dispatch>(d(&x), d(&grad), d3(&stats), batches, 1e-5)), sums.clone());
         assert_close(
             "normalised",
             Tensor::<4>::from_dispatch(normalize_by_operations::<Dispatch>(d(&x), d1(&gamma), d1(&beta), d3(&stats), batches, 1e-5)),

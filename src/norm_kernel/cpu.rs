@@ -66,21 +66,23 @@ pub(super) fn statistics(x: &[f32], layout: Layout) -> Vec<f32> {
     out
 }
 
-/// [2, batches, c]: the sums of grad and of grad times (x - mean) over each batch's images
-/// and pixels, the mean from `statistics`.
-pub(super) fn grad_sums(x: &[f32], grad: &[f32], statistics: &[f32], layout: Layout) -> Vec<f32> {
-    let mut out = vec![0.0; 2 * layout.batches * layout.channels];
+/// [2, batches + 1, c]: the sums of grad and of grad times x̂ = (x - mean) / σ over each
+/// batch's images and pixels, then over every batch.
+pub(super) fn grad_sums(x: &[f32], grad: &[f32], statistics: &[f32], epsilon: f64, layout: Layout) -> Vec<f32> {
+    let rows = layout.batches + 1;
+    let mut out = vec![0.0; 2 * rows * layout.channels];
     for (g, c) in layout.each() {
-        let (first, second) = layout.pair(g, c);
-        let mean = statistics[first];
+        let mean = statistics[layout.pair(g, c).0];
         let (mut grad_sum, mut along) = (0.0, 0.0);
         for plane in layout.planes(g, c) {
             let (x, grad) = (&x[plane.clone()], &grad[plane]);
             grad_sum += lanes(grad, grad, |g, _| g);
             along += lanes(grad, x, |g, x| g * (x - mean));
         }
-        out[first] = grad_sum as f32;
-        out[second] = along as f32;
+        let along = along * inverse_deviation(statistics, layout, g, c, epsilon);
+        for (row, value) in [(g, grad_sum), (layout.batches, grad_sum), (rows + g, along), (rows + layout.batches, along)] {
+            out[row * layout.channels + c] += value as f32;
+        }
     }
     out
 }
@@ -105,17 +107,18 @@ pub(super) fn normalize(x: &[f32], gamma: &[f32], beta: &[f32], statistics: &[f3
     out
 }
 
-/// The gradient of x: γ / σ (grad - Σ grad / N - x̂ Σ grad x̂ / N), with x̂ = (x - mean) / σ.
+/// The gradient of x: γ / σ (grad - Σ grad / N - x̂ Σ grad x̂ / N), with x̂ = (x - mean) / σ,
+/// from the `sums` of `grad_sums`.
 pub(super) fn input_grad(x: &[f32], grad: &[f32], gamma: &[f32], statistics: &[f32], sums: &[f32], epsilon: f64, layout: Layout) -> Vec<f32> {
     let mut out = vec![0.0; x.len()];
+    let rows = layout.batches + 1;
     for (g, c) in layout.each() {
-        let (first, second) = layout.pair(g, c);
         let inverse = inverse_deviation(statistics, layout, g, c, epsilon);
         let scale = gamma[c] as f64 * inverse;
         // grad * scale - (x - mean) * slope - offset
-        let slope = (scale * inverse * inverse * sums[second] as f64 / layout.count()) as f32;
-        let offset = (scale * sums[first] as f64 / layout.count()) as f32;
-        let (mean, scale) = (statistics[first], scale as f32);
+        let slope = (scale * inverse * sums[(rows + g) * layout.channels + c] as f64 / layout.count()) as f32;
+        let offset = (scale * sums[g * layout.channels + c] as f64 / layout.count()) as f32;
+        let (mean, scale) = (statistics[layout.pair(g, c).0], scale as f32);
         for plane in layout.planes(g, c) {
             for ((out, &x), &grad) in out[plane.clone()].iter_mut().zip(&x[plane.clone()]).zip(&grad[plane]) {
                 *out = grad * scale - (x - mean) * slope - offset;

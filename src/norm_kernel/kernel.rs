@@ -99,42 +99,65 @@ fn statistics_kernel<E: Float>(x: &Tensor<E>, out: &mut Tensor<E>, batch: usize,
     }
 }
 
-/// `out` [2, batches, c]: the sums of grad and of grad times (x - mean) over each channel
-/// (workgroup x) of each batch (workgroup y, `batch` images), x and grad [total, c, h, w],
-/// the mean from `statistics` [2, batches, c].
+/// `out` [2, batches + 1, c]: the sums of grad and of grad times x̂ = (x - mean) / σ over
+/// each batch (`batch` images) of one channel (workgroup x), then over every batch; x and
+/// grad [total, c, h, w], `statistics` [2, batches, c].
 #[cube(launch_unchecked, address_type = "dynamic")]
-fn grad_sums_kernel<E: Float>(x: &Tensor<E>, grad: &Tensor<E>, statistics: &Tensor<E>, out: &mut Tensor<E>, batch: usize, #[define(E)] _dtype: ElemType) {
+#[allow(clippy::too_many_arguments)]
+fn grad_sums_kernel<E: Float>(
+    x: &Tensor<E>,
+    grad: &Tensor<E>,
+    statistics: &Tensor<E>,
+    out: &mut Tensor<E>,
+    batch: usize,
+    epsilon: f32,
+    #[define(E)] _dtype: ElemType,
+) {
     let channel = CUBE_POS_X as usize;
-    let group = CUBE_POS_Y as usize;
     let unit = UNIT_POS as usize;
+    let batches = statistics.shape(1);
     let pixels = x.shape(2) * x.shape(3);
     let entries = batch * pixels;
-    let first = group * batch;
     let (x_channel, grad_channel) = (channel * x.stride(1), channel * grad.stride(1));
-    let mean = statistics[group * statistics.stride(1) + channel * statistics.stride(2)];
     let mut shared = Shared::<[E]>::new_slice(256usize);
     let passes = (entries + 1023usize) / 1024usize;
+    let mut every_grad = E::new(0.0);
+    let mut every_along = E::new(0.0);
 
-    let mut grad_sum = E::new(0.0);
-    let mut along = E::new(0.0);
-    for pass in 0..passes {
-        #[unroll]
-        for i in 0..4usize {
-            let e = pass * 1024usize + i * 256usize + unit;
-            if e < entries {
-                let g = grad[entry_at(grad, first, grad_channel, e, pixels)];
-                grad_sum += g;
-                along += g * (x[entry_at(x, first, x_channel, e, pixels)] - mean);
+    for group in 0..batches {
+        let first = group * batch;
+        let pair = group * statistics.stride(1) + channel * statistics.stride(2);
+        let mean = statistics[pair];
+        let inverse = E::new(1.0) / E::sqrt(statistics[pair + statistics.stride(0)] + E::cast_from(epsilon));
+        let mut grad_sum = E::new(0.0);
+        let mut along = E::new(0.0);
+        for pass in 0..passes {
+            #[unroll]
+            for i in 0..4usize {
+                let e = pass * 1024usize + i * 256usize + unit;
+                if e < entries {
+                    let g = grad[entry_at(grad, first, grad_channel, e, pixels)];
+                    grad_sum += g;
+                    along += g * (x[entry_at(x, first, x_channel, e, pixels)] - mean);
+                }
             }
         }
+        let grad_sum = workgroup_sum(&mut shared, grad_sum);
+        let along = workgroup_sum(&mut shared, along) * inverse;
+        every_grad += grad_sum;
+        every_along += along;
+        if unit == 0 {
+            let at = group * out.stride(1) + channel * out.stride(2);
+            let second = at + out.stride(0);
+            out[at] = grad_sum;
+            out[second] = along;
+        }
     }
-    let grad_sum = workgroup_sum(&mut shared, grad_sum);
-    let along = workgroup_sum(&mut shared, along);
     if unit == 0 {
-        let at = group * out.stride(1) + channel * out.stride(2);
+        let at = batches * out.stride(1) + channel * out.stride(2);
         let second = at + out.stride(0);
-        out[at] = grad_sum;
-        out[second] = along;
+        out[at] = every_grad;
+        out[second] = every_along;
     }
 }
 
@@ -178,7 +201,7 @@ fn normalize_kernel<E: Float>(
 
 /// `out` (contiguous, x's shape): the gradient of x [total, c, h, w] through the
 /// normalisation, from the output gradient `grad` (x's shape), the `statistics` and the
-/// gradient's `sums` ([2, batches, c] each), and gamma [c]: γ / σ (grad - Σ grad / N - x̂ Σ
+/// gradient's `sums` ([2, batches, c] and [2, batches + 1, c]), and gamma [c]: γ / σ (grad - Σ grad / N - x̂ Σ
 /// grad x̂ / N), x̂ = (x - mean) / σ, N = `batch` images' pixels.
 #[cube(launch_unchecked, address_type = "dynamic")]
 #[allow(clippy::too_many_arguments)]
@@ -202,7 +225,7 @@ fn input_grad_kernel<E: Float>(
         let count = E::cast_from(batch * x.shape(2) * x.shape(3));
         let inverse = E::new(1.0) / E::sqrt(statistics[pair + statistics.stride(0)] + E::cast_from(epsilon));
         let scale = gamma[channel * gamma.stride(0)] * inverse;
-        let slope = scale * inverse * inverse * sums[sums_pair + sums.stride(0)] / count;
+        let slope = scale * inverse * sums[sums_pair + sums.stride(0)] / count;
         let offset = scale * sums[sums_pair] / count;
         out[at] = grad[grad_at] * scale - (x[x_at] - statistics[pair]) * slope - offset;
     }
@@ -310,16 +333,17 @@ pub(super) fn input_grad(
 }
 
 /// Launches the gradient sums kernel for x and grad [total, c, h, w] (f32, any strides) and
-/// their `statistics` [2, batches, c].
-pub(super) fn grad_sums(x: CubeTensor, grad: CubeTensor, statistics: CubeTensor, batches: usize) -> CubeTensor {
-    let out = pair_like(&x, batches);
+/// their `statistics` [2, batches, c]: one workgroup per channel.
+pub(super) fn grad_sums(x: CubeTensor, grad: CubeTensor, statistics: CubeTensor, batches: usize, epsilon: f64) -> CubeTensor {
+    let channels = x.meta.shape()[1];
+    let out = empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), Shape::new([2, batches + 1, channels]), x.dtype);
     let address_type = address_type(&[&x, &grad, &statistics, &out]);
     let batch = x.meta.shape()[0] / batches;
     // Safety: as `statistics`.
     unsafe {
         grad_sums_kernel::launch_unchecked(
             &x.client,
-            count(&x, batches),
+            CubeCount::Static(channels as u32, 1, 1),
             CubeDim::new_1d(UNITS),
             address_type,
             x.clone().into_tensor_arg(),
@@ -327,6 +351,7 @@ pub(super) fn grad_sums(x: CubeTensor, grad: CubeTensor, statistics: CubeTensor,
             statistics.into_tensor_arg(),
             out.clone().into_tensor_arg(),
             batch,
+            epsilon as f32,
             f32::elem_type_native(),
         );
     }
