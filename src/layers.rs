@@ -12,8 +12,8 @@
 //!   slices (a tap k = 2a + b is block a, offset b), with no gather kernel.
 //! - `conv4x4s2_blocks` and `conv_transpose4x4s2_blocks`: D's and G's 4x4 stride-2 layers
 //!   with no im2col, as one matmul over 2x2 blocks of pixels and a sum of four shifted slices.
-//! - `batch_norm_train`: batch norm with its statistics and its backward pass's sums in one
-//!   kernel each (`crate::norm_kernel`).
+//! - `batch_norm_train`: batch norm as `crate::norm_kernel`'s four operations (statistics,
+//!   normalisation, the backward pass's sums and input gradient), a kernel each on a GPU.
 //!
 //! `conv4x4s2` and the two block ones are measured slower than burn's convolutions (see
 //! `conv_path`) and are kept for `ganplay bench --conv`. The tiled kernel of
@@ -209,9 +209,10 @@ pub fn conv_transpose4x4s2_blocks(layer: &ConvTranspose2d, x: Tensor<4>) -> Tens
 /// which also move `norm`'s running statistics, as burn's `BatchNorm::forward` does on an
 /// autodiff device. burn's reduces over channels by swapping the batch and channel axes,
 /// which copies the activations twice, and differentiates its composition, a reduction for
-/// every axis of every broadcast; here `norm_kernel` takes the statistics in one kernel (two
-/// passes, the mean and then the squared deviations, so large means lose no precision) and
-/// the backward pass's sums in another.
+/// every axis of every broadcast; here `norm_kernel` takes the statistics in one operation (two
+/// passes, the mean and then the squared deviations, so large means lose no precision), the
+/// normalisation in another, and the backward pass in two (a kernel each on a GPU, a loop
+/// each on the CPU).
 ///
 /// x may hold `batches` batches of the same size one after the other (D judging real and
 /// drawn digits in one pass): each is then normalised with its own statistics, and the

@@ -1,12 +1,15 @@
-//! Batch norm in training as few passes over the activations as it takes: one kernel for
-//! a batch's statistics (each channel's mean and variance together) and one for the two sums
-//! its backward pass needs, where burn's composition runs a reduction for every axis of every
-//! statistic and of every broadcast gradient (about fourteen per layer and step).
+//! Batch norm in training as few passes over the activations as it takes, four kernels a
+//! layer and step: a batch's statistics (each channel's mean and variance together), the
+//! normalisation, and in the backward pass the two sums its gradient needs and the input
+//! gradient from them. burn's composition runs a reduction for every axis of every statistic
+//! and of every broadcast gradient (about fourteen per layer and step), and as many
+//! element-wise kernels.
 //!
-//! `NormKernels` makes it an operation of every backend: the kernels on cubecl devices, burn's
-//! operations elsewhere (the CPU), and on an autodiff device a backward pass of its own, the
-//! closed form of batch norm's gradient, which needs only the sums of the output gradient and
-//! of its product with the centred input.
+//! `NormKernels` makes it an operation of every backend: the kernels on cubecl devices
+//! (`kernel.rs`), a loop each on the CPU (`cpu.rs`), burn's operations for other float types,
+//! and on an autodiff device a backward pass of its own, the closed form of batch norm's
+//! gradient, which needs only the sums of the output gradient and of its product with the
+//! normalised input.
 //!
 //! The activations x [total, c, h, w] may hold `batches` batches of one size one after the
 //! other (D judging real and drawn digits in one pass): each has its own statistics.
@@ -144,14 +147,17 @@ pub trait NormKernels: Backend {
 }
 
 /// Activations [total, c, h, w] of `batches` batches, on the CPU: their layout and their
-/// values, contiguous (copied if they were not), or None unless f32.
-fn on_cpu(x: &FloatTensor<Flex>, batches: usize) -> Option<(cpu::Layout, FloatTensor<Flex>)> {
+/// values, contiguous (copied if they were not), or None unless they and the `others` are
+/// f32.
+fn on_cpu(x: &FloatTensor<Flex>, batches: usize, others: &[&FloatTensor<Flex>]) -> Option<(cpu::Layout, FloatTensor<Flex>)> {
     let [total, channels, h, w] = x.shape().dims();
+    assert!(batches > 0 && total % batches == 0, "{total} images are not {batches} batches of one size");
     let layout = cpu::Layout { batches, batch: total / batches, channels, pixels: h * w };
-    (x.dtype() == DType::F32).then(|| (layout, x.to_contiguous()))
+    let f32s = std::iter::once(x).chain(others.iter().copied()).all(|t| t.dtype() == DType::F32);
+    f32s.then(|| (layout, x.to_contiguous()))
 }
 
-/// A small f32 tensor's values ([c], or [2, batches, c]), contiguous.
+/// A small f32 tensor's values ([c], or statistics or sums), contiguous.
 fn small(t: &FloatTensor<Flex>) -> Vec<f32> {
     t.to_contiguous().as_slice::<f32>().expect("contiguous").to_vec()
 }
@@ -163,13 +169,13 @@ fn tensor(values: Vec<f32>, shape: Shape, like: &FloatTensor<Flex>) -> FloatTens
 /// On the CPU each operation is one loop over the activations (`cpu`).
 impl NormKernels for Flex {
     fn batch_norm_statistics(x: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
-        let Some((layout, values)) = on_cpu(&x, batches) else { return statistics_by_operations::<Self>(x, batches) };
+        let Some((layout, values)) = on_cpu(&x, batches, &[]) else { return statistics_by_operations::<Self>(x, batches) };
         let out = cpu::statistics(values.as_slice().expect("contiguous"), layout);
         tensor(out, statistics_shape(&x.shape(), &batches), &x)
     }
 
     fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize, epsilon: f64) -> FloatTensor<Self> {
-        let Some((layout, values)) = on_cpu(&x, batches) else { return grad_sums_by_operations::<Self>(x, grad, statistics, batches, epsilon) };
+        let Some((layout, values)) = on_cpu(&x, batches, &[&grad, &statistics]) else { return grad_sums_by_operations::<Self>(x, grad, statistics, batches, epsilon) };
         let grad = grad.to_contiguous();
         let out = cpu::grad_sums(values.as_slice().expect("contiguous"), grad.as_slice().expect("contiguous"), &small(&statistics), epsilon, layout);
         tensor(out, sums_shape(&x.shape(), &batches), &x)
@@ -183,7 +189,7 @@ impl NormKernels for Flex {
         batches: usize,
         epsilon: f64,
     ) -> FloatTensor<Self> {
-        let Some((layout, values)) = on_cpu(&x, batches) else {
+        let Some((layout, values)) = on_cpu(&x, batches, &[&gamma, &beta, &statistics]) else {
             return normalize_by_operations::<Self>(x, gamma, beta, statistics, batches, epsilon);
         };
         let out = cpu::normalize(values.as_slice().expect("contiguous"), &small(&gamma), &small(&beta), &small(&statistics), epsilon, layout);
@@ -199,7 +205,7 @@ impl NormKernels for Flex {
         batches: usize,
         epsilon: f64,
     ) -> FloatTensor<Self> {
-        let Some((layout, values)) = on_cpu(&x, batches) else {
+        let Some((layout, values)) = on_cpu(&x, batches, &[&grad, &gamma, &statistics, &sums]) else {
             return input_grad_by_operations::<Self>(x, grad, gamma, statistics, sums, batches, epsilon);
         };
         let grad = grad.to_contiguous();
@@ -216,21 +222,21 @@ impl NormKernels for Flex {
     }
 }
 
-/// The kernels take contiguous-or-not f32; anything else runs burn's operations.
-fn kernel_takes(x: &FloatTensor<CubeBackend>) -> bool {
-    x.dtype == DType::F32
+/// The kernels take f32 tensors of any strides; anything else runs burn's operations.
+fn kernels_take(tensors: &[&FloatTensor<CubeBackend>]) -> bool {
+    tensors.iter().all(|t| t.dtype == DType::F32)
 }
 
 impl NormKernels for CubeBackend {
     fn batch_norm_statistics(x: FloatTensor<Self>, batches: usize) -> FloatTensor<Self> {
-        if !kernel_takes(&x) {
+        if !kernels_take(&[&x]) {
             return statistics_by_operations::<Self>(x, batches);
         }
         kernel::statistics(x, batches)
     }
 
     fn batch_norm_grad_sums(x: FloatTensor<Self>, grad: FloatTensor<Self>, statistics: FloatTensor<Self>, batches: usize, epsilon: f64) -> FloatTensor<Self> {
-        if !kernel_takes(&x) {
+        if !kernels_take(&[&x, &grad, &statistics]) {
             return grad_sums_by_operations::<Self>(x, grad, statistics, batches, epsilon);
         }
         kernel::grad_sums(x, grad, statistics, batches, epsilon)
@@ -244,7 +250,7 @@ impl NormKernels for CubeBackend {
         batches: usize,
         epsilon: f64,
     ) -> FloatTensor<Self> {
-        if !kernel_takes(&x) {
+        if !kernels_take(&[&x, &gamma, &beta, &statistics]) {
             return normalize_by_operations::<Self>(x, gamma, beta, statistics, batches, epsilon);
         }
         kernel::normalize(x, gamma, beta, statistics, batches, epsilon)
@@ -259,7 +265,7 @@ impl NormKernels for CubeBackend {
         batches: usize,
         epsilon: f64,
     ) -> FloatTensor<Self> {
-        if !kernel_takes(&x) {
+        if !kernels_take(&[&x, &grad, &gamma, &statistics, &sums]) {
             return input_grad_by_operations::<Self>(x, grad, gamma, statistics, sums, batches, epsilon);
         }
         kernel::input_grad(x, grad, gamma, statistics, sums, batches, epsilon)
@@ -361,6 +367,19 @@ impl<B: Backend + NormKernels, C: CheckpointStrategy> NormKernels for Autodiff<B
         Self::from_inner(B::batch_norm_grad_sums(x.into_primitive(), grad.into_primitive(), statistics.into_primitive(), batches, epsilon))
     }
 
+    fn batch_norm_input_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        statistics: FloatTensor<Self>,
+        sums: FloatTensor<Self>,
+        batches: usize,
+        epsilon: f64,
+    ) -> FloatTensor<Self> {
+        let inner = |t: FloatTensor<Self>| t.into_primitive();
+        Self::from_inner(B::batch_norm_input_grad(inner(x), inner(grad), inner(gamma), inner(statistics), inner(sums), batches, epsilon))
+    }
+
     fn batch_norm_normalize(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
@@ -430,6 +449,40 @@ mod tests {
         (normalised * gamma.reshape([1, 1, channels, 1]) + beta.reshape([1, 1, channels, 1])).reshape([total, channels, h, w])
     }
 
+    /// γ's and β's gradients `dg` and `db` against their sums Σ dy x̂ and Σ dy over each
+    /// channel, taken in f64 from x and the output gradient dy. Each is a sum over every entry
+    /// of a channel, so its rounding in f32 grows with the sum of its terms' magnitudes, which
+    /// sets the tolerance (burn's composition itself is 4e-4 off in 3,200 entries).
+    fn parameter_gradients_are_exact(what: &str, x: &Tensor<4>, dy: &Tensor<4>, batches: usize, epsilon: f64, dg: &Tensor<1>, db: &Tensor<1>) {
+        let [total, channels, h, w] = x.dims();
+        let values = |t: &Tensor<4>| t.clone().into_data().convert::<f64>().try_to_vec::<f64>().unwrap();
+        let (x, dy) = (values(x), values(dy));
+        let batch = total / batches;
+        let at = |image: usize, c: usize| (image * channels + c) * h * w..(image * channels + c + 1) * h * w;
+        let (mut gamma, mut beta, mut gamma_scale, mut beta_scale) = (vec![0.0; channels], vec![0.0; channels], vec![0.0; channels], vec![0.0; channels]);
+        for g in 0..batches {
+            for c in 0..channels {
+                let images = g * batch..(g + 1) * batch;
+                let entries = || images.clone().flat_map(|image| at(image, c));
+                let n = (batch * h * w) as f64;
+                let mean = entries().map(|i| x[i]).sum::<f64>() / n;
+                let deviation = (entries().map(|i| (x[i] - mean).powi(2)).sum::<f64>() / n + epsilon).sqrt();
+                for i in entries() {
+                    let along = dy[i] * (x[i] - mean) / deviation;
+                    (gamma[c], gamma_scale[c]) = (gamma[c] + along, gamma_scale[c] + along.abs());
+                    (beta[c], beta_scale[c]) = (beta[c] + dy[i], beta_scale[c] + dy[i].abs());
+                }
+            }
+        }
+        let got = |t: &Tensor<1>| t.clone().into_data().convert::<f64>().try_to_vec::<f64>().unwrap();
+        for (name, got, exact, scale) in [("gamma", got(dg), gamma, gamma_scale), ("beta", got(db), beta, beta_scale)] {
+            for c in 0..channels {
+                let off = (got[c] - exact[c]).abs();
+                assert!(off <= 1e-5 * scale[c].max(1.0), "{what}: {name}'s gradient of channel {c} is {}, not {} (off by {off}, terms up to {} in all)", got[c], exact[c], scale[c]);
+            }
+        }
+    }
+
     /// Statistics, output and the gradients of x, gamma and beta against `composed`, on
     /// activations far from zero mean with each batch's own statistics: one batch and two,
     /// a channel of more entries than a workgroup takes in one pass, one of fewer than it has
@@ -445,34 +498,46 @@ mod tests {
         for (shape, batches, strided) in cases {
             let [total, channels, h, w] = shape;
             let what = |part: &str| format!("{part}, {shape:?} in {batches} (strided: {strided})");
-            let x = if strided {
-                Tensor::<4>::random([channels, total, h, w], Distribution::Normal(0.0, 1.0), device).swap_dims(0, 1)
-            } else {
-                Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), device)
-            };
+            let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), device);
             // Batch b has mean about 5 - 3b and deviation about 3 / (b + 1).
             let shift = Tensor::<1>::from_floats((0..total).map(|i| 5.0 - 3.0 * (i * batches / total) as f32).collect::<Vec<_>>().as_slice(), device);
             let spread = Tensor::<1>::from_floats((0..total).map(|i| 3.0 / (1 + i * batches / total) as f32).collect::<Vec<_>>().as_slice(), device);
             let x = x * spread.reshape([total, 1, 1, 1]) + shift.reshape([total, 1, 1, 1]);
+            // The same values, laid out channels first: x then has strides of another order.
+            let x = if strided { Tensor::<4>::from_data(x.swap_dims(0, 1).into_data(), device).swap_dims(0, 1) } else { x };
             let gamma = Tensor::<1>::random([channels], Distribution::Normal(1.0, 0.5), device);
             let beta = Tensor::<1>::random([channels], Distribution::Normal(0.0, 1.0), device);
-            let upstream = Tensor::<4>::ones(shape, device).cumsum(3).sin();
-            let run = |ours: bool| {
-                let (x, gamma, beta) = (x.clone().require_grad(), gamma.clone().require_grad(), beta.clone().require_grad());
+            // Taken against y with its axes swapped, so that y's gradient is strided too.
+            let upstream = Tensor::<4>::ones([total, w, h, channels], device).cumsum(3).sin();
+            // Output and the gradients of x (if `x_learns`) and of gamma and beta (if
+            // `parameters_learn`).
+            let run = |ours: bool, x_learns: bool, parameters_learn: bool| {
+                let learns = |t: &Tensor<1>| if parameters_learn { t.clone().require_grad() } else { t.clone() };
+                let (gamma, beta) = (learns(&gamma), learns(&beta));
+                let x = if x_learns { x.clone().require_grad() } else { x.clone() };
                 let y = if ours {
                     normalize(x.clone(), gamma.clone(), beta.clone(), statistics(x.clone(), batches), batches, 1e-5)
                 } else {
                     composed(x.clone(), gamma.clone(), beta.clone(), batches, 1e-5)
                 };
-                let grads = (y.clone() * upstream.clone()).sum().backward();
-                (y, x.grad(&grads).unwrap(), gamma.grad(&grads).unwrap(), beta.grad(&grads).unwrap())
+                let grads = (y.clone().swap_dims(1, 3) * upstream.clone()).sum().backward();
+                (y, x.grad(&grads), gamma.grad(&grads), beta.grad(&grads))
             };
-            let (y1, dx1, dg1, db1) = run(true);
-            let (y2, dx2, dg2, db2) = run(false);
-            assert_close(&what("output"), y1, y2);
-            assert_close(&what("x's gradient"), dx1, dx2);
-            assert_close(&what("gamma's gradient"), dg1, dg2);
-            assert_close(&what("beta's gradient"), db1, db2);
+            for (x_learns, parameters_learn) in [(true, true), (true, false), (false, true)] {
+                let what = |part: &str| what(&format!("{part} (x learns: {x_learns}, gamma and beta: {parameters_learn})"));
+                let (y1, dx1, dg1, db1) = run(true, x_learns, parameters_learn);
+                let (y2, dx2, dg2, db2) = run(false, x_learns, parameters_learn);
+                assert_close(&what("output"), y1, y2);
+                assert_eq!((dx1.is_some(), dg1.is_some(), db1.is_some()), (x_learns, parameters_learn, parameters_learn), "{}", what("gradients"));
+                if let (Some(dx1), Some(dx2)) = (dx1, dx2) {
+                    assert_close(&what("x's gradient"), dx1, dx2);
+                }
+                if let (Some(dg), Some(db)) = (dg1, db1) {
+                    let dy = upstream.clone().swap_dims(1, 3);
+                    parameter_gradients_are_exact(&what(""), &x, &dy, batches, 1e-5, &dg, &db);
+                    assert!(dg2.is_some() && db2.is_some());
+                }
+            }
 
             let grouped = x.clone().reshape([batches, total / batches, channels, h * w]);
             let mean = grouped.clone().mean_dim(3).mean_dim(1);
@@ -488,8 +553,7 @@ mod tests {
     }
 
     /// burn's operations, which a device runs for a float type the loops and kernels do not
-    /// take (and a GPU for the normalisation and the input gradient, which it fuses), give
-    /// what the CPU's loops give.
+    /// take, give what the CPU's loops give.
     #[test]
     fn burns_operations_are_the_loops() {
         let device = Device::flex();

@@ -1,8 +1,9 @@
-//! The batch-norm kernels (see the module above) and their launch. In the two reductions (the
-//! statistics, the gradient's sums) a workgroup of 256 units takes one channel of one batch:
-//! each unit sums every 256th entry (image and pixel) of it, four entries at a time so that
-//! four reads are on their way together, and the workgroup adds the units' sums up in
-//! workgroup memory. The normalisation and the input gradient give each unit one entry.
+//! The batch-norm kernels (see the module above) and their launch. In the two reductions a
+//! workgroup of 256 units takes one channel: of one batch for the statistics, of every batch
+//! in turn for the gradient's sums. Each unit sums every 256th entry (image and pixel) of it,
+//! four entries at a time so that four reads are on their way together, and the workgroup
+//! adds the units' sums up in workgroup memory. The normalisation and the input gradient give
+//! each unit one entry.
 
 use burn::tensor::Shape;
 use burn_cubecl::cubecl;
@@ -13,8 +14,9 @@ use burn_cubecl::tensor::CubeTensor;
 
 use crate::conv_kernel::address_type;
 
-/// Units of a workgroup.
+/// Units of a workgroup; `workgroup_sum` adds up exactly this many.
 const UNITS: u32 = 256;
+const _: () = assert!(UNITS == 256, "workgroup_sum's memory and halvings are written for 256 units");
 
 /// The offset in x [total, c, h, w] of entry `e` (image `e / pixels` of the batch starting at
 /// image `first`, pixel `e % pixels`) of the channel at offset `channel_at`.
@@ -295,7 +297,7 @@ pub(super) fn normalize(x: CubeTensor, gamma: CubeTensor, beta: CubeTensor, stat
 }
 
 /// Launches the input gradient kernel for x and grad [total, c, h, w] (f32, any strides),
-/// the `statistics` and `sums` [2, batches, c] and gamma [c].
+/// the `statistics` [2, batches, c], the `sums` [2, batches + 1, c] and gamma [c].
 #[allow(clippy::too_many_arguments)]
 pub(super) fn input_grad(
     x: CubeTensor,
