@@ -237,7 +237,7 @@ fn input_grad_kernel<E: Float>(
 /// and batch.
 fn count(x: &CubeTensor, batches: usize) -> CubeCount {
     let shape = x.meta.shape();
-    assert!(shape[0] % batches == 0, "{} images are not {batches} batches of one size", shape[0]);
+    assert!(shape[0].is_multiple_of(batches), "{} images are not {batches} batches of one size", shape[0]);
     CubeCount::Static(shape[1] as u32, batches as u32, 1)
 }
 
