@@ -33,8 +33,6 @@ use crate::model::ConvLayer;
 
 mod kernel;
 
-pub(crate) use kernel::address_type;
-
 /// The shape of a convolution's output: [batch, outputs, oh, ow].
 fn conv_output_shape(x: &Shape, weight: &Shape, stride: &usize, padding: &usize) -> Shape {
     let out = |size: usize| {

@@ -10,6 +10,7 @@ pub mod conv_kernel;
 pub mod data;
 pub mod image;
 pub mod latent;
+mod launch;
 pub mod layers;
 pub mod model;
 pub mod norm_kernel;

@@ -1,13 +1,11 @@
 //! The leaky ReLU gradient kernel (see the module above) and its launch: a unit an entry.
 
 use burn_cubecl::cubecl;
-use burn_cubecl::cubecl::calculate_cube_count_elemwise;
 use burn_cubecl::cubecl::prelude::*;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 
-use crate::conv_kernel::address_type;
+use crate::launch::{address_type, entry_per_unit};
 
 /// `out` = grad where x >= 0, `slope` grad where x < 0; x, grad and out contiguous, of one
 /// shape.
@@ -23,10 +21,8 @@ fn leaky_relu_backward_kernel<E: Float>(x: &Tensor<E>, grad: &Tensor<E>, out: &m
 /// Launches the kernel for x and grad of one shape (f32).
 pub(super) fn leaky_relu_backward(x: CubeTensor, grad: CubeTensor, slope: f64) -> CubeTensor {
     let (x, grad) = (into_contiguous(x), into_contiguous(grad));
-    let out = empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), x.meta.shape().clone(), x.dtype);
+    let (out, dim, count) = entry_per_unit(&x);
     let address_type = address_type(&[&x, &grad, &out]);
-    let dim = CubeDim::new_1d(256);
-    let count = calculate_cube_count_elemwise(&x.client, out.meta.shape().num_elements(), dim);
     // Safety: the kernel reads and writes entries within the output's length, which all
     // three share.
     unsafe {

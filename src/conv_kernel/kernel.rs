@@ -7,6 +7,8 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::{empty_device_contiguous_dtype, empty_device_dtype};
 use burn_cubecl::tensor::CubeTensor;
 
+use crate::launch::address_type;
+
 /// Output pixels (rows) of a workgroup's tile: 4 for each of its 16 units along x.
 const ROWS: usize = 64;
 /// Units along each side of a workgroup.
@@ -333,9 +335,4 @@ pub(super) fn conv2d_weight_grad_partial(x: CubeTensor, grad: CubeTensor, k: usi
         );
     }
     partial
-}
-
-/// The index width a kernel needs to reach every element of `tensors` (f32).
-pub(crate) fn address_type(tensors: &[&CubeTensor]) -> AddressType {
-    tensors.iter().map(|t| (*t).clone().binding().required_address_type(4)).max().unwrap_or_default()
 }

@@ -8,11 +8,10 @@
 use burn::tensor::Shape;
 use burn_cubecl::cubecl;
 use burn_cubecl::cubecl::prelude::*;
-use burn_cubecl::cubecl::calculate_cube_count_elemwise;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 
-use crate::conv_kernel::address_type;
+use crate::launch::{address_type, entry_per_unit};
 
 /// Units of a workgroup; `workgroup_sum` adds up exactly this many.
 const UNITS: u32 = 256;
@@ -270,11 +269,9 @@ pub(super) fn statistics(x: CubeTensor, batches: usize) -> CubeTensor {
 /// Launches the normalisation kernel for x [total, c, h, w] (f32, any strides), its
 /// `statistics` [2, batches, c], gamma and beta [c].
 pub(super) fn normalize(x: CubeTensor, gamma: CubeTensor, beta: CubeTensor, statistics: CubeTensor, batches: usize, epsilon: f64) -> CubeTensor {
-    let out = empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), x.meta.shape().clone(), x.dtype);
+    let (out, dim, count) = entry_per_unit(&x);
     let address_type = address_type(&[&x, &out]);
     let batch = x.meta.shape()[0] / batches;
-    let dim = CubeDim::new_1d(UNITS);
-    let count = calculate_cube_count_elemwise(&x.client, out.meta.shape().num_elements(), dim);
     // Safety: the kernel writes entries within the output's length and reads x at the same
     // place by x's shape and strides.
     unsafe {
@@ -308,11 +305,9 @@ pub(super) fn input_grad(
     batches: usize,
     epsilon: f64,
 ) -> CubeTensor {
-    let out = empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), x.meta.shape().clone(), x.dtype);
+    let (out, dim, count) = entry_per_unit(&x);
     let address_type = address_type(&[&x, &grad, &out]);
     let batch = x.meta.shape()[0] / batches;
-    let dim = CubeDim::new_1d(UNITS);
-    let count = calculate_cube_count_elemwise(&x.client, out.meta.shape().num_elements(), dim);
     // Safety: as `normalize`.
     unsafe {
         input_grad_kernel::launch_unchecked(
