@@ -46,6 +46,13 @@ fn workgroup_sum<E: Float>(shared: &mut Shared<[E]>, value: E) -> E {
     sum
 }
 
+/// σ = sqrt(variance + epsilon) of the entry at `pair` (its mean's offset) of `statistics`
+/// [2, batches, c].
+#[cube]
+fn deviation<E: Float>(statistics: &Tensor<E>, pair: usize, epsilon: f32) -> E {
+    E::sqrt(statistics[pair + statistics.stride(0)] + E::cast_from(epsilon))
+}
+
 /// `out` [2, batches, c]: the mean and biased variance of each channel (workgroup x) of each
 /// batch (workgroup y, `batch` images) of x [total, c, h, w], in two passes.
 #[cube(launch_unchecked, address_type = "dynamic")]
@@ -129,7 +136,7 @@ fn grad_sums_kernel<E: Float>(
         let first = group * batch;
         let pair = group * statistics.stride(1) + channel * statistics.stride(2);
         let mean = statistics[pair];
-        let inverse = E::new(1.0) / E::sqrt(statistics[pair + statistics.stride(0)] + E::cast_from(epsilon));
+        let inverse = E::new(1.0) / deviation(statistics, pair, epsilon);
         let mut grad_sum = E::new(0.0);
         let mut along = E::new(0.0);
         for pass in 0..passes {
@@ -195,7 +202,7 @@ fn normalize_kernel<E: Float>(
         let (x_at, channel, group) = place(x, at, batch);
         let pair = group * statistics.stride(1) + channel * statistics.stride(2);
         let mean = statistics[pair];
-        let scale = gamma[channel * gamma.stride(0)] / E::sqrt(statistics[pair + statistics.stride(0)] + E::cast_from(epsilon));
+        let scale = gamma[channel * gamma.stride(0)] / deviation(statistics, pair, epsilon);
         out[at] = (x[x_at] - mean) * scale + beta[channel * beta.stride(0)];
     }
 }
@@ -224,7 +231,7 @@ fn input_grad_kernel<E: Float>(
         let pair = group * statistics.stride(1) + channel * statistics.stride(2);
         let sums_pair = group * sums.stride(1) + channel * sums.stride(2);
         let count = E::cast_from(batch * x.shape(2) * x.shape(3));
-        let inverse = E::new(1.0) / E::sqrt(statistics[pair + statistics.stride(0)] + E::cast_from(epsilon));
+        let inverse = E::new(1.0) / deviation(statistics, pair, epsilon);
         let scale = gamma[channel * gamma.stride(0)] * inverse;
         let slope = scale * inverse * sums[sums_pair + sums.stride(0)] / count;
         let offset = scale * sums[sums_pair] / count;
@@ -240,14 +247,10 @@ fn count(x: &CubeTensor, batches: usize) -> CubeCount {
     CubeCount::Static(shape[1] as u32, batches as u32, 1)
 }
 
-fn pair_like(x: &CubeTensor, batches: usize) -> CubeTensor {
-    let channels = x.meta.shape()[1];
-    empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), Shape::new([2, batches, channels]), x.dtype)
-}
-
 /// Launches the statistics kernel for x [total, c, h, w] (f32, any strides).
 pub(super) fn statistics(x: CubeTensor, batches: usize) -> CubeTensor {
-    let out = pair_like(&x, batches);
+    let channels = x.meta.shape()[1];
+    let out = empty_device_contiguous_dtype(x.client.clone(), x.device.clone(), Shape::new([2, batches, channels]), x.dtype);
     let address_type = address_type(&[&x, &out]);
     let batch = x.meta.shape()[0] / batches;
     // Safety: the kernel reads entries within the shape and writes one pair per workgroup.
