@@ -366,6 +366,8 @@ test('a conditional DCGAN draws a row of each digit, and the class buttons redra
   await withPage('?backend=cpu&preset=tiny&model=cgan', async (page) => {
     await waitReady(page);
     assert.match(await text(page, '.samples h2'), /a row for each digit/);
+    // Where its curves settle is said for this model, not quoted from a DCGAN's.
+    assert.match(await text(page, '#chart-prob .explain'), /about 0\.6 and 0\.3 in the default conditional run/);
     await page.click('#play');
     await page.waitForFunction(() => Number(document.querySelector('#step').innerText) >= 100, null, { timeout: 200_000 });
     await page.click('#play');
@@ -548,6 +550,12 @@ test('moving a latent slider changes the big sample, while paused and while trai
     await page.click('#walk-new');
     await page.locator('#walk').fill('0.5');
     await page.click('#play');
+    // A random z sits on the sliders as it is, to the two decimals shown beside them (a
+    // coarser step would move each thumb to its nearest step).
+    await page.click('#random-z');
+    const shown = await page.evaluate(() => [...document.querySelectorAll('.sliders label.slider')]
+      .map((l) => [Number(l.querySelector('input').value), Number(l.querySelector('output').textContent)]));
+    assert.ok(shown.length >= 8 && shown.every(([thumb, z]) => Math.abs(thumb - z) < 1e-6 || Math.abs(z) > 3), `sliders and z: ${JSON.stringify(shown)}`);
     await page.screenshot({ path: path.join(artifacts, 'latent.png'), fullPage: true });
   });
 });
@@ -1313,6 +1321,16 @@ test('the address follows the setup, and opening it restores every parameter and
       assert.equal(await page.locator(`#${id}`).getAttribute('aria-describedby'), `${id}-refused ${id}-explain`);
       assert.equal(await page.locator(`#${id}`).getAttribute('aria-invalid'), 'true');
     }
+    // Text the field cannot read as a number reaches the page as an empty value; it is said
+    // as what it is. (Typed key by key: a fill of a number field takes numbers only.)
+    const lrG = await page.locator('#lr-g').inputValue();
+    await page.locator('#lr-g').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('1e');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /the G learning rate field does not hold a number; it takes/.test(document.querySelector('#notice')?.innerText ?? ''));
+    assert.match(await text(page, '#lr-g-refused'), /does not hold a number/);
+    assert.equal(await page.locator('#lr-g').inputValue(), lrG);
     // A value taken, both notes go.
     await page.locator('#augment').fill('1');
     await page.locator('#augment').dispatchEvent('change');

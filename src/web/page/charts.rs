@@ -275,6 +275,20 @@ fn rows_of(history: &MetricHistory) -> Rows {
 }
 
 /// What the loss curves mean under `loss`.
+/// What the chart of D's beliefs shows, and where its curves settle in the default run of a
+/// DCGAN or a conditional one (told the class, D finds real and drawn digits more alike).
+fn belief_words(family: Family) -> &'static str {
+    match family {
+        Family::Cgan => "D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
+                         the generator's fakes, before and after G's update (dashed). Both start near 0.5, split as D learns first, \
+                         then settle apart (about 0.6 and 0.3 in the default conditional run, closer than a DCGAN's) and stay there \
+                         while the digits improve.",
+        _ => "D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
+              the generator's fakes, before and after G's update (dashed). Both start near 0.5, split as D learns first, \
+              then settle apart (about 0.85 and 0.2 in the default run) and stay there while the digits improve.",
+    }
+}
+
 fn loss_words(loss: LossKind) -> &'static str {
     match loss {
         LossKind::Hinge => "Each player's score of its own mistakes: lower is better for it. They fight, so when one wins \
@@ -295,12 +309,10 @@ pub fn Charts() -> impl IntoView {
     let collapse = Signal::derive(move || state.quality.with(|q| q.collapse.as_ref().map(|c| (c.step, "collapse"))));
     let shape = Memo::new(move |_| state.settings.with(|s| (s.model.family, s.train.loss)));
     move || match shape.get() {
-        (Family::Dcgan | Family::Cgan, loss) => view! {
+        (family @ (Family::Dcgan | Family::Cgan), loss) => view! {
             <section class="charts" aria-label="Training curves">
                 <LineChart rows=history marker=collapse id=run_id("chart-prob") title="What D believes" y_title="D's belief: real" fixed_range=Some((0.0, 1.0))
-                    explain="D(x): how real the discriminator finds real digits (1 = surely real). D(G(z)): how real it finds \
-                             the generator's fakes, before and after G's update (dashed). Both start near 0.5, split as D learns first, \
-                             then settle apart (about 0.85 and 0.2 in the default run) and stay there while the digits improve."
+                    explain=belief_words(family)
                     // Okabe-Ito colours, told apart under colour blindness; "after" is dashed as well.
                     series=vec![
                         ("D(x)", "#0072b2", "", D_REAL),

@@ -65,9 +65,12 @@ fn SettingField(key: Key, only: Option<Family>, compared: Option<Family>) -> imp
     let explain = move || key.explain_for(family());
     let text = Memo::new(move |_| state.settings.with(|s| s.text(key)));
     let on_change = move |ev: leptos::ev::Event| {
-        state.update(|page| page.change(key, &event_target_value(&ev)));
+        let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+        // Text a number field cannot read ("1e", "-") reaches the page as an empty value.
+        let unreadable = input.as_ref().is_some_and(|input| input.validity().bad_input());
+        state.update(|page| if unreadable { page.change_unreadable(key) } else { page.change(key, &event_target_value(&ev)) });
         let now = text.get_untracked();
-        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+        if let Some(input) = input {
             if input.value() != now {
                 input.set_value(&now);
             }

@@ -1344,11 +1344,7 @@ impl Page {
     pub fn change(&mut self, key: Key, text: &str) -> Effects {
         let mut next = self.settings.clone();
         if next.set_text(key, text).is_err() {
-            self.notice(format!("Not changed: {}.", key.refused_in_the_form(self.settings.model.family, text)));
-            self.messages.notice_refused = Some(key);
-            // Once training goes on, the field shows what it trains with: the note is old news.
-            self.messages.notice_until_play = true;
-            return Vec::new();
+            return self.refuse(key, key.refused_in_the_form(self.settings.model.family, text));
         }
         // The user has moved on: a note on a refused value, or a refused file's error (which
         // may have asked for this very change, "choose that model first"), is old news.
@@ -1359,6 +1355,21 @@ impl Page {
             self.clear_error();
         }
         self.adopt(next, Some(key), true)
+    }
+
+    /// What typing into a number field that the browser could not read as a number does
+    /// (it gives an empty value, as an empty field does): nothing changes, and the note says why.
+    pub fn change_unreadable(&mut self, key: Key) -> Effects {
+        self.refuse(key, key.unreadable_in_the_form(self.settings.model.family))
+    }
+
+    /// Says why the form did not take a value for `key`, beside its field and at the top.
+    fn refuse(&mut self, key: Key, why: String) -> Effects {
+        self.notice(format!("Not changed: {why}."));
+        self.messages.notice_refused = Some(key);
+        // Once training goes on, the field shows what it trains with: the note is old news.
+        self.messages.notice_until_play = true;
+        Vec::new()
     }
 
     /// The run that new networks are about to replace (a changed seed, size or model, Reset),
@@ -2491,6 +2502,11 @@ mod tests {
         assert!(page.change(Key::Beta1, "7.5").is_empty());
         assert_eq!(page.settings, before);
         assert!(page.messages.notice.as_deref().unwrap().contains("Adam beta1: 0 to 0.999, not “7.5”"));
+        // Text the browser could not read as a number is said as such, not as an empty field.
+        assert!(page.change_unreadable(Key::Seed).is_empty());
+        assert_eq!(page.settings, before);
+        assert_eq!(page.messages.notice_refused, Some(Key::Seed));
+        assert!(page.messages.notice.as_deref().unwrap().contains("the Seed field does not hold a number"));
         page.change(Key::Preset, "small");
         assert_eq!(page.settings.model, Preset::Small.model());
         assert_eq!(page.messages.notice.as_deref(), Some("New small networks built: training starts over."));
