@@ -143,7 +143,7 @@ pub struct Spec {
 const MODELS: &[(&str, &str)] = &[("dcgan", "DCGAN"), ("cgan", "conditional DCGAN"), ("vae", "VAE")];
 const LOSSES: &[(&str, &str)] = &[("bce", "cross-entropy (DCGAN)"), ("lsgan", "least squares (LSGAN)"), ("hinge", "hinge")];
 const PRESETS: &[(&str, &str)] =
-    &[("tiny", "tiny (G 16, D 8 wide)"), ("small", "small (G 24, D 16 wide)"), ("standard", "standard (G and D 32 wide)")];
+    &[("tiny", "tiny (G 16, D 8 wide)"), ("small", "small (G 24, D 16 wide)"), ("standard", "standard (both 32 wide)")];
 const BACKENDS: &[(&str, &str)] = &[("auto", "the faster (automatic)"), ("webgpu", "WebGPU"), ("cpu", "CPU")];
 
 /// Bounds a run is held to from every source (address, form, command line, weights file).
@@ -333,11 +333,12 @@ impl Key {
         }
     }
 
-    /// A choice of the form's menu in words for a model family: a VAE's sizes are its decoder's
-    /// and encoder's ("tiny (decoder 16, encoder 8 wide)").
+    /// A choice of the form's menu in words for a model family: a VAE's sizes are its
+    /// decoder's and encoder's, which the line under the menu names ("tiny (16 and 8 wide)":
+    /// the names would not fit a closed menu).
     pub fn choice_words_for(self, family: Family, words: &str) -> String {
         match (self, family) {
-            (Key::Preset, Family::Vae) => words.replace("G and D", "decoder and encoder").replace("(G ", "(decoder ").replace(", D ", ", encoder "),
+            (Key::Preset, Family::Vae) => words.replace("(G ", "(").replace(", D ", " and "),
             _ => words.to_string(),
         }
     }
@@ -363,6 +364,7 @@ impl Key {
     /// The line under the form's field for a model family.
     pub fn explain_for(self, family: Family) -> &'static str {
         match (family, self) {
+            (Family::Vae, Key::Preset) => "Bigger networks draw better digits but each step takes longer. The widths are the decoder's, then the encoder's.",
             (Family::Vae, Key::Nz) => "How many numbers the encoder squeezes each digit into, and the decoder draws from; changing it starts over.",
             (Family::Vae, Key::Ngf) => "Feature maps in the decoder (G's shape): its capacity. Changing it starts over.",
             (Family::Vae, Key::Ndf) => "Feature maps in the encoder (D's shape). Changing it starts over.",
@@ -722,8 +724,8 @@ mod tests {
         assert_eq!(settings.set_text(Key::Augment, "two").unwrap_err().to_string(), "augment=two is not a whole number");
         // A VAE's sizes by its networks' names.
         let words = |family| PRESETS.iter().map(|(_, w)| Key::Preset.choice_words_for(family, w)).collect::<Vec<_>>();
-        assert_eq!(words(Family::Vae), ["tiny (decoder 16, encoder 8 wide)", "small (decoder 24, encoder 16 wide)", "standard (decoder and encoder 32 wide)"]);
-        assert_eq!(words(Family::Cgan), ["tiny (G 16, D 8 wide)", "small (G 24, D 16 wide)", "standard (G and D 32 wide)"]);
+        assert_eq!(words(Family::Vae), ["tiny (16 and 8 wide)", "small (24 and 16 wide)", "standard (both 32 wide)"]);
+        assert_eq!(words(Family::Cgan), ["tiny (G 16, D 8 wide)", "small (G 24, D 16 wide)", "standard (both 32 wide)"]);
         // The form says it by the field's label.
         assert_eq!(Key::Ngf.refused_in_the_form(Family::Dcgan, " 100000 "), format!("G width: whole numbers 1 to {MAX_WIDTH}, not “100000”"));
         assert_eq!(Key::LrD.refused_in_the_form(Family::Dcgan, "-5"), "D learning rate: 0.000001 to 1, not “-5”");

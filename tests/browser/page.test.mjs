@@ -507,7 +507,8 @@ test('with a VAE first and a DCGAN compared, the DCGAN\'s own settings are in th
     assert.equal(await label('lr-d'), "Encoder learning rate, and the DCGAN's D learning rate");
     assert.equal(await label('ema'), "Average of the decoder (EMA), and the DCGAN's average of G (EMA)");
     assert.equal(await label('batch'), 'Batch size');
-    assert.equal(await page.locator('#preset option[value="tiny"]').innerText(), 'tiny (decoder 16, encoder 8 wide)');
+    assert.equal(await page.locator('#preset option[value="tiny"]').innerText(), 'tiny (16 and 8 wide)');
+    assert.match(await text(page, '#preset-explain'), /The widths are the decoder's, then the encoder's/);
     await page.selectOption('#loss', 'hinge');
     await page.locator('#d-steps').fill('2');
     await page.locator('#d-steps').dispatchEvent('change');
@@ -556,6 +557,16 @@ test('moving a latent slider changes the big sample, while paused and while trai
     const shown = await page.evaluate(() => [...document.querySelectorAll('.sliders label.slider')]
       .map((l) => [Number(l.querySelector('input').value), Number(l.querySelector('output').textContent)]));
     assert.ok(shown.length >= 8 && shown.every(([thumb, z]) => Math.abs(thumb - z) < 1e-6 || Math.abs(z) > 3), `sliders and z: ${JSON.stringify(shown)}`);
+    // "Walk somewhere new" walks there: the walk slider goes from 0 to 1, the digit redrawn on
+    // the way; dragging the slider takes over.
+    const v2 = await version(page, 'sample');
+    await page.click('#walk-new');
+    await page.waitForFunction(() => Number(document.querySelector('#walk').value) === 1, null, { timeout: 20_000 });
+    assert.ok(await version(page, 'sample') >= v2 + 3, 'the digit is redrawn along the walk');
+    await page.click('#walk-new');
+    await page.locator('#walk').fill('0.3');
+    await page.waitForTimeout(1000);
+    assert.equal(await page.locator('#walk').inputValue(), '0.3');
     await page.screenshot({ path: path.join(artifacts, 'latent.png'), fullPage: true });
   });
 });
@@ -1407,7 +1418,23 @@ test('keyboard shortcuts, the help overlay and presenter mode at projector size'
     }
     // Every number field is valid at the values it shows.
     assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('input:invalid')].map((e) => e.id)), []);
-    // Space on a focused button is the button's: leave the focus on the page for the shortcuts.
+    // Space after a click on a button plays and pauses (a teacher who clicked a button, say
+    // "Presenter mode", then presses Space must not press it again); on a button reached by
+    // Tab, Space is the button's.
+    await page.click('#random-z');
+    const zBefore = await page.locator('#z0').inputValue();
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Pause');
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play');
+    assert.equal(await page.locator('#z0').inputValue(), zBefore, 'Space after a click on "New random z" drew no new z');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'random-z');
+    await page.keyboard.press(' ');
+    await page.waitForFunction((z) => document.querySelector('#z0').value !== z, zBefore);
+    assert.equal(await text(page, '#play'), 'Play', 'Space on a button reached by Tab is the button\'s');
+    // Leave the focus on the page for the shortcuts.
     await page.evaluate(() => document.activeElement?.blur());
     await page.keyboard.press('p');
     await page.waitForFunction(() => document.body.classList.contains('presenter'));
@@ -1464,6 +1491,14 @@ test('PNG and CSV exports hold the pictures and the curves', { timeout: 300_000 
   });
 });
 
+/** The smallest chart text on screen, in CSS pixels (the SVG's units scaled to its size). */
+const smallestChartText = (page) => page.evaluate(() => Math.min(...[...document.querySelectorAll('.chart > svg text')]
+  .filter((t) => t.getBoundingClientRect().width > 0 && getComputedStyle(t).display !== 'none')
+  .map((t) => {
+    const svg = t.ownerSVGElement, r = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
+    return parseFloat(getComputedStyle(t).fontSize) * Math.min(r.width / vb.width, r.height / vb.height);
+  })));
+
 /** Where an element is on screen, in CSS pixels. */
 const box = (page, selector) => page.locator(selector).first().evaluate((el) => {
   const r = el.getBoundingClientRect();
@@ -1479,6 +1514,9 @@ test('a phone shows the digits and the curves in its first screen, the settings 
     console.log(`phone 390x844: play at ${play.top.toFixed(0)} px, grid ${grid.top.toFixed(0)}-${grid.bottom.toFixed(0)} px, ` +
       `curves ${chart.top.toFixed(0)}-${chart.bottom.toFixed(0)} px, settings from ${settings.top.toFixed(0)} px`);
     assert.ok(play.bottom <= 844 && grid.bottom <= 844, 'Play and the whole grid in the first screen');
+    // The charts' type as a phone shows it: 12 px or more, as on a desktop.
+    const smallest = await smallestChartText(page);
+    assert.ok(smallest >= 12, `chart text on a phone is ${smallest.toFixed(1)} px`);
     assert.ok(chart.top < 844 - 100, 'the curves start in the first screen');
     assert.ok(settings.top > chart.top, 'settings after the curves');
     await page.screenshot({ path: path.join(artifacts, 'phone-first-screen.png') });
@@ -1572,7 +1610,8 @@ test('presenter mode on a phone is one scrolling column with the grid and the bi
       const axes = await page.evaluate(() => [...document.querySelectorAll('.chart > svg')].filter((svg) => svg.getBoundingClientRect().width > 0)
         .map((svg) => ({ title: [...svg.querySelectorAll('.axes text.title')].some((t) => getComputedStyle(t).display !== 'none'),
           ticks: [...new Set([...svg.querySelectorAll('.axes text.tick')].map((t) => getComputedStyle(t).fontSize))] })));
-      assert.ok(axes.length >= 2 && axes.every((a) => a.title && a.ticks.join() === '12px'), JSON.stringify(axes));
+      assert.ok(axes.length >= 2 && axes.every((a) => a.title && a.ticks.join() === '15.5px'), JSON.stringify(axes));
+      assert.ok(await smallestChartText(page) >= 12, 'chart text a phone reads at 12 px or more');
       await page.screenshot({ path: path.join(artifacts, shot), fullPage: true });
     });
   }

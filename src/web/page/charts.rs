@@ -206,9 +206,11 @@ pub fn LineChart(
                 .iter()
                 .map(|&t| {
                     let x = f.x(t);
+                    // A label centred on a tick near the right edge would run past it.
+                    let anchor = if x > W - RIGHT - 30.0 { "end" } else { "middle" };
                     view! {
                         <line x1=x y1=H - BOTTOM x2=x y2=H - BOTTOM + 4.0></line>
-                        <text class="tick" x=x y=H - BOTTOM + 7.0 text-anchor="middle" dominant-baseline="hanging">{tick_label(t, step)}</text>
+                        <text class="tick" x=x y=H - BOTTOM + 7.0 text-anchor=anchor dominant-baseline="hanging">{tick_label(t, step)}</text>
                     }
                 })
                 .collect_view()
@@ -241,10 +243,12 @@ pub fn LineChart(
         let (value, label) = level.and_then(|l| l.get())?;
         let value = shown(value);
         let y = frame.with(|f| (value >= f.lo() && value <= f.hi()).then(|| f.y(value)))?;
+        // The label above its line, or under it where the line runs along the top.
+        let (label_y, baseline) = if y - 5.0 < TOP + 16.0 { (y + 5.0, "hanging") } else { (y - 5.0, "auto") };
         Some(view! {
             <g class="level">
                 <line x1=LEFT y1=y x2=W - RIGHT y2=y></line>
-                <text x=W - RIGHT - 4.0 y=y - 5.0 text-anchor="end">{label}</text>
+                <text x=W - RIGHT - 4.0 y=label_y text-anchor="end" dominant-baseline=baseline>{label}</text>
             </g>
         })
     };

@@ -7,6 +7,9 @@ use super::samples::PictureCanvas;
 use super::signals::PageState;
 use crate::model::CLASSES;
 
+/// How long "Walk somewhere new" takes to walk there, in ms.
+const WALK_MS: f64 = 4000.0;
+
 /// One slider: latent dimension `dim`, from -3 to 3.
 #[component]
 fn LatentSlider(dim: usize) -> impl IntoView {
@@ -60,7 +63,35 @@ pub fn LatentExplorer(#[prop(optional)] also: Option<PageState>) -> impl IntoVie
     let ready = Memo::new(move |_| state.run.with(|r| r.ready));
     let sliders = Memo::new(move |_| state.latent.with(|l| l.sliders()));
     let walk = Memo::new(move |_| state.latent.with(|l| l.walk));
+    // "Walk somewhere new" walks there: the walk slider moves from 0 to 1 over `WALK_MS`,
+    // until the user takes over (drags it, or sets another z).
+    let walking = StoredValue::new(None::<IntervalHandle>);
+    let stop_walking = move || {
+        if let Some(handle) = walking.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+    };
+    on_cleanup(stop_walking);
+    let on_walk_new = move |_| {
+        stop_walking();
+        state.update(|p| p.new_walk());
+        let (start, to) = (js_sys::Date::now(), state.latent.with_untracked(|l| l.to.clone()));
+        let last = std::cell::Cell::new(0.0f32);
+        let tick = move || {
+            let ours = state.latent.with_untracked(|l| l.to == to && l.walk == last.get());
+            let t = ((js_sys::Date::now() - start) / WALK_MS).min(1.0) as f32;
+            if ours {
+                state.update(|p| p.set_walk(t));
+                last.set(state.latent.with_untracked(|l| l.walk));
+            }
+            if !ours || t >= 1.0 {
+                stop_walking();
+            }
+        };
+        walking.set_value(set_interval_with_handle(tick, std::time::Duration::from_millis(40)).ok());
+    };
     let on_walk = move |ev| {
+        stop_walking();
         if let Ok(t) = event_target_value(&ev).parse::<f32>() {
             state.update(|p| p.set_walk(t));
         }
@@ -96,7 +127,7 @@ pub fn LatentExplorer(#[prop(optional)] also: Option<PageState>) -> impl IntoVie
                 <button id="random-z" class="secondary" on:click=move |_| state.update(|p| p.random_z()) disabled=move || !ready.get()>
                     "New random z"
                 </button>
-                <button id="walk-new" class="secondary" on:click=move |_| state.update(|p| p.new_walk()) disabled=move || !ready.get()>
+                <button id="walk-new" class="secondary" on:click=on_walk_new disabled=move || !ready.get()>
                     "Walk somewhere new"
                 </button>
             </div>

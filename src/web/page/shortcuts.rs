@@ -2,8 +2,15 @@
 //! for the latent sliders (or between a conditional model's digits), 0–9 its digit, N new z,
 //! P presenter mode, ? help, Esc close.
 
+use std::cell::Cell;
+
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+
+thread_local! {
+    /// The focus was last moved by a click (or a touch) rather than by Tab.
+    static CLICKED: Cell<bool> = const { Cell::new(false) };
+}
 
 use super::signals::PageState;
 
@@ -41,8 +48,10 @@ fn choose_digit(state: PageState, class: u8, focus: bool) {
 /// Acts on a key; true when it was a shortcut.
 fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
     let ready = state.run.with_untracked(|r| r.ready);
-    // Space and the arrows on a focused button or slider are theirs.
+    // The arrows on a focused slider are its own, and Space on a button reached by Tab (a
+    // button just clicked is not being worked from the keyboard: Space plays and pauses).
     let on_range = target_is(event, "INPUT");
+    let button_keys = target_is(event, "BUTTON") && !CLICKED.get();
     // The arrows on a digit button move between the digits, as in any group of buttons.
     let on_digit = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.class_list().contains("class"));
     let key = event.key();
@@ -61,7 +70,7 @@ fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
         digit if digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit() && digit_buttons().is_some() => {
             choose_digit(state, digit.as_bytes()[0] - b'0', on_digit);
         }
-        " " if !target_is(event, "BUTTON") && !on_range && ready => state.update(|p| p.play_pause()),
+        " " if !button_keys && ready => state.update(|p| p.play_pause()),
         "s" | "S" => state.update(|p| p.single_step()),
         "r" | "R" => state.update(|p| p.user_reset()),
         "n" | "N" if ready => state.update(|p| p.random_z()),
@@ -84,7 +93,11 @@ fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
 
 /// Listens for the shortcuts on the whole window.
 pub fn listen(state: PageState) {
+    window_event_listener(leptos::ev::pointerdown, |_| CLICKED.set(true));
     window_event_listener(leptos::ev::keydown, move |event: web_sys::KeyboardEvent| {
+        if event.key() == "Tab" {
+            CLICKED.set(false);
+        }
         if typing_into(&event) || event.ctrl_key() || event.meta_key() || event.alt_key() {
             return;
         }

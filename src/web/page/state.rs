@@ -1462,8 +1462,14 @@ impl Page {
                     (Some(Key::Preset), Some(preset)) => format!("New {} networks built: training starts over.", preset.name()),
                     _ => "New networks built with the changed setting: training starts over.".to_string(),
                 });
-                self.links.play_when_ready = false;
-                self.reset()
+                // News until the new networks train, or are replaced in turn.
+                self.messages.notice_until_play = true;
+                // A run under way goes on training as the new networks (a compared run trains
+                // when the run it follows does).
+                let training = self.run.ready && ((self.run.running && !self.run.pausing) || self.run.play_sent);
+                let effects = self.reset();
+                self.links.play_when_ready = training && self.links.lead.is_none();
+                effects
             }
             Some(Applies::Move) => {
                 // A worker keeps its device for its life: a new backend takes a new worker, and
@@ -3259,6 +3265,35 @@ mod tests {
         let mut page = ready_page("?backend=cpu");
         page.change(Key::Backend, "webgpu");
         page.apply(Report::Listening, None);
+        assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+    }
+
+    #[test]
+    fn new_networks_for_a_changed_setting_train_on_if_the_run_did_and_their_notice_lasts_until_they_do() {
+        // Paused: the new networks wait for Play, and the notice says they start over.
+        let mut page = ready_page("?backend=cpu&preset=tiny");
+        steps(&mut page, 1..=3);
+        page.change(Key::Seed, "5");
+        assert!(page.messages.notice.as_deref().unwrap().contains("training starts over"));
+        page.apply(Report::Ready { settings: page.settings.clone() }, None);
+        assert!(!sent(&page.apply(Report::Running(false), None)).contains(&Command::Play));
+        assert!(page.messages.notice.is_some(), "said until the new networks train");
+        // Reset replaces them in turn: the notice was of the networks before.
+        page.user_reset();
+        assert_eq!(page.messages.notice, None);
+        // Training: the new networks train on once built, and the notice goes once they do.
+        let mut page = ready_page("?backend=cpu&preset=tiny");
+        page.play_pause();
+        page.apply(Report::Running(true), None);
+        steps(&mut page, 1..=3);
+        page.change(Key::Seed, "5");
+        assert!(!page.run.running && !page.run.ready);
+        assert!(sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+        page.apply(Report::Running(true), None);
+        assert_eq!(page.messages.notice, None);
+        // Paused on its way to the change: the new networks wait.
+        page.play_pause();
+        page.change(Key::Seed, "6");
         assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
     }
 
