@@ -358,7 +358,7 @@ impl Key {
     /// browser could not read it as a number ("1e", "-"): it then gives the page an empty value,
     /// as it does for an empty field, but says so (`badInput`).
     pub fn unreadable_in_the_form(self, family: Family) -> String {
-        format!("the {} field does not hold a number; it takes {}", self.label_for(family), self.spec().takes())
+        format!("what was typed in the {} field is not a number; it takes {}", self.label_for(family), self.spec().takes())
     }
 
     /// The line under the form's field for a model family.
@@ -731,7 +731,7 @@ mod tests {
         assert_eq!(Key::LrD.refused_in_the_form(Family::Dcgan, "-5"), "D learning rate: 0.000001 to 1, not “-5”");
         assert_eq!(Key::LrD.refused_in_the_form(Family::Vae, "-5"), "Encoder learning rate: 0.000001 to 1, not “-5”");
         assert_eq!(Key::Seed.refused_in_the_form(Family::Vae, ""), format!("the Seed field is empty; it takes whole numbers 0 to {MAX_SEED}"));
-        assert_eq!(Key::LrD.unreadable_in_the_form(Family::Vae), "the Encoder learning rate field does not hold a number; it takes 0.000001 to 1");
+        assert_eq!(Key::LrD.unreadable_in_the_form(Family::Vae), "what was typed in the Encoder learning rate field is not a number; it takes 0.000001 to 1");
         settings.set_text(Key::Augment, "3.0").unwrap();
         settings.set_text(Key::Seed, "1e3").unwrap();
         assert_eq!((settings.train.augment, settings.train.seed), (3, 1000), "whole numbers written as real ones");

@@ -1065,6 +1065,9 @@ test('a run that a changed seed or Reset starts over is offered to go on from', 
     await page.waitForFunction((n) => Number(document.querySelector('#kept-run')?.innerText.match(/tiny DCGAN, step (\d+)\)/)?.[1]) >= n, reached);
     const offered = await offeredStep();
     await waitReady(page);
+    // The new model trains on, as the run it replaced did.
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Pause' && Number(document.querySelector('#step').innerText) >= 2,
+      null, { timeout: 60_000 });
     await page.click('#kept-go-on');
     await page.waitForFunction((n) => Number(document.querySelector('#step').innerText) === n, offered, { timeout: 120_000 });
     assert.equal(await page.locator('#model').inputValue(), 'dcgan');
@@ -1339,8 +1342,8 @@ test('the address follows the setup, and opening it restores every parameter and
     await page.keyboard.press('Control+A');
     await page.keyboard.type('1e');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => /the G learning rate field does not hold a number; it takes/.test(document.querySelector('#notice')?.innerText ?? ''));
-    assert.match(await text(page, '#lr-g-refused'), /does not hold a number/);
+    await page.waitForFunction(() => /what was typed in the G learning rate field is not a number; it takes/.test(document.querySelector('#notice')?.innerText ?? ''));
+    assert.match(await text(page, '#lr-g-refused'), /is not a number; it takes/);
     assert.equal(await page.locator('#lr-g').inputValue(), lrG);
     // A value taken, both notes go.
     await page.locator('#augment').fill('1');
@@ -1491,13 +1494,17 @@ test('PNG and CSV exports hold the pictures and the curves', { timeout: 300_000 
   });
 });
 
-/** The smallest chart text on screen, in CSS pixels (the SVG's units scaled to its size). */
-const smallestChartText = (page) => page.evaluate(() => Math.min(...[...document.querySelectorAll('.chart > svg text')]
-  .filter((t) => t.getBoundingClientRect().width > 0 && getComputedStyle(t).display !== 'none')
-  .map((t) => {
-    const svg = t.ownerSVGElement, r = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
-    return parseFloat(getComputedStyle(t).fontSize) * Math.min(r.width / vb.width, r.height / vb.height);
-  })));
+/** The smallest chart text on screen, in CSS pixels (the SVG's units scaled to its size); 0 if
+ * none is on screen. */
+const smallestChartText = (page) => page.evaluate(() => {
+  const sizes = [...document.querySelectorAll('.chart > svg text')]
+    .filter((t) => t.getBoundingClientRect().width > 0 && getComputedStyle(t).display !== 'none')
+    .map((t) => {
+      const svg = t.ownerSVGElement, r = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
+      return parseFloat(getComputedStyle(t).fontSize) * Math.min(r.width / vb.width, r.height / vb.height);
+    });
+  return sizes.length ? Math.min(...sizes) : 0;
+});
 
 /** Where an element is on screen, in CSS pixels. */
 const box = (page, selector) => page.locator(selector).first().evaluate((el) => {
@@ -1514,9 +1521,14 @@ test('a phone shows the digits and the curves in its first screen, the settings 
     console.log(`phone 390x844: play at ${play.top.toFixed(0)} px, grid ${grid.top.toFixed(0)}-${grid.bottom.toFixed(0)} px, ` +
       `curves ${chart.top.toFixed(0)}-${chart.bottom.toFixed(0)} px, settings from ${settings.top.toFixed(0)} px`);
     assert.ok(play.bottom <= 844 && grid.bottom <= 844, 'Play and the whole grid in the first screen');
-    // The charts' type as a phone shows it: 12 px or more, as on a desktop.
-    const smallest = await smallestChartText(page);
-    assert.ok(smallest >= 12, `chart text on a phone is ${smallest.toFixed(1)} px`);
+    // The charts' type as a phone shows it: 12 px or more, as on a desktop, on a narrower
+    // phone too.
+    for (const width of [390, 360]) {
+      await page.setViewportSize({ width, height: 844 });
+      const smallest = await smallestChartText(page);
+      assert.ok(smallest >= 12, `chart text on a phone ${width} px wide is ${smallest.toFixed(1)} px`);
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
     assert.ok(chart.top < 844 - 100, 'the curves start in the first screen');
     assert.ok(settings.top > chart.top, 'settings after the curves');
     await page.screenshot({ path: path.join(artifacts, 'phone-first-screen.png') });
@@ -1610,7 +1622,7 @@ test('presenter mode on a phone is one scrolling column with the grid and the bi
       const axes = await page.evaluate(() => [...document.querySelectorAll('.chart > svg')].filter((svg) => svg.getBoundingClientRect().width > 0)
         .map((svg) => ({ title: [...svg.querySelectorAll('.axes text.title')].some((t) => getComputedStyle(t).display !== 'none'),
           ticks: [...new Set([...svg.querySelectorAll('.axes text.tick')].map((t) => getComputedStyle(t).fontSize))] })));
-      assert.ok(axes.length >= 2 && axes.every((a) => a.title && a.ticks.join() === '15.5px'), JSON.stringify(axes));
+      assert.ok(axes.length >= 2 && axes.every((a) => a.title && a.ticks.length === 1 && a.ticks[0] === axes[0].ticks[0]), JSON.stringify(axes));
       assert.ok(await smallestChartText(page) >= 12, 'chart text a phone reads at 12 px or more');
       await page.screenshot({ path: path.join(artifacts, shot), fullPage: true });
     });

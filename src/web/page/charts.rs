@@ -278,7 +278,6 @@ fn rows_of(history: &MetricHistory) -> Rows {
     history.points().iter().map(|p| (p.report.step, p.report.measures.values())).collect()
 }
 
-/// What the loss curves mean under `loss`.
 /// What the chart of D's beliefs shows, and where its curves settle in the default run of a
 /// DCGAN or a conditional one (told the class, D finds real and drawn digits more alike).
 fn belief_words(family: Family) -> &'static str {
@@ -293,6 +292,7 @@ fn belief_words(family: Family) -> &'static str {
     }
 }
 
+/// What the loss curves mean under `loss`.
 fn loss_words(loss: LossKind) -> &'static str {
     match loss {
         LossKind::Hinge => "Each player's score of its own mistakes: lower is better for it. They fight, so when one wins \

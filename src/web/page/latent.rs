@@ -19,7 +19,7 @@ fn LatentSlider(dim: usize) -> impl IntoView {
     view! {
         <label class="slider" class:selected=move || selected.get()>
             <span>{format!("z{dim}")}</span>
-            <input type="range" min="-3" max="3" step="0.01" id=format!("z{dim}")
+            <input type="range" min="-3" max="3" step="any" id=format!("z{dim}")
                 aria-label=format!("latent dimension {dim}")
                 prop:value=move || format!("{:.2}", value.get())
                 on:focus=move |_| state.update(|p| { p.select(dim); Vec::new() })

@@ -2,14 +2,20 @@
 //! for the latent sliders (or between a conditional model's digits), 0–9 its digit, N new z,
 //! P presenter mode, ? help, Esc close.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 thread_local! {
-    /// The focus was last moved by a click (or a touch) rather than by Tab.
-    static CLICKED: Cell<bool> = const { Cell::new(false) };
+    /// What the pointer last pressed (a click or a touch), until Tab moves the focus on.
+    static CLICKED: RefCell<Option<web_sys::EventTarget>> = const { RefCell::new(None) };
+}
+
+/// Is the key press on the control the pointer last pressed?
+fn on_clicked(event: &web_sys::KeyboardEvent) -> bool {
+    let target = event.target();
+    CLICKED.with_borrow(|clicked| clicked.is_some() && *clicked == target)
 }
 
 use super::signals::PageState;
@@ -48,10 +54,12 @@ fn choose_digit(state: PageState, class: u8, focus: bool) {
 /// Acts on a key; true when it was a shortcut.
 fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
     let ready = state.run.with_untracked(|r| r.ready);
-    // The arrows on a focused slider are its own, and Space on a button reached by Tab (a
-    // button just clicked is not being worked from the keyboard: Space plays and pauses).
+    // The arrows on a focused slider are its own, and Space on a button or slider that the
+    // keyboard reached (one just clicked is not being worked from the keyboard: there Space
+    // plays and pauses, as elsewhere on the page).
     let on_range = target_is(event, "INPUT");
-    let button_keys = target_is(event, "BUTTON") && !CLICKED.get();
+    let on_button = target_is(event, "BUTTON");
+    let space_is_theirs = (on_button || on_range) && !on_clicked(event);
     // The arrows on a digit button move between the digits, as in any group of buttons.
     let on_digit = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.class_list().contains("class"));
     let key = event.key();
@@ -70,7 +78,12 @@ fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
         digit if digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit() && digit_buttons().is_some() => {
             choose_digit(state, digit.as_bytes()[0] - b'0', on_digit);
         }
-        " " if !button_keys && ready => state.update(|p| p.play_pause()),
+        // (Not ready: nothing to play, but a clicked button is not pressed again either.)
+        " " if !space_is_theirs && (ready || on_button) => {
+            if ready {
+                state.update(|p| p.play_pause());
+            }
+        }
         "s" | "S" => state.update(|p| p.single_step()),
         "r" | "R" => state.update(|p| p.user_reset()),
         "n" | "N" if ready => state.update(|p| p.random_z()),
@@ -93,10 +106,15 @@ fn shortcut(state: PageState, event: &web_sys::KeyboardEvent) -> bool {
 
 /// Listens for the shortcuts on the whole window.
 pub fn listen(state: PageState) {
-    window_event_listener(leptos::ev::pointerdown, |_| CLICKED.set(true));
+    // (The control itself, where the press landed on something inside it.)
+    window_event_listener(leptos::ev::pointerdown, |event| {
+        let element = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let control = element.as_ref().and_then(|e| e.closest("button, input").ok().flatten());
+        CLICKED.set(control.or(element).map(Into::into));
+    });
     window_event_listener(leptos::ev::keydown, move |event: web_sys::KeyboardEvent| {
         if event.key() == "Tab" {
-            CLICKED.set(false);
+            CLICKED.set(None);
         }
         if typing_into(&event) || event.ctrl_key() || event.meta_key() || event.alt_key() {
             return;

@@ -1462,11 +1462,14 @@ impl Page {
                     (Some(Key::Preset), Some(preset)) => format!("New {} networks built: training starts over.", preset.name()),
                     _ => "New networks built with the changed setting: training starts over.".to_string(),
                 });
-                // News until the new networks train, or are replaced in turn.
-                self.messages.notice_until_play = true;
-                // A run under way goes on training as the new networks (a compared run trains
-                // when the run it follows does).
-                let training = self.run.ready && ((self.run.running && !self.run.pausing) || self.run.play_sent);
+                // A run under way (or new networks about to train: a change made while the
+                // last ones were built) goes on training as the new networks; a compared run
+                // trains when the run it follows does.
+                let training = self.links.play_when_ready || (self.run.ready && ((self.run.running && !self.run.pausing) || self.run.play_sent));
+                let training = training || self.links.lead.as_ref().is_some_and(|lead| lead.running);
+                // Paused, the notice is news until the new networks train; training, it says
+                // why the steps began again, until closed or replaced.
+                self.messages.notice_until_play = !training;
                 let effects = self.reset();
                 self.links.play_when_ready = training && self.links.lead.is_none();
                 effects
@@ -1630,6 +1633,8 @@ impl Page {
 
     pub fn load_file(&mut self, name: String, bytes: Payload) -> Effects {
         self.run.loading = true;
+        // A loaded run waits for Play, whatever the networks it replaces were to do.
+        self.links.play_when_ready = false;
         vec![Effect::TrainerWith(Command::Load { kind: LoadKind::File, source: name, bytes: Vec::new() }, bytes)]
     }
 
@@ -1643,6 +1648,7 @@ impl Page {
         };
         let load = Command::Load { kind: LoadKind::Snapshot, source: format!("the snapshot at step {steps}"), bytes: Vec::new() };
         self.run.loading = true;
+        self.links.play_when_ready = false;
         vec![Effect::TrainerWith(load, bytes)]
     }
 
@@ -1660,6 +1666,7 @@ impl Page {
         let bytes = run.bytes.clone();
         self.links.kept_loading = Some(run);
         self.run.loading = true;
+        self.links.play_when_ready = false;
         vec![Effect::TrainerWith(Command::Load { kind: LoadKind::KeptRun, source, bytes: Vec::new() }, bytes)]
     }
 
@@ -2512,7 +2519,7 @@ mod tests {
         assert!(page.change_unreadable(Key::Seed).is_empty());
         assert_eq!(page.settings, before);
         assert_eq!(page.messages.notice_refused, Some(Key::Seed));
-        assert!(page.messages.notice.as_deref().unwrap().contains("the Seed field does not hold a number"));
+        assert!(page.messages.notice.as_deref().unwrap().contains("what was typed in the Seed field is not a number"));
         page.change(Key::Preset, "small");
         assert_eq!(page.settings.model, Preset::Small.model());
         assert_eq!(page.messages.notice.as_deref(), Some("New small networks built: training starts over."));
@@ -3269,32 +3276,52 @@ mod tests {
     }
 
     #[test]
-    fn new_networks_for_a_changed_setting_train_on_if_the_run_did_and_their_notice_lasts_until_they_do() {
-        // Paused: the new networks wait for Play, and the notice says they start over.
+    fn new_networks_for_a_changed_setting_train_on_if_the_run_did() {
+        let ready = |page: &mut Page| sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None));
+        // Paused: the new networks wait for Play, and the notice that they start over is news
+        // until they train.
         let mut page = ready_page("?backend=cpu&preset=tiny");
         steps(&mut page, 1..=3);
         page.change(Key::Seed, "5");
         assert!(page.messages.notice.as_deref().unwrap().contains("training starts over"));
-        page.apply(Report::Ready { settings: page.settings.clone() }, None);
-        assert!(!sent(&page.apply(Report::Running(false), None)).contains(&Command::Play));
-        assert!(page.messages.notice.is_some(), "said until the new networks train");
-        // Reset replaces them in turn: the notice was of the networks before.
+        assert!(!ready(&mut page).contains(&Command::Play));
+        assert!(page.messages.notice.is_some());
+        page.play_pause();
+        page.apply(Report::Running(true), None);
+        assert_eq!(page.messages.notice, None);
+        // Reset replaces new networks in turn: the notice was of the networks before.
+        page.play_pause();
+        page.apply(Report::Running(false), None);
+        page.change(Key::Seed, "6");
         page.user_reset();
         assert_eq!(page.messages.notice, None);
-        // Training: the new networks train on once built, and the notice goes once they do.
+        // Training: the new networks train on once built; the notice says why the steps began
+        // again while they train.
         let mut page = ready_page("?backend=cpu&preset=tiny");
         page.play_pause();
         page.apply(Report::Running(true), None);
         steps(&mut page, 1..=3);
         page.change(Key::Seed, "5");
         assert!(!page.run.running && !page.run.ready);
-        assert!(sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+        assert!(ready(&mut page).contains(&Command::Play));
         page.apply(Report::Running(true), None);
-        assert_eq!(page.messages.notice, None);
+        assert!(page.messages.notice.as_deref().unwrap().contains("training starts over"));
+        // Two changes before the first networks are built: the last ones train.
+        page.change(Key::Seed, "6");
+        page.change(Key::Seed, "7");
+        assert!(ready(&mut page).contains(&Command::Play));
+        page.apply(Report::Running(true), None);
         // Paused on its way to the change: the new networks wait.
         page.play_pause();
-        page.change(Key::Seed, "6");
-        assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+        page.change(Key::Seed, "8");
+        assert!(!ready(&mut page).contains(&Command::Play));
+        // A file loaded before they are built waits for Play too.
+        let mut page = ready_page("?backend=cpu&preset=tiny");
+        page.play_pause();
+        page.apply(Report::Running(true), None);
+        page.change(Key::Seed, "5");
+        page.load_file("run.ganplay".into(), vec![1, 2, 3]);
+        assert!(!ready(&mut page).contains(&Command::Play));
     }
 
     #[test]
