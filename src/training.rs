@@ -484,15 +484,16 @@ impl Gan {
             let both = self.augmented(Tensor::cat(vec![real, generated.clone().detach()], 0), &mut rng);
             let both_classes = classes.as_ref().map(|(real, fake)| [real.as_slice(), fake.as_slice()].concat());
             let logits = judge(&self.discriminator, both, both_classes.as_deref(), 2);
-            let (real_logits, fake_logits) = (logits.clone().narrow(0, 0, batch), logits.narrow(0, batch, batch));
-            let loss_d = d_loss_real(loss, real_logits.clone(), real_target) + d_loss_fake(loss, fake_logits.clone());
+            let loss_d = d_loss(loss, logits.clone(), batch, real_target);
             let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
             self.discriminator = self.optim_d.step(self.train.lr_d, self.discriminator.clone(), grads);
 
-            d_report = Some((loss_d.detach(), mean_probability(real_logits), mean_probability(fake_logits)));
+            // D(x) and D(G(z)) before G's update, together.
+            let beliefs = sigmoid(logits.detach()).reshape([2, batch]).mean_dim(1).reshape([2]);
+            d_report = Some((loss_d.detach(), beliefs));
             fake = Some((generated, classes.map(|c| c.1)));
         }
-        let (loss_d, d_real, d_fake_before) = d_report.expect("at least one D step");
+        let (loss_d, beliefs) = d_report.expect("at least one D step");
         let fake = fake.expect("at least one D step");
 
         // G step on the same fake batch, scored by the updated D.
@@ -504,7 +505,7 @@ impl Gan {
         self.generator = self.optim_g.step(self.train.lr_g, self.generator.clone(), grads);
 
         self.steps += 1;
-        let values = Tensor::cat(vec![loss_d, loss_g.detach(), d_real, d_fake_before, mean_probability(fake_logits)], 0);
+        let values = Tensor::cat(vec![loss_d, loss_g.detach(), beliefs, mean_probability(fake_logits)], 0);
         PendingReport { step: self.steps, family: self.model.family, values }
     }
 
@@ -656,19 +657,25 @@ fn bce(logits: Tensor<1>, target: f32) -> Tensor<1> {
     (positive + negative).mean().neg()
 }
 
-fn d_loss_real(kind: LossKind, logits: Tensor<1>, target: f32) -> Tensor<1> {
+/// D's loss on the logits of `batch` real digits and `batch` drawn ones, stacked (real
+/// first): its loss on the real batch (as real, `real_target`) plus its loss on the drawn one
+/// (as fake), each the mean over its batch. Written as one expression over both batches, with
+/// each logit's target (or, for the hinge loss, the side it is pushed to): the loss on two
+/// slices of the logits would take three times the kernel launches, counting the slices'
+/// gradients.
+fn d_loss(kind: LossKind, logits: Tensor<1>, batch: usize, real_target: f32) -> Tensor<1> {
+    let device = logits.device();
+    let each = |real: f32, fake: f32| Tensor::<1>::from_data(TensorData::new([vec![real; batch], vec![fake; batch]].concat(), [2 * batch]), &device);
+    // The sum of two batches' means is twice the mean over both.
     match kind {
-        LossKind::Bce => bce(logits, target),
-        LossKind::LeastSquares => logits.sub_scalar(target).powi_scalar(2).mean().mul_scalar(0.5),
-        LossKind::Hinge => relu(logits.neg().add_scalar(1.0)).mean(),
-    }
-}
-
-fn d_loss_fake(kind: LossKind, logits: Tensor<1>) -> Tensor<1> {
-    match kind {
-        LossKind::Bce => bce(logits, 0.0),
-        LossKind::LeastSquares => logits.powi_scalar(2).mean().mul_scalar(0.5),
-        LossKind::Hinge => relu(logits.add_scalar(1.0)).mean(),
+        LossKind::Bce => {
+            let target = each(real_target, 0.0);
+            let negative = target.clone().neg().add_scalar(1.0);
+            (log_sigmoid(logits.clone()) * target + log_sigmoid(logits.neg()) * negative).mean().mul_scalar(-2.0)
+        }
+        // 0.5 (x - t)² a logit.
+        LossKind::LeastSquares => (logits - each(real_target, 0.0)).powi_scalar(2).mean(),
+        LossKind::Hinge => relu((logits * each(1.0, -1.0)).neg().add_scalar(1.0)).mean().mul_scalar(2.0),
     }
 }
 
@@ -725,6 +732,43 @@ mod tests {
             conv_trials_line(&[trial, failed]),
             "each on its faster convolutions, steps queued and read together: burn's convolutions 1612 ms / 30 ms, ganplay's tiled kernel 2900 ms / failed"
         );
+    }
+
+    #[test]
+    fn ds_loss_over_both_batches_is_the_sum_of_its_loss_on_each() {
+        // The two losses as written for each batch alone.
+        fn real(kind: LossKind, logits: Tensor<1>, target: f32) -> Tensor<1> {
+            match kind {
+                LossKind::Bce => bce(logits, target),
+                LossKind::LeastSquares => logits.sub_scalar(target).powi_scalar(2).mean().mul_scalar(0.5),
+                LossKind::Hinge => relu(logits.neg().add_scalar(1.0)).mean(),
+            }
+        }
+        fn fake(kind: LossKind, logits: Tensor<1>) -> Tensor<1> {
+            match kind {
+                LossKind::Bce => bce(logits, 0.0),
+                LossKind::LeastSquares => logits.powi_scalar(2).mean().mul_scalar(0.5),
+                LossKind::Hinge => relu(logits.add_scalar(1.0)).mean(),
+            }
+        }
+        let device = device();
+        let batch = 5;
+        let values = [2.5f32, -0.3, 0.0, 1.1, -4.0, 0.7, -1.2, 3.0, -0.9, 0.05];
+        let leaf = || Tensor::<1>::from_data(TensorData::new(values.to_vec(), [2 * batch]), &device).require_grad();
+        for kind in [LossKind::Bce, LossKind::LeastSquares, LossKind::Hinge] {
+            for target in [1.0, 0.9] {
+                let (ours, theirs) = (leaf(), leaf());
+                let loss = d_loss(kind, ours.clone(), batch, target);
+                let reference = real(kind, theirs.clone().narrow(0, 0, batch), target) + fake(kind, theirs.clone().narrow(0, batch, batch));
+                let close = |a: Vec<f32>, b: Vec<f32>, what: &str| {
+                    assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() <= 1e-6 * (1.0 + b.abs())), "{kind:?}, target {target}, {what}: {a:?} against {b:?}");
+                };
+                let read = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+                close(read(loss.clone()), read(reference.clone()), "loss");
+                let (grads, reference_grads) = (loss.backward(), reference.backward());
+                close(read(ours.grad(&grads).unwrap()), read(theirs.grad(&reference_grads).unwrap()), "gradient");
+            }
+        }
     }
 
     #[test]
