@@ -6,7 +6,7 @@ use crate::model::IMAGE_SIDE;
 const GAP: usize = 2;
 
 /// A grayscale picture, row-major, one byte a pixel.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GrayImage {
     pub width: usize,
     pub height: usize,

@@ -21,4 +21,5 @@ pub mod quality;
 pub mod readback;
 pub mod settings;
 pub mod share;
+pub mod timelapse;
 pub mod web;

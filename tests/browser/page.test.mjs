@@ -802,6 +802,37 @@ async function download(page, selector) {
   return { name: file.suggestedFilename(), bytes };
 }
 
+/** The logical screen size of a GIF and each frame's delay (hundredths of a second), read by
+ *  walking its blocks. */
+function gifFrames(bytes) {
+  assert.equal(bytes.subarray(0, 6).toString('latin1'), 'GIF89a');
+  const [width, height, packed] = [bytes.readUInt16LE(6), bytes.readUInt16LE(8), bytes[10]];
+  let at = 13 + (packed & 0x80 ? 3 * (1 << ((packed & 7) + 1)) : 0);
+  const skipSubBlocks = () => {
+    while (bytes[at] !== 0) at += bytes[at] + 1;
+    at += 1;
+  };
+  const delays = [];
+  let delay = 0;
+  for (;;) {
+    const block = bytes[at++];
+    if (block === 0x3b) break;
+    if (block === 0x21) {
+      // An extension: a frame's graphic control (its delay), or another (the loop count).
+      if (bytes[at++] === 0xf9) delay = bytes.readUInt16LE(at + 2);
+      skipSubBlocks();
+    } else if (block === 0x2c) {
+      const local = bytes[at + 8];
+      at += 9 + (local & 0x80 ? 3 * (1 << ((local & 7) + 1)) : 0) + 1;
+      skipSubBlocks();
+      delays.push(delay);
+    } else {
+      throw new Error(`not a GIF block: ${block} at byte ${at - 1}`);
+    }
+  }
+  return { width, height, delays };
+}
+
 /** Steps the run one step at a time up to step `n`. A GPU's first step prepares its kernels,
  *  which on SwiftShader in a busy machine can take longer than Playwright's 30 s default. */
 async function stepTo(page, n) {
@@ -1072,6 +1103,34 @@ test('a run that a changed seed or Reset starts over is offered to go on from', 
     await page.waitForFunction((n) => Number(document.querySelector('#step').innerText) === n, offered, { timeout: 120_000 });
     assert.equal(await page.locator('#model').inputValue(), 'dcgan');
     assert.equal(await points(page, 'chart-prob'), offered, 'the curves come back with it, to its step');
+  });
+});
+
+test('the time-lapse GIF animates the run\'s grid over its steps, each frame saying its step', { timeout: 300_000 }, async () => {
+  await withPage('?backend=cpu&preset=tiny', async (page) => {
+    await waitReady(page);
+    assert.ok(await page.locator('#export-gif').isDisabled(), 'the shipped generator\'s grid is not the run\'s');
+    // (A grid a second and a half while training; each a frame early in a run.)
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.querySelector('#export-gif').dataset.frames) >= 6, null, { timeout: 200_000 });
+    await page.click('#play');
+    await page.waitForFunction(() => document.querySelector('#play').innerText === 'Play');
+    const frames = Number(await page.locator('#export-gif').getAttribute('data-frames'));
+    const started = Date.now();
+    const gif = await download(page, '#export-gif');
+    const ms = Date.now() - started;
+    const parsed = gifFrames(gif.bytes);
+    console.log(`time-lapse at step ${await stepCount(page)}: ${parsed.delays.length} frames, ${gif.bytes.length} bytes, ${ms} ms from the click to the file`);
+    assert.match(gif.name, /^ganplay-timelapse-step-\d+\.gif$/);
+    assert.ok(frames >= 5 && parsed.delays.length === frames, `${parsed.delays.length} frames in the file, ${frames} said`);
+    // The grid over the strip that says the step.
+    const grid = await page.evaluate(() => [document.getElementById('grid').width, document.getElementById('grid').height]);
+    assert.deepEqual([parsed.width, parsed.height], [grid[0], grid[1] + 11]);
+    assert.ok(parsed.delays.slice(0, -1).every((d) => d === parsed.delays[0]) && parsed.delays.at(-1) > parsed.delays[0], `delays ${parsed.delays}`);
+    // New networks: a new run, with no time-lapse yet.
+    await page.click('#reset');
+    await waitReady(page);
+    assert.ok(await page.locator('#export-gif').isDisabled());
   });
 });
 

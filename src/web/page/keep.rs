@@ -14,6 +14,7 @@ enum Export {
     Grid,
     Sample,
     Curves,
+    Timelapse,
 }
 
 /// Exports `state`'s pictures or curves; `ids`: the prefix of its elements' ids ("" for the
@@ -29,6 +30,10 @@ fn export(state: PageState, what: Export, ids: &str, family: &str) {
             let csv = state.charts.with_untracked(|h| state.quality.with_untracked(|q| h.to_csv_with(&q.history)));
             download_bytes(&format!("ganplay-{family}metrics-step-{steps}.csv"), csv.as_bytes(), "text/csv")
         }
+        Export::Timelapse => match state.timelapse.with_untracked(|t| t.to_gif()) {
+            Some(gif) => download_bytes(&format!("ganplay-{family}timelapse-step-{steps}.gif"), &gif, "image/gif"),
+            None => Err("the run has drawn no grid yet".to_string()),
+        },
     };
     if let Err(e) = result {
         state.fail(format!("The export failed: {e}"));
@@ -133,7 +138,7 @@ pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView 
     }
 }
 
-/// A run's exports: its digit grid, its big digit, its curves; `two`: whether two runs share
+/// A run's exports: its digit grid, its big digit, its curves, its time-lapse; `two`: whether two runs share
 /// the page, so each button and file names its model.
 #[component]
 fn ExportButtons(state: PageState, ids: &'static str, two: bool) -> impl IntoView {
@@ -153,6 +158,11 @@ fn ExportButtons(state: PageState, ids: &'static str, two: bool) -> impl IntoVie
                 on:click=move |_| export(state, Export::Sample, ids, &file())>{move || label("Digit as PNG")}</button>
             <button id=format!("{ids}export-csv") class="secondary"
                 on:click=move |_| export(state, Export::Curves, ids, &file())>{move || label("Curves as CSV")}</button>
+            // The grid over the run's steps, as an animation: from noise to digits.
+            <button id=format!("{ids}export-gif") class="secondary" disabled=move || state.timelapse.with(|t| t.is_empty())
+                title="The digit grid over the run's steps, as an animated GIF"
+                data-frames=move || state.timelapse.with(|t| t.len())
+                on:click=move |_| export(state, Export::Timelapse, ids, &file())>{move || label("Time-lapse as GIF")}</button>
         </div>
     }
 }

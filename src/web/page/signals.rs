@@ -12,6 +12,7 @@ use super::state::{BackendInfo, Effect, KeptRun, KeptSlot, Latent, Lead, Links, 
 use crate::metrics::MetricHistory;
 use crate::protocol::{Command, Picture, Report};
 use crate::settings::Settings;
+use crate::timelapse::Timelapse;
 use crate::web::files::download_array;
 use crate::web::{JsBytes, kept, pack, pack_with, unpack};
 
@@ -80,6 +81,7 @@ pub struct PageState {
     pub kept: RwSignal<Option<KeptRun>>,
     pub bench: RwSignal<Option<String>>,
     pub quality: RwSignal<QualityPanel>,
+    pub timelapse: RwSignal<Timelapse>,
     links: StoredValue<Links>,
     /// The presenter layout (view only: not part of the run).
     pub presenter: RwSignal<bool>,
@@ -126,6 +128,7 @@ impl PageState {
             kept: RwSignal::new(page.kept),
             bench: RwSignal::new(page.bench),
             quality: RwSignal::new(page.quality),
+            timelapse: RwSignal::new(page.timelapse),
             links: StoredValue::new(page.links),
             presenter: RwSignal::new(presenter),
             help_open: RwSignal::new(false),
@@ -160,6 +163,7 @@ impl PageState {
             kept: self.kept.get_untracked(),
             bench: self.bench.get_untracked(),
             quality: self.quality.get_untracked(),
+            timelapse: self.timelapse.get_untracked(),
             links: self.links.get_value(),
         }
     }
@@ -170,7 +174,7 @@ impl PageState {
         let drawn = page.drawn();
         let effects = change(&mut page);
         let (grid_arrived, sample_arrived) = (page.drawn().0 != drawn.0, page.drawn().1 != drawn.1);
-        let Page { settings, run, charts, messages, backend, snapshots, latent, grid, sample, reconstructions, kept, bench, quality, links } =
+        let Page { settings, run, charts, messages, backend, snapshots, latent, grid, sample, reconstructions, kept, bench, quality, timelapse, links } =
             page;
         put(self.settings, settings);
         put(self.run, run);
@@ -190,6 +194,7 @@ impl PageState {
         put(self.kept, kept);
         put(self.bench, bench);
         put(self.quality, quality);
+        put(self.timelapse, timelapse);
         self.links.set_value(links);
         effects.into_iter().for_each(|effect| self.carry_out(effect));
         self.lead_follower();

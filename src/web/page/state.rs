@@ -6,12 +6,14 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use crate::image::GrayImage;
 use crate::latent::normal_values;
 use crate::metrics::{CHART_POINTS, Curves, MetricHistory};
 use crate::protocol::{Command, Fault, LoadKind, Message, Picture, Report, Weights};
 use crate::quality::{Quality, QualityHistory};
 use crate::settings::{Applies, Key, Settings};
 use crate::share::PageSetup;
+use crate::timelapse::Timelapse;
 use crate::training::StepReport;
 
 /// Bytes the page holds for a worker (a weights file, grey levels): in the browser they stay
@@ -412,6 +414,8 @@ pub struct Page {
     pub kept: Option<KeptRun>,
     pub bench: Option<String>,
     pub quality: QualityPanel,
+    /// The run's grid over its steps, for its time-lapse.
+    pub timelapse: Timelapse,
     pub links: Links,
 }
 
@@ -505,6 +509,7 @@ impl Page {
             kept: None,
             bench: None,
             quality: QualityPanel::default(),
+            timelapse: Timelapse::default(),
             links: Links { shared_z: setup.z, fault: setup.fault, bench: setup.bench, leads: setup.compare.is_some(), ..Links::default() },
         }
     }
@@ -634,6 +639,10 @@ impl Page {
             Report::Steps { reports, steps_per_second } => self.steps(&reports, steps_per_second),
             Report::Grid { width, height, weights, .. } => {
                 let pixels = payload.map(|p| p.to_vec()).unwrap_or_default();
+                // A grid of the run (not the shipped generator's) is a frame of its time-lapse.
+                if let (Weights::Run { steps }, true) = (&weights, pixels.len() == width as usize * height as usize) {
+                    self.timelapse.offer(*steps, GrayImage { width: width as usize, height: height as usize, pixels: pixels.clone() });
+                }
                 self.grid = Some(Picture { width, height, pixels });
                 self.links.grids_drawn += 1;
                 self.run.showing = Some(weights);
@@ -694,6 +703,7 @@ impl Page {
             Report::Diverged { step, restored_step } => {
                 self.run.step = restored_step;
                 self.charts.keep_until(restored_step);
+                self.timelapse.keep_until(restored_step);
                 self.quality.history.keep_until(restored_step);
                 self.error(format!(
                     "Training diverged at step {step}: a loss became NaN or infinite. Training is paused and the \
@@ -827,6 +837,7 @@ impl Page {
         match kind {
             LoadKind::Snapshot => {
                 self.charts.keep_until(steps);
+                self.timelapse.keep_until(steps);
                 self.quality.history.keep_until(steps);
                 self.links.branch_from = Some(steps);
                 // One no longer listed (the one from before a collapse): taken again, so that a
@@ -837,6 +848,7 @@ impl Page {
             }
             LoadKind::File | LoadKind::KeptRun => {
                 self.charts.clear();
+                self.timelapse.clear();
                 self.quality.history.clear();
                 // The snapshots were of the run this one replaces; its first is taken now, so
                 // a crash or a lost GPU from here on goes on from this run.
@@ -1240,6 +1252,7 @@ impl Page {
         self.run.step = 0;
         self.run.clear_speed();
         self.charts.clear();
+        self.timelapse.clear();
         self.quality.history.clear();
         self.quality.collapse = None;
         self.links.before_collapse = None;
@@ -3273,6 +3286,32 @@ mod tests {
         page.change(Key::Backend, "webgpu");
         page.apply(Report::Listening, None);
         assert!(!sent(&page.apply(Report::Ready { settings: page.settings.clone() }, None)).contains(&Command::Play));
+    }
+
+    #[test]
+    fn the_runs_grids_make_its_time_lapse_and_it_follows_the_run_back_and_anew() {
+        let grid = |page: &mut Page, weights: Weights| page.apply(Report::Grid { width: 2, height: 1, weights, pixels: Vec::new() }, Some(vec![0, 255]));
+        let mut page = ready_page("?backend=cpu&preset=tiny");
+        // The shipped generator's grid is not of the run.
+        grid(&mut page, Weights::Pretrained { steps: 8000 });
+        assert!(page.timelapse.is_empty());
+        for steps in 1..=5 {
+            self::steps(&mut page, steps..=steps);
+            grid(&mut page, Weights::Run { steps });
+        }
+        assert_eq!(page.timelapse.frames().map(|f| f.step).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+        assert_eq!(page.timelapse.frames().next().unwrap().grid.pixels, [0, 255]);
+        // Back to a snapshot, or diverged: the frames after it go.
+        page.apply(Report::Loaded { kind: LoadKind::Snapshot, settings: page.settings.clone(), steps: 3, source: "the snapshot at step 3".into(), curves: None }, None);
+        assert_eq!(page.timelapse.len(), 3);
+        page.apply(Report::Diverged { step: 3, restored_step: 2 }, None);
+        assert_eq!(page.timelapse.len(), 2);
+        // Another run: a file, or new networks.
+        page.apply(Report::Loaded { kind: LoadKind::File, settings: page.settings.clone(), steps: 40, source: "a.ganplay".into(), curves: None }, None);
+        assert!(page.timelapse.is_empty());
+        grid(&mut page, Weights::Run { steps: 40 });
+        page.user_reset();
+        assert!(page.timelapse.is_empty());
     }
 
     #[test]
