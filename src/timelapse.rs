@@ -1,9 +1,11 @@
 //! A run's digit grid over its steps, as an animated GIF: the time-lapse of a generator
-//! learning to draw. Frames are kept at steps further and further apart (each about a tenth
-//! past the last), since a run changes fastest at its start; when there are more than the
-//! capacity, every other one goes, the first and the latest kept. Each frame carries its step,
-//! written under the grid. The greys are rounded to 32 levels, which the eye does not tell
-//! from 256 on these digits and which halves the file (about 30 KB a frame).
+//! learning to draw, from the first grid of its training (or of the run loaded) to the latest.
+//! Frames are kept at steps further and further apart (each at least a tenth past the last),
+//! since a run changes fastest at its start; when there are more than the capacity, every
+//! other one goes (the first and the latest kept) and the spacing doubles, so that the frames
+//! stay evenly spread over the run's orders of magnitude. Each frame carries its step, written
+//! under the grid. The greys are rounded to 32 levels, which the eye does not tell from 256 on
+//! these digits and which makes a GIF of 5-bit codes: about 25 KB a frame.
 
 use std::sync::Arc;
 
@@ -11,16 +13,16 @@ use crate::image::GrayImage;
 
 /// Frames a time-lapse keeps, besides the latest grid.
 pub const FRAMES: usize = 60;
-/// Grey levels a frame's grid keeps.
-const LEVELS: u32 = 32;
+/// Grey levels of the GIF: its palette, black to white.
+const LEVELS: u8 = 32;
 /// How long a frame shows, and the last one, in hundredths of a second.
 const FRAME_DELAY: u16 = 12;
 const LAST_DELAY: u16 = 200;
-/// The strip under the grid that says the step: its height, in the grid's pixels.
+/// The strip under the grid that says the step: its height, in pixels.
 const STRIP: usize = 11;
-/// The strip's background, as the grid's gaps, and its text.
-const STRIP_GREY: u8 = 64;
-const TEXT_GREY: u8 = 235;
+/// The strip's background (the grey of the grid's gaps) and its text, as levels.
+const STRIP_LEVEL: u8 = level(64);
+const TEXT_LEVEL: u8 = level(235);
 
 /// One frame: the grid at a step.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +38,9 @@ pub struct Timelapse {
     /// The last grid drawn, which ends the GIF (when past the last frame kept).
     latest: Option<Frame>,
     capacity: usize,
+    /// A frame is kept at least this many tenths of its step past the last one (doubling with
+    /// each thinning).
+    spacing: u64,
 }
 
 impl Default for Timelapse {
@@ -47,23 +52,27 @@ impl Default for Timelapse {
 impl Timelapse {
     /// `capacity`: at least 2.
     pub fn new(capacity: usize) -> Self {
-        Self { frames: Vec::new(), latest: None, capacity: capacity.max(2) }
+        Self { frames: Vec::new(), latest: None, capacity: capacity.max(2), spacing: 1 }
     }
 
     /// The grid drawn at `step`: kept as a frame if it is far enough past the last one. A
-    /// grid of another size than the frames (another model's) starts the time-lapse anew.
+    /// grid of another size than the frames (another model's) starts the time-lapse anew, and
+    /// one of an earlier step than the last (a run that started over) forgets the frames after.
     pub fn offer(&mut self, step: u64, grid: GrayImage) {
         let same_size = |f: &Frame| (f.grid.width, f.grid.height) == (grid.width, grid.height);
         if !self.frames.first().is_none_or(same_size) {
             self.clear();
         }
+        self.keep_until(step);
         let frame = Frame { step, grid: Arc::new(grid) };
-        let due = self.frames.last().is_none_or(|last| step >= last.step + (last.step / 10).max(1));
+        let spacing = self.spacing;
+        let due = self.frames.last().is_none_or(|last| step >= last.step + (last.step.saturating_mul(spacing) / 10).max(1));
         if due {
             self.frames.push(frame.clone());
             if self.frames.len() > self.capacity {
                 let last = self.frames.len() - 1;
                 self.frames = self.frames.drain(..).enumerate().filter(|(i, _)| i % 2 == 0 || *i == last).map(|(_, f)| f).collect();
+                self.spacing *= 2;
             }
         }
         self.latest = Some(frame);
@@ -93,53 +102,59 @@ impl Timelapse {
         self.len() == 0
     }
 
+    /// The step of the last frame, which the GIF ends on.
+    pub fn last_step(&self) -> Option<u64> {
+        self.frames().last().map(|f| f.step)
+    }
+
     /// The time-lapse as an animated GIF that loops: each frame's grid over a strip that says
-    /// its step; the last frame held for two seconds. `None` without frames.
-    pub fn to_gif(&self) -> Option<Vec<u8>> {
+    /// its step; the last frame held for two seconds.
+    pub fn to_gif(&self) -> Result<Vec<u8>, String> {
         let frames: Vec<&Frame> = self.frames().collect();
-        let first = frames.first()?;
+        let first = frames.first().ok_or("the run has drawn no grid yet")?;
         let (width, height) = (first.grid.width, first.grid.height + STRIP);
-        let palette: Vec<u8> = (0..=255u8).flat_map(|g| [g, g, g]).collect();
+        let too_large = || format!("a grid of {width}x{height} pixels is larger than a GIF takes");
+        let (gif_width, gif_height) = (u16::try_from(width).map_err(|_| too_large())?, u16::try_from(height).map_err(|_| too_large())?);
+        let palette: Vec<u8> = (0..LEVELS).flat_map(|l| [grey(l); 3]).collect();
         let mut out = Vec::new();
         {
-            let mut encoder = gif::Encoder::new(&mut out, width as u16, height as u16, &palette).ok()?;
-            encoder.set_repeat(gif::Repeat::Infinite).ok()?;
+            let mut encoder = gif::Encoder::new(&mut out, gif_width, gif_height, &palette).map_err(|e| e.to_string())?;
+            encoder.set_repeat(gif::Repeat::Infinite).map_err(|e| e.to_string())?;
             for (i, frame) in frames.iter().enumerate() {
-                let pixels = labelled(&frame.grid, frame.step).pixels;
-                let mut gif_frame = gif::Frame::from_indexed_pixels(width as u16, height as u16, pixels, None);
+                let mut gif_frame = gif::Frame::from_indexed_pixels(gif_width, gif_height, labelled(&frame.grid, frame.step), None);
                 gif_frame.delay = if i + 1 == frames.len() { LAST_DELAY } else { FRAME_DELAY };
-                encoder.write_frame(&gif_frame).ok()?;
+                encoder.write_frame(&gif_frame).map_err(|e| e.to_string())?;
             }
         }
-        Some(out)
+        Ok(out)
     }
 }
 
-/// `grey` rounded to one of `LEVELS` levels.
-fn quantized(grey: u8) -> u8 {
-    let level = (grey as u32 * (LEVELS - 1) + 127) / 255;
-    ((level * 255 + (LEVELS - 1) / 2) / (LEVELS - 1)) as u8
+/// The level (0 to `LEVELS` - 1) nearest a grey.
+const fn level(grey: u8) -> u8 {
+    ((grey as u32 * (LEVELS as u32 - 1) + 127) / 255) as u8
 }
 
-/// `grid` (its greys rounded) over a strip that says "STEP `step`".
-fn labelled(grid: &GrayImage, step: u64) -> GrayImage {
-    let mut out = GrayImage { width: grid.width, height: grid.height + STRIP, pixels: grid.pixels.iter().map(|&p| quantized(p)).collect() };
-    out.pixels.resize(out.width * out.height, STRIP_GREY);
-    let text = format!("STEP {step}");
+/// A level's grey.
+fn grey(level: u8) -> u8 {
+    ((level as u32 * 255 + (LEVELS as u32 - 1) / 2) / (LEVELS as u32 - 1)) as u8
+}
+
+/// The levels of `grid` over a strip that says "STEP `step`", row by row.
+fn labelled(grid: &GrayImage, step: u64) -> Vec<u8> {
+    let width = grid.width;
+    let mut out: Vec<u8> = grid.pixels.iter().map(|&p| level(p)).collect();
+    out.resize(width * (grid.height + STRIP), STRIP_LEVEL);
     // Glyphs 3x5, drawn 2x: 8 pixels a character with the space after it.
-    let (scale, advance) = (2, 8);
-    let left = 4;
+    let (scale, advance, left) = (2, 8, 4);
     let top = grid.height + (STRIP - 5 * scale) / 2;
-    for (n, c) in text.chars().enumerate() {
+    for (n, c) in format!("STEP {step}").chars().enumerate() {
         for (row, bits) in glyph(c).iter().enumerate() {
-            for col in 0..3 {
-                if bits & (0b100 >> col) == 0 {
-                    continue;
-                }
+            for col in (0..3).filter(|col| bits & (0b100 >> col) != 0) {
                 for (dy, dx) in (0..scale).flat_map(|dy| (0..scale).map(move |dx| (dy, dx))) {
                     let (x, y) = (left + n * advance + col * scale + dx, top + row * scale + dy);
-                    if x < out.width {
-                        out.pixels[y * out.width + x] = TEXT_GREY;
+                    if x < width {
+                        out[y * width + x] = TEXT_LEVEL;
                     }
                 }
             }
@@ -176,24 +191,32 @@ mod tests {
         GrayImage { width: 60, height: 20, pixels: vec![value; 1200] }
     }
 
+    fn steps(lapse: &Timelapse) -> Vec<u64> {
+        lapse.frames().map(|f| f.step).collect()
+    }
+
     #[test]
     fn frames_thin_out_as_the_run_goes_and_keep_the_first_and_the_latest() {
         let mut lapse = Timelapse::new(8);
         for step in 1..=10_000 {
             lapse.offer(step, grid((step % 251) as u8));
         }
-        let steps: Vec<u64> = lapse.frames().map(|f| f.step).collect();
-        assert!(steps.len() <= 9, "{steps:?}");
-        assert_eq!((steps[0], *steps.last().unwrap()), (1, 10_000), "{steps:?}");
-        assert!(steps.windows(2).all(|w| w[0] < w[1]), "{steps:?}");
+        let kept = steps(&lapse);
+        assert!(kept.len() <= 9, "{kept:?}");
+        assert_eq!((kept[0], *kept.last().unwrap()), (1, 10_000), "{kept:?}");
+        assert!(kept.windows(2).all(|w| w[0] < w[1]), "{kept:?}");
         // Each kept frame is the grid of its step.
         assert!(lapse.frames().all(|f| f.grid.pixels[0] == (f.step % 251) as u8));
-        // Steps close together early on are not all kept: about a tenth past the last each.
+        // Spread over the run's orders of magnitude: as many frames in its first 1 % as past it.
+        let mut long = Timelapse::new(60);
+        (1..=100_000).for_each(|step| long.offer(step, grid(0)));
+        let early = steps(&long).iter().filter(|&&s| s <= 1_000).count();
+        assert!((20..=40).contains(&early), "{early} of {:?}", steps(&long));
+        // Steps close together early on are not all kept: a tenth past the last each.
         let mut dense = Timelapse::new(1000);
         (100..200).for_each(|step| dense.offer(step, grid(0)));
-        let kept: Vec<u64> = dense.frames.iter().map(|f| f.step).collect();
-        assert_eq!(kept, [100, 110, 121, 133, 146, 160, 176, 193]);
-        assert_eq!(dense.frames().last().unwrap().step, 199, "the latest grid ends it");
+        assert_eq!(dense.frames.iter().map(|f| f.step).collect::<Vec<_>>(), [100, 110, 121, 133, 146, 160, 176, 193]);
+        assert_eq!(dense.last_step(), Some(199), "the latest grid ends it");
     }
 
     #[test]
@@ -203,11 +226,16 @@ mod tests {
             lapse.offer(step, grid(step as u8));
         }
         lapse.keep_until(6);
-        assert_eq!(lapse.frames().map(|f| f.step).collect::<Vec<_>>(), [1, 2, 3, 5]);
+        assert_eq!(steps(&lapse), [1, 2, 3, 5]);
+        // A grid of an earlier step: the run started over from there.
+        lapse.offer(2, grid(9));
+        assert_eq!(steps(&lapse), [1, 2]);
+        assert_eq!(lapse.frames().last().unwrap().grid.pixels[0], 2, "the frame kept stays");
         lapse.offer(7, GrayImage { width: 10, height: 10, pixels: vec![0; 100] });
-        assert_eq!(lapse.frames().map(|f| f.step).collect::<Vec<_>>(), [7]);
+        assert_eq!(steps(&lapse), [7]);
         lapse.clear();
-        assert!(lapse.is_empty() && lapse.to_gif().is_none());
+        assert!(lapse.is_empty());
+        assert_eq!(lapse.to_gif().unwrap_err(), "the run has drawn no grid yet");
     }
 
     #[test]
@@ -222,27 +250,33 @@ mod tests {
         options.set_color_output(gif::ColorOutput::Indexed);
         let mut decoder = options.read_info(std::io::Cursor::new(bytes)).unwrap();
         assert_eq!((decoder.width(), decoder.height()), (60, 20 + STRIP as u16));
+        // A palette of the levels, black to white.
+        let palette = decoder.global_palette().unwrap().to_vec();
+        assert_eq!(palette.len(), 3 * LEVELS as usize);
+        assert_eq!((&palette[..3], &palette[palette.len() - 3..]), (&[0, 0, 0][..], &[255, 255, 255][..]));
         let mut frames = Vec::new();
         while let Some(frame) = decoder.read_next_frame().unwrap() {
             frames.push((frame.delay, frame.buffer.to_vec()));
         }
         assert_eq!(frames.iter().map(|f| f.0).collect::<Vec<_>>(), [FRAME_DELAY, FRAME_DELAY, LAST_DELAY]);
         for ((_, pixels), value) in frames.iter().zip([0u8, 100, 255]) {
-            // The grid (its greys rounded), then the strip: its grey, and the step's text in it.
-            assert!(pixels[..60 * 20].iter().all(|&p| p == quantized(value)));
+            // The grid (its greys as levels), then the strip: its grey, and the step's text.
+            assert!(pixels[..60 * 20].iter().all(|&p| p == level(value)));
             let strip = &pixels[60 * 20..];
-            assert!(strip.iter().all(|&p| p == STRIP_GREY || p == TEXT_GREY));
-            assert!(strip.contains(&TEXT_GREY));
+            assert!(strip.iter().all(|&p| p == STRIP_LEVEL || p == TEXT_LEVEL));
+            assert!(strip.contains(&TEXT_LEVEL));
         }
         assert_ne!(frames[0].1[60 * 20..], frames[2].1[60 * 20..], "each frame says its own step");
     }
 
     #[test]
     fn greys_round_to_32_levels_from_black_to_white() {
-        let levels: std::collections::BTreeSet<u8> = (0..=255).map(quantized).collect();
-        assert_eq!(levels.len(), 32);
-        assert_eq!((quantized(0), quantized(255)), (0, 255));
-        assert!((0..=255u8).all(|g| (quantized(g) as i32 - g as i32).abs() <= 4));
+        let levels: std::collections::BTreeSet<u8> = (0..=255).map(level).collect();
+        assert_eq!(levels, (0..LEVELS).collect());
+        assert_eq!((grey(0), grey(LEVELS - 1)), (0, 255));
+        assert!((0..=255u8).all(|g| (grey(level(g)) as i32 - g as i32).abs() <= 4));
+        // The grid's gaps and the strip are one grey.
+        assert_eq!(level(64), STRIP_LEVEL);
     }
 
     #[test]
@@ -251,11 +285,11 @@ mod tests {
         // "STEP 7": the 7's top row (three pixels, drawn 2x) at its place, the sixth character.
         let row = (1 + (STRIP - 10) / 2) * 80;
         let seven = 4 + 5 * 8;
-        assert!(label.pixels[row + seven..row + seven + 6].iter().all(|&p| p == TEXT_GREY));
-        assert_eq!(label.pixels[row + seven + 6], STRIP_GREY);
+        assert!(label[row + seven..row + seven + 6].iter().all(|&p| p == TEXT_LEVEL));
+        assert_eq!(label[row + seven + 6], STRIP_LEVEL);
         // Its last row: only the right column.
         let bottom = (1 + (STRIP - 10) / 2 + 8) * 80;
-        assert_eq!(&label.pixels[bottom + seven..bottom + seven + 6], &[STRIP_GREY, STRIP_GREY, STRIP_GREY, STRIP_GREY, TEXT_GREY, TEXT_GREY]);
+        let (s, t) = (STRIP_LEVEL, TEXT_LEVEL);
+        assert_eq!(&label[bottom + seven..bottom + seven + 6], &[s, s, s, s, t, t]);
     }
 }
-

@@ -488,9 +488,7 @@ impl Gan {
             let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
             self.discriminator = self.optim_d.step(self.train.lr_d, self.discriminator.clone(), grads);
 
-            // D(x) and D(G(z)) before G's update, together.
-            let beliefs = sigmoid(logits.detach()).reshape([2, batch]).mean_dim(1).reshape([2]);
-            d_report = Some((loss_d.detach(), beliefs));
+            d_report = Some((loss_d.detach(), beliefs(logits, batch)));
             fake = Some((generated, classes.map(|c| c.1)));
         }
         let (loss_d, beliefs) = d_report.expect("at least one D step");
@@ -646,6 +644,12 @@ fn judge(discriminator: &Discriminator, images: Tensor<4>, classes: Option<&[u8]
     }
 }
 
+/// D(x) and D(G(z)): the mean probability D gives the real digits and the drawn ones, from
+/// their logits stacked (`batch` of each, real first), together.
+fn beliefs(logits: Tensor<1>, batch: usize) -> Tensor<1> {
+    sigmoid(logits.detach()).reshape([2, batch]).mean_dim(1).reshape([2])
+}
+
 fn mean_probability(logits: Tensor<1>) -> Tensor<1> {
     sigmoid(logits.detach()).mean()
 }
@@ -769,6 +773,13 @@ mod tests {
                 close(read(ours.grad(&grads).unwrap()), read(theirs.grad(&reference_grads).unwrap()), "gradient");
             }
         }
+    }
+
+    #[test]
+    fn beliefs_are_the_real_digits_then_the_drawn_ones() {
+        let logits = Tensor::<1>::from_data(TensorData::new(vec![10.0f32, 12.0, 14.0, -10.0, -12.0, -14.0], [6]), &device());
+        let read = beliefs(logits, 3).into_data().try_to_vec::<f32>().unwrap();
+        assert!(read[0] > 0.999 && read[1] < 0.001, "{read:?}");
     }
 
     #[test]

@@ -30,10 +30,11 @@ fn export(state: PageState, what: Export, ids: &str, family: &str) {
             let csv = state.charts.with_untracked(|h| state.quality.with_untracked(|q| h.to_csv_with(&q.history)));
             download_bytes(&format!("ganplay-{family}metrics-step-{steps}.csv"), csv.as_bytes(), "text/csv")
         }
-        Export::Timelapse => match state.timelapse.with_untracked(|t| t.to_gif()) {
-            Some(gif) => download_bytes(&format!("ganplay-{family}timelapse-step-{steps}.gif"), &gif, "image/gif"),
-            None => Err("the run has drawn no grid yet".to_string()),
-        },
+        Export::Timelapse => state.timelapse.with_untracked(|t| {
+            // Named by the step it ends on, the last grid drawn.
+            let steps = t.last_step().unwrap_or(steps);
+            t.to_gif().and_then(|gif| download_bytes(&format!("ganplay-{family}timelapse-step-{steps}.gif"), &gif, "image/gif"))
+        }),
     };
     if let Err(e) = result {
         state.fail(format!("The export failed: {e}"));
