@@ -20,6 +20,7 @@ use crate::classifier::Classifier;
 use crate::data::{Digits, Mnist, load_mnist};
 use crate::quality::{Gaussian, PAGE_DIGITS as SCORED, PAGE_SEED, Quality};
 use crate::image::GrayImage;
+use crate::timelapse::grid_due;
 use crate::latent::normal_values;
 use crate::model::{CLASSES, Family, Generator, ModelConfig};
 use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
@@ -138,6 +139,9 @@ struct Session {
     /// and the GPU is handed a pipeline past its limits while the tiled kernel is timed.
     inject_refusal: bool,
     last_grid_ms: f64,
+    /// The step of the last grid drawn, and how long drawing it took (ms).
+    last_grid_step: Option<u64>,
+    grid_cost_ms: f64,
     /// Step and time of the last snapshot.
     snapshot_at: (u64, f64),
     /// The reports sent since the run was built (the last `REPORTS_KEPT` of them at least):
@@ -205,6 +209,8 @@ async fn run(inbox: Rc<RefCell<Inbox>>) {
         inject_nan: false,
         inject_refusal: false,
         last_grid_ms: 0.0,
+        last_grid_step: None,
+        grid_cost_ms: 0.0,
         snapshot_at: (0, 0.0),
         reports_sent: Vec::new(),
         scores_sent: Vec::new(),
@@ -589,7 +595,8 @@ impl Session {
             steps = ((CHUNK_MS / per_step) as usize).clamp(1, 50);
             self.train_steps(steps).await?;
         }
-        if now_ms() - self.last_grid_ms > GRID_EVERY_MS {
+        let step = self.gan.as_ref().map_or(0, |g| g.steps);
+        if grid_due(step, self.last_grid_step, now_ms() - self.last_grid_ms, self.grid_cost_ms, GRID_EVERY_MS) {
             self.send_grid().await?;
         }
         if now_ms() - self.last_quality_ms > QUALITY_EVERY_MS {
@@ -600,7 +607,6 @@ impl Session {
             }
         }
         let (at_step, at_ms) = self.snapshot_at;
-        let step = self.gan.as_ref().map_or(0, |g| g.steps);
         if step >= at_step + SNAPSHOT_EVERY_STEPS || (step > at_step && now_ms() - at_ms > SNAPSHOT_EVERY_MS) {
             self.snapshot().await?;
         }
@@ -751,7 +757,8 @@ impl Session {
         if self.gan.is_none() {
             return Ok(());
         }
-        let model = self.gan()?.model.clone();
+        let started = now_ms();
+        let (model, step) = (self.gan()?.model.clone(), self.gan()?.steps);
         let (values, weights) = if model.family.conditional() {
             // Row c: the first vectors, each drawn as a c. Same column, same z: same style.
             let z = self.grid_z[..GRID_COLUMNS * model.nz].repeat(CLASSES);
@@ -765,8 +772,10 @@ impl Session {
         if model.family == Family::Vae {
             self.send_reconstructions().await?;
         }
+        self.send_generator(weights).await?;
         self.last_grid_ms = now_ms();
-        self.send_generator(weights).await
+        (self.last_grid_step, self.grid_cost_ms) = (Some(step), self.last_grid_ms - started);
+        Ok(())
     }
 
     /// A VAE's reconstructions of the held-out strip, under the strip itself.
