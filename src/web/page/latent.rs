@@ -140,7 +140,8 @@ pub fn LatentExplorer(#[prop(optional)] also: Option<PageState>) -> impl IntoVie
             <div class="sliders">{move || (0..sliders.get()).map(|dim| view! { <LatentSlider dim=dim/> }).collect_view()}</div>
             <p class="explain">"z is a list of random numbers, each drawn from a bell curve (mostly between -3 and 3). "
                 {move || if state.settings.with(|s| s.model.family == crate::model::Family::Vae) { "The decoder" } else { "G" }}
-                " turns each z into a digit; nearby z give similar digits. The sliders set the first ten numbers."</p>
+                " turns each z into a digit; nearby z give similar digits. The sliders set the first ten numbers; \
+                “Walk somewhere new” glides to a new z (drag “walk” to go back and forth)."</p>
         </section>
     }
 }
