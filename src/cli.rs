@@ -337,6 +337,9 @@ enum ConvChoice {
     Im2col,
     Blocks,
     Tiled,
+    /// The tiled path with the upsampling kernel for the transposed convolutions
+    /// (`conv_kernel::use_upsampling_kernel`), for measuring it.
+    TiledUp,
 }
 
 impl ConvChoice {
@@ -346,8 +349,14 @@ impl ConvChoice {
             ConvChoice::Burn => Some(ConvPath::Burn),
             ConvChoice::Im2col => Some(ConvPath::Im2col),
             ConvChoice::Blocks => Some(ConvPath::Blocks),
-            ConvChoice::Tiled => Some(ConvPath::Tiled),
+            ConvChoice::Tiled | ConvChoice::TiledUp => Some(ConvPath::Tiled),
         }
+    }
+
+    /// Sets the process's convolution path (and the upsampling kernel's switch) to this one.
+    fn force(self) {
+        force_conv_path(self.path());
+        conv_kernel::use_upsampling_kernel(self == ConvChoice::TiledUp);
     }
 }
 
@@ -603,7 +612,7 @@ fn run_steps(gan: &mut Gan, digits: &Digits, steps: u64, log_every: u64, judge: 
 
 fn pretrain(args: PretrainArgs) -> Result<()> {
     let started = Instant::now();
-    force_conv_path(args.conv.path());
+    args.conv.force();
     let Mnist { train: digits, held_out } = load_mnist_folder(&args.data)?;
     let judge = Judge::load(Path::new(CLASSIFIER), &held_out)?;
     let device = device(args.backend)?.autodiff();
@@ -784,7 +793,7 @@ fn bench(args: BenchArgs) -> Result<()> {
         let device = device.autodiff();
         println!("{backend:?}: {device:?}");
         for &conv in &args.conv {
-            force_conv_path(conv.path());
+            conv.force();
             for (family, width) in bench_models(&args) {
                 let model = bench_model(&args, family, width);
                 let flops = model.step_flops(args.batch_size);
@@ -874,7 +883,7 @@ fn bench_layers(args: &BenchArgs) -> Result<()> {
                     let (a, b) = (Tensor::<2>::random([m, k], normal, &device), Tensor::<2>::random([k, n], normal, &device));
                     let matmul = time_calls(&device, || a.clone().matmul(b.clone()))?;
                     let mut line = format!("    {:<16} matmul {m}x{k} by {k}x{n}: {} ({:.0})", product.name(), milliseconds(matmul), rate(matmul));
-                    let paths: &[(&str, bool)] = if layer.burns_only || product.burns_on_both_paths(layer.transposed) {
+                    let paths: &[(&str, bool)] = if layer.burns_only || product.burns_on_both_paths(&layer) {
                         &[("burn's on both paths", false)]
                     } else {
                         &[("burn's", false), ("tiled", true)]

@@ -28,6 +28,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{DType, Shape, Tensor};
 use burn_cubecl::CubeBackend;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::ConvLayer;
 
@@ -42,6 +43,12 @@ fn conv_output_shape(x: &Shape, weight: &Shape, stride: &usize, padding: &usize)
     Shape::new([x[0], weight[0], out(x[2]), out(x[3])])
 }
 
+/// The shape of a transposed convolution's output: [batch, outputs, oh, ow].
+fn conv_transpose_output_shape(x: &Shape, weight: &Shape, stride: &usize, padding: &usize) -> Shape {
+    let out = |size: usize| ((size - 1) * stride + weight[2]).checked_sub(2 * padding).expect("a transposed convolution's padding past its output");
+    Shape::new([x[0], weight[1], out(x[2]), out(x[3])])
+}
+
 fn conv_options(stride: usize, padding: usize) -> ConvOptions<2> {
     ConvOptions::new([stride; 2], [padding; 2], [1; 2], 1)
 }
@@ -50,8 +57,8 @@ fn conv_transpose_options(stride: usize, padding: usize) -> ConvTransposeOptions
     ConvTransposeOptions::new([stride; 2], [padding; 2], [0; 2], [1; 2], 1)
 }
 
-/// Convolutions (square kernels, no bias, one group) that run on this module's kernel where
-/// there is one.
+/// Convolutions (square kernels, no bias, one group) that run on this module's kernels where
+/// there are: the tiled convolution, and the upsampling kernel for the DCGAN's transposed ones.
 #[backend_extension(Cube, Flex, Autodiff, Fusion)]
 pub trait ConvKernels: Backend {
     /// A convolution of x [batch, channels, h, w] with weight [outputs, channels, k, k].
@@ -69,8 +76,9 @@ pub trait ConvKernels: Backend {
     }
 
     /// A transposed convolution of x [batch, channels, h, w] with weight [channels, outputs,
-    /// k, k]: burn's, with this module's backward pass on an autodiff device.
-    #[fusion(default)]
+    /// k, k]: the upsampling kernel where it applies, otherwise burn's; with this module's
+    /// backward pass on an autodiff device.
+    #[fusion(dtype = x, shape = conv_transpose_output_shape(x, weight, stride, padding))]
     fn conv_transpose2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
         Self::conv_transpose2d(x, weight, None, conv_transpose_options(stride, padding))
     }
@@ -81,6 +89,33 @@ impl ConvKernels for Flex {}
 /// The kernels take f32 and square kernels; anything else runs burn's.
 fn kernel_takes(x: &FloatTensor<CubeBackend>, weight: &Shape) -> bool {
     x.dtype == DType::F32 && weight[2] == weight[3]
+}
+
+/// Whether the tiled path runs transposed convolutions (G's forward pass, and the input
+/// gradient of D's 4x4 convolutions) on the upsampling kernel rather than burn's (a matmul,
+/// and col2im); off unless a benchmark asks (`bench --conv tiled-up`). On lavapipe the kernel
+/// takes four times as long as burn's matmul and col2im for the same products, as the tiled
+/// convolution kernel takes 2.5 to 3 times burn's direct one there; it saves a step 15 of its
+/// 119 launches and col2im's buffer of every output pixel's 16 taps. A real GPU decides.
+static UPSAMPLING: AtomicBool = AtomicBool::new(false);
+
+/// Turns the upsampling kernel on or off (see `UPSAMPLING`).
+pub fn use_upsampling_kernel(on: bool) {
+    UPSAMPLING.store(on, Ordering::Relaxed);
+}
+
+/// A transposed convolution that the upsampling kernel runs, when it is on: 4x4, stride 2,
+/// padding 1 (the DCGAN's), which doubles each side.
+fn upsamples(weight: &Shape, stride: usize, padding: usize) -> bool {
+    UPSAMPLING.load(Ordering::Relaxed) && (weight[2], weight[3], stride, padding) == (4, 4, 2, 1)
+}
+
+/// Whether the input gradient of a convolution of x (`input`) whose output is `output` is
+/// the upsampling kernel's transposed convolution of the output's gradient: a 4x4, stride-2,
+/// padding-1 convolution of an input of even sides (an odd one is one pixel past what the
+/// transposed convolution gives).
+fn input_gradient_upsamples(input: &Shape, output: &Shape, weight: &Shape, stride: usize, padding: usize) -> bool {
+    upsamples(weight, stride, padding) && input[2] == 2 * output[2] && input[3] == 2 * output[3]
 }
 
 impl ConvKernels for CubeBackend {
@@ -102,6 +137,14 @@ impl ConvKernels for CubeBackend {
         let summed = Self::float_sum_dim(partial, 0);
         Self::float_reshape(summed, dims)
     }
+
+    fn conv_transpose2d_tiled(x: FloatTensor<Self>, weight: FloatTensor<Self>, stride: usize, padding: usize) -> FloatTensor<Self> {
+        let dims = weight.shape();
+        if !kernel_takes(&x, &dims) || !upsamples(&dims, stride, padding) {
+            return Self::conv_transpose2d(x, weight, None, conv_transpose_options(stride, padding));
+        }
+        kernel::conv_transpose2d_up(x, weight)
+    }
 }
 
 /// The backward pass of a tiled convolution, or with `TRANSPOSED` of a transposed one.
@@ -122,6 +165,10 @@ impl<B: Backend + ConvKernels, const TRANSPOSED: bool> Backward<B, 2> for TiledB
                 // The adjoint of a transposed convolution is the convolution with the same
                 // weight, read as [channels, outputs, k, k] = [its outputs, its channels, k, k].
                 B::conv2d_tiled(grad.clone(), weight.clone(), stride, padding)
+            } else if input_gradient_upsamples(&x.shape(), &grad.shape(), &weight.shape(), stride, padding) {
+                // The adjoint of a convolution is the transposed convolution with the same
+                // weight, read as [outputs, channels, k, k] = [its channels, its outputs, k, k].
+                B::conv_transpose2d_tiled(grad.clone(), weight.clone(), stride, padding)
             } else {
                 B::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), conv_options(stride, padding))
             };
@@ -198,11 +245,13 @@ impl Product {
         }
     }
 
-    /// Whether the tiled path runs burn's operation for this product of a convolution (or a
-    /// transposed one): a convolution's input gradient (a transposed convolution, a matmul
-    /// and col2im) and a transposed convolution's output.
-    pub fn burns_on_both_paths(self, transposed: bool) -> bool {
-        matches!((self, transposed), (Product::InputGradient, false) | (Product::Output, true))
+    /// Whether the tiled path runs burn's operation for this product of `layer`: a
+    /// convolution's input gradient and a transposed convolution's output (both transposed
+    /// convolutions, a matmul and col2im), unless the upsampling kernel runs them.
+    pub fn burns_on_both_paths(self, layer: &ConvLayer) -> bool {
+        let weight = Shape::new([0, 0, layer.k, layer.k]);
+        let upsampling = upsamples(&weight, layer.stride, layer.padding) && (layer.transposed || layer.side % 2 == 0);
+        matches!((self, layer.transposed), (Product::InputGradient, false) | (Product::Output, true)) && !upsampling
     }
 }
 
@@ -216,10 +265,14 @@ pub fn product(layer: &ConvLayer, product: Product, tiled: bool, x: Tensor<4>, w
     let out = match (layer.transposed, product, tiled) {
         (false, Product::Output, false) => Dispatch::conv2d(x, weight, None, conv),
         (false, Product::Output, true) => <Dispatch as ConvKernels>::conv2d_tiled(x, weight, stride, padding),
+        (false, Product::InputGradient, true) if input_gradient_upsamples(&x.shape(), &grad.shape(), &weight.shape(), stride, padding) => {
+            <Dispatch as ConvKernels>::conv_transpose2d_tiled(grad, weight, stride, padding)
+        }
         (false, Product::InputGradient, _) => Dispatch::conv2d_x_backward(x, weight, grad, conv),
         (false, Product::WeightGradient, false) => Dispatch::conv2d_weight_backward(x, weight, grad, conv),
         (false, Product::WeightGradient, true) => <Dispatch as ConvKernels>::conv2d_weight_grad_tiled(x, weight, grad, stride, padding),
-        (true, Product::Output, _) => Dispatch::conv_transpose2d(x, weight, None, transposed),
+        (true, Product::Output, false) => Dispatch::conv_transpose2d(x, weight, None, transposed),
+        (true, Product::Output, true) => <Dispatch as ConvKernels>::conv_transpose2d_tiled(x, weight, stride, padding),
         (true, Product::InputGradient, false) => Dispatch::conv_transpose2d_x_backward(weight, grad, transposed),
         (true, Product::InputGradient, true) => <Dispatch as ConvKernels>::conv2d_tiled(grad, weight, stride, padding),
         (true, Product::WeightGradient, false) => Dispatch::conv_transpose2d_weight_backward(x, weight, grad, transposed),
@@ -259,8 +312,9 @@ mod tests {
 
     /// Shapes the DCGAN has (4x4 stride 2 down and up, 3x3 extra layers) and ones that leave
     /// part of a tile, of a pass and of a workgroup's columns empty, with tiles 16, 32 and 64
-    /// channels wide, and two tiles across the channels.
-    const CONVS: [([usize; 4], usize, usize, usize, usize); 7] = [
+    /// channels wide, and two tiles across the channels; a 4x4 stride-2 one of odd sides, whose
+    /// input gradient the upsampling kernel does not give.
+    const CONVS: [([usize; 4], usize, usize, usize, usize); 8] = [
         ([3, 1, 28, 28], 5, 4, 2, 1),
         ([2, 4, 14, 14], 6, 4, 2, 1),
         ([2, 6, 7, 7], 6, 3, 1, 1),
@@ -268,6 +322,7 @@ mod tests {
         ([1, 70, 9, 9], 66, 3, 1, 1),
         ([2, 5, 8, 8], 24, 4, 2, 1),
         ([5, 3, 11, 8], 7, 3, 2, 0),
+        ([2, 3, 7, 9], 5, 4, 2, 1),
     ];
 
     fn check_convolutions(device: &Device) {
@@ -283,6 +338,7 @@ mod tests {
         }
     }
 
+    /// (With the upsampling kernel on: on the CPU it changes nothing, burn's runs either way.)
     fn check_transposed(device: &Device) {
         for (input, outputs) in [([3, 6, 7, 7], 4), ([2, 3, 14, 14], 1), ([2, 3, 5, 7], 2), ([2, 80, 3, 3], 70)] {
             let layer = ConvTranspose2dConfig::new([input[1], outputs], [4, 4]).with_stride([2, 2]).with_padding([1, 1]).with_bias(false).init(device);
@@ -336,8 +392,15 @@ mod tests {
     #[test]
     fn kernel_is_burns_convolution_on_wgpu() {
         let Some(device) = crate::layers::tests::wgpu_device() else { return };
-        check_convolutions(&device);
-        check_transposed(&device);
-        check_products(&device);
+        // Both ways: the transposed convolutions by burn's operations, then by the upsampling
+        // kernel (the switch is the process's: no other wgpu test runs transposed convolutions
+        // of the tiled path).
+        for upsampling in [false, true] {
+            use_upsampling_kernel(upsampling);
+            check_convolutions(&device);
+            check_transposed(&device);
+            check_products(&device);
+        }
+        use_upsampling_kernel(false);
     }
 }

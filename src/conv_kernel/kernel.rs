@@ -169,6 +169,115 @@ fn conv2d_tiled_kernel<E: Float>(
     }
 }
 
+/// Entry `d` (channel d / 4, tap d % 4 = 2a + b) of the patch of output pixel (2i + py, 2j + px)
+/// of a 4x4, stride-2, padding-1 transposed convolution of image `x_image` (its offset in x):
+/// the input pixel (i + py - a, j + px - b), which reaches that output through the weight's tap
+/// (1 - py + 2a, 1 - px + 2b); 0 outside the input or where `wanted` is false.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn up_patch_value<E: Float>(x: &Tensor<E>, x_image: usize, d: usize, i: usize, j: usize, py: usize, px: usize, wanted: bool) -> E {
+    let channel = d / 4usize;
+    let tap = d % 4usize;
+    // Coordinates in the input padded by one on each side.
+    let pi = i + py + 1usize - tap / 2usize;
+    let pj = j + px + 1usize - tap % 2usize;
+    let mut value = E::new(0.0);
+    if wanted && pi >= 1usize && pi <= x.shape(2) && pj >= 1usize && pj <= x.shape(3) {
+        value = x[x_image + channel * x.stride(1) + (pi - 1usize) * x.stride(2) + (pj - 1usize) * x.stride(3)];
+    }
+    value
+}
+
+/// `out` [batch, outputs, 2h, 2w] = the 4x4, stride-2, padding-1 transposed convolution (the
+/// DCGAN's upsampling) of `x` [batch, channels, h, w] with `weight` [channels, outputs, 4, 4],
+/// no bias. Each output pixel (2i + py, 2j + px) is reached by 2x2 of the 16 taps, the same
+/// ones for every pixel of its parity (py, px): so for each parity (`CUBE_POS_Z`) the product
+/// of the input's 2x2 patches (rows: (image, i, j); depth: channel and tap) with those taps'
+/// weights, tiled as the convolution's, with no zeros multiplied and nothing written between.
+#[cube(launch_unchecked, address_type = "dynamic")]
+fn conv_transpose2d_up_kernel<E: Float>(x: &Tensor<E>, weight: &Tensor<E>, out: &mut Tensor<E>, #[comptime] cols: usize, #[define(E)] _dtype: ElemType) {
+    let per_unit = cols / 16usize;
+    let outputs = out.shape(1);
+    let out_strides = (out.stride(0), out.stride(1), out.stride(2), out.stride(3));
+    let width = x.shape(3);
+    let pixels = x.shape(2) * width;
+    let rows = x.shape(0) * pixels;
+    let depth = x.shape(1) * 4usize;
+    let py = CUBE_POS_Z as usize / 2usize;
+    let px = CUBE_POS_Z as usize % 2usize;
+
+    let unit = UNIT_POS as usize;
+    let tx = UNIT_POS_X as usize;
+    let ty = UNIT_POS_Y as usize;
+    let row0 = CUBE_POS_X as usize * 64usize;
+    let col0 = CUBE_POS_Y as usize * cols;
+
+    let mut patches = Shared::<[E]>::new_slice(1024usize);
+    let mut weights = Shared::<[E]>::new_slice(16usize * (cols + 1usize));
+    let mut sums = Array::<E>::new(4usize * per_unit);
+    #[unroll]
+    for i in 0..4usize * per_unit {
+        sums[i] = E::new(0.0);
+    }
+
+    // As the convolution's: each unit gathers one pixel's patch at depths unit / 64 + 4l, and
+    // depth unit % 16 of channels unit / 16 + 16l. Pixels next to each other are input pixels
+    // next to each other.
+    let pixel_gathered = unit % 64usize;
+    let row = row0 + pixel_gathered;
+    let row_in = row < rows;
+    let pixel = row % pixels;
+    let i = pixel / width;
+    let j = pixel % width;
+    let x_image = (row / pixels) * x.stride(0);
+    let depth_gathered = unit % 16usize;
+
+    let passes = (depth + 15usize) / 16usize;
+    for pass in 0..passes {
+        #[unroll]
+        for l in 0..4usize {
+            let d_local = unit / 64usize + 4usize * l;
+            let d = pass * 16usize + d_local;
+            patches[d_local * 64usize + pixel_gathered] = up_patch_value(x, x_image, d, i, j, py, px, row_in && d < depth);
+        }
+        let d = pass * 16usize + depth_gathered;
+        let channel = d / 4usize;
+        let tap = d % 4usize;
+        let w_depth = channel * weight.stride(0) + (1usize + 2usize * (tap / 2usize) - py) * weight.stride(2) + (1usize + 2usize * (tap % 2usize) - px) * weight.stride(3);
+        #[unroll]
+        for l in 0..per_unit {
+            let c_local = unit / 16usize + 16usize * l;
+            let output = col0 + c_local;
+            let mut w = E::new(0.0);
+            if output < outputs && d < depth {
+                w = weight[output * weight.stride(1) + w_depth];
+            }
+            weights[depth_gathered * (cols + 1usize) + c_local] = w;
+        }
+        sync_cube();
+        multiply_pass(&mut sums, &patches, 64usize, &weights, cols + 1usize, tx, ty, per_unit);
+        sync_cube();
+    }
+
+    #[unroll]
+    for r in 0..4usize {
+        let row = row0 + tx + 16usize * r;
+        if row < rows {
+            let pixel = row % pixels;
+            let oi = 2usize * (pixel / width) + py;
+            let oj = 2usize * (pixel % width) + px;
+            let at = (row / pixels) * out_strides.0 + oi * out_strides.2 + oj * out_strides.3;
+            #[unroll]
+            for c in 0..per_unit {
+                let output = col0 + ty + 16usize * c;
+                if output < outputs {
+                    out[at + output * out_strides.1] = sums[r * per_unit + c];
+                }
+            }
+        }
+    }
+}
+
 /// Partial sums of a convolution's weight gradient: `partial` [splits, outputs, channels * k
 /// * k] gets, for split z, the sum over its share of the (image, pixel) entries of grad [batch,
 /// outputs, oh, ow] times the patches of x [batch, channels, h, w]. The same matrix product as
@@ -288,6 +397,36 @@ pub(super) fn conv2d(x: CubeTensor, weight: CubeTensor, shape: Shape, stride: us
             k,
             stride,
             padding,
+            cols,
+            f32::elem_type_native(),
+        );
+    }
+    out
+}
+
+/// Launches the upsampling kernel for x [batch, channels, h, w] and weight [channels, outputs,
+/// 4, 4] (f32): a new tensor [batch, outputs, 2h, 2w].
+pub(super) fn conv_transpose2d_up(x: CubeTensor, weight: CubeTensor) -> CubeTensor {
+    let (x, weight) = (into_contiguous(x), into_contiguous(weight));
+    let (shape, outputs) = (x.meta.shape(), weight.meta.shape()[1]);
+    let (batch, h, w) = (shape[0], shape[2], shape[3]);
+    let cols = outputs.next_power_of_two().clamp(16, 64);
+    let row_tiles = (batch * h * w).div_ceil(ROWS);
+    assert!(row_tiles <= u16::MAX as usize, "{row_tiles} workgroups of input pixels: more than a GPU takes along one axis");
+    // A workgroup's tile for each of the four parities of the output pixels.
+    let count = CubeCount::Static(row_tiles as u32, outputs.div_ceil(cols) as u32, 4);
+    let out = empty_device_dtype(x.client.clone(), x.device.clone(), Shape::new([batch, outputs, 2 * h, 2 * w]), x.dtype);
+    let address_type = address_type(&[&x, &weight, &out]);
+    // Safety: the kernel checks every read and write against the tensors' shapes.
+    unsafe {
+        conv_transpose2d_up_kernel::launch_unchecked(
+            &x.client,
+            count,
+            CubeDim::new_2d(SIDE, SIDE),
+            address_type,
+            x.clone().into_tensor_arg(),
+            weight.into_tensor_arg(),
+            out.clone().into_tensor_arg(),
             cols,
             f32::elem_type_native(),
         );
