@@ -803,10 +803,10 @@ fn bench(args: BenchArgs) -> Result<()> {
                 }
                 choose_convolutions(&gan, &digits, backend, conv);
                 let label = format!(
-                    "{:<5} {:<5} width {width:>3}, conv {:<6}",
+                    "{:<5} {:<5} width {width:>3}, conv {:<8}",
                     format!("{backend:?}").to_lowercase(),
                     family.name(),
-                    format!("{conv:?}").to_lowercase()
+                    conv.to_possible_value().map_or_else(|| format!("{conv:?}"), |v| v.get_name().to_string())
                 );
                 if let Some(log) = &profile_log {
                     if backend == BackendChoice::Wgpu {
@@ -883,13 +883,21 @@ fn bench_layers(args: &BenchArgs) -> Result<()> {
                     let (a, b) = (Tensor::<2>::random([m, k], normal, &device), Tensor::<2>::random([k, n], normal, &device));
                     let matmul = time_calls(&device, || a.clone().matmul(b.clone()))?;
                     let mut line = format!("    {:<16} matmul {m}x{k} by {k}x{n}: {} ({:.0})", product.name(), milliseconds(matmul), rate(matmul));
-                    let paths: &[(&str, bool)] = if layer.burns_only || product.burns_on_both_paths(&layer) {
-                        &[("burn's on both paths", false)]
+                    // (path, the tiled path's product, with the upsampling kernel on)
+                    let paths: &[(&str, bool, bool)] = if layer.burns_only {
+                        &[("burn's on both paths", false, false)]
+                    } else if product.upsampling_runs(&layer) {
+                        &[("burn's on both paths", false, false), ("upsampling kernel (tiled-up)", true, true)]
+                    } else if product.burns_on_both_paths(layer.transposed) {
+                        &[("burn's on both paths", false, false)]
                     } else {
-                        &[("burn's", false), ("tiled", true)]
+                        &[("burn's", false, false), ("tiled", true, false)]
                     };
-                    for &(path, tiled) in paths {
-                        let seconds = time_calls(&device, || conv_kernel::product(&layer, product, tiled, x.clone(), weight.clone(), grad.clone()))?;
+                    for &(path, tiled, upsampling) in paths {
+                        conv_kernel::use_upsampling_kernel(upsampling);
+                        let seconds = time_calls(&device, || conv_kernel::product(&layer, product, tiled, x.clone(), weight.clone(), grad.clone()));
+                        conv_kernel::use_upsampling_kernel(false);
+                        let seconds = seconds?;
                         line += &format!("; {path} {} ({:.0}; {:.2})", milliseconds(seconds), rate(seconds), matmul / seconds);
                     }
                     println!("{line}");

@@ -45,6 +45,7 @@ fn conv_output_shape(x: &Shape, weight: &Shape, stride: &usize, padding: &usize)
 
 /// The shape of a transposed convolution's output: [batch, outputs, oh, ow].
 fn conv_transpose_output_shape(x: &Shape, weight: &Shape, stride: &usize, padding: &usize) -> Shape {
+    assert_eq!(weight[2], weight[3], "a transposed convolution of a square kernel");
     let out = |size: usize| ((size - 1) * stride + weight[2]).checked_sub(2 * padding).expect("a transposed convolution's padding past its output");
     Shape::new([x[0], weight[1], out(x[2]), out(x[3])])
 }
@@ -95,7 +96,7 @@ fn kernel_takes(x: &FloatTensor<CubeBackend>, weight: &Shape) -> bool {
 /// gradient of D's 4x4 convolutions) on the upsampling kernel rather than burn's (a matmul,
 /// and col2im); off unless a benchmark asks (`bench --conv tiled-up`). On lavapipe the kernel
 /// takes four times as long as burn's matmul and col2im for the same products, as the tiled
-/// convolution kernel takes 2.5 to 3 times burn's direct one there; it saves a step 15 of its
+/// convolution kernel takes 2.5 to 3 times burn's direct one there; it saves a step 14 of its
 /// 119 launches and col2im's buffer of every output pixel's 16 taps. A real GPU decides.
 static UPSAMPLING: AtomicBool = AtomicBool::new(false);
 
@@ -104,10 +105,15 @@ pub fn use_upsampling_kernel(on: bool) {
     UPSAMPLING.store(on, Ordering::Relaxed);
 }
 
-/// A transposed convolution that the upsampling kernel runs, when it is on: 4x4, stride 2,
-/// padding 1 (the DCGAN's), which doubles each side.
+/// A transposed convolution of the upsampling kernel's shape: 4x4, stride 2, padding 1 (the
+/// DCGAN's), which doubles each side.
+fn upsampling_shape(weight: &Shape, stride: usize, padding: usize) -> bool {
+    (weight[2], weight[3], stride, padding) == (4, 4, 2, 1)
+}
+
+/// A transposed convolution that the upsampling kernel runs: of its shape, and the kernel on.
 fn upsamples(weight: &Shape, stride: usize, padding: usize) -> bool {
-    UPSAMPLING.load(Ordering::Relaxed) && (weight[2], weight[3], stride, padding) == (4, 4, 2, 1)
+    UPSAMPLING.load(Ordering::Relaxed) && upsampling_shape(weight, stride, padding)
 }
 
 /// Whether the input gradient of a convolution of x (`input`) whose output is `output` is
@@ -245,13 +251,20 @@ impl Product {
         }
     }
 
-    /// Whether the tiled path runs burn's operation for this product of `layer`: a
-    /// convolution's input gradient and a transposed convolution's output (both transposed
-    /// convolutions, a matmul and col2im), unless the upsampling kernel runs them.
-    pub fn burns_on_both_paths(self, layer: &ConvLayer) -> bool {
+    /// Whether the tiled path runs burn's operation for this product of a convolution (or a
+    /// transposed one): a convolution's input gradient and a transposed convolution's output
+    /// (both transposed convolutions, a matmul and col2im), unless the upsampling kernel is on
+    /// and runs them (see `upsampling_runs`).
+    pub fn burns_on_both_paths(self, transposed: bool) -> bool {
+        matches!((self, transposed), (Product::InputGradient, false) | (Product::Output, true))
+    }
+
+    /// Whether the upsampling kernel, when on, runs this product of `layer` on the tiled path:
+    /// a transposed convolution of its shape, or the input gradient of a 4x4 stride-2
+    /// convolution of an even side.
+    pub fn upsampling_runs(self, layer: &ConvLayer) -> bool {
         let weight = Shape::new([0, 0, layer.k, layer.k]);
-        let upsampling = upsamples(&weight, layer.stride, layer.padding) && (layer.transposed || layer.side % 2 == 0);
-        matches!((self, layer.transposed), (Product::InputGradient, false) | (Product::Output, true)) && !upsampling
+        self.burns_on_both_paths(layer.transposed) && upsampling_shape(&weight, layer.stride, layer.padding) && (layer.transposed || layer.side % 2 == 0)
     }
 }
 
@@ -393,14 +406,20 @@ mod tests {
     fn kernel_is_burns_convolution_on_wgpu() {
         let Some(device) = crate::layers::tests::wgpu_device() else { return };
         // Both ways: the transposed convolutions by burn's operations, then by the upsampling
-        // kernel (the switch is the process's: no other wgpu test runs transposed convolutions
-        // of the tiled path).
+        // kernel. (The switch is the process's. The tests beside this one run on the CPU,
+        // where both ways are burn's operations; it goes off again even if a check fails.)
+        struct Off;
+        impl Drop for Off {
+            fn drop(&mut self) {
+                use_upsampling_kernel(false);
+            }
+        }
+        let _off = Off;
         for upsampling in [false, true] {
             use_upsampling_kernel(upsampling);
             check_convolutions(&device);
             check_transposed(&device);
             check_products(&device);
         }
-        use_upsampling_kernel(false);
     }
 }

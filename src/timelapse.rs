@@ -27,15 +27,14 @@ const TEXT_LEVEL: u8 = level(235);
 /// The first steps of a run, where it changes fastest: its grid is drawn more often there.
 const EARLY_STEPS: u64 = 500;
 
-/// Whether a run training at `step` draws its grid now, `since_ms` after the last one (of
-/// `last_step`, which took `cost_ms` to draw): every `every_ms`; and in the run's first
-/// `EARLY_STEPS` steps each time the step has grown by a quarter (or is before the last grid's,
-/// a run gone back), as long as drawing grids takes at most a fifth of the time. So the
-/// time-lapse, and the grid on screen, show the run's first shapes rather than one grid every
-/// few seconds.
-pub fn grid_due(step: u64, last_step: Option<u64>, since_ms: f64, cost_ms: f64, every_ms: f64) -> bool {
+/// Whether a run training at `step` draws its grid now besides the grid every few seconds,
+/// `since_ms` after the last one (of `last_step`, whose drawing took `cost_ms`): in the run's
+/// first `EARLY_STEPS` steps, each time the step has grown by a quarter (at least by one), or
+/// is before the last grid's (a run gone back), as long as drawing grids takes at most a fifth
+/// of the time. So the time-lapse, and the grid on screen, show the run's first shapes.
+pub fn early_grid_due(step: u64, last_step: Option<u64>, since_ms: f64, cost_ms: f64) -> bool {
     let grown = last_step.is_none_or(|last| step < last || step >= last + (last / 4).max(1));
-    since_ms > every_ms || (step <= EARLY_STEPS && grown && since_ms > 4.0 * cost_ms)
+    step <= EARLY_STEPS && grown && since_ms > 4.0 * cost_ms
 }
 
 /// One frame: the grid at a step.
@@ -285,18 +284,14 @@ mod tests {
 
     #[test]
     fn grids_come_more_often_early_in_a_run_if_they_are_cheap() {
-        let due = |step, last, since_ms, cost_ms| grid_due(step, last, since_ms, cost_ms, 1500.0);
-        // Now and then, whatever the step.
-        assert!(due(10_000, Some(9_999), 1501.0, 100.0));
-        assert!(!due(10_000, Some(5_000), 1000.0, 1.0));
         // Early on, each time the step grew by a quarter.
-        assert!(due(1, None, 10.0, 1.0) && due(8, Some(0), 10.0, 1.0) && due(100, Some(80), 10.0, 1.0));
-        assert!(!due(99, Some(80), 10.0, 1.0));
-        assert!(due(30, Some(200), 10.0, 1.0), "gone back");
-        assert!(!due(600, Some(400), 10.0, 1.0), "past the first steps");
+        assert!(early_grid_due(1, None, 10.0, 1.0) && early_grid_due(8, Some(0), 10.0, 1.0) && early_grid_due(100, Some(80), 10.0, 1.0));
+        assert!(!early_grid_due(99, Some(80), 10.0, 1.0));
+        assert!(early_grid_due(30, Some(200), 10.0, 1.0), "gone back");
+        assert!(!early_grid_due(600, Some(400), 10.0, 1.0), "past the first steps");
         // Unless grids take more than a fifth of the time (a slow GPU emulation).
-        assert!(!due(100, Some(50), 1000.0, 400.0));
-        assert!(due(100, Some(50), 1700.0, 400.0));
+        assert!(!early_grid_due(100, Some(50), 1000.0, 400.0));
+        assert!(early_grid_due(100, Some(50), 1700.0, 400.0));
     }
 
     #[test]

@@ -35,9 +35,11 @@ fn every_convolution_and_product_is_timed_against_its_matmul() {
     // The matmul a product amounts to: D's 2nd's weight gradient sums over the batch's pixels.
     assert!(products[14].starts_with("weight gradient  matmul 8x196 by 196x64:"), "{}", products[14]);
     // A transposed convolution's output and a convolution's input gradient run burn's on both
-    // paths; so does every product of a conditional D's first layer.
+    // paths; so does every product of a conditional D's first layer. Where they are 4x4 stride
+    // 2 (of an even side), the upsampling kernel is timed too (`--conv tiled-up`).
     let both = |line: &str| line.contains("burn's on both paths") && !line.contains("tiled");
-    assert!(both(products[0]) && both(products[4]) && both(products[6]), "{stdout}");
-    assert!(products[9..12].iter().all(|line| both(line)), "{stdout}");
+    let upsampling = |line: &str| line.contains("burn's on both paths") && line.contains("; upsampling kernel (tiled-up) ");
+    assert!(both(products[4]) && products[9..12].iter().all(|line| both(line)), "{stdout}");
+    assert!(upsampling(products[0]) && upsampling(products[6]) && upsampling(products[13]), "{stdout}");
     assert!(products[1].contains("; tiled ") && products[14].contains("; tiled "), "{stdout}");
 }

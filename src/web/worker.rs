@@ -20,7 +20,7 @@ use crate::classifier::Classifier;
 use crate::data::{Digits, Mnist, load_mnist};
 use crate::quality::{Gaussian, PAGE_DIGITS as SCORED, PAGE_SEED, Quality};
 use crate::image::GrayImage;
-use crate::timelapse::grid_due;
+use crate::timelapse::early_grid_due;
 use crate::latent::normal_values;
 use crate::model::{CLASSES, Family, Generator, ModelConfig};
 use crate::protocol::{Command, Fault, LoadKind, Report, Weights};
@@ -596,8 +596,13 @@ impl Session {
             self.train_steps(steps).await?;
         }
         let step = self.gan.as_ref().map_or(0, |g| g.steps);
-        if grid_due(step, self.last_grid_step, now_ms() - self.last_grid_ms, self.grid_cost_ms, GRID_EVERY_MS) {
+        // Now and then the grid and the generator (for the big digit); early in a run, the
+        // grid alone more often, where it is cheap.
+        let since_grid = now_ms() - self.last_grid_ms;
+        if since_grid > GRID_EVERY_MS {
             self.send_grid().await?;
+        } else if early_grid_due(step, self.last_grid_step, since_grid, self.grid_cost_ms) {
+            self.send_grid_with(false).await?;
         }
         if now_ms() - self.last_quality_ms > QUALITY_EVERY_MS {
             // The panel goes, training does not.
@@ -754,6 +759,12 @@ impl Session {
     }
 
     async fn send_grid(&mut self) -> Result<(), String> {
+        self.send_grid_with(true).await
+    }
+
+    /// The grid, and (`with_generator`) the generator for the sampler's big digit; the time
+    /// the grid took (not the generator) is `grid_cost_ms`.
+    async fn send_grid_with(&mut self, with_generator: bool) -> Result<(), String> {
         if self.gan.is_none() {
             return Ok(());
         }
@@ -772,9 +783,11 @@ impl Session {
         if model.family == Family::Vae {
             self.send_reconstructions().await?;
         }
-        self.send_generator(weights).await?;
+        (self.last_grid_step, self.grid_cost_ms) = (Some(step), now_ms() - started);
+        if with_generator {
+            self.send_generator(weights).await?;
+        }
         self.last_grid_ms = now_ms();
-        (self.last_grid_step, self.grid_cost_ms) = (Some(step), self.last_grid_ms - started);
         Ok(())
     }
 
