@@ -264,7 +264,7 @@ impl Product {
     /// convolution of an even side.
     pub fn upsampling_runs(self, layer: &ConvLayer) -> bool {
         let weight = Shape::new([0, 0, layer.k, layer.k]);
-        self.burns_on_both_paths(layer.transposed) && upsampling_shape(&weight, layer.stride, layer.padding) && (layer.transposed || layer.side % 2 == 0)
+        self.burns_on_both_paths(layer.transposed) && upsampling_shape(&weight, layer.stride, layer.padding) && (layer.transposed || layer.side.is_multiple_of(2))
     }
 }
 
