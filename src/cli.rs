@@ -306,8 +306,9 @@ struct BenchArgs {
     /// How the convolutions run: as a GPU times them before each configuration (auto: burn's
     /// and the tiled kernel, on a copy of the run; burn's on the CPU); burn's; D's 4x4 stride-2 ones as
     /// im2col and a matmul; D's and G's 4x4 ones as a matmul and a sum of shifted slices
-    /// (blocks); or every convolution on ganplay's tiled kernel (tiled); several are timed one
-    /// after the other (a conditional D's first layer always runs burn's).
+    /// (blocks); every convolution on ganplay's tiled kernel (tiled); or that with the 4x4
+    /// transposed ones on its upsampling kernel (tiled-up); several are timed one after the
+    /// other (a conditional D's first layer always runs burn's).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
     conv: Vec<ConvChoice>,
     /// Instead of timing steps, profile one step of each configuration on a GPU (after the
