@@ -7,6 +7,8 @@ use std::cell::RefCell;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::signals::PageState;
+
 thread_local! {
     /// What the pointer last pressed (a click or a touch), until Tab moves the focus on.
     static CLICKED: RefCell<Option<web_sys::EventTarget>> = const { RefCell::new(None) };
@@ -17,8 +19,6 @@ fn on_clicked(event: &web_sys::KeyboardEvent) -> bool {
     let target = event.target();
     CLICKED.with_borrow(|clicked| clicked.is_some() && *clicked == target)
 }
-
-use super::signals::PageState;
 
 /// Is the key press meant for a text field or a list rather than for a shortcut?
 fn typing_into(event: &web_sys::KeyboardEvent) -> bool {
