@@ -139,8 +139,8 @@ pub fn KeepAndShare(#[prop(optional)] also: Option<PageState>) -> impl IntoView 
     }
 }
 
-/// A run's exports: its digit grid, its big digit, its curves, its time-lapse; `two`: whether two runs share
-/// the page, so each button and file names its model.
+/// A run's exports: its digit grid, its big digit, its curves, its time-lapse; `two`: whether
+/// two runs share the page, so each button and file names its model.
 #[component]
 fn ExportButtons(state: PageState, ids: &'static str, two: bool) -> impl IntoView {
     let (grid, sample) = (state.grid, state.sample);
