@@ -70,12 +70,39 @@ fn multiply_pass<E: Float>(
     }
 }
 
-/// `out` [batch, outputs, oh, ow] = the convolution of `x` [batch, channels, h, w] with
-/// `weight` [outputs, channels, k, k], stride and padding the same on both axes, no bias.
-/// A workgroup's tile is 64 output pixels by `cols` (16, 32 or 64) output channels; each of its
-/// 256 units sums 4 pixels by cols / 16 channels.
-#[cube(launch_unchecked, address_type = "dynamic")]
-fn conv2d_tiled_kernel<E: Float>(
+/// Entry `d` (channel d / 4, tap d % 4 = 2a + b) of the patch of output pixel (2i + py, 2j + px)
+/// of a 4x4, stride-2, padding-1 transposed convolution of image `x_image` (its offset in x):
+/// the input pixel (i + py - a, j + px - b), which reaches that output through the weight's tap
+/// (1 - py + 2a, 1 - px + 2b); 0 outside the input or where `wanted` is false.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn up_patch_value<E: Float>(x: &Tensor<E>, x_image: usize, d: usize, i: usize, j: usize, py: usize, px: usize, wanted: bool) -> E {
+    let channel = d / 4usize;
+    let tap = d % 4usize;
+    // Coordinates in the input padded by one on each side.
+    let pi = i + py + 1usize - tap / 2usize;
+    let pj = j + px + 1usize - tap % 2usize;
+    let mut value = E::new(0.0);
+    if wanted && pi >= 1usize && pi <= x.shape(2) && pj >= 1usize && pj <= x.shape(3) {
+        value = x[x_image + channel * x.stride(1) + (pi - 1usize) * x.stride(2) + (pj - 1usize) * x.stride(3)];
+    }
+    value
+}
+
+/// The product both forward kernels compute into `out`: the input's patches (rows: pixels;
+/// depth: channel and tap) by the weights of those taps (columns: output channels), without
+/// writing the patches out. Each workgroup gathers 16 depths of 64 pixels' patches and of up
+/// to 64 output channels' weights into workgroup memory at a time, and each of its 256 units
+/// sums 4 pixels by `cols` / 16 channels from there.
+/// - The convolution (`up` false): rows are the output pixels; the depth is each channel's
+///   k x k taps of the weight [outputs, channels, k, k].
+/// - The upsampling (`up`, a 4x4, stride-2, padding-1 transposed convolution, `k`, `stride`
+///   and `padding` unused): rows are the input pixels (i, j), each giving the output pixel
+///   (2i + py, 2j + px) of the parity (py, px) = `CUBE_POS_Z`, reached by 2x2 of the weight
+///   [channels, outputs, 4, 4]'s taps (`up_patch_value`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn tiled_product<E: Float>(
     x: &Tensor<E>,
     weight: &Tensor<E>,
     out: &mut Tensor<E>,
@@ -83,16 +110,24 @@ fn conv2d_tiled_kernel<E: Float>(
     #[comptime] stride: usize,
     #[comptime] padding: usize,
     #[comptime] cols: usize,
-    #[define(E)] _dtype: ElemType,
+    #[comptime] up: bool,
 ) {
     let per_unit = cols / 16usize;
-    let channels = x.shape(1);
     let outputs = out.shape(1);
-    let out_width = out.shape(3);
     let out_strides = (out.stride(0), out.stride(1), out.stride(2), out.stride(3));
-    let pixels = out.shape(2) * out_width;
-    let rows = out.shape(0) * pixels;
-    let depth = channels * k * k;
+    let py = CUBE_POS_Z as usize / 2usize;
+    let px = CUBE_POS_Z as usize % 2usize;
+    // The rows' images, height and width (the output's, or the input's), and where a weight's
+    // output channel is: its first index, or (transposed) its second.
+    let (images, height, width, output_stride) = if comptime!(up) {
+        (x.shape(0), x.shape(2), x.shape(3), weight.stride(1))
+    } else {
+        (out.shape(0), out.shape(2), out.shape(3), weight.stride(0))
+    };
+    let pixels = height * width;
+    let rows = images * pixels;
+    let taps = comptime!(if up { 4usize } else { k * k });
+    let depth = x.shape(1) * taps;
 
     let unit = UNIT_POS as usize;
     let tx = UNIT_POS_X as usize;
@@ -117,8 +152,8 @@ fn conv2d_tiled_kernel<E: Float>(
     let row = row0 + pixel_gathered;
     let row_in = row < rows;
     let pixel = row % pixels;
-    let oi = pixel / out_width;
-    let oj = pixel % out_width;
+    let i = pixel / width;
+    let j = pixel % width;
     let x_image = (row / pixels) * x.stride(0);
     // The weights of an output channel are contiguous along the depth: units next to each
     // other gather depths next to each other.
@@ -130,19 +165,29 @@ fn conv2d_tiled_kernel<E: Float>(
         for l in 0..4usize {
             let d_local = unit / 64usize + 4usize * l;
             let d = pass * 16usize + d_local;
-            patches[d_local * 64usize + pixel_gathered] = patch_value(x, x_image, d, oi, oj, row_in && d < depth, k, stride, padding);
+            let wanted = row_in && d < depth;
+            patches[d_local * 64usize + pixel_gathered] = if comptime!(up) {
+                up_patch_value(x, x_image, d, i, j, py, px, wanted)
+            } else {
+                patch_value(x, x_image, d, i, j, wanted, k, stride, padding)
+            };
         }
         let d = pass * 16usize + depth_gathered;
-        let channel = d / (k * k);
-        let tap = d % (k * k);
-        let w_depth = channel * weight.stride(1) + (tap / k) * weight.stride(2) + (tap % k) * weight.stride(3);
+        let channel = d / taps;
+        let tap = d % taps;
+        let w_depth = if comptime!(up) {
+            // The tap (a, b) of the parity (py, px) is the weight's (1 - py + 2a, 1 - px + 2b).
+            channel * weight.stride(0) + (1usize + 2usize * (tap / 2usize) - py) * weight.stride(2) + (1usize + 2usize * (tap % 2usize) - px) * weight.stride(3)
+        } else {
+            channel * weight.stride(1) + (tap / k) * weight.stride(2) + (tap % k) * weight.stride(3)
+        };
         #[unroll]
         for l in 0..per_unit {
             let c_local = unit / 16usize + 16usize * l;
             let output = col0 + c_local;
             let mut w = E::new(0.0);
             if output < outputs && d < depth {
-                w = weight[output * weight.stride(0) + w_depth];
+                w = weight[output * output_stride + w_depth];
             }
             weights[depth_gathered * (cols + 1usize) + c_local] = w;
         }
@@ -153,119 +198,15 @@ fn conv2d_tiled_kernel<E: Float>(
 
     // Units next to each other along x write pixels next to each other.
     #[unroll]
-    for i in 0..4usize {
-        let row = row0 + tx + 16usize * i;
-        if row < rows {
-            let pixel = row % pixels;
-            let at = (row / pixels) * out_strides.0 + (pixel / out_width) * out_strides.2 + (pixel % out_width) * out_strides.3;
-            #[unroll]
-            for j in 0..per_unit {
-                let output = col0 + ty + 16usize * j;
-                if output < outputs {
-                    out[at + output * out_strides.1] = sums[i * per_unit + j];
-                }
-            }
-        }
-    }
-}
-
-/// Entry `d` (channel d / 4, tap d % 4 = 2a + b) of the patch of output pixel (2i + py, 2j + px)
-/// of a 4x4, stride-2, padding-1 transposed convolution of image `x_image` (its offset in x):
-/// the input pixel (i + py - a, j + px - b), which reaches that output through the weight's tap
-/// (1 - py + 2a, 1 - px + 2b); 0 outside the input or where `wanted` is false.
-#[cube]
-#[allow(clippy::too_many_arguments)]
-fn up_patch_value<E: Float>(x: &Tensor<E>, x_image: usize, d: usize, i: usize, j: usize, py: usize, px: usize, wanted: bool) -> E {
-    let channel = d / 4usize;
-    let tap = d % 4usize;
-    // Coordinates in the input padded by one on each side.
-    let pi = i + py + 1usize - tap / 2usize;
-    let pj = j + px + 1usize - tap % 2usize;
-    let mut value = E::new(0.0);
-    if wanted && pi >= 1usize && pi <= x.shape(2) && pj >= 1usize && pj <= x.shape(3) {
-        value = x[x_image + channel * x.stride(1) + (pi - 1usize) * x.stride(2) + (pj - 1usize) * x.stride(3)];
-    }
-    value
-}
-
-/// `out` [batch, outputs, 2h, 2w] = the 4x4, stride-2, padding-1 transposed convolution (the
-/// DCGAN's upsampling) of `x` [batch, channels, h, w] with `weight` [channels, outputs, 4, 4],
-/// no bias. Each output pixel (2i + py, 2j + px) is reached by 2x2 of the 16 taps, the same
-/// ones for every pixel of its parity (py, px): so for each parity (`CUBE_POS_Z`) the product
-/// of the input's 2x2 patches (rows: (image, i, j); depth: channel and tap) with those taps'
-/// weights, tiled as the convolution's, with no zeros multiplied and nothing written between.
-#[cube(launch_unchecked, address_type = "dynamic")]
-fn conv_transpose2d_up_kernel<E: Float>(x: &Tensor<E>, weight: &Tensor<E>, out: &mut Tensor<E>, #[comptime] cols: usize, #[define(E)] _dtype: ElemType) {
-    let per_unit = cols / 16usize;
-    let outputs = out.shape(1);
-    let out_strides = (out.stride(0), out.stride(1), out.stride(2), out.stride(3));
-    let width = x.shape(3);
-    let pixels = x.shape(2) * width;
-    let rows = x.shape(0) * pixels;
-    let depth = x.shape(1) * 4usize;
-    let py = CUBE_POS_Z as usize / 2usize;
-    let px = CUBE_POS_Z as usize % 2usize;
-
-    let unit = UNIT_POS as usize;
-    let tx = UNIT_POS_X as usize;
-    let ty = UNIT_POS_Y as usize;
-    let row0 = CUBE_POS_X as usize * 64usize;
-    let col0 = CUBE_POS_Y as usize * cols;
-
-    let mut patches = Shared::<[E]>::new_slice(1024usize);
-    let mut weights = Shared::<[E]>::new_slice(16usize * (cols + 1usize));
-    let mut sums = Array::<E>::new(4usize * per_unit);
-    #[unroll]
-    for i in 0..4usize * per_unit {
-        sums[i] = E::new(0.0);
-    }
-
-    // As the convolution's: each unit gathers one pixel's patch at depths unit / 64 + 4l, and
-    // depth unit % 16 of channels unit / 16 + 16l. Pixels next to each other are input pixels
-    // next to each other.
-    let pixel_gathered = unit % 64usize;
-    let row = row0 + pixel_gathered;
-    let row_in = row < rows;
-    let pixel = row % pixels;
-    let i = pixel / width;
-    let j = pixel % width;
-    let x_image = (row / pixels) * x.stride(0);
-    let depth_gathered = unit % 16usize;
-
-    let passes = (depth + 15usize) / 16usize;
-    for pass in 0..passes {
-        #[unroll]
-        for l in 0..4usize {
-            let d_local = unit / 64usize + 4usize * l;
-            let d = pass * 16usize + d_local;
-            patches[d_local * 64usize + pixel_gathered] = up_patch_value(x, x_image, d, i, j, py, px, row_in && d < depth);
-        }
-        let d = pass * 16usize + depth_gathered;
-        let channel = d / 4usize;
-        let tap = d % 4usize;
-        let w_depth = channel * weight.stride(0) + (1usize + 2usize * (tap / 2usize) - py) * weight.stride(2) + (1usize + 2usize * (tap % 2usize) - px) * weight.stride(3);
-        #[unroll]
-        for l in 0..per_unit {
-            let c_local = unit / 16usize + 16usize * l;
-            let output = col0 + c_local;
-            let mut w = E::new(0.0);
-            if output < outputs && d < depth {
-                w = weight[output * weight.stride(1) + w_depth];
-            }
-            weights[depth_gathered * (cols + 1usize) + c_local] = w;
-        }
-        sync_cube();
-        multiply_pass(&mut sums, &patches, 64usize, &weights, cols + 1usize, tx, ty, per_unit);
-        sync_cube();
-    }
-
-    #[unroll]
     for r in 0..4usize {
         let row = row0 + tx + 16usize * r;
         if row < rows {
             let pixel = row % pixels;
-            let oi = 2usize * (pixel / width) + py;
-            let oj = 2usize * (pixel % width) + px;
+            let (oi, oj) = if comptime!(up) {
+                (2usize * (pixel / width) + py, 2usize * (pixel % width) + px)
+            } else {
+                (pixel / width, pixel % width)
+            };
             let at = (row / pixels) * out_strides.0 + oi * out_strides.2 + oj * out_strides.3;
             #[unroll]
             for c in 0..per_unit {
@@ -276,6 +217,34 @@ fn conv_transpose2d_up_kernel<E: Float>(x: &Tensor<E>, weight: &Tensor<E>, out: 
             }
         }
     }
+}
+
+/// `out` [batch, outputs, oh, ow] = the convolution of `x` [batch, channels, h, w] with
+/// `weight` [outputs, channels, k, k], stride and padding the same on both axes, no bias
+/// (`tiled_product`: a tile is 64 output pixels by `cols`, 16, 32 or 64, output channels).
+#[cube(launch_unchecked, address_type = "dynamic")]
+fn conv2d_tiled_kernel<E: Float>(
+    x: &Tensor<E>,
+    weight: &Tensor<E>,
+    out: &mut Tensor<E>,
+    #[comptime] k: usize,
+    #[comptime] stride: usize,
+    #[comptime] padding: usize,
+    #[comptime] cols: usize,
+    #[define(E)] _dtype: ElemType,
+) {
+    tiled_product(x, weight, out, k, stride, padding, cols, false);
+}
+
+/// `out` [batch, outputs, 2h, 2w] = the 4x4, stride-2, padding-1 transposed convolution (the
+/// DCGAN's upsampling) of `x` [batch, channels, h, w] with `weight` [channels, outputs, 4, 4],
+/// no bias. Each output pixel (2i + py, 2j + px) is reached by 2x2 of the 16 taps, the same
+/// ones for every pixel of its parity (py, px): so for each parity (`CUBE_POS_Z`) the product
+/// of the input's 2x2 patches with those taps' weights (`tiled_product`), with no zeros
+/// multiplied and nothing written between.
+#[cube(launch_unchecked, address_type = "dynamic")]
+fn conv_transpose2d_up_kernel<E: Float>(x: &Tensor<E>, weight: &Tensor<E>, out: &mut Tensor<E>, #[comptime] cols: usize, #[define(E)] _dtype: ElemType) {
+    tiled_product(x, weight, out, 4usize, 2usize, 1usize, cols, true);
 }
 
 /// Partial sums of a convolution's weight gradient: `partial` [splits, outputs, channels * k
