@@ -341,16 +341,22 @@ fn conv2d_weight_grad_kernel<E: Float>(
     }
 }
 
+/// The columns of a forward kernel's tile (the fewest that hold every output channel, up to
+/// 64) and its workgroups, for a product of `rows` pixels by `outputs` channels, `layers` times
+/// over (the upsampling's four parities).
+fn forward_grid(rows: usize, outputs: usize, layers: u32) -> (usize, CubeCount) {
+    let cols = outputs.next_power_of_two().clamp(16, 64);
+    let row_tiles = rows.div_ceil(ROWS);
+    assert!(row_tiles <= u16::MAX as usize, "{row_tiles} workgroups of pixels: more than a GPU takes along one axis");
+    (cols, CubeCount::Static(row_tiles as u32, outputs.div_ceil(cols) as u32, layers))
+}
+
 /// Launches the kernel for x [batch, channels, h, w] and weight [outputs, channels, k, k] (f32),
 /// into a new tensor of `shape`.
 pub(super) fn conv2d(x: CubeTensor, weight: CubeTensor, shape: Shape, stride: usize, padding: usize) -> CubeTensor {
     let (x, weight) = (into_contiguous(x), into_contiguous(weight));
     let k = weight.meta.shape()[2];
-    // Columns of a tile: the fewest that hold every output channel, up to 64.
-    let cols = shape[1].next_power_of_two().clamp(16, 64);
-    let row_tiles = (shape[0] * shape[2] * shape[3]).div_ceil(ROWS);
-    assert!(row_tiles <= u16::MAX as usize, "{row_tiles} workgroups of output pixels: more than a GPU takes along one axis");
-    let count = CubeCount::Static(row_tiles as u32, shape[1].div_ceil(cols) as u32, 1);
+    let (cols, count) = forward_grid(shape[0] * shape[2] * shape[3], shape[1], 1);
     let out = empty_device_dtype(x.client.clone(), x.device.clone(), shape, x.dtype);
     let address_type = address_type(&[&x, &weight, &out]);
     // Safety: the kernel checks every read and write against the tensors' shapes.
@@ -379,11 +385,8 @@ pub(super) fn conv_transpose2d_up(x: CubeTensor, weight: CubeTensor) -> CubeTens
     let (x, weight) = (into_contiguous(x), into_contiguous(weight));
     let (shape, outputs) = (x.meta.shape(), weight.meta.shape()[1]);
     let (batch, h, w) = (shape[0], shape[2], shape[3]);
-    let cols = outputs.next_power_of_two().clamp(16, 64);
-    let row_tiles = (batch * h * w).div_ceil(ROWS);
-    assert!(row_tiles <= u16::MAX as usize, "{row_tiles} workgroups of input pixels: more than a GPU takes along one axis");
     // A workgroup's tile for each of the four parities of the output pixels.
-    let count = CubeCount::Static(row_tiles as u32, outputs.div_ceil(cols) as u32, 4);
+    let (cols, count) = forward_grid(batch * h * w, outputs, 4);
     let out = empty_device_dtype(x.client.clone(), x.device.clone(), Shape::new([batch, outputs, 2 * h, 2 * w]), x.dtype);
     let address_type = address_type(&[&x, &weight, &out]);
     // Safety: the kernel checks every read and write against the tensors' shapes.
